@@ -1,0 +1,109 @@
+/**
+ * Small file helpers that make private files private regardless of the umask and durable
+ * before we report success.
+ *
+ * @example
+ * ```ts
+ * import { writePrivateFileAtomic } from "./fs.ts";
+ * await writePrivateFileAtomic("/tmp/x/secret.json", "{}");
+ * ```
+ * @module
+ */
+import { dirname } from "node:path";
+
+/**
+ * Writes `data` to `path` via a temp file + rename, mode 0600, fsynced, then fsyncs the
+ * directory so the rename survives a crash.
+ *
+ * @example
+ * ```ts
+ * await writePrivateFileAtomic("/srv/state/audit-keyring.json", JSON.stringify({}));
+ * ```
+ */
+export async function writePrivateFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    // chmod as well as mode: mode is filtered by the umask, and we want exactly 0600.
+    await Deno.chmod(tmp, 0o600);
+    await writeAll(f, new TextEncoder().encode(data));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, path);
+  await syncDir(dirname(path));
+}
+
+/**
+ * Creates `path` only if it does not exist (mode 0600, fsynced); throws `Deno.errors.AlreadyExists`
+ * otherwise, so two concurrent key generations cannot both win.
+ *
+ * @example
+ * ```ts
+ * await writePrivateFileExclusive("/srv/state/audit-signing.key", pem);
+ * ```
+ */
+export async function writePrivateFileExclusive(path: string, data: string): Promise<void> {
+  const f = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await Deno.chmod(path, 0o600);
+    await writeAll(f, new TextEncoder().encode(data));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await syncDir(dirname(path));
+}
+
+/**
+ * Writes every byte (a write may be short); callers rely on one buffer per append.
+ *
+ * @example
+ * ```ts
+ * await writeAll(file, new TextEncoder().encode("line\n"));
+ * ```
+ */
+export async function writeAll(f: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await f.write(bytes.subarray(off));
+}
+
+/**
+ * fsyncs a directory so a create/rename in it is durable. Best effort: some filesystems refuse.
+ *
+ * @example
+ * ```ts
+ * await syncDir("/srv/state");
+ * ```
+ */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await Deno.open(dir, { read: true });
+    try {
+      await d.sync();
+    } finally {
+      d.close();
+    }
+  } catch {
+    // Durability of the directory entry is an optimisation; the data itself was fsynced.
+  }
+}
+
+/**
+ * True when `path` exists.
+ *
+ * @example
+ * ```ts
+ * if (await exists("/srv/state/audit-signing.key")) console.log("have key");
+ * ```
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * Verification of a whole history as data: files of bytes in, a verdict out. No I/O, so every
+ * tamper case is a plain test over byte arrays.
+ *
+ * The chain rules: line N+1's `prev` is the SHA-256 of line N's bytes; seq counts 1, 2, … with
+ * no gaps across rotated files; each entry is signed by the key the chain says is current (the
+ * trust root, then each key announced by a `key.rotated` entry signed by its predecessor).
+ *
+ * @example
+ * ```ts
+ * import { verifyHistory } from "./verify_core.ts";
+ * const r = verifyHistory([{ name: "deployments.log", bytes }], { kid, publicKeyRaw });
+ * if (!r.ok) console.log(r.firstBad); // { line: 7, file: "deployments.log", reason: "edited", ... }
+ * ```
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { type KeyObject, verify as edVerify } from "node:crypto";
+import {
+  type AuditEntry,
+  GENESIS_PREV,
+  type ParsedLine,
+  parseEntryLine,
+  sha256Hex,
+  signingBytes,
+} from "./entry.ts";
+import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { AuditInputError } from "./errors.ts";
+import { type Checkpoint, checkpointSignatureValid } from "./checkpoint_core.ts";
+
+/** The fixed set of reasons a verification can fail with. */
+export type FailReason =
+  | "edited"
+  | "inserted"
+  | "deleted"
+  | "reordered"
+  | "bad signature"
+  | "unknown key"
+  | "torn last line"
+  | "shorter than the checkpoint"
+  | "rewritten since the checkpoint";
+
+/** Where and why verification stopped. `line` is 1-based within `file`. */
+export interface BadLine {
+  line: number;
+  file: string;
+  reason: FailReason;
+  detail: string;
+}
+
+/** A verdict over the whole history. */
+export interface VerifyResult {
+  ok: boolean;
+  /** Entries that verified before the first bad line (all of them when ok). */
+  entries: number;
+  files: string[];
+  firstTs?: string;
+  lastTs?: string;
+  /** Key ids that signed verified entries, in order of first use. */
+  keys: string[];
+  /** SHA-256 of the last verified line (what a checkpoint records). */
+  lastHash?: string;
+  firstBad?: BadLine;
+  checkpoint?: { count: number; ts: string; kid: string };
+}
+
+/** One file of the history, oldest first. */
+export interface HistoryFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** The key trusted to sign the first entry. */
+export interface TrustRoot {
+  kid: string;
+  publicKeyRaw: Uint8Array;
+}
+
+/**
+ * Optional precomputed signature verdicts (e.g. from worker threads), indexed by global line
+ * position. Only trusted when made with the very key the sequential pass selects.
+ */
+export interface SignatureHints {
+  valid: Uint8Array;
+  keyFor: (position: number) => string | undefined;
+}
+
+interface Rec {
+  file: number;
+  line: number;
+  bytes: Uint8Array;
+  torn: boolean;
+}
+
+/**
+ * Splits files into lines at the byte level (hashes must cover the exact bytes), marking a
+ * final segment without a newline as torn.
+ *
+ * @example
+ * ```ts
+ * splitLines([{ name: "f", bytes: new TextEncoder().encode("a\nb") }]); // [a, b(torn)]
+ * ```
+ */
+export function splitLines(files: HistoryFile[]): Rec[] {
+  const recs: Rec[] = [];
+  files.forEach((f, fi) => {
+    let start = 0;
+    let line = 1;
+    const b = f.bytes;
+    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, start)) {
+      recs.push({ file: fi, line: line++, bytes: b.subarray(start, i), torn: false });
+      start = i + 1;
+    }
+    if (start < b.length) recs.push({ file: fi, line, bytes: b.subarray(start), torn: true });
+  });
+  return recs;
+}
+
+/**
+ * Verifies a history. Stops at the first bad line and names a reason from `FailReason`.
+ *
+ * @example
+ * ```ts
+ * const r = verifyHistory(files, root, { checkpoint });
+ * console.log(r.ok, r.entries, r.firstBad?.reason);
+ * ```
+ */
+export function verifyHistory(
+  files: HistoryFile[],
+  root: TrustRoot,
+  options: { checkpoint?: Checkpoint; hints?: SignatureHints } = {},
+): VerifyResult {
+  const recs = splitLines(files);
+  const parsed: (ParsedLine | undefined)[] = new Array(recs.length);
+  const parse = (i: number): ParsedLine => (parsed[i] ??= parseEntryLine(recs[i].bytes));
+  const keyObjects = new Map<string, KeyObject>();
+  const keyObject = (kid: string, raw: Uint8Array) => {
+    let k = keyObjects.get(kid);
+    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
+    return k;
+  };
+  const result: VerifyResult = { ok: true, entries: 0, files: files.map((f) => f.name), keys: [] };
+  const cp = options.checkpoint;
+  const seenHashes = new Map<string, number>();
+  const retired = new Map<string, number>();
+  const known = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
+  let current = root.kid;
+  let expSeq = 1;
+  let expPrev = GENESIS_PREV;
+  const fail = (i: number, reason: FailReason, detail: string): VerifyResult => {
+    const r = recs[i] ?? { file: files.length - 1, line: countLines(recs, files.length - 1) + 1 };
+    result.ok = false;
+    result.firstBad = { line: r.line, file: files[r.file]?.name ?? "", reason, detail };
+    return result;
+  };
+  const where = (i: number) => `line ${recs[i].line} of ${files[recs[i].file].name}`;
+
+  for (let i = 0; i < recs.length; i++) {
+    const rec = recs[i];
+    if (rec.torn) {
+      return fail(
+        i,
+        "torn last line",
+        `${rec.bytes.length} bytes after the last newline: an append was ` +
+          "interrupted; the next append cuts them and records a log.recovered entry",
+      );
+    }
+    if (rec.bytes.length === 0) return fail(i, "inserted", "empty line");
+    const p = parse(i);
+    if (!p.ok) return fail(i, "edited", p.detail);
+    const e = p.entry;
+    const hash = sha256Hex(rec.bytes);
+    const keyRaw = known.get(e.kid);
+    let sigOk = false;
+    if (keyRaw) {
+      const hint = options.hints;
+      sigOk = hint && hint.keyFor(i) === Buffer.from(keyRaw).toString("base64")
+        ? hint.valid[i] === 1
+        : checkSignature(e, keyObject(e.kid, keyRaw));
+    }
+    if (!(sigOk && e.kid === current && e.seq === expSeq && e.prev === expPrev)) {
+      const [reason, detail, at] = diagnose(i, e, hash, sigOk, !!keyRaw);
+      return fail(at, reason, detail);
+    }
+    // The entry is authentic and in place.
+    if (e.action === "key.rotated") {
+      const raw = Buffer.from(String(e.new_public_key ?? ""), "base64");
+      if (raw.length !== 32 || kidOf(raw) !== e.new_kid) {
+        return fail(
+          i,
+          "unknown key",
+          "key.rotated entry announces a public key that does not match new_kid",
+        );
+      }
+      retired.set(current, e.seq);
+      current = e.new_kid as string;
+      known.set(current, new Uint8Array(raw));
+    }
+    if (!result.keys.includes(e.kid)) result.keys.push(e.kid);
+    seenHashes.set(hash, i);
+    result.entries++;
+    result.firstTs ??= e.ts;
+    result.lastTs = e.ts;
+    result.lastHash = hash;
+    expSeq++;
+    expPrev = hash;
+    if (cp && result.entries === cp.count && hash !== cp.last_hash) {
+      return fail(
+        i,
+        "rewritten since the checkpoint",
+        `the checkpoint of ${cp.ts} recorded a different ` +
+          `hash for entry ${cp.count}: the history up to here was replaced after the checkpoint`,
+      );
+    }
+  }
+  if (cp) {
+    const cpKey = known.get(cp.kid);
+    if (cpKey && !checkpointSignatureValid(cp, keyObject(cp.kid, cpKey))) {
+      throw new AuditInputError(`checkpoint signature does not verify under key ${cp.kid}`);
+    }
+    if (result.entries < cp.count) {
+      return fail(
+        recs.length,
+        "shorter than the checkpoint",
+        `the log has ${result.entries} entries but the checkpoint of ${cp.ts} recorded ${cp.count}: ` +
+          "entries were cut from the end",
+      );
+    }
+    if (!cpKey) {
+      // The checkpoint was signed by a key this history never used: the history was
+      // re-signed with other keys since, which is exactly what checkpoints exist to catch.
+      return fail(
+        recs.length,
+        "rewritten since the checkpoint",
+        `checkpoint is signed by key ${cp.kid}, which this history never used`,
+      );
+    }
+    result.checkpoint = { count: cp.count, ts: cp.ts, kid: cp.kid };
+  }
+  return result;
+
+  // Heuristics, in order of how much they can prove. An authentic line out of place is
+  // deleted/reordered/inserted; a line whose signature fails was edited (or signed badly).
+  function diagnose(
+    i: number,
+    e: AuditEntry,
+    hash: string,
+    sigOk: boolean,
+    keyKnown: boolean,
+  ): [FailReason, string, number] {
+    const copy = seenHashes.get(hash);
+    if (copy !== undefined) return ["inserted", `exact copy of ${where(copy)} re-inserted`, i];
+    const next = i + 1 < recs.length && !recs[i + 1].torn ? parse(i + 1) : undefined;
+    const nextChainsPast = next?.ok && next.entry.seq === expSeq && next.entry.prev === expPrev;
+    const why = !keyKnown
+      ? `signed by unknown key ${e.kid}`
+      : !sigOk
+      ? "its signature does not verify"
+      : e.kid !== current
+      ? `signed by retired key ${e.kid}`
+      : `its seq ${e.seq} / prev do not fit the chain`;
+    if (nextChainsPast) {
+      return ["inserted", `extra line (${why}); the next line chains to the line before it`, i];
+    }
+    if (!keyKnown) {
+      return [
+        "unknown key",
+        `key ${e.kid} is neither the trust root nor announced by key.rotated`,
+        i,
+      ];
+    }
+    if (e.kid !== current && sigOk) {
+      return [
+        "unknown key",
+        `key ${e.kid} was retired at seq ${retired.get(e.kid)}; entries after it must ` +
+        `be signed by ${current}`,
+        i,
+      ];
+    }
+    if (!sigOk) {
+      const nextLinksHere = next?.ok && next.entry.prev === hash;
+      return nextLinksHere
+        ? [
+          "bad signature",
+          "the next entry chains to these exact bytes, yet the signature does not verify",
+          i,
+        ]
+        : ["edited", "signature does not match the content (bytes changed after signing)", i];
+    }
+    if (e.seq > expSeq) {
+      for (let j = i + 1; j < recs.length; j++) {
+        const pj = recs[j].torn ? undefined : parse(j);
+        if (pj?.ok && pj.entry.seq === expSeq) {
+          return [
+            "reordered",
+            `seq ${e.seq} found where ${expSeq} was expected; ${expSeq} appears later at ${
+              where(j)
+            }`,
+            i,
+          ];
+        }
+      }
+      const n = e.seq - expSeq;
+      return [
+        "deleted",
+        `seq jumps from ${expSeq - 1} to ${e.seq}: ${n} ${
+          n === 1 ? "entry" : "entries"
+        } missing before this line`,
+        i,
+      ];
+    }
+    if (e.seq < expSeq) {
+      return ["inserted", `seq ${e.seq} repeats or goes backwards (expected ${expSeq})`, i];
+    }
+    // Right seq, valid signature, wrong prev: the line before is authentic but not the one this
+    // entry was chained to, so it was replaced after this entry was written.
+    return [
+      "edited",
+      "prev does not match the line before: that line was replaced after this one was written",
+      i > 0 ? i - 1 : i,
+    ];
+  }
+}
+
+/**
+ * Checks one entry's Ed25519 signature against a public key.
+ *
+ * @example
+ * ```ts
+ * checkSignature(entry, publicKeyFromRaw(raw)); // true | false
+ * ```
+ */
+export function checkSignature(e: AuditEntry, key: KeyObject): boolean {
+  const { sig, ...unsigned } = e;
+  try {
+    return edVerify(null, signingBytes(unsigned), key, Buffer.from(sig, "base64"));
+  } catch {
+    return false;
+  }
+}
+
+function countLines(recs: Rec[], file: number): number {
+  let n = 0;
+  for (const r of recs) if (r.file === file) n++;
+  return n;
+}

@@ -1,0 +1,215 @@
+/**
+ * The only code that writes `deployments.log`: an exclusive lock across processes, a fresh read
+ * of the tail under that lock, torn-tail recovery, one write per append, fdatasync.
+ *
+ * @example
+ * ```ts
+ * import { withAuditLock, openLogForAppend } from "./writer.ts";
+ * await withAuditLock(dir, async () => {
+ *   const log = await openLogForAppend(dir);
+ *   try { await log.append([{ action: "deploy" }], signer); } finally { log.close(); }
+ * });
+ * ```
+ * @module
+ */
+import { basename } from "node:path";
+import { ensureStateDir, hostName, operator } from "../state/mod.ts";
+import {
+  type AuditEntry,
+  type AuditFields,
+  buildEntry,
+  GENESIS_PREV,
+  parseEntryLine,
+  sha256Hex,
+  type Signer,
+} from "./entry.ts";
+import { AuditRefusedError } from "./errors.ts";
+import { syncDir, writeAll } from "./fs.ts";
+import { auditPaths, rotatedLogFiles } from "./paths.ts";
+
+/** What the writer learned from the tail: where the chain continues. */
+export interface LogTail {
+  /** seq of the last complete entry (0 when the history is empty). */
+  seq: number;
+  /** Hash of the last complete line, or the genesis constant. */
+  prev: string;
+  last?: AuditEntry;
+  /** Bytes after the last newline of the live log, to be cut before the next write. */
+  torn?: { offset: number; bytes: Uint8Array };
+}
+
+/**
+ * Runs `fn` holding the exclusive audit lock (flock on a sidecar file), creating the state dir
+ * (0700) if needed. The lock is released when the file closes, even if `fn` throws.
+ *
+ * @example
+ * ```ts
+ * await withAuditLock("/srv/state", async () => { ... });
+ * ```
+ */
+export async function withAuditLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
+  await ensureStateDir(stateDir);
+  const lockPath = auditPaths(stateDir).lock;
+  const lock = await Deno.open(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+  try {
+    if (((await lock.stat()).mode ?? 0) & 0o077) await Deno.chmod(lockPath, 0o600);
+    await lock.lock(true);
+    return await fn();
+  } finally {
+    lock.close();
+  }
+}
+
+/** An open live log, its tail read under the lock. Only valid while the lock is held. */
+export interface OpenLog {
+  tail: LogTail;
+  /** Size of the live log when opened (0: empty, so `tail` came from a rotated file or genesis). */
+  liveSize: number;
+  /** Appends entries (preceded by a log.recovered entry if the tail was torn) in one write. */
+  append(fields: AuditFields[], signer: Signer): Promise<AuditEntry[]>;
+  close(): void;
+}
+
+/**
+ * Opens (creating, mode 0600) the live log and reads where the chain continues. When the live
+ * log is empty — a fresh state dir, or just after rotation — the chain continues from the
+ * newest rotated file, so a crash between rename and first write cannot restart seq at 1.
+ * Call only under `withAuditLock`.
+ *
+ * @example
+ * ```ts
+ * const log = await openLogForAppend("/srv/state");
+ * console.log(log.tail.seq);
+ * ```
+ */
+export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
+  const path = auditPaths(stateDir).log;
+  const file = await Deno.open(path, { read: true, append: true, create: true, mode: 0o600 });
+  try {
+    const st = await file.stat();
+    // chmod rather than trusting `mode`: the umask filters `mode`, and an existing file may
+    // have been loosened by hand.
+    if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
+    if (st.size === 0) await syncDir(stateDir);
+    let tail = await readTail(file, st.size, basename(path), true);
+    if (!tail.last) {
+      const rotated = (await rotatedLogFiles(stateDir)).at(-1);
+      if (rotated) tail = { ...await readTailOf(rotated), torn: tail.torn };
+    }
+    return {
+      tail,
+      liveSize: st.size,
+      append: (fields, signer) => appendLines(file, tail, fields, signer),
+      close: () => file.close(),
+    };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+async function appendLines(
+  file: Deno.FsFile,
+  tail: LogTail,
+  fieldsList: AuditFields[],
+  signer: Signer,
+): Promise<AuditEntry[]> {
+  const ts = new Date().toISOString();
+  const base = { ts, host: hostName(), user: operator() };
+  const all: AuditFields[] = [];
+  if (tail.torn) {
+    all.push({
+      action: "log.recovered",
+      status: "success",
+      cut_bytes: tail.torn.bytes.length,
+      cut_sha256: sha256Hex(tail.torn.bytes),
+      cut_offset: tail.torn.offset,
+    });
+  }
+  all.push(...fieldsList);
+  const entries: AuditEntry[] = [];
+  const lines: string[] = [];
+  let { seq, prev } = tail;
+  for (const fields of all) {
+    const { entry, line } = buildEntry(fields, { ...base, seq: seq + 1, prev }, signer);
+    entries.push(entry);
+    lines.push(line + "\n");
+    seq = entry.seq;
+    prev = sha256Hex(line);
+  }
+  // Never glue onto a partial line: cut it first (its hash and length are in log.recovered).
+  if (tail.torn) await file.truncate(tail.torn.offset);
+  await writeAll(file, new TextEncoder().encode(lines.join("")));
+  await file.syncData();
+  tail.seq = seq;
+  tail.prev = prev;
+  tail.last = entries.at(-1);
+  tail.torn = undefined;
+  return entries.slice(all.length - fieldsList.length);
+}
+
+/**
+ * Reads the tail of a (rotated, read-only) log file.
+ *
+ * @example
+ * ```ts
+ * const t = await readTailOf("/srv/state/deployments.log.3");
+ * ```
+ */
+export async function readTailOf(path: string): Promise<LogTail> {
+  const f = await Deno.open(path, { read: true });
+  try {
+    return await readTail(f, (await f.stat()).size, basename(path), false);
+  } finally {
+    f.close();
+  }
+}
+
+// Reads backwards in growing chunks until the last complete line is whole. Lines are < 64 KiB,
+// so one 128 KiB read is almost always enough.
+async function readTail(
+  f: Deno.FsFile,
+  size: number,
+  name: string,
+  allowTorn: boolean,
+): Promise<LogTail> {
+  if (size === 0) return { seq: 0, prev: GENESIS_PREV };
+  for (let want = 128 * 1024;; want *= 2) {
+    const start = Math.max(0, size - want);
+    const buf = await readAt(f, start, size - start);
+    const lastNl = buf.lastIndexOf(10);
+    const tornStart = lastNl + 1;
+    const torn = tornStart < buf.length
+      ? { offset: start + tornStart, bytes: buf.slice(tornStart) }
+      : undefined;
+    if (lastNl === -1 && start > 0) continue;
+    if (torn && !allowTorn) {
+      throw new AuditRefusedError(`${name} ends in a torn line; run \`deno task audit:verify\``);
+    }
+    if (lastNl === -1) return { seq: 0, prev: GENESIS_PREV, torn };
+    const prevNl = buf.lastIndexOf(10, lastNl - 1);
+    if (prevNl === -1 && start > 0) continue;
+    const lineBytes = buf.subarray(prevNl + 1, lastNl);
+    const p = parseEntryLine(lineBytes);
+    if (!p.ok) {
+      // Appending after a line we cannot parse would chain onto garbage; stop and make a human look.
+      throw new AuditRefusedError(
+        `last entry of ${name} is not a valid audit entry (${p.detail}); ` +
+          "run `deno task audit:verify`",
+      );
+    }
+    return { seq: p.entry.seq, prev: sha256Hex(lineBytes), last: p.entry, torn };
+  }
+}
+
+async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  await f.seek(offset, Deno.SeekMode.Start);
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = await f.read(buf.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
