@@ -1,0 +1,361 @@
+/**
+ * Loading runbooks and task files, with every problem found before anything runs: YAML syntax,
+ * the schema, and what the schema cannot see (unknown references, missing tasks, steps that need
+ * a capability this version does not have, templates that would not stay one shell word).
+ *
+ * @example
+ * ```ts
+ * import { loadRunbook } from "./load.ts";
+ * const loaded = await loadRunbook(Deno.cwd(), "deploy");
+ * console.log(loaded.runbook.title, loaded.tasks.size);
+ * ```
+ * @module
+ */
+import { join, relative } from "node:path";
+import { type DataPath, formatPath, parseSource, type Problem, schemaProblems } from "./source.ts";
+import type { Source } from "./source.ts";
+import {
+  type Parameter,
+  PENDING_KINDS,
+  type Runbook,
+  RunbookSchema,
+  type Step,
+  stepKind,
+  type Task,
+  TaskSchema,
+} from "./schema.ts";
+import { parseCondition } from "./condition.ts";
+import { templateQuotingProblems, templateReferences } from "./template.ts";
+import { checkValue } from "./params.ts";
+
+/** A task file, parsed and checked. */
+export interface LoadedTask {
+  file: string;
+  task: Task;
+  source: Source;
+}
+
+/** A runbook and every task it includes, parsed and checked. */
+export interface LoadedRunbook {
+  file: string;
+  runbook: Runbook;
+  source: Source;
+  /** Included task files by their path relative to the project root (`tasks/x.yaml`). */
+  tasks: Map<string, LoadedTask>;
+}
+
+/** A runbook or task that cannot be used; `problems` say where and why. */
+export class InvalidRunbookError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? "" : "s"} found`);
+    this.name = "InvalidRunbookError";
+  }
+}
+
+/** The path of a runbook given by id (`deploy`) or by path (`runbooks/deploy.yaml`). */
+export function runbookPath(root: string, name: string): string {
+  return /\.ya?ml$/.test(name) ? join(root, name) : join(root, "runbooks", `${name}.yaml`);
+}
+
+/** Ids of the runbooks in `runbooks/`, sorted. */
+export async function listRunbooks(root: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const entry of Deno.readDir(join(root, "runbooks"))) {
+    if (entry.isFile && entry.name.endsWith(".yaml")) ids.push(entry.name.slice(0, -5));
+  }
+  return ids.sort();
+}
+
+/** Loads and checks a runbook and its tasks; throws {@link InvalidRunbookError}. */
+export async function loadRunbook(root: string, name: string): Promise<LoadedRunbook> {
+  const path = runbookPath(root, name);
+  const file = relative(root, path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const known = await listRunbooks(root).catch(() => []);
+    throw new InvalidRunbookError([{
+      file,
+      line: 1,
+      column: 1,
+      key: "",
+      message: `no runbook "${name}"${known.length ? `; runbooks: ${known.join(", ")}` : ""}`,
+    }]);
+  }
+  const source = parseSource(file, text);
+  if (source.problems.length) throw new InvalidRunbookError(source.problems);
+  const parsed = RunbookSchema.safeParse(source.data);
+  if (!parsed.success) throw new InvalidRunbookError(schemaProblems(source, parsed.error.issues));
+  const runbook = parsed.data;
+  const checker = new Checker(root);
+  const problems = await checker.checkRunbook(runbook, source);
+  if (problems.length) throw new InvalidRunbookError(problems);
+  return { file, runbook, source, tasks: checker.tasks };
+}
+
+/** Checks one runbook or task file as `validate` does; returns its problems. */
+export async function validateFile(root: string, file: string): Promise<Problem[]> {
+  if (file.startsWith("runbooks/") || file.startsWith("runbooks\\")) {
+    try {
+      await loadRunbook(root, file);
+      return [];
+    } catch (error) {
+      if (error instanceof InvalidRunbookError) return error.problems;
+      throw error;
+    }
+  }
+  const checker = new Checker(root);
+  await checker.loadTask(file);
+  return checker.taskProblems.get(file) ?? [];
+}
+
+const RUN_FIELDS = ["id", "operator", "host", "started"];
+
+/** Cross-file and cross-field checks that a schema cannot express. */
+class Checker {
+  readonly tasks = new Map<string, LoadedTask>();
+  readonly taskProblems = new Map<string, Problem[]>();
+  #loading = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  async checkRunbook(runbook: Runbook, source: Source): Promise<Problem[]> {
+    const problems: Problem[] = [];
+    const report = (path: DataPath, message: string) =>
+      problems.push({
+        file: source.file,
+        ...source.positionOf(path),
+        key: formatPath(path),
+        message,
+      });
+    this.#checkDefaults(runbook.parameters, ["parameters"], report);
+    this.#checkTarget(runbook.on, ["on"], report);
+    const seen = new Set<string>();
+    const scope = { params: runbook.parameters, inputs: undefined, seen };
+    for (const phase of ["prerequisites", "steps", "success"] as const) {
+      for (const [i, step] of runbook[phase].entries()) {
+        problems.push(...await this.#checkStep(step, [phase, i], source, scope));
+      }
+    }
+    for (const item of [...runbook.checklist.before, ...runbook.checklist.after]) {
+      this.#checkReferences(item, ["checklist"], scope, report);
+    }
+    for (const [key, value] of Object.entries(runbook.audit?.fields ?? {})) {
+      this.#checkReferences(value, ["audit", "fields", key], scope, report);
+    }
+    if (runbook.on_failure) {
+      const target = runbookPath(this.root, runbook.on_failure.runbook);
+      const other = await Deno.readTextFile(target).then((text) => parseSource(target, text).data)
+        .catch(() => undefined) as { parameters?: Record<string, unknown> } | undefined;
+      if (!other) {
+        report(
+          ["on_failure", "runbook"],
+          `no runbook "${runbook.on_failure.runbook}" in runbooks/`,
+        );
+      } else {
+        for (const [key, value] of Object.entries(runbook.on_failure.with)) {
+          if (!(key in (other.parameters ?? {}))) {
+            report(
+              ["on_failure", "with", key],
+              `runbook "${runbook.on_failure.runbook}" has no parameter "${key}"`,
+            );
+          }
+          this.#checkReferences(String(value), ["on_failure", "with", key], scope, report);
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Loads a task file once; its own problems are kept per file. */
+  async loadTask(file: string): Promise<LoadedTask | undefined> {
+    if (this.tasks.has(file)) return this.tasks.get(file);
+    if (this.taskProblems.has(file)) return undefined;
+    const problems: Problem[] = [];
+    this.taskProblems.set(file, problems);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(join(this.root, file));
+    } catch {
+      problems.push({ file, line: 1, column: 1, key: "", message: "task file not found" });
+      return undefined;
+    }
+    const source = parseSource(file, text);
+    problems.push(...source.problems);
+    if (problems.length) return undefined;
+    const parsed = TaskSchema.safeParse(source.data);
+    if (!parsed.success) {
+      problems.push(...schemaProblems(source, parsed.error.issues));
+      return undefined;
+    }
+    const task = parsed.data;
+    const report = (path: DataPath, message: string) =>
+      problems.push({ file, ...source.positionOf(path), key: formatPath(path), message });
+    this.#checkDefaults(task.inputs, ["inputs"], report);
+    this.#loading.add(file);
+    const scope = { params: undefined, inputs: task.inputs, seen: new Set<string>() };
+    for (const [i, step] of task.steps.entries()) {
+      problems.push(...await this.#checkStep(step, ["steps", i], source, scope));
+    }
+    this.#loading.delete(file);
+    const loaded = { file, task, source };
+    if (problems.length === 0) this.tasks.set(file, loaded);
+    return problems.length === 0 ? loaded : undefined;
+  }
+
+  async #checkStep(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
+    const problems: Problem[] = [];
+    const report = (at: DataPath, message: string) =>
+      problems.push({ file: source.file, ...source.positionOf(at), key: formatPath(at), message });
+    const kind = stepKind(step);
+    if (kind in PENDING_KINDS) {
+      report(
+        [...path, kind],
+        `\`${kind}\` steps need ${
+          PENDING_KINDS[kind as keyof typeof PENDING_KINDS]
+        }, which this version does not have yet`,
+      );
+    }
+    if (step.id !== undefined) {
+      if (scope.seen.has(step.id)) report([...path, "id"], `step id "${step.id}" is used twice`);
+      scope.seen.add(step.id);
+    }
+    this.#checkTarget(step.on, [...path, "on"], report);
+    if (step.when !== undefined) {
+      try {
+        const condition = parseCondition(step.when);
+        this.#checkReferences(`\${{ ${condition.ref} }}`, [...path, "when"], scope, report);
+      } catch (error) {
+        report([...path, "when"], (error as Error).message);
+      }
+    }
+    for (const field of ["name", "checklist", "message", "cwd", "confirm"] as const) {
+      const value = step[field];
+      if (value !== undefined) this.#checkReferences(value, [...path, field], scope, report);
+    }
+    for (const [key, value] of Object.entries(step.env ?? {})) {
+      this.#checkReferences(String(value), [...path, "env", key], scope, report);
+    }
+    if (step.run !== undefined) {
+      this.#checkReferences(step.run, [...path, "run"], scope, report);
+      for (const message of templateQuotingProblems(step.run)) report([...path, "run"], message);
+    }
+    if (step.http !== undefined) {
+      this.#checkReferences(step.http.url, [...path, "http", "url"], scope, report);
+    }
+    if (step.uses !== undefined) {
+      problems.push(...await this.#checkUses(step, path, source, scope));
+    }
+    return problems;
+  }
+
+  async #checkUses(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
+    const problems: Problem[] = [];
+    const report = (at: DataPath, message: string) =>
+      problems.push({ file: source.file, ...source.positionOf(at), key: formatPath(at), message });
+    const file = step.uses!;
+    if (this.#loading.has(file)) {
+      report([...path, "uses"], `${file} includes itself`);
+      return problems;
+    }
+    const task = await this.loadTask(file);
+    if (!task) {
+      const inner = this.taskProblems.get(file) ?? [];
+      if (inner.length === 1 && inner[0].message === "task file not found") {
+        report([...path, "uses"], `task file ${file} not found`);
+      } else {
+        problems.push(...inner);
+        report([...path, "uses"], `${file} has ${inner.length} problem(s)`);
+      }
+      return problems;
+    }
+    const inputs = task.task.inputs;
+    for (const [key, value] of Object.entries(step.with ?? {})) {
+      if (!(key in inputs)) {
+        const known = Object.keys(inputs);
+        report(
+          [...path, "with", key],
+          `${file} has no input "${key}"${known.length ? `; its inputs: ${known.join(", ")}` : ""}`,
+        );
+      }
+      this.#checkReferences(String(value), [...path, "with", key], scope, report);
+    }
+    for (const [key, input] of Object.entries(inputs)) {
+      if (input.required && input.default === undefined && step.with?.[key] === undefined) {
+        report([...path, "with"], `${file} needs input "${key}"`);
+      }
+    }
+    for (const inner of task.task.steps) {
+      if (inner.id && step.id) scope.seen.add(`${step.id}.${inner.id}`);
+    }
+    return problems;
+  }
+
+  #checkReferences(text: string, path: DataPath, scope: Scope, report: Report): void {
+    for (const ref of templateReferences(text)) {
+      const problem = referenceProblem(ref, scope);
+      if (problem) report(path, problem);
+    }
+  }
+
+  #checkTarget(on: string | undefined, path: DataPath, report: Report): void {
+    if (on !== undefined && on !== "local") {
+      report(path, `target "${on}": SSH targets are not available in this version; use \`local\``);
+    }
+  }
+
+  #checkDefaults(declarations: Record<string, Parameter>, path: DataPath, report: Report): void {
+    for (const [name, declaration] of Object.entries(declarations)) {
+      if (declaration.default === undefined) continue;
+      try {
+        checkValue(name, declaration, declaration.default);
+      } catch (error) {
+        report([...path, name, "default"], (error as Error).message);
+      }
+    }
+  }
+}
+
+type Report = (path: DataPath, message: string) => void;
+
+interface Scope {
+  params: Record<string, Parameter> | undefined;
+  inputs: Record<string, Parameter> | undefined;
+  seen: Set<string>;
+}
+
+function referenceProblem(ref: string, scope: Scope): string | undefined {
+  const [root, ...rest] = ref.split(".");
+  const name = rest[0];
+  switch (root) {
+    case "params":
+      if (!scope.params) {
+        return `\${{ ${ref} }}: a task reads its inputs (\`inputs.x\`), not params`;
+      }
+      return name && name in scope.params ? undefined : `\${{ ${ref} }}: no parameter "${name}"`;
+    case "inputs":
+      if (!scope.inputs) return `\${{ ${ref} }}: only task files have inputs`;
+      return name && name in scope.inputs ? undefined : `\${{ ${ref} }}: no input "${name}"`;
+    case "steps": {
+      const field = rest.at(-1);
+      const id = rest.slice(0, -1).join(".");
+      if (!["output", "exit_code", "status"].includes(field ?? "") || !id) {
+        return `\${{ ${ref} }}: expected steps.<id>.output, .exit_code or .status`;
+      }
+      return scope.seen.has(id) ? undefined : `\${{ ${ref} }}: no earlier step with id "${id}"`;
+    }
+    case "run":
+      return RUN_FIELDS.includes(name) && rest.length === 1
+        ? undefined
+        : `\${{ ${ref} }}: run has ${RUN_FIELDS.join(", ")}`;
+    case "vars":
+    case "app":
+      return name ? undefined : `\${{ ${ref} }}: name a field, as in ${root}.name`;
+    case "target":
+      return name === "name" ? undefined : `\${{ ${ref} }}: target has name`;
+    default:
+      return `\${{ ${ref} }}: unknown; use params, inputs, vars, app, steps, run or target`;
+  }
+}

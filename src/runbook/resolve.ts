@@ -1,0 +1,88 @@
+/**
+ * Resolving a planned step into exactly what will run: the shell script with every value quoted,
+ * the environment, the directory, the URL. Plans resolve with placeholders for values that only
+ * exist at run time; runs resolve for real.
+ *
+ * @example
+ * ```ts
+ * import { resolveStep } from "./resolve.ts";
+ * // const resolved = resolveStep(item, context);
+ * // console.log(resolved.script);
+ * ```
+ * @module
+ */
+import { durationMs, type StepKind } from "./schema.ts";
+import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
+import { renderTemplate } from "./template.ts";
+
+/** A step with every template resolved. */
+export interface ResolvedStep {
+  number: string;
+  name: string;
+  kind: StepKind;
+  checklist: string;
+  script?: string;
+  env: Record<string, string>;
+  cwd?: string;
+  http?: {
+    url: string;
+    status: number;
+    contains?: string;
+    retries: number;
+    intervalMs: number;
+    timeoutMs: number;
+  };
+  confirm?: string;
+  uses?: string;
+  timeoutMs?: number;
+  retries: number;
+  retryDelayMs: number;
+  continueOnError: boolean;
+  message?: string;
+  /** For reserved kinds: what the step names (the policy, the secrets operation). */
+  operand?: string;
+}
+
+/**
+ * Resolves a planned step. `placeholder` turns values not known yet into readable stand-ins
+ * (for plans and checklists); without it an unknown value is an error.
+ */
+export function resolveStep(
+  item: PlannedStep,
+  context: RunContext,
+  placeholder?: (ref: string) => string,
+): ResolvedStep {
+  const lookup = lookupFor(context, item.scope);
+  const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
+  const { step } = item;
+  const name = text(step.name);
+  return {
+    number: item.number,
+    name,
+    kind: item.kind,
+    checklist: step.checklist ? text(step.checklist) : name,
+    script: step.run === undefined
+      ? undefined
+      : renderTemplate(step.run, lookup, "shell", placeholder),
+    env: Object.fromEntries(
+      Object.entries(step.env ?? {}).map(([key, value]) => [key, text(String(value))]),
+    ),
+    cwd: step.cwd === undefined ? undefined : text(step.cwd),
+    http: step.http && {
+      url: text(step.http.url),
+      status: step.http.status,
+      contains: step.http.contains === undefined ? undefined : text(step.http.contains),
+      retries: step.http.retries,
+      intervalMs: durationMs(step.http.interval),
+      timeoutMs: durationMs(step.http.timeout),
+    },
+    confirm: step.confirm === undefined ? undefined : text(step.confirm),
+    uses: step.uses,
+    timeoutMs: step.timeout === undefined ? undefined : durationMs(step.timeout),
+    retries: step.retries,
+    retryDelayMs: durationMs(step.retry_delay),
+    continueOnError: step.continue_on_error,
+    message: step.message === undefined ? undefined : text(step.message),
+    operand: step.policy ?? step.secrets ?? step.config,
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * Running a runbook: prerequisites (all of them, before anything changes), the human items
+ * before, the steps, the success criteria, the human items after — and on a failure the
+ * failure path. Every step lands in the run record and the journal as it finishes.
+ *
+ * @example
+ * ```ts
+ * import { runRunbook } from "./run.ts";
+ * // const record = await runRunbook(loaded, { root, params, config, stateDir, target });
+ * // Deno.exitCode = exitCodeOf(record);
+ * ```
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import type { Target } from "../targets/target.ts";
+import { hostName, operator } from "../state/mod.ts";
+import { type Confirmer, executeStep, type StepOutcome } from "./execute.ts";
+import { type LoadedRunbook, loadRunbook } from "./load.ts";
+import { bindParameters } from "./params.ts";
+import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
+import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
+import { type ResolvedStep, resolveStep } from "./resolve.ts";
+import { renderTemplate, TemplateError, type TemplateValue } from "./template.ts";
+
+/** Where audit entries go; the CLI connects it to the signed audit log. */
+export interface Journal {
+  record(fields: Record<string, string | number | boolean | undefined>): Promise<void>;
+}
+
+/** Hears about a run as it happens (progress output, JSON reports). */
+export interface RunObserver {
+  runStarted?(record: RunRecord, failurePath: boolean): void;
+  phase?(title: string): void;
+  stepStarted?(step: ResolvedStep): void;
+  output?(line: string, stream: "stdout" | "stderr"): void;
+  stepFinished?(step: StepRecord, outcome: StepOutcome): void;
+  runFinished?(record: RunRecord): void;
+}
+
+/** What a run needs. */
+export interface RunOptions {
+  /** Project root: where `runbooks/` and `tasks/` are. */
+  root: string;
+  params: Record<string, TemplateValue>;
+  config: Config;
+  stateDir: string;
+  target: Target;
+  confirm?: Confirmer;
+  signal?: AbortSignal;
+  observer?: RunObserver;
+  journal?: Journal;
+  runId?: string;
+}
+
+/** Exit code for a finished run: 0 success, 1 failed, 130 interrupted. */
+export function exitCodeOf(record: RunRecord): number {
+  return record.status === "success" ? 0 : record.status === "aborted" ? 130 : 1;
+}
+
+/** The items a human must confirm in this runbook, in the order they are asked. */
+export function humanItems(loaded: LoadedRunbook): string[] {
+  const plan = flatten(loaded);
+  return [
+    ...loaded.runbook.checklist.before,
+    ...plan.steps.filter((item) => item.kind === "confirm").map((item) => item.step.confirm!),
+    ...loaded.runbook.checklist.after,
+  ];
+}
+
+/** Builds the template context of a run. */
+export function runContext(
+  loaded: LoadedRunbook,
+  params: Record<string, TemplateValue>,
+  config: Config | undefined,
+  runId: string,
+  targetName: string,
+): RunContext {
+  return {
+    params,
+    vars: { ...loaded.runbook.vars, ...config?.vars },
+    app: config ? { ...config.app } as Record<string, string> : {},
+    run: { id: runId, operator: operator(), host: hostName(), started: new Date().toISOString() },
+    target: { name: targetName },
+    steps: new Map(),
+  };
+}
+
+/** Runs a loaded runbook to its end and returns its record. Never throws for a failing step. */
+export async function runRunbook(loaded: LoadedRunbook, options: RunOptions): Promise<RunRecord> {
+  return await new Run(loaded, options).execute(true);
+}
+
+class Run {
+  readonly context: RunContext;
+  readonly record: RunRecord;
+
+  constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
+    const id = options.runId ?? newRunId();
+    this.context = runContext(loaded, options.params, options.config, id, options.target.name);
+    this.record = {
+      id,
+      runbook: loaded.runbook.id,
+      title: loaded.runbook.title,
+      file: loaded.file,
+      params: options.params,
+      operator: this.context.run.operator,
+      host: this.context.run.host,
+      target: options.target.name,
+      config: options.config.file,
+      started: this.context.run.started,
+      status: "running",
+      steps: [],
+    };
+  }
+
+  async execute(followFailurePath: boolean): Promise<RunRecord> {
+    const { observer, journal } = this.options;
+    const { runbook } = this.loaded;
+    const plan = flatten(this.loaded);
+    observer?.runStarted?.(this.record, !followFailurePath);
+    await this.#save();
+    await journal?.record({
+      action: "run",
+      run: this.record.id,
+      runbook: runbook.id,
+      target: this.record.target,
+      params: JSON.stringify(this.options.params),
+      status: "initiated",
+    });
+
+    observer?.phase?.("Prerequisites");
+    const unmet: string[] = [];
+    for (const item of plan.prerequisites) {
+      const step = await this.#runStep(item);
+      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
+      if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
+    }
+    if (unmet.length) {
+      return await this.#finish("failure", `prerequisites not met: ${unmet.join("; ")}`);
+    }
+
+    let failed = await this.#human("before", runbook.checklist.before);
+    if (!failed) {
+      observer?.phase?.("Steps");
+      for (const item of plan.steps) {
+        const step = await this.#runStep(item);
+        if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
+        if (step && isFailure(step.status) && !item.step.continue_on_error) {
+          failed = `step ${step.number} "${step.name}" failed: ${step.message}`;
+          break;
+        }
+      }
+    }
+    if (!failed) {
+      observer?.phase?.("Success criteria");
+      const missed: string[] = [];
+      for (const item of plan.success) {
+        const step = await this.#runStep(item);
+        if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
+        if (step && isFailure(step.status)) missed.push(`${step.name}: ${step.message}`);
+      }
+      if (missed.length) failed = `success criteria not met: ${missed.join("; ")}`;
+    }
+    if (!failed) failed = await this.#human("after", runbook.checklist.after);
+    if (!failed) return await this.#finish("success");
+    if (followFailurePath && runbook.on_failure) await this.#failurePath();
+    return await this.#finish("failure", failed);
+  }
+
+  /** Runs one planned step; undefined for `uses` headers, which only group. */
+  async #runStep(item: PlannedStep): Promise<StepRecord | undefined> {
+    const started = new Date();
+    let resolved: ResolvedStep;
+    try {
+      resolved = resolveStep(item, this.context);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return await this.#finishStep(
+        { number: item.number, name: item.step.name, kind: item.kind } as ResolvedStep,
+        item.phase,
+        started,
+        { status: "failure", attempts: 0, stdout: "", stderr: "", error: error.message },
+      );
+    }
+    if (!guardsHold(item, this.context)) {
+      return await this.#finishStep(resolved, item.phase, started, {
+        status: "skipped",
+        attempts: 0,
+        stdout: "",
+        stderr: "",
+      }, item);
+    }
+    this.options.observer?.stepStarted?.(resolved);
+    if (item.kind === "uses") return undefined;
+    const outcome = await executeStep(resolved, {
+      target: this.options.target,
+      signal: this.options.signal,
+      confirm: this.options.confirm,
+      onOutput: this.options.observer?.output?.bind(this.options.observer),
+    });
+    return await this.#finishStep(resolved, item.phase, started, outcome, item);
+  }
+
+  async #finishStep(
+    step: ResolvedStep,
+    phase: StepRecord["phase"],
+    started: Date,
+    outcome: StepOutcome,
+    item?: PlannedStep,
+  ): Promise<StepRecord> {
+    const record: StepRecord = {
+      number: step.number,
+      phase,
+      name: step.name,
+      checklist: step.checklist ?? step.name,
+      kind: step.kind,
+      status: outcome.status,
+      started: started.toISOString(),
+      duration_ms: Date.now() - started.getTime(),
+      attempts: outcome.attempts,
+      exit_code: outcome.exitCode,
+      command: step.script,
+      url: step.http?.url,
+      output_sha256: outcome.attempts ? outputHash(outcome.stdout, outcome.stderr) : undefined,
+      tail: isFailure(outcome.status)
+        ? (outcome.stderr || outcome.stdout).trimEnd().split("\n").slice(-20)
+        : undefined,
+      message: isFailure(outcome.status)
+        ? [step.message, outcome.error].filter(Boolean).join(": ")
+        : undefined,
+    };
+    if (item?.id) {
+      this.context.steps.set(item.id, {
+        output: outcome.stdout.trim(),
+        exit_code: outcome.exitCode ?? (outcome.status === "success" ? 0 : 1),
+        status: outcome.status,
+      });
+    }
+    this.record.steps.push(record);
+    this.options.observer?.stepFinished?.(record, outcome);
+    await this.#save();
+    if (outcome.status !== "skipped") {
+      await this.options.journal?.record({
+        action: "step",
+        run: this.record.id,
+        runbook: this.record.runbook,
+        target: this.record.target,
+        step: record.number,
+        name: record.name,
+        kind: record.kind,
+        exit_code: record.exit_code,
+        status: record.status,
+      });
+    }
+    return record;
+  }
+
+  /** Asks for the human checklist items; returns why the run cannot go on, if it cannot. */
+  async #human(phase: "before" | "after", items: readonly string[]): Promise<string | undefined> {
+    if (items.length === 0) return undefined;
+    this.options.observer?.phase?.(phase === "before" ? "Before" : "After");
+    const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
+    for (const [i, raw] of items.entries()) {
+      const question = renderTemplate(raw, lookup, "text", (ref) => `<${ref}>`);
+      const resolved = {
+        number: `${phase === "before" ? "B" : "A"}${i + 1}`,
+        name: question,
+        kind: "checklist",
+        checklist: question,
+        confirm: question,
+      } as unknown as ResolvedStep;
+      this.options.observer?.stepStarted?.(resolved);
+      const outcome = await executeStep({ ...resolved, kind: "confirm" }, {
+        target: this.options.target,
+        confirm: this.options.confirm,
+      });
+      const record = await this.#finishStep(resolved, phase, new Date(), outcome);
+      if (isFailure(record.status)) return `${question}: ${record.message}`;
+    }
+    return undefined;
+  }
+
+  async #failurePath(): Promise<void> {
+    const failure = this.loaded.runbook.on_failure!;
+    this.options.observer?.phase?.(`Failure path: runbook ${failure.runbook}`);
+    const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
+    const named = Object.fromEntries(
+      Object.entries(failure.with).map((
+        [key, value],
+      ) => [
+        key,
+        typeof value === "string" ? renderTemplate(value, lookup, "text", () => "") : value,
+      ]),
+    );
+    const loaded = await loadRunbook(this.options.root, failure.runbook);
+    const params = bindParameters(loaded.runbook.parameters, [], named);
+    const child = new Run(loaded, {
+      ...this.options,
+      params,
+      runId: `${this.record.id}.${failure.runbook}`,
+    });
+    this.record.failure_path = await child.execute(false);
+  }
+
+  async #finish(status: RunRecord["status"], reason?: string): Promise<RunRecord> {
+    const { runbook } = this.loaded;
+    this.record.status = status;
+    this.record.reason = reason;
+    this.record.finished = new Date().toISOString();
+    this.record.duration_ms = Date.parse(this.record.finished) - Date.parse(this.record.started);
+    await this.#save();
+    const journal = this.options.journal;
+    await journal?.record({
+      action: "run",
+      run: this.record.id,
+      runbook: runbook.id,
+      target: this.record.target,
+      status,
+      reason,
+    });
+    if (runbook.audit) {
+      const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
+      const fields = Object.fromEntries(
+        Object.entries(runbook.audit.fields).map((
+          [key, value],
+        ) => [key, renderTemplate(value, lookup, "text", () => "")]),
+      );
+      await journal?.record({
+        action: runbook.audit.action,
+        ...fields,
+        target: this.record.target,
+        run: this.record.id,
+        status,
+      });
+    }
+    this.options.observer?.runFinished?.(this.record);
+    return this.record;
+  }
+
+  async #save(): Promise<void> {
+    await saveRunRecord(this.options.stateDir, this.record);
+  }
+}
+
+function isFailure(status: StepRecord["status"]): boolean {
+  return status === "failure" || status === "timed_out" || status === "aborted" ||
+    status === "declined";
+}

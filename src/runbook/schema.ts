@@ -1,0 +1,235 @@
+/**
+ * The runbook language, as zod schemas.
+ *
+ * A runbook reads like the SOP it encodes: when it applies, its parameters, the prerequisites
+ * checked before anything runs, the steps, the success criteria checked after them, the failure
+ * path, and the human checklist items around them. Task files (`tasks/`) hold step groups that
+ * runbooks include with `uses:` and `with:`.
+ *
+ * The same schemas produce `schema/runbook.schema.json` (see {@link jsonSchemas}) so
+ * editors complete and check runbooks as they are typed.
+ *
+ * @example
+ * ```ts
+ * import { RunbookSchema } from "./schema.ts";
+ * const result = RunbookSchema.safeParse({ id: "hello", title: "Hello", when: "Always",
+ *   steps: [{ name: "Say hello", run: "echo hello" }] });
+ * console.log(result.success); // true
+ * ```
+ * @module
+ */
+import { z } from "zod";
+
+const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
+const RUNBOOK_ID = /^[a-z][a-z0-9-]*$/;
+
+/** `30s`, `5m`, `1h`, `250ms`, or a number of seconds. */
+export const DurationSchema = z.union([
+  z.number().positive(),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, {
+    error: 'expected a duration such as "30s", "5m", "1h" or "250ms"',
+  }),
+]).describe('A duration: "250ms", "30s", "5m", "1h", or a number of seconds.');
+
+/** Converts a {@link DurationSchema} value to milliseconds. */
+export function durationMs(value: z.infer<typeof DurationSchema>): number {
+  if (typeof value === "number") return value * 1000;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value)!;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Number(match[1]) * unit;
+}
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A typed parameter of a runbook (or input of a task). */
+export const ParameterSchema = z.strictObject({
+  type: z.enum(["string", "enum", "bool", "int"]).default("string")
+    .describe("string, enum (one of `values`), bool or int."),
+  description: z.string().optional(),
+  pattern: z.string().optional().describe("A regular expression the whole value must match."),
+  values: z.array(z.string()).min(1).optional().describe("The allowed values of an enum."),
+  default: Scalar.optional(),
+  required: z.boolean().default(false),
+  positional: z.boolean().default(false)
+    .describe("Bind from the command line in declaration order: `sop:deploy v1.2.0`."),
+}).superRefine((param, ctx) => {
+  if (param.type === "enum" && !param.values) {
+    ctx.addIssue({ code: "custom", path: ["values"], message: "an enum parameter needs `values`" });
+  }
+  if (param.pattern !== undefined) {
+    try {
+      new RegExp(param.pattern);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["pattern"],
+        message: `not a valid regular expression: ${(error as Error).message}`,
+      });
+    }
+  }
+});
+
+/** The health check: a URL that must answer with an expected status, retried at an interval. */
+export const HttpCheckSchema = z.strictObject({
+  url: z.string().min(1),
+  status: z.number().int().min(100).max(599).default(200),
+  contains: z.string().optional().describe("Text the response body must contain."),
+  retries: z.number().int().min(0).default(0),
+  interval: DurationSchema.default("1s"),
+  timeout: DurationSchema.default("5s").describe("Per request."),
+});
+
+/**
+ * Step kinds this version can run, and the kinds the language reserves for capabilities that
+ * are not built yet. A reserved kind is part of the schema so runbooks can say what the SOP
+ * says, but `validate` refuses it until the capability exists: never a step that pretends.
+ */
+export const STEP_KINDS = ["run", "uses", "http", "confirm"] as const;
+export const PENDING_KINDS = {
+  policy: "the policy engine (security:audit, soc2:check)",
+  secrets: "encrypted secrets (secrets:setup, secrets:key)",
+  config: "the config repository (config:switch, config:init, config:save, config:refresh)",
+} as const;
+/** Every step kind the language knows, runnable or reserved. */
+export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "policy", "secrets", "config"];
+
+const stepFields = {
+  id: z.string().regex(IDENTIFIER, {
+    error: "expected a lower-case identifier such as `switch_release`",
+  }).optional().describe("Names the step so later steps can use `${{ steps.<id>.output }}`."),
+  name: z.string().min(1).describe("What the step does, in the SOP's words."),
+  checklist: z.string().optional().describe("How the step reads as a checklist item."),
+  when: z.string().optional().describe(
+    "Run only if true: `params.x`, `!params.x`, `params.x == 'value'`, `params.x != 'value'`.",
+  ),
+  on: z.string().optional().describe("Target to run on; `local` is the machine running the tool."),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), Scalar).optional(),
+  timeout: DurationSchema.optional(),
+  retries: z.number().int().min(0).default(0),
+  retry_delay: DurationSchema.default("1s"),
+  continue_on_error: z.boolean().default(false),
+  message: z.string().optional().describe("Shown when the step fails (prerequisites, criteria)."),
+  run: z.string().min(1).optional().describe(
+    "A POSIX shell script. Each `${{ }}` value in it becomes exactly one quoted shell word.",
+  ),
+  uses: z.string().regex(/^tasks\/[\w./-]+\.ya?ml$/, {
+    error: "expected a task file such as `tasks/health-check.yaml`",
+  }).optional(),
+  with: z.record(z.string(), Scalar).optional().describe("Inputs of the included task."),
+  http: HttpCheckSchema.optional(),
+  confirm: z.string().min(1).optional().describe("A question a human must answer yes to."),
+  policy: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.policy}.`),
+  secrets: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.secrets}.`),
+  config: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.config}.`),
+};
+
+/** One step: exactly one of `run`, `uses`, `http`, `confirm` (or a reserved kind). */
+export const StepSchema = z.strictObject(stepFields).superRefine((step, ctx) => {
+  const kinds = ALL_KINDS.filter((kind) => step[kind] !== undefined);
+  if (kinds.length !== 1) {
+    ctx.addIssue({
+      code: "custom",
+      message: kinds.length === 0
+        ? `a step needs one of: ${STEP_KINDS.join(", ")}`
+        : `a step has exactly one kind, found ${kinds.join(" and ")}`,
+    });
+  }
+  if (step.with !== undefined && step.uses === undefined) {
+    ctx.addIssue({ code: "custom", path: ["with"], message: "`with` goes with `uses`" });
+  }
+});
+
+/** The kind of a parsed step. */
+export function stepKind(step: Step): StepKind {
+  return ALL_KINDS.find((kind) => step[kind] !== undefined)!;
+}
+
+/** A human action that appears in checklists and is confirmed (or acknowledged) when run. */
+export const ChecklistItemSchema = z.string().min(1);
+
+const Parameters = z.record(
+  z.string().regex(IDENTIFIER, { error: "expected a lower-case identifier" }),
+  ParameterSchema,
+);
+
+/** A complete runbook: one SOP. */
+export const RunbookSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(RUNBOOK_ID, { error: "expected a kebab-case id such as `deploy`" }),
+  title: z.string().min(1),
+  sop: z.number().int().positive().optional().describe("The SOP number this runbook encodes."),
+  when: z.string().min(1).describe("The SOP's “When” text: the situation this runbook is for."),
+  description: z.string().optional(),
+  on: z.string().default("local").describe("Default target of every step."),
+  parameters: Parameters.default({}),
+  vars: z.record(z.string(), Scalar).default({}),
+  prerequisites: z.array(StepSchema).default([])
+    .describe("All checked before any step runs; one failing stops the run, nothing runs."),
+  checklist: z.strictObject({
+    sections: z.tuple([z.string(), z.string(), z.string()]).default([
+      "Before",
+      "Procedure",
+      "After",
+    ]).describe("Titles of the before / during / after sections of the printed checklist."),
+    before: z.array(ChecklistItemSchema).default([]),
+    after: z.array(ChecklistItemSchema).default([]),
+  }).default({ sections: ["Before", "Procedure", "After"], before: [], after: [] }),
+  steps: z.array(StepSchema).min(1),
+  success: z.array(StepSchema).default([]).describe("Success criteria, checked after the steps."),
+  audit: z.strictObject({
+    action: z.string().regex(/^[a-z][a-z.]*$/),
+    fields: z.record(z.string().regex(IDENTIFIER), z.string()).default({}),
+  }).optional().describe(
+    "The audit entry this runbook writes when it ends, in the seed's terms: " +
+      "`action: deploy`, `fields: { repo: ..., from: ..., to: ... }`; status is added.",
+  ),
+  on_failure: z.strictObject({
+    runbook: z.string().regex(RUNBOOK_ID),
+    with: z.record(z.string(), Scalar).default({}),
+  }).optional().describe("The failure path: another runbook run when a step or criterion fails."),
+});
+
+/** A task file: a reusable group of steps with typed inputs. */
+export const TaskSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(RUNBOOK_ID),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  inputs: Parameters.default({}),
+  steps: z.array(StepSchema).min(1),
+});
+
+export type Parameter = z.infer<typeof ParameterSchema>;
+export type Step = z.infer<typeof StepSchema>;
+export type HttpCheck = z.infer<typeof HttpCheckSchema>;
+export type Runbook = z.infer<typeof RunbookSchema>;
+export type Task = z.infer<typeof TaskSchema>;
+
+/** JSON Schemas of runbook and task files, for editors (`deno task schema` writes them). */
+export function jsonSchemas(): { runbook: Record<string, unknown>; task: Record<string, unknown> } {
+  const options = { io: "input", unrepresentable: "any" } as const;
+  return {
+    runbook: { title: "Protocol runbook", ...z.toJSONSchema(RunbookSchema, options) },
+    task: { title: "Protocol task file", ...z.toJSONSchema(TaskSchema, options) },
+  };
+}
+
+/** Every key the language knows, for "did you mean" suggestions on unknown keys. */
+export const KNOWN_KEYS: readonly string[] = [
+  ...Object.keys(stepFields),
+  ...Object.keys(RunbookSchema.shape),
+  ...Object.keys(TaskSchema.shape),
+  ...Object.keys(HttpCheckSchema.shape),
+  "type",
+  "description",
+  "pattern",
+  "values",
+  "default",
+  "required",
+  "positional",
+  "sections",
+  "before",
+  "after",
+];

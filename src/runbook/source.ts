@@ -1,0 +1,178 @@
+/**
+ * YAML sources with positions: every problem found in a runbook names `file:line:column`.
+ *
+ * @example
+ * ```ts
+ * import { parseSource } from "./source.ts";
+ * const source = parseSource("runbooks/x.yaml", "id: x\nsteps:\n  - name: a\n");
+ * source.positionOf(["steps", 0, "name"]); // { line: 3, column: 11 }
+ * ```
+ * @module
+ */
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import type { Document, YAMLMap } from "yaml";
+import type { z } from "zod";
+import { KNOWN_KEYS } from "./schema.ts";
+
+/** A path into a YAML document: keys and sequence indexes. */
+export type DataPath = readonly (string | number)[];
+
+/** One thing wrong with a file, with where it is. */
+export interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  /** The key, as `steps[2].timeout`; empty for the whole document. */
+  key: string;
+  message: string;
+}
+
+/** A parsed YAML file that can say where any of its keys are. */
+export interface Source {
+  file: string;
+  data: unknown;
+  /** YAML syntax problems; when there are any, `data` is not to be trusted. */
+  problems: Problem[];
+  /** Where the node at `path` starts; the nearest existing ancestor when it is absent. */
+  positionOf(path: DataPath): { line: number; column: number };
+  /** Where the key `key` of the mapping at `path` is written. */
+  keyPositionOf(path: DataPath, key: string): { line: number; column: number };
+}
+
+/** Renders a data path as a reader writes it: `steps[2].run`. */
+export function formatPath(path: DataPath): string {
+  return path.map((part, i) =>
+    typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`
+  ).join("");
+}
+
+/** Formats a problem the way compilers do, so editors and terminals can jump to it. */
+export function formatProblem(problem: Problem): string {
+  const where = `${problem.file}:${problem.line}:${problem.column}`;
+  return problem.key
+    ? `${where}: ${problem.key}: ${problem.message}`
+    : `${where}: ${problem.message}`;
+}
+
+/** Parses YAML text, keeping what is needed to point at any key. */
+export function parseSource(file: string, text: string): Source {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const positionOf = (path: DataPath) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      const range = (node as { range?: [number, number, number] } | null)?.range;
+      if (range) return at(range[0]);
+    }
+    return { line: 1, column: 1 };
+  };
+  const keyPositionOf = (path: DataPath, key: string) => {
+    const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
+    if (isMap(node)) {
+      const pair = (node as YAMLMap).items.find((item) =>
+        isScalar(item.key) && String(item.key.value) === key
+      );
+      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return at(range[0]);
+    }
+    return positionOf([...path, key]);
+  };
+  const problems = [...doc.errors, ...doc.warnings].map((error) => ({
+    file,
+    line: error.linePos?.[0].line ?? 1,
+    column: error.linePos?.[0].col ?? 1,
+    key: "",
+    message: `YAML: ${error.message.split("\n")[0]}`,
+  }));
+  return { file, data: documentData(doc), problems, positionOf, keyPositionOf };
+}
+
+function documentData(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns zod issues into problems that point at the offending key. */
+export function schemaProblems(source: Source, issues: readonly z.core.$ZodIssue[]): Problem[] {
+  return issues.flatMap((issue) => {
+    const path = issue.path as (string | number)[];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        file: source.file,
+        ...source.keyPositionOf(path, key),
+        key: formatPath([...path, key]),
+        message: `unknown key \`${key}\`${suggestion(key)}`,
+      }));
+    }
+    return [{
+      file: source.file,
+      ...source.positionOf(path),
+      key: formatPath(path),
+      message: describeIssue(issue, source, path),
+    }];
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, source: Source, path: DataPath): string {
+  if (issue.code === "invalid_type" && valueAt(source.data, path) === undefined) {
+    return `is required (expected ${issue.expected})`;
+  }
+  if (issue.code === "invalid_type") {
+    return `expected ${issue.expected}, got ${describeValue(valueAt(source.data, path))}`;
+  }
+  if (issue.code === "invalid_value" && "values" in issue) {
+    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${
+      describeValue(valueAt(source.data, path))
+    }`;
+  }
+  return issue.message;
+}
+
+function valueAt(data: unknown, path: DataPath): unknown {
+  let value = data;
+  for (const part of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function suggestion(key: string): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const known of KNOWN_KEYS) {
+    const distance = editDistance(key, known);
+    if (distance < bestDistance) [best, bestDistance] = [known, distance];
+  }
+  return best ? ` (did you mean \`${best}\`?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

@@ -1,0 +1,98 @@
+/**
+ * `${{ expr }}` templates.
+ *
+ * Templates resolve in two modes. In `shell` mode, used for `run:` scripts, every value becomes
+ * exactly one single-quoted shell word, so a parameter such as `v1.2.0; rm -rf /` stays one
+ * harmless argument. In `text` mode, used for names, URLs and `with:` inputs, the value is
+ * inserted as it is.
+ *
+ * @example
+ * ```ts
+ * import { renderTemplate, shellQuote } from "./template.ts";
+ * const lookup = (ref: string) => ref === "params.version" ? "v1.2.0" : undefined;
+ * renderTemplate("git checkout ${{ params.version }}", lookup, "shell"); // "git checkout 'v1.2.0'"
+ * shellQuote("it's"); // "'it'\\''s'"
+ * ```
+ * @module
+ */
+
+/** A scalar a template can produce. */
+export type TemplateValue = string | number | boolean;
+
+/** Finds the value of a reference such as `params.version`; `undefined` when it is unknown. */
+export type Lookup = (ref: string) => TemplateValue | undefined;
+
+/** Matches one `${{ ref }}` occurrence; the reference is captured trimmed. */
+export const TEMPLATE_PATTERN = /\$\{\{\s*([^}]*?)\s*\}\}/g;
+
+/** A reference must be a dotted path of identifiers: `params.version`, `steps.switch.output`. */
+export const REFERENCE_PATTERN = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
+
+/** Quotes a value as one POSIX shell word: single quotes, with each `'` closed, escaped, reopened. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Every reference a template string uses, in order. */
+export function templateReferences(text: string): string[] {
+  return [...text.matchAll(TEMPLATE_PATTERN)].map((m) => m[1]);
+}
+
+/** Raised when a template names something that has no value. */
+export class TemplateError extends Error {
+  constructor(readonly reference: string, message: string) {
+    super(message);
+    this.name = "TemplateError";
+  }
+}
+
+/**
+ * Replaces every `${{ ref }}` in `text`. `unresolved` decides what an unknown reference becomes;
+ * by default it is an error, which is what a run wants. Plans pass a placeholder instead.
+ */
+export function renderTemplate(
+  text: string,
+  lookup: Lookup,
+  mode: "shell" | "text",
+  unresolved?: (ref: string) => string,
+): string {
+  return text.replace(TEMPLATE_PATTERN, (_match, ref: string) => {
+    const value = lookup(ref);
+    if (value === undefined) {
+      if (unresolved) return unresolved(ref);
+      throw new TemplateError(ref, `\${{ ${ref} }} has no value`);
+    }
+    return mode === "shell" ? shellQuote(String(value)) : String(value);
+  });
+}
+
+/**
+ * Places in a shell script where a template would not end up as one quoted word: inside single
+ * quotes (the value would be unquoted), inside double quotes (the quotes would become part of
+ * the value), or in a here-document (where `$(...)` in a value would run). Returns messages.
+ */
+export function templateQuotingProblems(script: string): string[] {
+  const problems: string[] = [];
+  let quote: "'" | '"' | null = null;
+  const heredoc = script.indexOf("<<");
+  for (let i = 0; i < script.length; i++) {
+    const char = script[i];
+    if (script.startsWith("${{", i)) {
+      const end = script.indexOf("}}", i);
+      const template = script.slice(i, end < 0 ? undefined : end + 2);
+      if (heredoc >= 0 && i > heredoc) {
+        problems.push(`${template} is in a here-document, where it would not stay one quoted word`);
+      } else if (quote === "'") {
+        problems.push(`${template} is inside single quotes; write it bare: it is quoted for you`);
+      } else if (quote === '"') {
+        problems.push(`${template} is inside double quotes; write it bare: it is quoted for you`);
+      }
+      if (end >= 0) i = end + 1;
+      continue;
+    }
+    if (char === "\\" && quote !== "'") i++;
+    else if (quote === null && (char === "'" || char === '"')) quote = char;
+    else if (char === quote) quote = null;
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+/**
+ * What every target (local, and SSH nodes later) offers the runbook engine: run a script, report
+ * its exit code and output. The engine never learns how.
+ *
+ * @example
+ * ```ts
+ * import type { Target } from "./target.ts";
+ * async function hello(target: Target) {
+ *   const result = await target.exec({ script: "echo hello" });
+ *   return result.code === 0;
+ * }
+ * ```
+ * @module
+ */
+
+/** One line of a step's output, as it happens. */
+export type OutputListener = (line: string, stream: "stdout" | "stderr") => void;
+
+/** A script to run on a target. */
+export interface ExecRequest {
+  script: string;
+  env?: Record<string, string | number | boolean>;
+  cwd?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onOutput?: OutputListener;
+}
+
+/** What happened when a script ran. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  aborted: boolean;
+  ms: number;
+}
+
+/** A place where steps run. */
+export interface Target {
+  readonly name: string;
+  exec(request: ExecRequest): Promise<ExecResult>;
+}
+
+/** Most output kept per stream; the rest is counted, not stored. */
+export const OUTPUT_LIMIT = 1 << 20;
+
+/** Collects a stream's bytes (up to {@link OUTPUT_LIMIT}) and reports whole lines as they come. */
+export class OutputCollector {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #pending = "";
+  #decoder = new TextDecoder();
+
+  constructor(readonly name: "stdout" | "stderr", readonly onOutput?: OutputListener) {}
+
+  /** A sink to hand to the process runner. */
+  sink(): WritableStream<Uint8Array> {
+    return new WritableStream({
+      write: (chunk) => this.#write(chunk),
+      close: () => this.#flush(),
+    });
+  }
+
+  /** Everything collected, as text. */
+  text(): string {
+    this.#flush();
+    const all = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return new TextDecoder().decode(all);
+  }
+
+  /** A result for a step that never started. */
+  empty(): Omit<ExecResult, "aborted" | "timedOut" | "ms"> {
+    return { code: 130, stdout: "", stderr: "" };
+  }
+
+  #write(chunk: Uint8Array): void {
+    if (this.#size < OUTPUT_LIMIT) {
+      const kept = chunk.subarray(0, OUTPUT_LIMIT - this.#size);
+      this.#chunks.push(kept.slice());
+      this.#size += kept.length;
+    }
+    if (!this.onOutput) return;
+    const lines = (this.#pending + this.#decoder.decode(chunk, { stream: true })).split("\n");
+    this.#pending = lines.pop()!;
+    for (const line of lines) this.onOutput(line, this.name);
+  }
+
+  #flush(): void {
+    if (this.#pending && this.onOutput) this.onOutput(this.#pending, this.name);
+    this.#pending = "";
+  }
+}
