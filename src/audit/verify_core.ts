@@ -205,6 +205,7 @@ export function verifyHistory(
     expSeq++;
     expPrev = hash;
     if (cp && result.entries === cp.count && hash !== cp.last_hash) {
+      checkCheckpointSignature(cp);
       return fail(
         i,
         "rewritten since the checkpoint",
@@ -215,9 +216,7 @@ export function verifyHistory(
   }
   if (cp) {
     const cpKey = known.get(cp.kid);
-    if (cpKey && !checkpointSignatureValid(cp, keyObject(cp.kid, cpKey))) {
-      throw new AuditInputError(`checkpoint signature does not verify under key ${cp.kid}`);
-    }
+    checkCheckpointSignature(cp);
     if (result.entries < cp.count) {
       return fail(
         recs.length,
@@ -239,8 +238,18 @@ export function verifyHistory(
   }
   return result;
 
-  // Heuristics, in order of how much they can prove. An authentic line out of place is
-  // deleted/reordered/inserted; a line whose signature fails was edited (or signed badly).
+  // A forged checkpoint must not be able to declare a good log bad, so its signature is checked
+  // before any checkpoint verdict (with whichever keys the chain has taught us so far).
+  function checkCheckpointSignature(c: Checkpoint): void {
+    const raw = known.get(c.kid);
+    if (raw && !checkpointSignatureValid(c, keyObject(c.kid, raw))) {
+      throw new AuditInputError(`checkpoint signature does not verify under key ${c.kid}`);
+    }
+  }
+
+  // Heuristics, in order of how much they can prove. A line that is not authentic (unknown or
+  // retired key, bad signature) was forged or edited; an authentic line out of place was
+  // deleted around, reordered or duplicated.
   function diagnose(
     i: number,
     e: AuditEntry,
@@ -251,35 +260,33 @@ export function verifyHistory(
     const copy = seenHashes.get(hash);
     if (copy !== undefined) return ["inserted", `exact copy of ${where(copy)} re-inserted`, i];
     const next = i + 1 < recs.length && !recs[i + 1].torn ? parse(i + 1) : undefined;
-    const nextChainsPast = next?.ok && next.entry.seq === expSeq && next.entry.prev === expPrev;
-    const why = !keyKnown
-      ? `signed by unknown key ${e.kid}`
-      : !sigOk
-      ? "its signature does not verify"
-      : e.kid !== current
-      ? `signed by retired key ${e.kid}`
-      : `its seq ${e.seq} / prev do not fit the chain`;
-    if (nextChainsPast) {
-      return ["inserted", `extra line (${why}); the next line chains to the line before it`, i];
-    }
-    if (!keyKnown) {
-      return [
-        "unknown key",
-        `key ${e.kid} is neither the trust root nor announced by key.rotated`,
-        i,
-      ];
-    }
-    if (e.kid !== current && sigOk) {
-      return [
-        "unknown key",
-        `key ${e.kid} was retired at seq ${retired.get(e.kid)}; entries after it must ` +
-        `be signed by ${current}`,
-        i,
-      ];
-    }
-    if (!sigOk) {
-      const nextLinksHere = next?.ok && next.entry.prev === hash;
-      return nextLinksHere
+    const authentic = keyKnown && sigOk && e.kid === current;
+    if (!authentic) {
+      const why = !keyKnown
+        ? `signed by unknown key ${e.kid}`
+        : !sigOk
+        ? "its signature does not verify"
+        : `signed by retired key ${e.kid}`;
+      if (next?.ok && next.entry.seq === expSeq && next.entry.prev === expPrev) {
+        return ["inserted", `extra line (${why}); the next line chains to the line before it`, i];
+      }
+      if (!keyKnown) {
+        return [
+          "unknown key",
+          `key ${e.kid} is neither the trust root nor announced by key.rotated`,
+          i,
+        ];
+      }
+      if (sigOk) {
+        return [
+          "unknown key",
+          `key ${e.kid} was retired at seq ${
+            retired.get(e.kid)
+          }; later entries must be signed by ${current}`,
+          i,
+        ];
+      }
+      return next?.ok && next.entry.prev === hash
         ? [
           "bad signature",
           "the next entry chains to these exact bytes, yet the signature does not verify",
@@ -288,17 +295,21 @@ export function verifyHistory(
         : ["edited", "signature does not match the content (bytes changed after signing)", i];
     }
     if (e.seq > expSeq) {
+      let later: number | undefined;
       for (let j = i + 1; j < recs.length; j++) {
-        const pj = recs[j].torn ? undefined : parse(j);
-        if (pj?.ok && pj.entry.seq === expSeq) {
-          return [
-            "reordered",
-            `seq ${e.seq} found where ${expSeq} was expected; ${expSeq} appears later at ${
-              where(j)
-            }`,
-            i,
-          ];
+        if (recs[j].torn) break;
+        if (sha256Hex(recs[j].bytes) === hash) {
+          return ["inserted", `copy of ${where(j)} inserted ahead of its place`, i];
         }
+        const pj = parse(j);
+        if (later === undefined && pj.ok && pj.entry.seq === expSeq) later = j;
+      }
+      if (later !== undefined) {
+        return [
+          "reordered",
+          `seq ${e.seq} found where ${expSeq} was expected; ${expSeq} is at ${where(later)}`,
+          i,
+        ];
       }
       const n = e.seq - expSeq;
       return [

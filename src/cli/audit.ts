@@ -1,0 +1,223 @@
+/**
+ * CLI commands for the audit log: keygen, verify, checkpoint, export, key and log rotation, and
+ * the human history (`deploy:log`). Exit codes: 0 ok, 1 verification failed or operation
+ * refused, 2 bad input (missing files, bad arguments).
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * import { registerAuditCommands } from "./audit.ts";
+ * const program = new Command();
+ * registerAuditCommands(program);
+ * await program.parseAsync(["audit:verify", "--json"], { from: "user" });
+ * ```
+ * @module
+ */
+import type { Command } from "commander";
+import { resolveStateDir } from "../state/mod.ts";
+import {
+  AuditInputError,
+  AuditRefusedError,
+  formatSeedLine,
+  generateSigningKey,
+  MissingSigningKeyError,
+  readAuditEntries,
+  rotateLog,
+  rotateSigningKey,
+  toJsonlLine,
+  toSyslogLine,
+  verifyAuditLog,
+  writeCheckpoint,
+} from "../audit/mod.ts";
+
+const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
+
+/**
+ * Adds the audit commands to a commander program.
+ *
+ * @example
+ * ```ts
+ * const program = new Command("protocol");
+ * registerAuditCommands(program);
+ * ```
+ */
+export function registerAuditCommands(program: Command): void {
+  program.command("audit:keygen")
+    .description(
+      "Create the Ed25519 audit signing key (refuses to overwrite one; see audit:rotate-key)",
+    )
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--json", "print {kid, publicKeyPem} as JSON")
+    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+      const r = await generateSigningKey(resolveStateDir(o));
+      if (o.json) return print(JSON.stringify(r));
+      print(`audit signing key created: kid ${r.kid}`);
+      print(r.publicKeyPem.trimEnd());
+      print(
+        "Keep a copy of this public key off this host; verify with `audit:verify --pubkey FILE`.",
+      );
+    }));
+
+  program.command("audit:verify")
+    .description(
+      "Verify the audit log (rotated files + live log): JSON, seq, hash chain, signatures, key " +
+        "validity. Exit 0 valid, 1 tampered, 2 bad input",
+    )
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option(
+      "--pubkey <file>",
+      "trusted public key (PEM, base64 raw, or a keyring JSON) kept off the host",
+    )
+    .option(
+      "--checkpoint <file>",
+      "signed checkpoint to detect truncation or rewrites since it was taken",
+    )
+    .option("--json", "print the result as JSON")
+    .action(
+      guard(
+        async (o: { stateDir?: string; pubkey?: string; checkpoint?: string; json?: boolean }) => {
+          const r = await verifyAuditLog(resolveStateDir(o), {
+            pubkeyFile: o.pubkey,
+            checkpointFile: o.checkpoint,
+          });
+          Deno.exitCode = r.ok ? 0 : 1;
+          if (o.json) return print(JSON.stringify(r));
+          if (!r.ok) {
+            const b = r.firstBad!;
+            return print(
+              `FAILED: line ${b.line} of ${b.file}: ${b.reason} (${b.detail}); ${r.entries} entries verified before it`,
+            );
+          }
+          print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
+          if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
+          print(`keys:  ${r.keys.join(", ") || "(none)"}`);
+          if (r.checkpoint) {
+            print(`checkpoint: ${r.checkpoint.count} entries at ${r.checkpoint.ts} matched`);
+          }
+        },
+      ),
+    );
+
+  program.command("audit:checkpoint")
+    .description(
+      "Write a signed checkpoint {count, last_hash, ts, kid, sig} (default <state-dir>/checkpoints/<ts>.json) " +
+        "and print it; keep a copy elsewhere",
+    )
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--out <file>", "where to write the checkpoint")
+    .action(guard(async (o: { stateDir?: string; out?: string }) => {
+      const { checkpoint, path } = await writeCheckpoint(resolveStateDir(o), o.out);
+      print(JSON.stringify(checkpoint));
+      console.error(`checkpoint written to ${path}`);
+    }));
+
+  program.command("audit:export")
+    .description("Print entries for a SIEM: jsonl (Wazuh json decoder) or RFC 5424 syslog lines")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--format <format>", "jsonl or syslog", "jsonl")
+    .option("--since <seq>", "only entries after this seq (pass the last seq you shipped)")
+    .action(guard(async (o: { stateDir?: string; format: string; since?: string }) => {
+      if (o.format !== "jsonl" && o.format !== "syslog") {
+        throw new AuditInputError("--format must be jsonl or syslog");
+      }
+      const since = o.since === undefined ? 0 : nonNegativeInt(o.since, "--since");
+      const render = o.format === "jsonl" ? toJsonlLine : toSyslogLine;
+      const lines = (await readAuditEntries(resolveStateDir(o))).filter((e) => e.seq > since).map(
+        render,
+      );
+      if (lines.length) print(lines.join("\n"));
+    }));
+
+  program.command("audit:rotate-key")
+    .description(
+      "Replace the signing key: a key.rotated entry signed by the old key announces the new one",
+    )
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--json", "print the result as JSON")
+    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+      const r = await rotateSigningKey(resolveStateDir(o));
+      if (o.json) return print(JSON.stringify(r));
+      print(`audit signing key rotated at seq ${r.seq}: ${r.oldKid} -> ${r.kid}`);
+      print(r.publicKeyPem.trimEnd());
+    }));
+
+  program.command("audit:rotate-log")
+    .description(
+      "Move deployments.log to deployments.log.<N> (1 = oldest) and continue the chain in a new file; " +
+        "audit:verify checks all files as one history",
+    )
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--json", "print the result as JSON")
+    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+      const r = await rotateLog(resolveStateDir(o));
+      if (o.json) return print(JSON.stringify(r));
+      print(
+        r
+          ? `rotated to ${r.rotatedTo}; the new log starts at seq ${r.seq}`
+          : "nothing to rotate: the log is empty",
+      );
+    }));
+
+  program.command("deploy:log")
+    .description("Show the deployment history, one line per entry (newest last)")
+    .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--limit <n>", "show only the last N entries")
+    .option("--action <action>", "only entries with this action (deploy, rollback, run, ...)")
+    .option("--verbose", "also show seq, host, user and kid")
+    .option("--json", "print entries as a JSON array")
+    .action(
+      guard(
+        async (
+          o: {
+            stateDir?: string;
+            limit?: string;
+            action?: string;
+            verbose?: boolean;
+            json?: boolean;
+          },
+        ) => {
+          const limit = o.limit === undefined ? undefined : nonNegativeInt(o.limit, "--limit");
+          let entries = await readAuditEntries(resolveStateDir(o));
+          if (o.action) entries = entries.filter((e) => e.action === o.action);
+          if (limit !== undefined) entries = limit === 0 ? [] : entries.slice(-limit);
+          if (o.json) return print(JSON.stringify(entries));
+          if (entries.length) {
+            print(entries.map((e) => formatSeedLine(e, { verbose: o.verbose })).join("\n"));
+          }
+        },
+      ),
+    );
+}
+
+// Library code never exits; the CLI maps errors to exit codes and one clear line on stderr.
+// deno-lint-ignore no-explicit-any
+function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (
+        err instanceof AuditInputError || err instanceof MissingSigningKeyError ||
+        err instanceof TypeError
+      ) {
+        Deno.exitCode = 2;
+      } else if (err instanceof AuditRefusedError) {
+        Deno.exitCode = 1;
+      } else {
+        throw err;
+      }
+      console.error(`error: ${err.message}`);
+    }
+  };
+}
+
+function nonNegativeInt(s: string, flag: string): number {
+  if (!/^\d+$/.test(s)) {
+    throw new AuditInputError(`${flag} must be a non-negative integer, got ${JSON.stringify(s)}`);
+  }
+  return Number(s);
+}
+
+function print(s: string): void {
+  console.log(s);
+}
