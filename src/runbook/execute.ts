@@ -122,7 +122,10 @@ async function checkHttp(step: ResolvedStep, options: ExecuteOptions): Promise<S
       const body = await response.text();
       const ms = Math.round(performance.now() - started);
       const line = `GET ${http.url} → ${response.status} (${ms} ms)`;
-      options.onOutput?.(line, "stdout");
+      // Show the first answer, every change, and every tenth try: progress without a flood.
+      if (line.split(" (")[0] !== lines.at(-1)?.split(" (")[0] || attempts % 10 === 0) {
+        options.onOutput?.(attempts ? `${line}, try ${attempts + 1}` : line, "stdout");
+      }
       lines.push(line);
       if (response.status !== http.status) {
         error = `expected HTTP ${http.status}, got ${response.status}${lastLine(body)}`;

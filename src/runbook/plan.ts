@@ -109,8 +109,15 @@ export interface RunContext {
   steps: Map<string, { output: string; exit_code: number; status: string }>;
 }
 
-/** A lookup for templates written in `scope`. */
-export function lookupFor(context: RunContext, scope: Scope): Lookup {
+/**
+ * A lookup for templates written in `scope`. `unresolved` is passed down to the templates of
+ * task inputs, so a plan shows `<steps.x.output>` through any depth of includes.
+ */
+export function lookupFor(
+  context: RunContext,
+  scope: Scope,
+  unresolved?: (ref: string) => string,
+): Lookup {
   return (ref) => {
     const [root, ...rest] = ref.split(".");
     const name = rest.join(".");
@@ -127,9 +134,13 @@ export function lookupFor(context: RunContext, scope: Scope): Lookup {
         return name === "name" ? context.target.name : undefined;
       case "inputs": {
         const given = scope.inputs?.[name];
-        if (given === undefined) return scope.declarations?.[name]?.default;
+        if (given === undefined) {
+          const declaration = scope.declarations?.[name];
+          return declaration ? declaration.default ?? "" : undefined;
+        }
         if (typeof given !== "string" || !scope.parent) return given;
-        return renderTemplate(given, lookupFor(context, scope.parent), "text");
+        const parent = lookupFor(context, scope.parent, unresolved);
+        return renderTemplate(given, parent, "text", unresolved);
       }
       case "steps": {
         const field = rest.at(-1) as "output" | "exit_code" | "status";

@@ -52,7 +52,7 @@ export function resolveStep(
   context: RunContext,
   placeholder?: (ref: string) => string,
 ): ResolvedStep {
-  const lookup = lookupFor(context, item.scope);
+  const lookup = lookupFor(context, item.scope, placeholder);
   const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
   const { step } = item;
   const name = text(step.name);

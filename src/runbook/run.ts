@@ -75,8 +75,10 @@ export function runContext(
   runId: string,
   targetName: string,
 ): RunContext {
+  // A declared parameter with no value reads as "", so optional parameters can be tested.
+  const unset = Object.fromEntries(Object.keys(loaded.runbook.parameters).map((k) => [k, ""]));
   return {
-    params,
+    params: { ...unset, ...params },
     vars: { ...loaded.runbook.vars, ...config?.vars },
     app: config ? { ...config.app } as Record<string, string> : {},
     run: { id: runId, operator: operator(), host: hostName(), started: new Date().toISOString() },
@@ -175,8 +177,10 @@ class Run {
       resolved = resolveStep(item, this.context);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
+      const partial = { number: item.number, name: item.step.name, kind: item.kind };
+      this.options.observer?.stepStarted?.(partial as ResolvedStep);
       return await this.#finishStep(
-        { number: item.number, name: item.step.name, kind: item.kind } as ResolvedStep,
+        partial as ResolvedStep,
         item.phase,
         started,
         { status: "failure", attempts: 0, stdout: "", stderr: "", error: error.message },

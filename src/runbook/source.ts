@@ -57,7 +57,7 @@ export function formatProblem(problem: Problem): string {
 /** Parses YAML text, keeping what is needed to point at any key. */
 export function parseSource(file: string, text: string): Source {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const at = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };

@@ -74,6 +74,8 @@ export function renderTemplate(
 export function templateQuotingProblems(script: string): string[] {
   const problems: string[] = [];
   let quote: "'" | '"' | null = null;
+  // `$(...)` starts a fresh quoting context, even inside double quotes.
+  const outer: ("'" | '"' | null)[] = [];
   const heredoc = script.indexOf("<<");
   for (let i = 0; i < script.length; i++) {
     const char = script[i];
@@ -91,6 +93,11 @@ export function templateQuotingProblems(script: string): string[] {
       continue;
     }
     if (char === "\\" && quote !== "'") i++;
+    else if (quote !== "'" && script.startsWith("$(", i)) {
+      outer.push(quote);
+      quote = null;
+      i++;
+    } else if (quote === null && char === ")" && outer.length) quote = outer.pop()!;
     else if (quote === null && (char === "'" || char === '"')) quote = char;
     else if (char === quote) quote = null;
   }

@@ -1,0 +1,30 @@
+/**
+ * What every command shares: the project root and the error for bad command-line input.
+ *
+ * @example
+ * ```ts
+ * import { projectRoot } from "./common.ts";
+ * console.log(projectRoot(undefined)); // the directory holding runbooks/ and tasks/
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+
+/** Bad command-line input; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * The project directory holding `runbooks/`, `tasks/` and `policies/`: `--root`, then
+ * `$PROTOCOL_ROOT`, then the directory this tool is installed in.
+ */
+export function projectRoot(option: string | undefined): string {
+  const given = option ?? Deno.env.get("PROTOCOL_ROOT");
+  if (given) return resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given);
+  return fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+}

@@ -1,0 +1,65 @@
+/**
+ * The command line: `deno task <command>` runs `src/cli/main.ts <command>`.
+ *
+ * Exit codes: 0 success; 1 a runbook, check or verification failed; 2 invalid input
+ * (runbook, parameters, configuration, flags); 130 interrupted.
+ *
+ * @example
+ * ```sh
+ * deno run -A src/cli/main.ts plan deploy v1.2.0
+ * ```
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/mod.ts";
+import { InvalidRunbookError } from "../runbook/load.ts";
+import { ParameterError } from "../runbook/params.ts";
+import { formatProblem } from "../runbook/source.ts";
+import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
+import { registerAuditCommands } from "./audit.ts";
+import { registerRunbookCommands } from "./runbook.ts";
+import { registerDemoCommand } from "./demo.ts";
+import { UsageError } from "./common.ts";
+
+/** Builds the program with every command. */
+export function buildProgram(): Command {
+  const program = new Command("protocol")
+    .description(
+      "Runs the deployment SOPs as YAML runbooks, with a signed audit log.\n" +
+        "Usually invoked through deno tasks: `deno task sop:deploy v1.2.0`.",
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunbookCommands(program);
+  registerAuditCommands(program);
+  registerDemoCommand(program, main);
+  return program;
+}
+
+/** Runs the CLI with `args`, mapping errors to messages and exit codes. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(args, { from: "user" });
+    return Number(Deno.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof InvalidRunbookError) {
+      for (const problem of error.problems) console.error(formatProblem(problem));
+      console.error(`error: ${error.message}; nothing was run`);
+      return 2;
+    }
+    if (
+      error instanceof ParameterError || error instanceof ConfigError ||
+      error instanceof UsageError || error instanceof MissingSigningKeyError ||
+      error instanceof AuditInputError
+    ) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

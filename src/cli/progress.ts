@@ -1,0 +1,96 @@
+/**
+ * Live progress of a run on a terminal: each step's name as it starts, its output indented, its
+ * status and time when it ends, and a summary. Colour only on a terminal and without NO_COLOR.
+ *
+ * @example
+ * ```ts
+ * import { ProgressPrinter } from "./progress.ts";
+ * const printer = new ProgressPrinter((line) => console.error(line));
+ * // runRunbook(loaded, { ..., observer: printer });
+ * ```
+ * @module
+ */
+import type { RunObserver } from "../runbook/run.ts";
+import type { RunRecord, StepRecord } from "../runbook/record.ts";
+import type { ResolvedStep } from "../runbook/resolve.ts";
+
+const useColor = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+const paint = (code: number) => (text: string) => useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
+const green = paint(32), red = paint(31), yellow = paint(33), dim = paint(2), bold = paint(1);
+
+const MARKS: Record<StepRecord["status"], string> = {
+  success: green("✔"),
+  confirmed: green("✔"),
+  acknowledged: green("✔"),
+  skipped: dim("–"),
+  failure: red("✘"),
+  timed_out: red("✘"),
+  declined: red("✘"),
+  aborted: yellow("■"),
+};
+
+/** Prints a run as it happens, through `write` (stderr by default in the CLI). */
+export class ProgressPrinter implements RunObserver {
+  #depth = 0;
+  #started = performance.now();
+
+  constructor(readonly write: (line: string) => void) {}
+
+  runStarted(record: RunRecord, failurePath: boolean): void {
+    const params = Object.entries(record.params).map(([k, v]) => `${k}=${v}`).join(" ");
+    this.write(
+      bold(`${failurePath ? "↩ Failure path: " : "▶ "}${record.title}`) +
+        dim(`  run ${record.id}${params ? `  ${params}` : ""}  on ${record.target}`),
+    );
+  }
+
+  phase(title: string): void {
+    this.write(bold(`\n${title}`));
+  }
+
+  stepStarted(step: ResolvedStep): void {
+    this.#depth = step.number.split(".").length - 1;
+    const label = step.uses ? `${step.name} ${dim(`(${step.uses})`)}` : step.name;
+    this.write(`${this.#indent()}${dim(step.number)} ${label}`);
+  }
+
+  output(line: string, stream: "stdout" | "stderr"): void {
+    const text = stream === "stderr" ? yellow(line) : line;
+    this.write(`${this.#indent()}   ${dim("│")} ${text}`);
+  }
+
+  stepFinished(step: StepRecord): void {
+    const seconds = (step.duration_ms / 1000).toFixed(1);
+    const attempts = step.attempts > 1 ? `, ${step.attempts} attempts` : "";
+    const why = step.message ? `  ${red(step.message)}` : "";
+    const what = step.status === "acknowledged" ? "acknowledged (--yes)" : step.status;
+    this.write(
+      `${this.#indent()}   ${MARKS[step.status]} ${what} ${dim(`${seconds}s${attempts}`)}${why}`,
+    );
+  }
+
+  runFinished(record: RunRecord): void {
+    const counts = new Map<string, number>();
+    for (const step of record.steps) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
+    const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
+    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const headline = record.status === "success"
+      ? green(`✔ ${record.title}: success`)
+      : record.status === "aborted"
+      ? yellow(`■ ${record.title}: aborted`)
+      : red(`✘ ${record.title}: failure`);
+    this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${tally})`)}`);
+    if (record.reason) this.write(`  ${record.reason}`);
+    if (record.failure_path) {
+      this.write(
+        `  failure path ${record.failure_path.runbook}: ${record.failure_path.status}` +
+          (record.failure_path.reason ? ` (${record.failure_path.reason})` : ""),
+      );
+    }
+    this.write(dim(`  run record: ${record.id}`));
+  }
+
+  #indent(): string {
+    return "  " + "  ".repeat(this.#depth);
+  }
+}

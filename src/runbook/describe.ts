@@ -1,0 +1,221 @@
+/**
+ * Describing a runbook without running it: the plan (every command in order, parameters
+ * resolved) and the change-ticket checklist. Both come from the same resolved steps, so the
+ * checklist a release manager files is the procedure that runs.
+ *
+ * @example
+ * ```ts
+ * import { describeRunbook, formatPlan, formatChecklist } from "./describe.ts";
+ * // const description = describeRunbook(loaded, params, config);
+ * // console.log(formatPlan(description));
+ * // console.log(formatChecklist(description, "md"));
+ * ```
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import type { LoadedRunbook } from "./load.ts";
+import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
+import { type ResolvedStep, resolveStep } from "./resolve.ts";
+import { runContext } from "./run.ts";
+import { renderTemplate, type TemplateValue } from "./template.ts";
+
+/** A step as a plan shows it. */
+export interface DescribedStep extends ResolvedStep {
+  phase: PlannedStep["phase"];
+  depth: number;
+  /** Conditions that decide at run time whether the step runs. */
+  when: string[];
+}
+
+/** Everything plans and checklists print. */
+export interface Description {
+  runbook: string;
+  title: string;
+  sop?: number;
+  when: string;
+  params: Record<string, TemplateValue>;
+  target: string;
+  config?: string;
+  prerequisites: DescribedStep[];
+  before: string[];
+  steps: DescribedStep[];
+  success: DescribedStep[];
+  after: string[];
+  sections: [string, string, string];
+  onFailure?: { runbook: string; with: Record<string, string> };
+}
+
+/** Values known only at run time show as `<steps.x.output>`. */
+const placeholder = (ref: string) => `<${ref}>`;
+
+/** Resolves a runbook for printing. Without a config, `app.*` values show as placeholders. */
+export function describeRunbook(
+  loaded: LoadedRunbook,
+  params: Record<string, TemplateValue>,
+  config: Config | undefined,
+): Description {
+  const { runbook } = loaded;
+  const context = runContext(loaded, params, config, "<run.id>", runbook.on);
+  const plan = flatten(loaded);
+  const describe = (item: PlannedStep): DescribedStep => ({
+    ...resolveStep(item, context, placeholder),
+    phase: item.phase,
+    depth: item.depth,
+    when: item.step.when === undefined ? [] : [item.step.when],
+  });
+  const lookup = lookupFor(context, { file: loaded.file, prefix: "" }, placeholder);
+  const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
+  return {
+    runbook: runbook.id,
+    title: runbook.title,
+    sop: runbook.sop,
+    when: runbook.when,
+    params,
+    target: runbook.on,
+    config: config?.file,
+    prerequisites: plan.prerequisites.map(describe),
+    before: runbook.checklist.before.map(text),
+    steps: plan.steps.map(describe),
+    success: plan.success.map(describe),
+    after: runbook.checklist.after.map(text),
+    sections: runbook.checklist.sections,
+    onFailure: runbook.on_failure && {
+      runbook: runbook.on_failure.runbook,
+      with: Object.fromEntries(
+        Object.entries(runbook.on_failure.with).map(([k, v]) => [k, text(String(v))]),
+      ),
+    },
+  };
+}
+
+/** The plan as text: every command in order, with where and when it runs. */
+export function formatPlan(description: Description): string {
+  const lines: string[] = [];
+  const params = Object.entries(description.params).map(([k, v]) => `${k}=${v}`).join(" ");
+  lines.push(`Plan: ${description.title} (runbook ${description.runbook})`);
+  lines.push(`Parameters: ${params || "(none)"}`);
+  lines.push(
+    `Target: ${description.target}   Config: ${
+      description.config ?? "(none: app.* shown as <app.*>)"
+    }`,
+  );
+  lines.push("Nothing has run. Every value in a command is one quoted shell word.");
+  const section = (title: string, steps: DescribedStep[]) => {
+    if (steps.length === 0) return;
+    lines.push("", title);
+    for (const step of steps) lines.push(...formatStep(step));
+  };
+  section("Prerequisites (all checked before any step runs)", description.prerequisites);
+  if (description.before.length) {
+    lines.push("", "Before (confirmed by a human, or acknowledged with --yes)");
+    description.before.forEach((item, i) => lines.push(`  B${i + 1}  ${item}`));
+  }
+  section("Steps", description.steps);
+  section("Success criteria (checked after the steps)", description.success);
+  if (description.after.length) {
+    lines.push("", "After (confirmed by a human, or acknowledged with --yes)");
+    description.after.forEach((item, i) => lines.push(`  A${i + 1}  ${item}`));
+  }
+  if (description.onFailure) {
+    const args = Object.entries(description.onFailure.with).map(([k, v]) => `${k}=${v}`);
+    lines.push("", `On failure: runbook ${description.onFailure.runbook} ${args.join(" ")}`.trim());
+  }
+  return lines.join("\n") + "\n";
+}
+
+function formatStep(step: DescribedStep): string[] {
+  const indent = "  " + "  ".repeat(step.depth);
+  const label = `${indent}${step.number.padEnd(6)}${step.name}`;
+  const detail = `${indent}      `;
+  const lines = [step.uses ? `${label}  (${step.uses})` : label];
+  if (step.when.length) lines.push(`${detail}when: ${step.when.join(" and ")}`);
+  if (step.cwd) lines.push(`${detail}in: ${step.cwd}`);
+  for (const [key, value] of Object.entries(step.env)) lines.push(`${detail}env: ${key}=${value}`);
+  if (step.script !== undefined) {
+    step.script.trimEnd().split("\n").forEach((line, i) =>
+      lines.push(`${detail}${i === 0 ? "$ " : "  "}${line}`)
+    );
+  }
+  if (step.http) {
+    const { url, status, retries, intervalMs } = step.http;
+    lines.push(
+      `${detail}GET ${url} → expect ${status}${
+        retries ? ` (up to ${retries + 1} tries, ${intervalMs / 1000}s apart)` : ""
+      }`,
+    );
+  }
+  if (step.confirm) lines.push(`${detail}confirm: ${step.confirm}`);
+  const extras = [
+    step.timeoutMs !== undefined ? `timeout ${step.timeoutMs / 1000}s` : "",
+    step.retries ? `retries ${step.retries}` : "",
+    step.continueOnError ? "continue on error" : "",
+  ].filter(Boolean);
+  if (extras.length) lines.push(`${detail}(${extras.join(", ")})`);
+  return lines;
+}
+
+/** A checklist section with its items. */
+export interface ChecklistSection {
+  title: string;
+  items: { text: string; kind: string; number: string }[];
+}
+
+/** The checklist: prerequisites and human items before, top-level steps and criteria, after. */
+export function checklistSections(description: Description): ChecklistSection[] {
+  const topLevel = (steps: DescribedStep[]) =>
+    steps.filter((step) => step.depth === 0).map((step) => ({
+      text: step.checklist,
+      kind: step.kind,
+      number: step.number,
+    }));
+  const human = (items: string[], prefix: string) =>
+    items.map((text, i) => ({ text, kind: "human", number: `${prefix}${i + 1}` }));
+  const [before, during, after] = description.sections;
+  return [
+    {
+      title: before,
+      items: [...topLevel(description.prerequisites), ...human(description.before, "B")],
+    },
+    { title: during, items: [...topLevel(description.steps), ...topLevel(description.success)] },
+    { title: after, items: human(description.after, "A") },
+  ].filter((section) => section.items.length > 0);
+}
+
+/** The printable checklist, as Markdown (for tickets), plain text (for paper) or JSON. */
+export function formatChecklist(description: Description, format: "md" | "text" | "json"): string {
+  const sections = checklistSections(description);
+  const params = Object.entries(description.params).map(([k, v]) => `${k}=${v}`).join(" ");
+  if (format === "json") {
+    return JSON.stringify(
+      {
+        runbook: description.runbook,
+        title: description.title,
+        sop: description.sop,
+        when: description.when,
+        params: description.params,
+        sections,
+      },
+      null,
+      2,
+    ) + "\n";
+  }
+  const lines: string[] = [];
+  if (format === "md") {
+    lines.push(`## ${description.title}`, "");
+    lines.push(`Runbook \`${description.runbook}\`${params ? ` · ${params}` : ""}`, "");
+    lines.push(`**When:** ${description.when}`);
+    for (const section of sections) {
+      lines.push("", `**${section.title}:**`, "");
+      for (const item of section.items) lines.push(`- [ ] ${item.text}`);
+    }
+    lines.push("", "Operator: ____________  Date: ____________  Change ticket: ____________");
+  } else {
+    lines.push(description.title);
+    if (params) lines.push(`(${description.runbook}: ${params})`);
+    for (const section of sections) {
+      lines.push("", `${section.title}:`);
+      for (const item of section.items) lines.push(`[ ] ${item.text}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
