@@ -13,6 +13,7 @@ import { AuditInputError } from "./errors.ts";
 import { keyForSeq, kidOf, parseKeyring, parsePublicKeyText } from "./keys.ts";
 import { parseCheckpoint } from "./checkpoint_core.ts";
 import { loadHistory } from "./history.ts";
+import { precomputeSignatures } from "./parallel_sigs.ts";
 import { readKeyring } from "./signing.ts";
 import { type TrustRoot, verifyHistory, type VerifyResult } from "./verify_core.ts";
 
@@ -39,7 +40,8 @@ export async function verifyAuditLog(
     ? parseCheckpoint(await readInput(options.checkpointFile, "checkpoint"))
     : undefined;
   const files = await loadHistory(stateDir);
-  return verifyHistory(files, root, { checkpoint });
+  const hints = await precomputeSignatures(files, root);
+  return verifyHistory(files, root, { checkpoint, hints });
 }
 
 async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {

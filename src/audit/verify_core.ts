@@ -77,12 +77,14 @@ export interface TrustRoot {
 }
 
 /**
- * Optional precomputed signature verdicts (e.g. from worker threads), indexed by global line
- * position. Only trusted when made with the very key the sequential pass selects.
+ * Optional precomputed signature verdicts (from worker threads), indexed by global line
+ * position. A `1` is only taken when made with the very key the sequential pass authenticated
+ * for that kid; anything else is checked here again.
  */
 export interface SignatureHints {
   valid: Uint8Array;
-  keyFor: (position: number) => string | undefined;
+  /** kid -> base64 raw public key the verdicts were made with. */
+  keys: Map<string, string>;
 }
 
 interface Rec {
@@ -139,6 +141,12 @@ export function verifyHistory(
     if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
     return k;
   };
+  const b64Cache = new Map<string, string>();
+  const b64 = (kid: string, raw: Uint8Array) => {
+    let v = b64Cache.get(kid);
+    if (v === undefined) b64Cache.set(kid, v = Buffer.from(raw).toString("base64"));
+    return v;
+  };
   const result: VerifyResult = { ok: true, entries: 0, files: files.map((f) => f.name), keys: [] };
   const cp = options.checkpoint;
   const seenHashes = new Map<string, number>();
@@ -173,10 +181,10 @@ export function verifyHistory(
     const keyRaw = known.get(e.kid);
     let sigOk = false;
     if (keyRaw) {
-      const hint = options.hints;
-      sigOk = hint && hint.keyFor(i) === Buffer.from(keyRaw).toString("base64")
-        ? hint.valid[i] === 1
-        : checkSignature(e, keyObject(e.kid, keyRaw));
+      const hints = options.hints;
+      sigOk = (hints !== undefined && hints.valid[i] === 1 &&
+        hints.keys.get(e.kid) === b64(e.kid, keyRaw)) ||
+        checkSignature(e, keyObject(e.kid, keyRaw));
     }
     if (!(sigOk && e.kid === current && e.seq === expSeq && e.prev === expPrev)) {
       const [reason, detail, at] = diagnose(i, e, hash, sigOk, !!keyRaw);

@@ -1,0 +1,46 @@
+/**
+ * Worker half of parallel signature checking: given a block of lines and candidate public keys,
+ * answers "does this line's signature verify under the key its kid names?" per line. It judges
+ * nothing else; the sequential pass in verify_core.ts still checks every rule and only takes a
+ * `1` from here as a shortcut for a signature it would otherwise check itself.
+ *
+ * @example
+ * ```ts
+ * const w = new Worker(new URL("./sig_worker.ts", import.meta.url), { type: "module" });
+ * w.postMessage({ buf, offsets, keys: [["0123456789abcdef", raw]] });
+ * ```
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { Buffer } from "node:buffer";
+import { type KeyObject, verify } from "node:crypto";
+import { signingBytes } from "./entry.ts";
+import { publicKeyFromRaw } from "./keys.ts";
+
+/** Request: lines packed into one buffer; line j is buf[offsets[j], offsets[j+1]). */
+export interface SigRequest {
+  buf: Uint8Array;
+  offsets: Uint32Array;
+  keys: [string, Uint8Array][];
+}
+
+self.onmessage = (ev: MessageEvent<SigRequest>) => {
+  const { buf, offsets, keys } = ev.data;
+  const keyObjects = new Map<string, KeyObject>(
+    keys.map(([kid, raw]) => [kid, publicKeyFromRaw(raw)]),
+  );
+  const decoder = new TextDecoder();
+  const valid = new Uint8Array(offsets.length - 1);
+  for (let j = 0; j < valid.length; j++) {
+    try {
+      const e = JSON.parse(decoder.decode(buf.subarray(offsets[j], offsets[j + 1])));
+      const key = keyObjects.get(e.kid);
+      if (!key || typeof e.sig !== "string") continue;
+      const { sig, ...unsigned } = e;
+      if (verify(null, signingBytes(unsigned), key, Buffer.from(sig, "base64"))) valid[j] = 1;
+    } catch {
+      // Anything unparseable stays 0; the sequential pass diagnoses it.
+    }
+  }
+  self.postMessage(valid, [valid.buffer]);
+};

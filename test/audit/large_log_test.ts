@@ -1,0 +1,56 @@
+// Large histories take the worker-thread signature path; it must judge exactly like the
+// sequential one.
+import assert from "node:assert/strict";
+import { buildEntry, GENESIS_PREV, sha256Hex } from "../../src/audit/entry.ts";
+import { auditPaths, rotateSigningKey, verifyAuditLog } from "../../src/audit/mod.ts";
+import { precomputeSignatures } from "../../src/audit/parallel_sigs.ts";
+import { loadSigner, readKeyring } from "../../src/audit/signing.ts";
+import { keyForSeq } from "../../src/audit/keys.ts";
+import { verifyHistory } from "../../src/audit/verify_core.ts";
+import { freshStateDir, join, lines } from "./helpers.ts";
+
+Deno.test("a 5,000-entry log with a key rotation verifies through worker threads; an edit is still caught", async () => {
+  const dir = await freshStateDir();
+  const signer = await loadSigner(dir);
+  const enc = new TextEncoder();
+  const out: string[] = [];
+  let prev = GENESIS_PREV;
+  for (let seq = 1; seq <= 4999; seq++) {
+    const { line } = buildEntry({ action: "step", step: `s${seq}` }, {
+      seq,
+      prev,
+      ts: "2024-01-15T10:30:01.000Z",
+      host: "h",
+      user: "u",
+    }, signer);
+    out.push(line + "\n");
+    prev = sha256Hex(line);
+  }
+  const log = auditPaths(dir).log;
+  await Deno.writeTextFile(log, out.join(""));
+  await rotateSigningKey(dir); // seq 5000, so later entries need the key learned from the chain
+  const { appendAudit } = await import("../../src/audit/mod.ts");
+  await appendAudit(dir, { action: "deploy", to: "v2" });
+
+  const bytes = await Deno.readFile(log);
+  const root = keyForSeq(await readKeyring(dir), 1)!;
+  const hints = await precomputeSignatures([{ name: log, bytes }], root, 2);
+  assert.ok(hints, "the worker path ran");
+  assert.equal(
+    hints.valid.reduce((n, v) => n + v, 0),
+    5001,
+    "workers verified every line, rotated key included",
+  );
+
+  const ok = await verifyAuditLog(dir);
+  assert.equal(ok.ok, true, JSON.stringify(ok.firstBad));
+  assert.equal(ok.entries, 5001);
+
+  const ls = lines(bytes);
+  ls[4320] = enc.encode(new TextDecoder().decode(ls[4320]).replace('"s4321"', '"s9999"'));
+  await Deno.writeFile(log, join(ls));
+  const bad = await verifyAuditLog(dir);
+  assert.deepEqual([bad.firstBad?.line, bad.firstBad?.reason], [4321, "edited"]);
+  const sequential = verifyHistory([{ name: log, bytes: join(ls) }], root);
+  assert.deepEqual(bad.firstBad, sequential.firstBad);
+});
