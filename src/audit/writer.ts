@@ -165,8 +165,9 @@ export async function readTailOf(path: string): Promise<LogTail> {
   }
 }
 
-// Reads backwards in growing chunks until the last complete line is whole. Lines are < 64 KiB,
-// so one 128 KiB read is almost always enough.
+// Reads backwards in doubling chunks until the last complete line (and any torn bytes after it)
+// is whole. Entries are typically a few hundred bytes, so one small read is the common case;
+// the loop covers lines up to the 64 KiB limit and beyond.
 async function readTail(
   f: Deno.FsFile,
   size: number,
@@ -174,7 +175,7 @@ async function readTail(
   allowTorn: boolean,
 ): Promise<LogTail> {
   if (size === 0) return { seq: 0, prev: GENESIS_PREV };
-  for (let want = 128 * 1024;; want *= 2) {
+  for (let want = 16 * 1024;; want *= 2) {
     const start = Math.max(0, size - want);
     const buf = await readAt(f, start, size - start);
     const lastNl = buf.lastIndexOf(10);

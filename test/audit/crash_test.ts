@@ -84,3 +84,17 @@ Deno.test("SIGKILL in the middle of a stream of appends leaves at most a torn la
     assert.equal(after.entries, e.seq);
   }
 });
+
+Deno.test("the tail reader copes with lines and torn tails longer than its first read", async () => {
+  const dir = await freshStateDir();
+  await appendAudit(dir, { action: "config", note: "x".repeat(40_000) });
+  await appendAudit(dir, { action: "config", note: "y".repeat(60_000) });
+  await Deno.writeTextFile(auditPaths(dir).log, '{"seq":3,"note":"' + "z".repeat(30_000), {
+    append: true,
+  });
+  const e = await appendAudit(dir, { action: "config" });
+  assert.equal(e.seq, 4);
+  const entries = await readAuditEntries(dir);
+  assert.equal(entries[2].cut_bytes, 30_017);
+  assert.equal((await verifyAuditLog(dir)).ok, true);
+});
