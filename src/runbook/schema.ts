@@ -89,10 +89,11 @@ export const PENDING_KINDS = {
   policy: "the policy engine (security:audit, soc2:check)",
   secrets: "encrypted secrets (secrets:setup, secrets:key)",
   config: "the config repository (config:switch, config:init, config:save, config:refresh)",
+  shadow: "blue-green shadow slots (shadow:init, shadow:build, shadow:start, shadow:rollback)",
 } as const;
 /** Every step kind the language knows, runnable or reserved. */
 export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "policy", "secrets", "config"];
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "policy", "secrets", "config", "shadow"];
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -123,6 +124,7 @@ const stepFields = {
   policy: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.policy}.`),
   secrets: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.secrets}.`),
   config: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.config}.`),
+  shadow: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.shadow}.`),
 };
 
 /** One step: exactly one of `run`, `uses`, `http`, `confirm` (or a reserved kind). */

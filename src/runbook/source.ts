@@ -86,7 +86,7 @@ export function parseSource(file: string, text: string): Source {
     line: error.linePos?.[0].line ?? 1,
     column: error.linePos?.[0].col ?? 1,
     key: "",
-    message: `YAML: ${error.message.split("\n")[0]}`,
+    message: `YAML: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
   }));
   return { file, data: documentData(doc), problems, positionOf, keyPositionOf };
 }
