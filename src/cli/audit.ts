@@ -30,6 +30,9 @@ import {
   writeCheckpoint,
 } from "../audit/mod.ts";
 
+/** Entries that record how a run went, step by step, rather than what it changed. */
+const RUN_DETAIL = new Set(["run", "step"]);
+
 const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
 
 /**
@@ -163,6 +166,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--limit <n>", "show only the last N entries")
     .option("--action <action>", "only entries with this action (deploy, rollback, run, ...)")
+    .option("--all", "include the run and step entries behind each action")
     .option("--verbose", "also show seq, host, user and kid")
     .option("--json", "print entries as a JSON array")
     .action(
@@ -174,11 +178,15 @@ export function registerAuditCommands(program: Command): void {
             action?: string;
             verbose?: boolean;
             json?: boolean;
+            all?: boolean;
           },
         ) => {
           const limit = o.limit === undefined ? undefined : nonNegativeInt(o.limit, "--limit");
           let entries = await readAuditEntries(resolveStateDir(o));
           if (o.action) entries = entries.filter((e) => e.action === o.action);
+          // The history reads like the seed's log: deploys, rollbacks, config changes. The run
+          // and step entries that evidence each of them show with --all or --action.
+          else if (!o.all) entries = entries.filter((e) => !RUN_DETAIL.has(String(e.action)));
           if (limit !== undefined) entries = limit === 0 ? [] : entries.slice(-limit);
           if (o.json) return print(JSON.stringify(entries));
           if (entries.length) {
