@@ -123,13 +123,7 @@ class Checker {
 
   async checkRunbook(runbook: Runbook, source: Source): Promise<Problem[]> {
     const problems: Problem[] = [];
-    const report = (path: DataPath, message: string) =>
-      problems.push({
-        file: source.file,
-        ...source.positionOf(path),
-        key: formatPath(path),
-        message,
-      });
+    const report = reporter(source, problems);
     this.#checkDefaults(runbook.parameters, ["parameters"], report);
     this.#checkTarget(runbook.on, ["on"], report);
     const seen = new Set<string>();
@@ -191,8 +185,7 @@ class Checker {
       return undefined;
     }
     const task = parsed.data;
-    const report = (path: DataPath, message: string) =>
-      problems.push({ file, ...source.positionOf(path), key: formatPath(path), message });
+    const report = reporter(source, problems);
     this.#checkDefaults(task.inputs, ["inputs"], report);
     this.#loading.add(file);
     const scope = { params: undefined, inputs: task.inputs, seen: new Set<string>() };
@@ -207,8 +200,7 @@ class Checker {
 
   async #checkStep(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
     const problems: Problem[] = [];
-    const report = (at: DataPath, message: string) =>
-      problems.push({ file: source.file, ...source.positionOf(at), key: formatPath(at), message });
+    const report = reporter(source, problems);
     const kind = stepKind(step);
     if (kind in PENDING_KINDS) {
       report(
@@ -253,8 +245,7 @@ class Checker {
 
   async #checkUses(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
     const problems: Problem[] = [];
-    const report = (at: DataPath, message: string) =>
-      problems.push({ file: source.file, ...source.positionOf(at), key: formatPath(at), message });
+    const report = reporter(source, problems);
     const file = step.uses!;
     if (this.#loading.has(file)) {
       report([...path, "uses"], `${file} includes itself`);
@@ -319,6 +310,17 @@ class Checker {
 }
 
 type Report = (path: DataPath, message: string) => void;
+
+/** Records problems found at paths of `source` into `problems`. */
+function reporter(source: Source, problems: Problem[]): Report {
+  return (path, message) =>
+    problems.push({
+      file: source.file,
+      ...source.positionOf(path),
+      key: formatPath(path),
+      message,
+    });
+}
 
 interface Scope {
   params: Record<string, Parameter> | undefined;
