@@ -36,6 +36,7 @@ import { LocalTarget } from "../targets/local.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
 import { auditJournal, requireAuditKey } from "./journal.ts";
+import { writeCheckpoint } from "../audit/mod.ts";
 import { projectRoot, UsageError } from "./common.ts";
 
 /** Problems that only say a capability is not built yet. */
@@ -125,6 +126,9 @@ export function registerRunbookCommands(program: Command): void {
           observer: new ProgressPrinter((line) => console.error(line)),
           journal: auditJournal(stateDir),
         });
+        // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
+        const { path } = await writeCheckpoint(stateDir);
+        console.error(`  audit checkpoint: ${path}`);
         if (options.json) console.log(JSON.stringify(record, null, 2));
         Deno.exitCode = exitCodeOf(record);
       } finally {
