@@ -8,7 +8,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunRecord } from "../../src/runbook/record.ts";
-import { cli, exists, fixture, listDir, runRecords, tempWorld } from "../fixtures/helpers.ts";
+import {
+  alive,
+  cli,
+  eventually,
+  exists,
+  fixture,
+  listDir,
+  runRecords,
+  tempWorld,
+} from "../fixtures/helpers.ts";
 
 const ROOT = fixture("projects", "flow");
 
@@ -191,6 +200,90 @@ Deno.test("human checklist items", async (t) => {
       );
       assert.deepEqual(await listDir(world.markers), ["step"]);
     });
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("a step past its timeout is stopped with everything it started", async () => {
+  const world = await tempWorld({ prefix: "runbook-timeout-" });
+  try {
+    const result = await cli(
+      [
+        "run",
+        "timeout",
+        "--json",
+        "--root",
+        ROOT,
+        "--config",
+        world.config,
+        "--state-dir",
+        world.stateDir,
+      ],
+      { env: { MARKER_DIR: world.markers } },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const record = JSON.parse(result.stdout) as RunRecord;
+    assert.equal(record.status, "failure");
+    assert.deepEqual(record.steps.map((s) => [s.number, s.status]), [["1", "timed_out"]]);
+    assert.match(record.reason!, /step 1 "Sleep past the timeout" failed: timed out after 1000 ms/);
+    assert.deepEqual(await listDir(world.markers), ["child.pid", "shell.pid"]);
+    for (const name of ["shell.pid", "child.pid"]) {
+      const pid = Number((await Deno.readTextFile(join(world.markers, name))).trim());
+      assert.ok(await eventually(async () => !await alive(pid), 5_000), `${name} ${pid} survived`);
+    }
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("failure paths that cannot run", async (t) => {
+  const root = fixture("projects", "failure-path");
+  const world = await tempWorld({ prefix: "runbook-failure-path-" });
+  const run = (name: string) =>
+    cli(
+      [
+        "run",
+        name,
+        "--json",
+        "--root",
+        root,
+        "--config",
+        world.config,
+        "--state-dir",
+        world.stateDir,
+      ],
+      { env: { MARKER_DIR: world.markers } },
+    );
+  try {
+    await t.step("an invalid failure path is refused before anything runs", async () => {
+      const validate = await cli(["validate", "--root", root, "runbooks/invalid-path.yaml"], {
+        env: { INIT_CWD: root },
+      });
+      assert.equal(validate.code, 2, `validate accepts invalid-path.yaml:\n${validate.stdout}`);
+      const result = await run("invalid-path");
+      assert.equal(result.code, 2, result.stderr);
+      assert.deepEqual(await listDir(world.markers), [], "a step ran");
+      assert.deepEqual(await runRecords(world.stateDir), [], "a run began");
+    });
+
+    await t.step(
+      "a failure path refusing its parameters still ends the run as failed",
+      async () => {
+        await Deno.remove(world.markers, { recursive: true });
+        await Deno.mkdir(world.markers);
+        await Deno.remove(join(world.stateDir, "runs"), { recursive: true }).catch(() => {});
+        const result = await run("bad-handoff");
+        assert.deepEqual(await listDir(world.markers), ["step"]);
+        const saved = await runRecords(world.stateDir);
+        assert.equal(saved.length, 1);
+        assert.notEqual(saved[0].status, "running", "the run record was left running");
+        assert.equal(saved[0].status, "failure");
+        assert.match(JSON.stringify(saved[0]), /parameter \\"failed\\" must match/);
+        assert.equal(result.code, 1, result.stderr);
+        assert.doesNotMatch(result.stderr, /nothing was run/);
+      },
+    );
   } finally {
     await world.cleanup();
   }

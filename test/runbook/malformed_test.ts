@@ -125,6 +125,15 @@ const CASES: Record<string, Expected[]> = {
       message: /^\$\{\{ steps\.nobody\.exit_code \}\}: no earlier step with id "nobody"$/,
     },
   ],
+  // A step cannot read its own output: it has none yet when its script is resolved.
+  "self-step-ref": [
+    {
+      line: 9,
+      column: 10,
+      key: "steps[1].run",
+      message: /^\$\{\{ steps\.itself\.output \}\}: no earlier step with id "itself"$/,
+    },
+  ],
   "template-double-quotes": [
     {
       line: 10,
