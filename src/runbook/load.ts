@@ -67,7 +67,11 @@ export async function listRunbooks(root: string): Promise<string[]> {
 }
 
 /** Loads and checks a runbook and its tasks; throws {@link InvalidRunbookError}. */
-export async function loadRunbook(root: string, name: string): Promise<LoadedRunbook> {
+export async function loadRunbook(
+  root: string,
+  name: string,
+  failurePaths = new Set<string>(),
+): Promise<LoadedRunbook> {
   const path = runbookPath(root, name);
   const file = relative(root, path);
   let text: string;
@@ -89,7 +93,7 @@ export async function loadRunbook(root: string, name: string): Promise<LoadedRun
   const parsed = RunbookSchema.safeParse(source.data);
   if (!parsed.success) throw new InvalidRunbookError(schemaProblems(source, parsed.error.issues));
   const runbook = parsed.data;
-  const checker = new Checker(root);
+  const checker = new Checker(root, new Set([...failurePaths, runbook.id]));
   const problems = await checker.checkRunbook(runbook, source);
   if (problems.length) throw new InvalidRunbookError(problems);
   return { file, runbook, source, tasks: checker.tasks };
@@ -118,8 +122,11 @@ class Checker {
   readonly tasks = new Map<string, LoadedTask>();
   readonly taskProblems = new Map<string, Problem[]>();
   #loading = new Set<string>();
+  #failurePaths: Set<string>;
 
-  constructor(readonly root: string) {}
+  constructor(readonly root: string, failurePaths = new Set<string>()) {
+    this.#failurePaths = failurePaths;
+  }
 
   async checkRunbook(runbook: Runbook, source: Source): Promise<Problem[]> {
     const problems: Problem[] = [];
@@ -149,6 +156,19 @@ class Checker {
           `no runbook "${runbook.on_failure.runbook}" in runbooks/`,
         );
       } else {
+        const name = runbook.on_failure.runbook;
+        if (!this.#failurePaths.has(name)) {
+          this.#failurePaths.add(name);
+          const inner = await loadRunbook(this.root, name, this.#failurePaths).then(
+            () => [],
+            (error) =>
+              error instanceof InvalidRunbookError ? error.problems : Promise.reject(error),
+          );
+          if (inner.length) {
+            problems.push(...inner);
+            report(["on_failure", "runbook"], `runbook "${name}" has ${inner.length} problem(s)`);
+          }
+        }
         for (const [key, value] of Object.entries(runbook.on_failure.with)) {
           if (!(key in (other.parameters ?? {}))) {
             report(
@@ -212,7 +232,6 @@ class Checker {
     }
     if (step.id !== undefined) {
       if (scope.seen.has(step.id)) report([...path, "id"], `step id "${step.id}" is used twice`);
-      scope.seen.add(step.id);
     }
     this.#checkTarget(step.on, [...path, "on"], report);
     if (step.when !== undefined) {
@@ -240,6 +259,7 @@ class Checker {
     if (step.uses !== undefined) {
       problems.push(...await this.#checkUses(step, path, source, scope));
     }
+    if (step.id !== undefined) scope.seen.add(step.id);
     return problems;
   }
 

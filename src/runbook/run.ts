@@ -165,7 +165,15 @@ class Run {
     }
     if (!failed) failed = await this.#human("after", runbook.checklist.after);
     if (!failed) return await this.#finish("success");
-    if (followFailurePath && runbook.on_failure) await this.#failurePath();
+    if (followFailurePath && runbook.on_failure) {
+      try {
+        await this.#failurePath();
+      } catch (error) {
+        failed += `; failure path ${runbook.on_failure.runbook} could not start: ${
+          (error as Error).message
+        }`;
+      }
+    }
     return await this.#finish("failure", failed);
   }
 
