@@ -76,7 +76,8 @@ export function templateQuotingProblems(script: string): string[] {
   let quote: "'" | '"' | null = null;
   // `$(...)` starts a fresh quoting context, even inside double quotes.
   const outer: ("'" | '"' | null)[] = [];
-  const heredoc = script.indexOf("<<");
+  // A here-document starts with `<<WORD` (or `<<-`, quoted WORD); `$((1<<2))` is arithmetic.
+  const heredoc = script.search(/<<-?\s*['"]?[A-Za-z_]/);
   for (let i = 0; i < script.length; i++) {
     const char = script[i];
     if (script.startsWith("${{", i)) {
