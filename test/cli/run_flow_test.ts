@@ -21,6 +21,26 @@ import {
 
 const ROOT = fixture("projects", "flow");
 
+/** Arguments of `run RUNBOOK ...extra` against a fixture project and a temp world. */
+function runArgs(
+  root: string,
+  world: { config: string; stateDir: string },
+  runbook: string,
+  ...extra: string[]
+): string[] {
+  return [
+    "run",
+    runbook,
+    ...extra,
+    "--root",
+    root,
+    "--config",
+    world.config,
+    "--state-dir",
+    world.stateDir,
+  ];
+}
+
 Deno.test("the flow fixtures are valid runbooks", async () => {
   const result = await cli(["validate", "--root", ROOT]);
   assert.equal(result.code, 0, result.stdout);
@@ -30,17 +50,7 @@ Deno.test("prerequisites: all are checked, one failing stops the run before any 
   const world = await tempWorld({ prefix: "runbook-prereqs-" });
   try {
     const result = await cli(
-      [
-        "run",
-        "prereqs",
-        "--json",
-        "--root",
-        ROOT,
-        "--config",
-        world.config,
-        "--state-dir",
-        world.stateDir,
-      ],
+      runArgs(ROOT, world, "prereqs", "--json"),
       { env: { MARKER_DIR: world.markers } },
     );
     const record = JSON.parse(result.stdout) as RunRecord;
@@ -92,18 +102,7 @@ Deno.test("success criteria decide, and their failure runs the failure path", as
   const world = await tempWorld({ prefix: "runbook-criteria-", health });
   const run = (version: string) =>
     cli(
-      [
-        "run",
-        "criteria",
-        version,
-        "--json",
-        "--root",
-        ROOT,
-        "--config",
-        world.config,
-        "--state-dir",
-        world.stateDir,
-      ],
+      runArgs(ROOT, world, "criteria", version, "--json"),
       { env: { MARKER_DIR: world.markers } },
     );
   try {
@@ -154,16 +153,7 @@ Deno.test("success criteria decide, and their failure runs the failure path", as
 
 Deno.test("human checklist items", async (t) => {
   const world = await tempWorld({ prefix: "runbook-human-" });
-  const args = [
-    "run",
-    "human",
-    "--root",
-    ROOT,
-    "--config",
-    world.config,
-    "--state-dir",
-    world.stateDir,
-  ];
+  const args = runArgs(ROOT, world, "human");
   const env = { MARKER_DIR: world.markers };
   try {
     await t.step("without a terminal or --yes: refused with exit 2, naming them", async () => {
@@ -209,17 +199,7 @@ Deno.test("a step past its timeout is stopped with everything it started", async
   const world = await tempWorld({ prefix: "runbook-timeout-" });
   try {
     const result = await cli(
-      [
-        "run",
-        "timeout",
-        "--json",
-        "--root",
-        ROOT,
-        "--config",
-        world.config,
-        "--state-dir",
-        world.stateDir,
-      ],
+      runArgs(ROOT, world, "timeout", "--json"),
       { env: { MARKER_DIR: world.markers } },
     );
     assert.equal(result.code, 1, result.stderr);
@@ -242,17 +222,7 @@ Deno.test("failure paths that cannot run", async (t) => {
   const world = await tempWorld({ prefix: "runbook-failure-path-" });
   const run = (name: string) =>
     cli(
-      [
-        "run",
-        name,
-        "--json",
-        "--root",
-        root,
-        "--config",
-        world.config,
-        "--state-dir",
-        world.stateDir,
-      ],
+      runArgs(root, world, name, "--json"),
       { env: { MARKER_DIR: world.markers } },
     );
   try {
