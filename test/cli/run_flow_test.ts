@@ -15,31 +15,12 @@ import {
   exists,
   fixture,
   listDir,
+  runArgs,
   runRecords,
   tempWorld,
 } from "../fixtures/helpers.ts";
 
 const ROOT = fixture("projects", "flow");
-
-/** Arguments of `run RUNBOOK ...extra` against a fixture project and a temp world. */
-function runArgs(
-  root: string,
-  world: { config: string; stateDir: string },
-  runbook: string,
-  ...extra: string[]
-): string[] {
-  return [
-    "run",
-    runbook,
-    ...extra,
-    "--root",
-    root,
-    "--config",
-    world.config,
-    "--state-dir",
-    world.stateDir,
-  ];
-}
 
 Deno.test("the flow fixtures are valid runbooks", async () => {
   const result = await cli(["validate", "--root", ROOT]);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { validateFile } from "../../src/runbook/load.ts";
 import { formatProblem } from "../../src/runbook/source.ts";
-import { cli, exists, fixture, listDir, tempWorld } from "../fixtures/helpers.ts";
+import { cli, exists, fixture, listDir, runArgs, tempWorld } from "../fixtures/helpers.ts";
 
 interface Expected {
   line: number;
@@ -223,21 +223,11 @@ const CASES: Record<string, Expected[]> = {
 Deno.test("malformed runbooks are refused with positions, and nothing runs", async (t) => {
   const world = await tempWorld({ prefix: "runbook-malformed-" });
   try {
-    const runArgs = (root: string) => [
-      "run",
-      "x",
-      "--yes",
-      "--root",
-      root,
-      "--config",
-      world.config,
-      "--state-dir",
-      world.stateDir,
-    ];
+    const runX = (root: string) => runArgs(root, world, "x", "--yes");
     const env = { MARKER_DIR: world.markers };
 
     await t.step("control: a valid runbook's step does leave the marker", async () => {
-      const result = await cli(runArgs(fixture("projects", "marker")), { env });
+      const result = await cli(runX(fixture("projects", "marker")), { env });
       assert.equal(result.code, 0, result.stderr);
       assert.ok(await exists(join(world.markers, "ran")), "the control step did not run");
       await Deno.remove(join(world.markers, "ran"));
@@ -257,7 +247,7 @@ Deno.test("malformed runbooks are refused with positions, and nothing runs", asy
 
         const [validate, run] = await Promise.all([
           cli(["validate", "--root", root], { env }),
-          cli(runArgs(root), { env }),
+          cli(runX(root), { env }),
         ]);
         assert.equal(validate.code, 2, validate.stdout + validate.stderr);
         assert.equal(run.code, 2, run.stdout + run.stderr);
