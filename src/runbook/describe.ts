@@ -17,7 +17,7 @@ import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./run.ts";
-import { renderTemplate, type TemplateValue } from "./template.ts";
+import { renderTemplate, renderValues, type TemplateValue } from "./template.ts";
 
 /** A step as a plan shows it. */
 export interface DescribedStep extends ResolvedStep {
@@ -42,7 +42,7 @@ export interface Description {
   success: DescribedStep[];
   after: string[];
   sections: [string, string, string];
-  onFailure?: { runbook: string; with: Record<string, string> };
+  onFailure?: { runbook: string; with: Record<string, TemplateValue> };
 }
 
 /** Values known only at run time show as `<steps.x.output>`. */
@@ -81,9 +81,7 @@ export function describeRunbook(
     sections: runbook.checklist.sections,
     onFailure: runbook.on_failure && {
       runbook: runbook.on_failure.runbook,
-      with: Object.fromEntries(
-        Object.entries(runbook.on_failure.with).map(([k, v]) => [k, text(String(v))]),
-      ),
+      with: renderValues(runbook.on_failure.with, lookup, placeholder),
     },
   };
 }

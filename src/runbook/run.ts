@@ -20,7 +20,7 @@ import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
-import { renderTemplate, TemplateError, type TemplateValue } from "./template.ts";
+import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
 
 /** Where audit entries go; the CLI connects it to the signed audit log. */
 export interface Journal {
@@ -271,7 +271,7 @@ class Run {
   async #human(phase: "before" | "after", items: readonly string[]): Promise<string | undefined> {
     if (items.length === 0) return undefined;
     this.options.observer?.phase?.(phase === "before" ? "Before" : "After");
-    const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
+    const lookup = this.#runbookLookup();
     for (const [i, raw] of items.entries()) {
       const question = renderTemplate(raw, lookup, "text", (ref) => `<${ref}>`);
       const resolved = {
@@ -295,15 +295,7 @@ class Run {
   async #failurePath(): Promise<void> {
     const failure = this.loaded.runbook.on_failure!;
     this.options.observer?.phase?.(`Failure path: runbook ${failure.runbook}`);
-    const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
-    const named = Object.fromEntries(
-      Object.entries(failure.with).map((
-        [key, value],
-      ) => [
-        key,
-        typeof value === "string" ? renderTemplate(value, lookup, "text", () => "") : value,
-      ]),
-    );
+    const named = renderValues(failure.with, this.#runbookLookup(), () => "");
     const loaded = await loadRunbook(this.options.root, failure.runbook);
     const params = bindParameters(loaded.runbook.parameters, [], named);
     const child = new Run(loaded, {
@@ -331,12 +323,7 @@ class Run {
       reason,
     });
     if (runbook.audit) {
-      const lookup = lookupFor(this.context, { file: this.loaded.file, prefix: "" });
-      const fields = Object.fromEntries(
-        Object.entries(runbook.audit.fields).map((
-          [key, value],
-        ) => [key, renderTemplate(value, lookup, "text", () => "")]),
-      );
+      const fields = renderValues(runbook.audit.fields, this.#runbookLookup(), () => "");
       await journal?.record({
         action: runbook.audit.action,
         ...fields,
@@ -347,6 +334,11 @@ class Run {
     }
     this.options.observer?.runFinished?.(this.record);
     return this.record;
+  }
+
+  /** Resolves templates written at the top level of the runbook (not inside a task). */
+  #runbookLookup() {
+    return lookupFor(this.context, { file: this.loaded.file, prefix: "" });
   }
 
   async #save(): Promise<void> {

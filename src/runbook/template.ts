@@ -66,6 +66,20 @@ export function renderTemplate(
   });
 }
 
+/** Renders the string values of a mapping as text templates; other scalars stay as they are. */
+export function renderValues(
+  values: Record<string, TemplateValue>,
+  lookup: Lookup,
+  unresolved?: (ref: string) => string,
+): Record<string, TemplateValue> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [
+      key,
+      typeof value === "string" ? renderTemplate(value, lookup, "text", unresolved) : value,
+    ]),
+  );
+}
+
 /**
  * Places in a shell script where a template would not end up as one quoted word: inside single
  * quotes (the value would be unquoted), inside double quotes (the quotes would become part of
