@@ -11,6 +11,8 @@
  * @module
  */
 import type { RunObserver } from "../runbook/run.ts";
+import type { RolloutObserver } from "../runbook/fleet.ts";
+import type { InventoryNode } from "../targets/inventory.ts";
 import type { RunRecord, StepRecord } from "../runbook/record.ts";
 import type { ResolvedStep } from "../runbook/resolve.ts";
 
@@ -29,12 +31,55 @@ const MARKS: Record<StepRecord["status"], string> = {
   aborted: yellow("■"),
 };
 
-/** Prints a run as it happens, through `write` (stderr by default in the CLI). */
-export class ProgressPrinter implements RunObserver {
+/**
+ * Prints a run as it happens, through `write` (stderr by default in the CLI). With a `node`,
+ * every line starts with `[node]`, so the output of nodes running together stays readable.
+ */
+export class ProgressPrinter implements RunObserver, RolloutObserver {
   #depth = 0;
   #started = performance.now();
+  readonly write: (line: string) => void;
 
-  constructor(readonly write: (line: string) => void) {}
+  constructor(write: (line: string) => void, readonly node?: string) {
+    this.write = node ? (line) => write(`${dim(`[${node}]`)} ${line}`) : write;
+  }
+
+  batchStarted(batch: number, of: number, nodes: InventoryNode[]): void {
+    this.write(bold(`\n=== Batch ${batch} of ${of}: ${nodes.map((n) => n.name).join(", ")}`));
+  }
+
+  nodeSkipped(node: InventoryNode, reason: string): void {
+    this.write(`${MARKS.skipped} ${node.name}: ${reason}`);
+  }
+
+  rolloutFinished(record: RunRecord): void {
+    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const headline = record.status === "success"
+      ? green(`✔ ${record.title}: success on every node`)
+      : record.status === "aborted"
+      ? yellow(`■ ${record.title}: aborted`)
+      : red(`✘ ${record.title}: failure`);
+    this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${record.strategy})`)}`);
+    for (const node of record.nodes ?? []) {
+      const mark = node.status === "success"
+        ? MARKS.success
+        : node.status === "skipped"
+        ? MARKS.skipped
+        : node.status === "aborted"
+        ? MARKS.aborted
+        : MARKS.failure;
+      const path = node.failure_path
+        ? `; failure path ${node.failure_path.runbook}: ${node.failure_path.status}`
+        : "";
+      this.write(
+        `  ${mark} ${node.target.padEnd(16)} ${node.status}${
+          node.reason ? `: ${node.reason}` : ""
+        }${path}`,
+      );
+    }
+    if (record.reason) this.write(`  ${record.reason}`);
+    this.write(dim(`  run record: ${record.id}`));
+  }
 
   runStarted(record: RunRecord, failurePath: boolean): void {
     const params = Object.entries(record.params).map(([k, v]) => `${k}=${v}`).join(" ");

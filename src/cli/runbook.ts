@@ -29,10 +29,19 @@ import { describeRunbook, formatChecklist, formatPlan } from "../runbook/describ
 import type { Confirmer } from "../runbook/execute.ts";
 import { listRunbooks, loadRunbook, validateFile } from "../runbook/load.ts";
 import { bindParameters } from "../runbook/params.ts";
-import { exitCodeOf, humanItems, runRunbook } from "../runbook/run.ts";
+import { exitCodeOf, humanItems } from "../runbook/run.ts";
+import { runRollout } from "../runbook/fleet.ts";
+import {
+  describeRollout,
+  formatRolloutPlan,
+  selectNodes,
+  targetProblems,
+} from "../runbook/rollout.ts";
+import { InvalidRunbookError, type LoadedRunbook } from "../runbook/load.ts";
+import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
+import { TargetPool } from "../targets/pool.ts";
 import { jsonSchemas } from "../runbook/schema.ts";
 import { formatProblem } from "../runbook/source.ts";
-import { LocalTarget } from "../targets/local.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
 import { auditJournal, requireAuditKey } from "./journal.ts";
@@ -40,13 +49,14 @@ import { writeCheckpoint } from "../audit/mod.ts";
 import { projectRoot, UsageError } from "./common.ts";
 
 /** Problems that only say a capability is not built yet. */
-const PENDING = /does not have yet|not available in this version/;
+const PENDING = /does not have yet/;
 
 interface CommonOptions {
   root?: string;
   config?: string;
   stateDir?: string;
   param: string[];
+  limit?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -56,6 +66,10 @@ function common(command: Command): Command {
     .option("-p, --param <key=value>", "set a parameter (repeatable)", collect, [])
     .option("--config <file>", `project configuration (default: ./${CONFIG_FILE})`)
     .option("--state-dir <dir>", "state directory (default: $PROTOCOL_STATE_DIR or ~/.protocol)")
+    .option(
+      "--limit <nodes>",
+      "only these nodes or groups of the runbook's targets (comma-separated)",
+    )
     .addOption(
       new Option("--root <dir>", "project directory holding runbooks/ and tasks/").hideHelp(),
     );
@@ -80,6 +94,46 @@ async function optionalConfig(options: CommonOptions): Promise<Config | undefine
   return path ? await loadConfig(path) : undefined;
 }
 
+/**
+ * The nodes a runbook will run on, checked against the inventory before anything runs: an
+ * `on:` naming no node or group is reported where it is written, like any other mistake.
+ */
+async function nodesFor(
+  root: string,
+  loaded: LoadedRunbook,
+  config: Config,
+  pool: TargetPool,
+  limit?: string,
+): Promise<InventoryNode[]> {
+  const problems = targetProblems(loaded, pool.inventory);
+  const failurePath = loaded.runbook.on_failure?.runbook;
+  if (failurePath) {
+    problems.push(...targetProblems(await loadRunbook(root, failurePath), pool.inventory));
+  }
+  if (problems.length) throw new InvalidRunbookError(problems);
+  return selectNodes(loaded, pool.inventory, limit?.split(","));
+}
+
+/** Prints the plan of a run: per node and batch when it runs on nodes. */
+async function printPlan(
+  root: string,
+  loaded: LoadedRunbook,
+  params: Record<string, string | number | boolean>,
+  options: CommonOptions & { json?: boolean },
+): Promise<void> {
+  const config = await optionalConfig(options);
+  const nodes = config
+    ? await nodesFor(root, loaded, config, new TargetPool(config), options.limit)
+    : [LOCAL_NODE];
+  if (nodes.length === 1 && nodes[0] === LOCAL_NODE) {
+    const description = describeRunbook(loaded, params, config);
+    console.log(options.json ? JSON.stringify(description, null, 2) : formatPlan(description));
+    return;
+  }
+  const rollout = describeRollout(loaded, params, config, nodes);
+  console.log(options.json ? JSON.stringify(rollout, null, 2) : formatRolloutPlan(rollout));
+}
+
 /** Adds the runbook commands to `program`. */
 export function registerRunbookCommands(program: Command): void {
   common(program.command("run <runbook> [args...]"))
@@ -87,9 +141,15 @@ export function registerRunbookCommands(program: Command): void {
     .option("--dry-run", "print the plan instead of running anything")
     .option("-y, --yes", "acknowledge the human checklist items (recorded as acknowledged)")
     .option("--json", "print the run record as JSON on stdout (progress stays on stderr)")
+    .option(
+      "--force-unlock <reason>",
+      "remove a node's deploy lock left by a run that is gone, first (the reason is audited)",
+    )
+    .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
     .addHelpText(
       "after",
-      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task run rollback -p version=v1.1.0 --yes",
+      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
+        "  deno task run rollback -p version=v1.1.0 --yes",
     )
     .action(async (
       name: string,
@@ -98,15 +158,20 @@ export function registerRunbookCommands(program: Command): void {
         dryRun?: boolean;
         yes?: boolean;
         json?: boolean;
+        forceUnlock?: string;
+        acceptNewHostKeys?: boolean;
       },
     ) => {
       const { root, loaded, params } = await prepare(name, args, options);
-      if (options.dryRun) {
-        const config = await optionalConfig(options);
-        console.log(formatPlan(describeRunbook(loaded, params, config)));
-        return;
+      if (options.dryRun) return await printPlan(root, loaded, params, options);
+      if (options.forceUnlock !== undefined && !options.forceUnlock.trim()) {
+        throw new UsageError(
+          '--force-unlock needs a reason, as in --force-unlock "run 123 crashed"',
+        );
       }
       const config = await requireConfig(options);
+      const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
+      const nodes = await nodesFor(root, loaded, config, pool, options.limit);
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const confirm = confirmer(humanItems(loaded), options.yes ?? false);
@@ -114,16 +179,23 @@ export function registerRunbookCommands(program: Command): void {
       const interrupt = () => controller.abort();
       const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
       signals.forEach((signal) => Deno.addSignalListener(signal, interrupt));
+      const write = (line: string) => console.error(line);
+      const several = nodes.length > 1 || nodes[0] !== LOCAL_NODE;
       try {
-        const record = await runRunbook(loaded, {
+        const printer = new ProgressPrinter(write);
+        const record = await runRollout(loaded, {
           root,
           params,
           config,
           stateDir,
-          target: new LocalTarget(),
-          confirm,
+          pool,
+          nodes,
+          forceUnlock: options.forceUnlock,
+          confirm: confirm && onceEach(confirm),
           signal: controller.signal,
-          observer: new ProgressPrinter((line) => console.error(line)),
+          observer: printer,
+          observerFor: (node) => several ? new ProgressPrinter(write, node.name) : printer,
+          rollout: printer,
           journal: auditJournal(stateDir),
         });
         // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
@@ -133,16 +205,18 @@ export function registerRunbookCommands(program: Command): void {
         Deno.exitCode = exitCodeOf(record);
       } finally {
         signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
+        await pool.close();
       }
     });
 
   common(program.command("plan <runbook> [args...]"))
-    .description("print every command a run would execute, in order, without running anything")
+    .description(
+      "print every command a run would execute, per node and batch, without running anything",
+    )
     .option("--json", "print the plan as JSON")
     .action(async (name: string, args: string[], options: CommonOptions & { json?: boolean }) => {
-      const { loaded, params } = await prepare(name, args, options);
-      const description = describeRunbook(loaded, params, await optionalConfig(options));
-      console.log(options.json ? JSON.stringify(description, null, 2) : formatPlan(description));
+      const { root, loaded, params } = await prepare(name, args, options);
+      await printPlan(root, loaded, params, options);
     });
 
   common(program.command("checklist <runbook> [args...]"))
@@ -270,6 +344,24 @@ async function allFiles(root: string): Promise<string[]> {
     }
   }
   return files.sort();
+}
+
+/**
+ * Asks each question once per run, one at a time: a rollout over ten nodes asks "deployment
+ * window confirmed?" once, and parallel nodes never prompt over each other.
+ */
+function onceEach(confirm: Confirmer): Confirmer {
+  const answers = new Map<string, ReturnType<Confirmer>>();
+  let queue: Promise<unknown> = Promise.resolve();
+  return (question) => {
+    let answer = answers.get(question);
+    if (!answer) {
+      answer = queue.then(() => confirm(question));
+      queue = answer.catch(() => undefined);
+      answers.set(question, answer);
+    }
+    return answer;
+  };
 }
 
 /**

@@ -17,6 +17,50 @@ import { formatProblem, parseSource, type Problem, schemaProblems } from "../run
 /** The file name looked for when no `--config` is given. */
 export const CONFIG_FILE = "protocol.yaml";
 
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Names that select something else and so cannot name a node or group. */
+export const RESERVED_TARGETS = ["local", "all", "app"] as const;
+
+const NodeName = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, {
+  error: "expected a node name such as `web-1` (lower case, digits, . _ -)",
+}).refine((name) => !(RESERVED_TARGETS as readonly string[]).includes(name), {
+  error: `\`local\`, \`all\` and \`app\` are reserved target names`,
+});
+
+/** How the OpenSSH client reaches the nodes (each node may override user, port, identity). */
+export const SshSchema = z.strictObject({
+  user: z.string().optional().describe("Remote user (default: the SSH client's default)."),
+  port: z.number().int().min(1).max(65535).default(22),
+  identity: z.string().optional().describe("Private key file (`ssh -i`)."),
+  known_hosts: z.string().optional().describe("known_hosts file (default: ~/.ssh/known_hosts)."),
+  host_keys: z.enum(["strict", "accept-new"]).default("strict").describe(
+    "`strict` refuses unknown host keys; `accept-new` records a new node's key on first contact.",
+  ),
+  connect_timeout: z.number().int().positive().default(10).describe("Seconds to connect."),
+  persist: z.number().int().positive().default(60).describe(
+    "Seconds the shared connection outlives the run (ControlPersist), in case it is cut short.",
+  ),
+});
+
+/** One node reached over SSH. */
+export const NodeSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().optional(),
+  identity: z.string().optional(),
+  groups: z.array(NodeName).default([]).describe("Groups this node belongs to: `on: web`."),
+  vars: z.record(z.string(), Scalar).default({}).describe("Variables that override `vars`."),
+  app: z.strictObject({
+    dir: z.string().startsWith("/", { error: "a node's app.dir must be an absolute path" })
+      .optional(),
+    start: z.string().optional(),
+    stop: z.string().optional(),
+    health: z.string().url().optional(),
+    logs: z.string().optional(),
+  }).optional().describe("Where this node differs from `app` (its directory, health URL, ...)."),
+});
+
 /** The schema of `protocol.yaml`. */
 export const ConfigSchema = z.strictObject({
   app: z.strictObject({
@@ -27,16 +71,28 @@ export const ConfigSchema = z.strictObject({
     stop: z.string().min(1).describe("Shell command that stops the app, run in the release."),
     health: z.string().url().describe("URL that answers 200 when the app is healthy."),
     logs: z.string().optional().describe("Shell command that prints recent app logs."),
+    targets: z.string().optional().describe(
+      "Where the app runs (`on: app` in runbooks): nodes or groups, comma-separated. " +
+        "Default: every node, or `local` when there are none.",
+    ),
   }),
   deployment: z.strictObject({
     strategy: z.enum(["release", "branch"]).default("release"),
     secrets: z.enum(["encrypted", "plaintext"]).default("encrypted"),
   }).default({ strategy: "release", secrets: "encrypted" }),
-  vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  vars: z.record(z.string(), Scalar).default({}),
+  ssh: SshSchema.default(SshSchema.parse({})),
+  nodes: z.record(NodeName, NodeSchema).default({}).describe(
+    "The nodes runbooks run on over SSH, by name. `local` (this machine) always exists.",
+  ),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
 export type Config = z.infer<typeof ConfigSchema> & { file: string };
+/** One node of the configuration. */
+export type NodeConfig = z.infer<typeof NodeSchema>;
+/** The SSH settings of the configuration. */
+export type SshConfig = z.infer<typeof SshSchema>;
 
 /** The configuration is missing or wrong; the message says how to fix it. */
 export class ConfigError extends Error {
@@ -99,11 +155,28 @@ export async function loadConfig(path: string): Promise<Config> {
   const config = parsed.data;
   const base = dirname(path);
   const absolute = (p: string) => isAbsolute(p) || /^[\w.-]+@|:\/\//.test(p) ? p : join(base, p);
+  const file = (p: string | undefined) => p === undefined ? undefined : absolute(expandHome(p));
   return {
     ...config,
     app: { ...config.app, dir: absolute(config.app.dir), repo: absolute(config.app.repo) },
+    ssh: {
+      ...config.ssh,
+      identity: file(config.ssh.identity),
+      known_hosts: file(config.ssh.known_hosts),
+    },
+    nodes: Object.fromEntries(
+      Object.entries(config.nodes).map(([name, node]) => [
+        name,
+        { ...node, identity: file(node.identity) },
+      ]),
+    ),
     file: path,
   };
+}
+
+function expandHome(path: string): string {
+  const home = Deno.env.get("HOME");
+  return home && (path === "~" || path.startsWith("~/")) ? home + path.slice(1) : path;
 }
 
 /** A commented starting configuration, written by `deno task init`. */
@@ -125,5 +198,15 @@ deployment:
   strategy: release   # immutable tags with an audit trail, never branches
   secrets: encrypted
 vars: {}
+
+# Nodes reached over SSH (the system OpenSSH client, one shared connection per node).
+# Without nodes, runbooks run on this machine (\`local\`). \`deno task targets --check\` tests them.
+# ssh:
+#   user: deploy
+#   identity: ~/.ssh/deploy_ed25519
+#   host_keys: strict        # or accept-new to record a new node's key on first contact
+# nodes:
+#   web-1: { host: 10.0.0.11, groups: [web] }
+#   web-2: { host: 10.0.0.12, groups: [web], vars: { weight: 2 } }
 `;
 }

@@ -17,6 +17,7 @@ import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./run.ts";
+import type { InventoryNode } from "../targets/inventory.ts";
 import { renderTemplate, renderValues, type TemplateValue } from "./template.ts";
 
 /** A step as a plan shows it. */
@@ -53,9 +54,10 @@ export function describeRunbook(
   loaded: LoadedRunbook,
   params: Record<string, TemplateValue>,
   config: Config | undefined,
+  node?: InventoryNode,
 ): Description {
   const { runbook } = loaded;
-  const context = runContext(loaded, params, config, "<run.id>", runbook.on);
+  const context = runContext(loaded, params, config, "<run.id>", node);
   const plan = flatten(loaded);
   const describe = (item: PlannedStep): DescribedStep => ({
     ...resolveStep(item, context, placeholder),
@@ -71,7 +73,7 @@ export function describeRunbook(
     sop: runbook.sop,
     when: runbook.when,
     params,
-    target: runbook.on,
+    target: node?.name ?? runbook.on,
     config: config?.file,
     prerequisites: plan.prerequisites.map(describe),
     before: runbook.checklist.before.map(text),

@@ -27,6 +27,7 @@ import {
 import { parseCondition } from "./condition.ts";
 import { templateQuotingProblems, templateReferences } from "./template.ts";
 import { checkValue } from "./params.ts";
+import { TARGET_FIELDS } from "./plan.ts";
 
 /** A task file, parsed and checked. */
 export interface LoadedTask {
@@ -116,6 +117,8 @@ export async function validateFile(root: string, file: string): Promise<Problem[
 }
 
 const RUN_FIELDS = ["id", "operator", "host", "started"];
+/** Target selectors: node or group names, comma-separated. */
+const SELECTOR = /^[a-z0-9][a-z0-9_.-]*(\s*,\s*[a-z0-9][a-z0-9_.-]*)*$/;
 
 /** Cross-file and cross-field checks that a schema cannot express. */
 class Checker {
@@ -312,8 +315,8 @@ class Checker {
   }
 
   #checkTarget(on: string | undefined, path: DataPath, report: Report): void {
-    if (on !== undefined && on !== "local") {
-      report(path, `target "${on}": SSH targets are not available in this version; use \`local\``);
+    if (on !== undefined && !SELECTOR.test(on)) {
+      report(path, `"${on}" is not a target: name nodes or groups, comma-separated (web, web-1)`);
     }
   }
 
@@ -376,7 +379,9 @@ function referenceProblem(ref: string, scope: Scope): string | undefined {
     case "app":
       return name ? undefined : `\${{ ${ref} }}: name a field, as in ${root}.name`;
     case "target":
-      return name === "name" ? undefined : `\${{ ${ref} }}: target has name`;
+      return (TARGET_FIELDS as readonly string[]).includes(name) && rest.length === 1
+        ? undefined
+        : `\${{ ${ref} }}: target has ${TARGET_FIELDS.join(", ")}`;
     default:
       return `\${{ ${ref} }}: unknown; use params, inputs, vars, app, steps, run or target`;
   }

@@ -99,13 +99,26 @@ export function flatten(loaded: LoadedRunbook): Plan {
   };
 }
 
+/** What templates can read about the node a run is on. */
+export interface TargetInfo {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  groups: string;
+}
+
+/** Fields of `target` that templates may read. */
+export const TARGET_FIELDS = ["name", "host", "port", "user", "groups"] as const;
+
 /** What a step's templates can read. Step results are filled in as the run goes. */
 export interface RunContext {
   params: Record<string, TemplateValue>;
   vars: Record<string, TemplateValue>;
   app: Record<string, TemplateValue>;
   run: { id: string; operator: string; host: string; started: string };
-  target: { name: string };
+  /** Where this run happens: `local`, or the node's name, address, user and groups. */
+  target: TargetInfo;
   steps: Map<string, { output: string; exit_code: number; status: string }>;
 }
 
@@ -131,7 +144,9 @@ export function lookupFor(
       case "run":
         return context.run[name as keyof RunContext["run"]];
       case "target":
-        return name === "name" ? context.target.name : undefined;
+        return (TARGET_FIELDS as readonly string[]).includes(name)
+          ? context.target[name as keyof TargetInfo]
+          : undefined;
       case "inputs": {
         const given = scope.inputs?.[name];
         if (given === undefined) {

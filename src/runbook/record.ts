@@ -48,7 +48,7 @@ export interface StepRecord {
 }
 
 /** How a run ended. */
-export type RunStatus = "running" | "success" | "failure" | "aborted";
+export type RunStatus = "running" | "success" | "failure" | "aborted" | "skipped";
 
 /** A whole run. */
 export interface RunRecord {
@@ -59,7 +59,13 @@ export interface RunRecord {
   params: Record<string, TemplateValue>;
   operator: string;
   host: string;
+  /** The node (or, for a run across nodes, the selector). */
   target: string;
+  /** The rollout batch of a node's run, from 1. */
+  batch?: number;
+  /** For a run across nodes: the strategy and every node's own run. */
+  strategy?: string;
+  nodes?: RunRecord[];
   config?: string;
   started: string;
   finished?: string;

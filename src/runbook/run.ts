@@ -13,6 +13,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { Target } from "../targets/target.ts";
+import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { type Confirmer, executeStep, type StepOutcome } from "./execute.ts";
 import { type LoadedRunbook, loadRunbook } from "./load.ts";
@@ -44,7 +45,14 @@ export interface RunOptions {
   params: Record<string, TemplateValue>;
   config: Config;
   stateDir: string;
+  /** Where the steps run. */
   target: Target;
+  /** The node `target` reaches (default: local); its vars and app settings apply. */
+  node?: InventoryNode;
+  /** Targets of steps that say `on:` themselves; by default they run on `target`. */
+  targetsFor?: (selector: string) => Target[];
+  /** The rollout batch this node is in, for the record. */
+  batch?: number;
   confirm?: Confirmer;
   signal?: AbortSignal;
   observer?: RunObserver;
@@ -67,22 +75,46 @@ export function humanItems(loaded: LoadedRunbook): string[] {
   ];
 }
 
-/** Builds the template context of a run. */
+/** The app settings on `node`: the configuration's, with the node's own overrides. */
+export function nodeApp(
+  config: Pick<Config, "app">,
+  node: InventoryNode = LOCAL_NODE,
+): Config["app"] {
+  const overrides = Object.entries(node.ssh?.app ?? {}).filter(([, v]) => v !== undefined);
+  return { ...config.app, ...Object.fromEntries(overrides) };
+}
+
+/** What templates read as `target.*` on `node`. */
+export function targetInfo(
+  node: InventoryNode,
+  config: Pick<Config, "ssh"> | undefined,
+): RunContext["target"] {
+  if (!node.ssh) return { name: "local", host: hostName(), port: 0, user: operator(), groups: "" };
+  return {
+    name: node.name,
+    host: node.ssh.host,
+    port: node.ssh.port ?? config?.ssh.port ?? 22,
+    user: node.ssh.user ?? config?.ssh.user ?? "",
+    groups: node.groups.join(","),
+  };
+}
+
+/** Builds the template context of a run on `node`. */
 export function runContext(
   loaded: LoadedRunbook,
   params: Record<string, TemplateValue>,
   config: Config | undefined,
   runId: string,
-  targetName: string,
+  node: InventoryNode = LOCAL_NODE,
 ): RunContext {
   // A declared parameter with no value reads as "", so optional parameters can be tested.
   const unset = Object.fromEntries(Object.keys(loaded.runbook.parameters).map((k) => [k, ""]));
   return {
     params: { ...unset, ...params },
-    vars: { ...loaded.runbook.vars, ...config?.vars },
-    app: config ? { ...config.app } as Record<string, string> : {},
+    vars: { ...loaded.runbook.vars, ...config?.vars, ...node.ssh?.vars },
+    app: config ? { ...nodeApp(config, node) } as Record<string, string> : {},
     run: { id: runId, operator: operator(), host: hostName(), started: new Date().toISOString() },
-    target: { name: targetName },
+    target: targetInfo(node, config),
     steps: new Map(),
   };
 }
@@ -92,13 +124,14 @@ export async function runRunbook(loaded: LoadedRunbook, options: RunOptions): Pr
   return await new Run(loaded, options).execute(true);
 }
 
-class Run {
+/** One runbook on one node: {@link Run.execute} runs it, {@link Run.refuse} records why not. */
+export class Run {
   readonly context: RunContext;
   readonly record: RunRecord;
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
-    this.context = runContext(loaded, options.params, options.config, id, options.target.name);
+    this.context = runContext(loaded, options.params, options.config, id, options.node);
     this.record = {
       id,
       runbook: loaded.runbook.id,
@@ -108,6 +141,7 @@ class Run {
       operator: this.context.run.operator,
       host: this.context.run.host,
       target: options.target.name,
+      batch: options.batch,
       config: options.config.file,
       started: this.context.run.started,
       status: "running",
@@ -115,20 +149,31 @@ class Run {
     };
   }
 
-  async execute(followFailurePath: boolean): Promise<RunRecord> {
-    const { observer, journal } = this.options;
-    const { runbook } = this.loaded;
-    const plan = flatten(this.loaded);
-    observer?.runStarted?.(this.record, !followFailurePath);
+  /** Records a run that could not start on its node (unreachable, locked), with why. */
+  async refuse(reason: string): Promise<RunRecord> {
+    await this.#start(false);
+    return await this.#finish("failure", reason);
+  }
+
+  async #start(failurePath: boolean): Promise<void> {
+    this.options.observer?.runStarted?.(this.record, failurePath);
     await this.#save();
-    await journal?.record({
+    await this.options.journal?.record({
       action: "run",
       run: this.record.id,
-      runbook: runbook.id,
+      runbook: this.loaded.runbook.id,
       target: this.record.target,
       params: JSON.stringify(this.options.params),
       status: "initiated",
     });
+  }
+
+  /** Runs the runbook to its end; never throws for a failing step. */
+  async execute(followFailurePath: boolean): Promise<RunRecord> {
+    const { observer } = this.options;
+    const { runbook } = this.loaded;
+    const plan = flatten(this.loaded);
+    await this.#start(!followFailurePath);
 
     observer?.phase?.("Prerequisites");
     const unmet: string[] = [];
@@ -204,12 +249,22 @@ class Run {
     }
     this.options.observer?.stepStarted?.(resolved);
     if (item.kind === "uses") return undefined;
-    const outcome = await executeStep(resolved, {
-      target: this.options.target,
-      signal: this.options.signal,
-      confirm: this.options.confirm,
-      onOutput: this.options.observer?.output?.bind(this.options.observer),
-    });
+    const targets = item.step.on && this.options.targetsFor
+      ? this.options.targetsFor(item.step.on)
+      : [this.options.target];
+    let outcome!: StepOutcome;
+    for (const target of targets) {
+      outcome = await executeStep(resolved, {
+        target,
+        signal: this.options.signal,
+        confirm: this.options.confirm,
+        onOutput: this.options.observer?.output?.bind(this.options.observer),
+      });
+      if (targets.length > 1 && outcome.error) {
+        outcome.error = `on ${target.name}: ${outcome.error}`;
+      }
+      if (outcome.status !== "success") break;
+    }
     return await this.#finishStep(resolved, item.phase, started, outcome, item);
   }
 

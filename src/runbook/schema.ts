@@ -148,6 +148,37 @@ export function stepKind(step: Step): StepKind {
   return ALL_KINDS.find((kind) => step[kind] !== undefined)!;
 }
 
+/**
+ * How a run goes through its nodes: `serial` (one at a time, stop at the first failure),
+ * `rolling` (batches of `batch`, stop once more than `max_failed` nodes failed), or `parallel`
+ * (every node, `concurrency` at a time, none stops the others).
+ */
+export const StrategySchema = z.union([
+  z.enum(["serial", "rolling", "parallel"]),
+  z.strictObject({
+    kind: z.enum(["serial", "rolling", "parallel"]),
+    batch: z.number().int().min(1).default(1).describe("Nodes per batch (rolling)."),
+    max_failed: z.number().int().min(0).default(0)
+      .describe("Failed nodes tolerated before the rollout stops (rolling)."),
+    concurrency: z.number().int().min(1).default(10)
+      .describe("Nodes running at once (parallel)."),
+  }),
+]).describe("How the runbook's nodes are scheduled.");
+
+/** A strategy with every field filled in. */
+export interface Strategy {
+  kind: "serial" | "rolling" | "parallel";
+  batch: number;
+  max_failed: number;
+  concurrency: number;
+}
+
+/** Fills in a strategy's defaults. */
+export function normalizeStrategy(value: z.infer<typeof StrategySchema>): Strategy {
+  const given = typeof value === "string" ? { kind: value } : value;
+  return { batch: 1, max_failed: 0, concurrency: 10, ...given };
+}
+
 /** A human action that appears in checklists and is confirmed (or acknowledged) when run. */
 export const ChecklistItemSchema = z.string().min(1);
 
@@ -164,7 +195,14 @@ export const RunbookSchema = z.strictObject({
   sop: z.number().int().positive().optional().describe("The SOP number this runbook encodes."),
   when: z.string().min(1).describe("The SOP's “When” text: the situation this runbook is for."),
   description: z.string().optional(),
-  on: z.string().default("local").describe("Default target of every step."),
+  on: z.string().default("local").describe(
+    "Where the runbook runs: `local`, `app` (the app's nodes), `all`, or node and group " +
+      "names, comma-separated. Each node runs the whole runbook, scheduled by `strategy`.",
+  ),
+  strategy: StrategySchema.default("serial"),
+  lock: z.boolean().default(false).describe(
+    "Hold each node's deploy lock for the whole run, failure path included: one at a time.",
+  ),
   parameters: Parameters.default({}),
   vars: z.record(z.string(), Scalar).default({}),
   prerequisites: z.array(StepSchema).default([])
@@ -234,4 +272,8 @@ export const KNOWN_KEYS: readonly string[] = [
   "sections",
   "before",
   "after",
+  "kind",
+  "batch",
+  "max_failed",
+  "concurrency",
 ];

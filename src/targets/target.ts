@@ -57,14 +57,14 @@ export class OutputCollector {
   /** A sink to hand to the process runner. */
   sink(): WritableStream<Uint8Array> {
     return new WritableStream({
-      write: (chunk) => this.#write(chunk),
-      close: () => this.#flush(),
+      write: (chunk) => this.write(chunk),
+      close: () => this.flush(),
     });
   }
 
   /** Everything collected, as text. */
   text(): string {
-    this.#flush();
+    this.flush();
     const all = new Uint8Array(this.#size);
     let offset = 0;
     for (const chunk of this.#chunks) {
@@ -79,7 +79,8 @@ export class OutputCollector {
     return { code: 130, stdout: "", stderr: "" };
   }
 
-  #write(chunk: Uint8Array): void {
+  /** Takes the next piece of the stream. */
+  write(chunk: Uint8Array): void {
     if (this.#size < OUTPUT_LIMIT) {
       const kept = chunk.subarray(0, OUTPUT_LIMIT - this.#size);
       this.#chunks.push(kept.slice());
@@ -91,7 +92,8 @@ export class OutputCollector {
     for (const line of lines) this.onOutput(line, this.name);
   }
 
-  #flush(): void {
+  /** Reports a last line that had no newline; {@link text} does this too. */
+  flush(): void {
     if (this.#pending && this.onOutput) this.onOutput(this.#pending, this.name);
     this.#pending = "";
   }

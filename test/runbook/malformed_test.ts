@@ -201,12 +201,12 @@ const CASES: Record<string, Expected[]> = {
       message: /^`policy` steps need the policy engine .*which this version does not have yet$/,
     },
   ],
-  "ssh-target": [
+  "bad-target": [
     {
       line: 8,
       column: 9,
       key: "steps[1].on",
-      message: /^target "web-1": SSH targets are not available in this version; use `local`$/,
+      message: /^"Web 1" is not a target: name nodes or groups, comma-separated/,
     },
   ],
   "duplicate-step-id": [

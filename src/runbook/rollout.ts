@@ -1,0 +1,143 @@
+/**
+ * Rollouts as data: which nodes a runbook runs on, in which batches, and what each node would
+ * run. Pure: nothing here connects or runs, so plans and strategies are tested as values.
+ *
+ * @example
+ * ```ts
+ * import { planBatches } from "./rollout.ts";
+ * const nodes = ["web-1", "web-2", "web-3"].map((name) => ({ name, groups: ["web"] }));
+ * planBatches(nodes, { kind: "rolling", batch: 2, max_failed: 0, concurrency: 10 })
+ *   .map((batch) => batch.map((node) => node.name)); // [["web-1", "web-2"], ["web-3"]]
+ * ```
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import { type Inventory, type InventoryNode, UnknownTargetError } from "../targets/inventory.ts";
+import { describeRunbook, type Description, formatPlan } from "./describe.ts";
+import type { LoadedRunbook } from "./load.ts";
+import { normalizeStrategy, type Step, type Strategy } from "./schema.ts";
+import type { DataPath, Problem, Source } from "./source.ts";
+import type { TemplateValue } from "./template.ts";
+
+/** Splits nodes into the batches the strategy runs them in. */
+export function planBatches(nodes: InventoryNode[], strategy: Strategy): InventoryNode[][] {
+  const size = strategy.kind === "parallel"
+    ? nodes.length
+    : strategy.kind === "serial"
+    ? 1
+    : strategy.batch;
+  const batches: InventoryNode[][] = [];
+  for (let i = 0; i < nodes.length; i += Math.max(1, size)) batches.push(nodes.slice(i, i + size));
+  return batches;
+}
+
+/** Whether a rollout stops after `failed` nodes have failed. Parallel runs never stop early. */
+export function rolloutStops(strategy: Strategy, failed: number): boolean {
+  if (strategy.kind === "parallel") return false;
+  return failed > (strategy.kind === "serial" ? 0 : strategy.max_failed);
+}
+
+/** The strategy of a runbook, as a short label: `rolling (batch 2, max 1 failed)`. */
+export function strategyLabel(strategy: Strategy): string {
+  switch (strategy.kind) {
+    case "serial":
+      return "serial";
+    case "rolling":
+      return `rolling (batch ${strategy.batch}, stop after ${strategy.max_failed + 1} failed)`;
+    case "parallel":
+      return `parallel (${strategy.concurrency} at a time)`;
+  }
+}
+
+/** The nodes a runbook runs on: its `on`, narrowed by `--limit`. */
+export function selectNodes(
+  loaded: LoadedRunbook,
+  inventory: Inventory,
+  limit?: string[],
+): InventoryNode[] {
+  const nodes = inventory.select(loaded.runbook.on, limit);
+  if (nodes.length === 0) {
+    throw new UnknownTargetError(
+      `${loaded.runbook.on} limited to ${limit?.join(",")}`,
+      inventory.known(),
+    );
+  }
+  return nodes;
+}
+
+/**
+ * Every `on:` of a runbook and its tasks that names no node or group of the inventory, as
+ * problems at the line and column where it is written.
+ */
+export function targetProblems(loaded: LoadedRunbook, inventory: Inventory): Problem[] {
+  const problems: Problem[] = [];
+  const check = (on: string | undefined, source: Source, path: DataPath) => {
+    if (on === undefined) return;
+    try {
+      inventory.select(on);
+    } catch (error) {
+      if (!(error instanceof UnknownTargetError)) throw error;
+      problems.push({
+        file: source.file,
+        ...source.positionOf(path),
+        key: "on",
+        message: error.message,
+      });
+    }
+  };
+  const steps = (list: readonly Step[], source: Source, at: string) =>
+    list.forEach((step, i) => check(step.on, source, [at, i, "on"]));
+  const { runbook, source } = loaded;
+  check(runbook.on, source, ["on"]);
+  for (const at of ["prerequisites", "steps", "success"] as const) steps(runbook[at], source, at);
+  for (const task of loaded.tasks.values()) steps(task.task.steps, task.source, "steps");
+  return problems;
+}
+
+/** A rollout plan: the strategy, and each batch's nodes with what they would run. */
+export interface RolloutDescription {
+  runbook: string;
+  title: string;
+  strategy: string;
+  lock: boolean;
+  batches: { batch: number; nodes: Description[] }[];
+}
+
+/** Resolves a runbook for every node it would run on, batch by batch. */
+export function describeRollout(
+  loaded: LoadedRunbook,
+  params: Record<string, TemplateValue>,
+  config: Config | undefined,
+  nodes: InventoryNode[],
+): RolloutDescription {
+  const strategy = normalizeStrategy(loaded.runbook.strategy);
+  return {
+    runbook: loaded.runbook.id,
+    title: loaded.runbook.title,
+    strategy: strategyLabel(strategy),
+    lock: loaded.runbook.lock,
+    batches: planBatches(nodes, strategy).map((batch, i) => ({
+      batch: i + 1,
+      nodes: batch.map((node) => describeRunbook(loaded, params, config, node)),
+    })),
+  };
+}
+
+/** The rollout plan as text: per batch, per node, every command in order. */
+export function formatRolloutPlan(rollout: RolloutDescription): string {
+  const nodes = rollout.batches.flatMap((b) => b.nodes.map((d) => d.target));
+  const lines = [
+    `Rollout: ${rollout.title} on ${nodes.length} node(s): ${nodes.join(", ")}`,
+    `Strategy: ${rollout.strategy}${rollout.lock ? "; each node's deploy lock held" : ""}`,
+  ];
+  for (const { batch, nodes } of rollout.batches) {
+    for (const description of nodes) {
+      lines.push(
+        "",
+        `=== Batch ${batch} of ${rollout.batches.length} · node ${description.target} ===`,
+        formatPlan(description).trimEnd(),
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}

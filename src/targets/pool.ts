@@ -1,0 +1,94 @@
+/**
+ * The targets of one run: `local` and a connection per SSH node, opened on first use and all
+ * closed together at the end. Connection sockets live in a private temporary directory (0700)
+ * that is removed on close.
+ *
+ * @example
+ * ```ts
+ * import { TargetPool } from "./pool.ts";
+ * // const pool = new TargetPool(config);
+ * // const target = pool.target(pool.inventory.node("web-1"));
+ * // await target.exec({ script: "uptime" });
+ * // await pool.close();
+ * ```
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import { Inventory, type InventoryNode } from "./inventory.ts";
+import { LocalTarget } from "./local.ts";
+import { type SshReuse, SshTarget } from "./ssh.ts";
+import type { SshSettings } from "./ssh_command.ts";
+import type { Target } from "./target.ts";
+
+/** Overrides from the command line. */
+export interface PoolOptions {
+  /** `--accept-new-host-keys`: record unknown host keys instead of refusing them. */
+  acceptNewHostKeys?: boolean;
+  reuse?: SshReuse;
+}
+
+/** Every target a run may touch. */
+export class TargetPool {
+  readonly inventory: Inventory;
+  readonly settings: SshSettings;
+  readonly #local = new LocalTarget();
+  readonly #ssh = new Map<string, SshTarget>();
+  #controlDir?: string;
+
+  constructor(
+    readonly config: Pick<Config, "nodes" | "ssh" | "app">,
+    readonly options: PoolOptions = {},
+  ) {
+    this.inventory = new Inventory(config.nodes, config.app.targets);
+    this.settings = {
+      hostKeys: options.acceptNewHostKeys ? "accept-new" : config.ssh.host_keys,
+      knownHosts: config.ssh.known_hosts,
+      connectTimeout: config.ssh.connect_timeout,
+      persist: config.ssh.persist,
+    };
+  }
+
+  /** The target of a node (the same object for the whole run). */
+  target(node: InventoryNode): Target {
+    if (!node.ssh) return this.#local;
+    let target = this.#ssh.get(node.name);
+    if (!target) {
+      const ssh = this.config.ssh;
+      target = new SshTarget({
+        name: node.name,
+        host: node.ssh.host,
+        port: node.ssh.port ?? ssh.port,
+        user: node.ssh.user ?? ssh.user,
+        identity: node.ssh.identity ?? ssh.identity,
+      }, {
+        settings: this.settings,
+        controlDir: this.#ensureControlDir(),
+        reuse: this.options.reuse,
+      });
+      this.#ssh.set(node.name, target);
+    }
+    return target;
+  }
+
+  /** Connects to a node up front; throws `SshConnectError` naming it when unreachable. */
+  async connect(node: InventoryNode): Promise<Target> {
+    const target = this.target(node);
+    if (target instanceof SshTarget) await target.connect();
+    return target;
+  }
+
+  /** Closes every connection and removes the control directory. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#ssh.values()].map((target) => target.close().catch(() => {})));
+    this.#ssh.clear();
+    if (this.#controlDir) await Deno.remove(this.#controlDir, { recursive: true }).catch(() => {});
+    this.#controlDir = undefined;
+  }
+
+  #ensureControlDir(): string {
+    // Short and private: socket paths are limited to ~104 bytes, and others must not use them.
+    this.#controlDir ??= Deno.makeTempDirSync({ dir: "/tmp", prefix: "protocol-ssh-" });
+    Deno.chmodSync(this.#controlDir, 0o700);
+    return this.#controlDir;
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * SSH targets: nodes reached with the system OpenSSH client, driven through dax.
+ *
+ * A node costs one authentication per run: {@link SshTarget.connect} starts a master
+ * connection in a private control directory, and one remote `sh` rides on it. Steps are
+ * streamed into that shell (see `ssh_command.ts` for the framing), so a step costs a pipe
+ * write rather than a new SSH session — the lesson of Mitogen for Ansible.
+ *
+ * @example
+ * ```ts
+ * import { SshTarget } from "./ssh.ts";
+ * const target = new SshTarget({ name: "web-1", host: "10.0.0.1", user: "deploy" }, {
+ *   settings: { hostKeys: "strict", connectTimeout: 10, persist: 60 },
+ *   controlDir: await Deno.makeTempDir({ prefix: "protocol-ssh-" }),
+ * });
+ * await target.connect();
+ * console.log((await target.exec({ script: "uname -sr" })).stdout);
+ * await target.close();
+ * ```
+ * @module
+ */
+import $ from "dax";
+import { shellQuote } from "../runbook/template.ts";
+import { MarkedStream } from "./marked_stream.ts";
+import {
+  clientArgv,
+  exitMasterArgv,
+  frameHello,
+  frameStep,
+  innerScript,
+  killScript,
+  masterArgv,
+  newMarker,
+  REMOTE_SHELL,
+  type SshEndpoint,
+  type SshSettings,
+} from "./ssh_command.ts";
+import { type ExecRequest, type ExecResult, OutputCollector, type Target } from "./target.ts";
+
+/** How steps reach the node: streamed into one shell (the default), or one `ssh` each. */
+export type SshReuse = "session" | "master" | "none";
+
+/** What an SSH target needs besides its node. */
+export interface SshTargetOptions {
+  settings: SshSettings;
+  /** Private directory (0700) for control sockets and connection logs. */
+  controlDir: string;
+  /** For measurements: `master` runs one `ssh` per step over the master, `none` without it. */
+  reuse?: SshReuse;
+}
+
+/** A node could not be reached; the message names it and carries OpenSSH's own words. */
+export class SshConnectError extends Error {
+  constructor(readonly node: string, readonly detail: string) {
+    super(`${node}: unreachable: ${detail}`);
+    this.name = "SshConnectError";
+  }
+}
+
+/**
+ * Every ssh runs in its own session (`setsid`): a Ctrl-C at the terminal reaches the tool, which
+ * stops the step and releases its locks over these connections, instead of killing them first.
+ */
+const detached = (argv: string[]) => ["setsid", ...argv];
+
+/** Seconds between asking a step to stop (TERM) and making it (KILL). */
+const KILL_GRACE_MS = 5000;
+const encoder = new TextEncoder();
+
+/** A node reached over SSH. */
+export class SshTarget implements Target {
+  readonly name: string;
+  #connected?: Promise<void>;
+  #shell?: Promise<RemoteShell>;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly node: SshEndpoint, readonly options: SshTargetOptions) {
+    this.name = node.name;
+  }
+
+  /** Opens the master connection (once); throws {@link SshConnectError} when it cannot. */
+  connect(): Promise<void> {
+    if (this.options.reuse === "none") return Promise.resolve();
+    this.#connected ??= this.#startMaster();
+    return this.#connected;
+  }
+
+  /** Runs one step on the node. Never throws for a failing script or a lost connection. */
+  exec(request: ExecRequest): Promise<ExecResult> {
+    // One shell runs one step at a time; steps sent from parallel node runs wait their turn.
+    const result = this.#queue.then(() => this.#exec(request));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Ends the remote shell and the master connection. */
+  async close(): Promise<void> {
+    const shell = await this.#shell?.catch(() => undefined);
+    await shell?.close();
+    if (this.#connected && await this.#connected.then(() => true, () => false)) {
+      const argv = exitMasterArgv(this.node, this.options.controlDir);
+      await $`${detached(argv)}`.noThrow().quiet().stdin("null");
+    }
+  }
+
+  async #exec(request: ExecRequest): Promise<ExecResult> {
+    const started = performance.now();
+    if (request.signal?.aborted) {
+      return { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false, ms: 0 };
+    }
+    try {
+      await this.connect();
+    } catch (error) {
+      return failed(started, (error as Error).message);
+    }
+    if (this.options.reuse && this.options.reuse !== "session") {
+      return await this.#execOwnSession(request, started);
+    }
+    let shell: RemoteShell;
+    try {
+      this.#shell ??= RemoteShell.open(this);
+      shell = await this.#shell;
+    } catch (error) {
+      return failed(started, `${this.name}: ${(error as Error).message}`);
+    }
+    if (shell.lost) {
+      return failed(started, `${this.name}: connection lost earlier in this run: ${shell.lost}`);
+    }
+    return await shell.run(request, started);
+  }
+
+  /** One `ssh` per step: how the measurements compare reuse against none. */
+  async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
+    const stdout = new OutputCollector("stdout", request.onOutput);
+    const stderr = new OutputCollector("stderr", request.onOutput);
+    const script = innerScript(request, "/dev/null");
+    const controlDir = this.options.reuse === "master" ? this.options.controlDir : undefined;
+    const argv = clientArgv(
+      this.node,
+      this.options.settings,
+      controlDir,
+      `sh -c ${shellQuote(script)}`,
+    );
+    const { code } = await $`${detached(argv)}`.noThrow().stdin("null").stdout(stdout.sink())
+      .stderr(stderr.sink());
+    return {
+      code,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      timedOut: false,
+      aborted: false,
+      ms: performance.now() - started,
+    };
+  }
+
+  async #startMaster(): Promise<void> {
+    const { settings, controlDir } = this.options;
+    const log = `${controlDir}/${this.name.slice(0, 40)}.log`;
+    const result = await $`${detached(masterArgv(this.node, settings, controlDir, log))}`.noThrow()
+      .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
+    if (result.code === 0) return;
+    const logged = await Deno.readTextFile(log).catch(() => "");
+    const detail = (logged + result.stderr).trim().split("\n").filter(Boolean).slice(-3).join("; ");
+    throw new SshConnectError(this.name, detail || `ssh exited with ${result.code}`);
+  }
+
+  /** Signals the process group of the step running in `shell`, over the master connection. */
+  async signalStep(pidFile: string, signal: "TERM" | "KILL"): Promise<void> {
+    const argv = clientArgv(
+      this.node,
+      this.options.settings,
+      this.options.controlDir,
+      killScript(pidFile, signal),
+    );
+    await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
+  }
+}
+
+function failed(started: number, message: string): ExecResult {
+  return {
+    code: 255,
+    stdout: "",
+    stderr: message + "\n",
+    timedOut: false,
+    aborted: false,
+    ms: performance.now() - started,
+  };
+}
+
+/** The step being run: where its output goes and what it is waiting for. */
+interface Pending {
+  stdout: OutputCollector;
+  stderr: OutputCollector;
+  status?: string;
+  stderrDone: boolean;
+  done: (lost?: string) => void;
+}
+
+/** The long-lived remote `sh` of one node. */
+class RemoteShell {
+  lost?: string;
+  dir = "";
+  #pending?: Pending;
+  #writer!: WritableStreamDefaultWriter<Uint8Array>;
+  #child!: PromiseLike<unknown>;
+  readonly #marker = newMarker();
+  readonly #out: MarkedStream;
+  readonly #err: MarkedStream;
+  #stray = "";
+
+  private constructor(readonly target: SshTarget) {
+    this.#out = new MarkedStream(
+      this.#marker,
+      (text) => this.#pending?.stdout.write(encoder.encode(text)),
+    );
+    this.#err = new MarkedStream(this.#marker, (text) => {
+      if (this.#pending) this.#pending.stderr.write(encoder.encode(text));
+      else this.#stray += text;
+    });
+  }
+
+  static async open(target: SshTarget): Promise<RemoteShell> {
+    const shell = new RemoteShell(target);
+    await shell.#start();
+    return shell;
+  }
+
+  async #start(): Promise<void> {
+    const { node, options } = this.target;
+    const stdin = new TransformStream<Uint8Array, Uint8Array>();
+    this.#writer = stdin.writable.getWriter();
+    const argv = clientArgv(node, options.settings, options.controlDir, REMOTE_SHELL);
+    this.#child = $`${detached(argv)}`.noThrow().stdin(stdin.readable)
+      .stdout(this.#sink(this.#out, "stdout")).stderr(this.#sink(this.#err, "stderr"))
+      .then((result) => this.#ended(`ssh exited with ${result.code}`));
+    const hello = this.#begin();
+    await this.#send(frameHello(this.#marker));
+    const { status, lost } = await hello;
+    if (lost || !status?.startsWith("ready ")) {
+      throw new Error(`could not start a remote shell: ${lost ?? status}`);
+    }
+    this.dir = status.slice("ready ".length);
+  }
+
+  /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
+  async run(request: ExecRequest, started: number): Promise<ExecResult> {
+    const pidFile = `${this.dir}/step.pid`;
+    const waiting = this.#begin(request);
+    let timedOut = false;
+    const stop = () => {
+      this.target.signalStep(pidFile, "TERM");
+      killer = setTimeout(() => this.target.signalStep(pidFile, "KILL"), KILL_GRACE_MS);
+    };
+    let killer: ReturnType<typeof setTimeout> | undefined;
+    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, request.timeoutMs);
+    request.signal?.addEventListener("abort", stop);
+    try {
+      await this.#send(frameStep(request, this.#marker, pidFile));
+      const { status, stdout, stderr, lost } = await waiting;
+      const code = lost ? 255 : Number.parseInt(status ?? "255", 10);
+      const lostNote = lost
+        ? `ssh: connection to ${this.target.name} lost during the step (${lost})\n`
+        : "";
+      return {
+        code,
+        stdout,
+        stderr: stderr + lostNote,
+        timedOut,
+        aborted: request.signal?.aborted ?? false,
+        ms: performance.now() - started,
+      };
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      request.signal?.removeEventListener("abort", stop);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.lost) {
+      await this.#send(`rm -rf ${shellQuote(this.dir)}; exit 0\n`).catch(() => undefined);
+    }
+    await this.#writer.close().catch(() => undefined);
+    await this.#child;
+  }
+
+  #begin(request?: ExecRequest) {
+    return new Promise<{ status?: string; stdout: string; stderr: string; lost?: string }>(
+      (resolve) => {
+        const pending: Pending = {
+          stdout: new OutputCollector("stdout", request?.onOutput),
+          stderr: new OutputCollector("stderr", request?.onOutput),
+          stderrDone: false,
+          done: (lost) => {
+            this.#pending = undefined;
+            resolve({
+              status: pending.status,
+              stdout: pending.stdout.text(),
+              stderr: pending.stderr.text(),
+              lost,
+            });
+          },
+        };
+        this.#pending = pending;
+      },
+    );
+  }
+
+  async #send(text: string): Promise<void> {
+    if (this.lost) throw new Error(this.lost);
+    await this.#writer.write(encoder.encode(text));
+  }
+
+  #sink(stream: MarkedStream, name: "stdout" | "stderr"): WritableStream<Uint8Array> {
+    const decoder = new TextDecoder();
+    return new WritableStream({
+      write: (chunk) => {
+        for (const end of stream.push(decoder.decode(chunk, { stream: true }))) {
+          this.#marked(name, end);
+        }
+      },
+    });
+  }
+
+  #marked(stream: "stdout" | "stderr", end: string): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    if (stream === "stdout") pending.status = end;
+    else pending.stderrDone = true;
+    if (pending.status !== undefined && pending.stderrDone) pending.done();
+  }
+
+  #ended(why: string): void {
+    const said = (this.#stray + this.#err.drain()).trim();
+    this.lost = said ? `${why}: ${said.split("\n").slice(-3).join("; ")}` : why;
+    if (this.#pending) {
+      this.#pending.stdout.write(encoder.encode(this.#out.drain()));
+      this.#pending.done(this.lost);
+    }
+  }
+}

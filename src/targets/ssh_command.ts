@@ -1,0 +1,180 @@
+/**
+ * OpenSSH command lines and the text streamed into a node's remote shell. Pure: builds argv
+ * arrays and scripts, runs nothing — so every option and every quoting rule is tested as data.
+ *
+ * A node gets one master connection (`ControlMaster`, socket in a private directory), one
+ * long-lived remote `sh` fed through that master, and each step is written into that shell as
+ * a framed block: run in its own session (so a timeout can kill its process group), with
+ * stdin from /dev/null (so it cannot eat the next step), and followed by a random marker that
+ * carries its exit code on stdout and ends its stderr.
+ *
+ * @example
+ * ```ts
+ * import { masterArgv, sshDestination } from "./ssh_command.ts";
+ * const node = { name: "web-1", host: "10.0.0.1", user: "deploy", port: 22 };
+ * sshDestination(node); // "deploy@10.0.0.1"
+ * masterArgv(node, { hostKeys: "strict", connectTimeout: 10, persist: 60 }, "/tmp/ctl");
+ * ```
+ * @module
+ */
+import { shellQuote } from "../runbook/template.ts";
+
+/** Where and as whom to connect. */
+export interface SshEndpoint {
+  name: string;
+  host: string;
+  port?: number;
+  user?: string;
+  identity?: string;
+}
+
+/** Connection settings shared by every node. */
+export interface SshSettings {
+  hostKeys: "strict" | "accept-new";
+  knownHosts?: string;
+  connectTimeout: number;
+  persist: number;
+}
+
+/** `user@host`, or `host` when the client's default user applies. */
+export function sshDestination(node: SshEndpoint): string {
+  return node.user ? `${node.user}@${node.host}` : node.host;
+}
+
+/** The control socket of a node: short, so it fits the 104-byte socket path limit. */
+export function controlPath(controlDir: string, node: SshEndpoint): string {
+  return `${controlDir}/${node.name.slice(0, 40)}.sock`;
+}
+
+/** Options every ssh invocation for `node` carries: batch mode, timeouts, host keys, port, key. */
+export function commonOptions(node: SshEndpoint, settings: SshSettings): string[] {
+  const options = [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${settings.connectTimeout}`,
+    "-o",
+    `StrictHostKeyChecking=${settings.hostKeys === "strict" ? "yes" : "accept-new"}`,
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "ServerAliveCountMax=3",
+    "-o",
+    "LogLevel=ERROR",
+  ];
+  if (settings.knownHosts) options.push("-o", `UserKnownHostsFile=${settings.knownHosts}`);
+  if (node.port) options.push("-p", String(node.port));
+  if (node.identity) options.push("-i", node.identity, "-o", "IdentitiesOnly=yes");
+  return options;
+}
+
+/**
+ * Starts the node's master connection in the background once authenticated (`-f -N`). Its own
+ * messages go to `logFile` (`-E`), so no pipe of ours is held open by the background process.
+ */
+export function masterArgv(
+  node: SshEndpoint,
+  settings: SshSettings,
+  controlDir: string,
+  logFile = `${controlDir}/${node.name.slice(0, 40)}.log`,
+): string[] {
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    `ControlPath=${controlPath(controlDir, node)}`,
+    "-o",
+    `ControlPersist=${settings.persist}`,
+    "-E",
+    logFile,
+    "-f",
+    "-N",
+    sshDestination(node),
+  ];
+}
+
+/**
+ * Runs `remoteCommand` through the node's master when it is up (`ControlMaster=auto` connects
+ * on its own otherwise). `remoteCommand` is one string the remote shell parses once: build it
+ * from quoted words.
+ */
+export function clientArgv(
+  node: SshEndpoint,
+  settings: SshSettings,
+  controlDir: string | undefined,
+  remoteCommand: string,
+): string[] {
+  const mux = controlDir
+    ? ["-o", "ControlMaster=no", "-o", `ControlPath=${controlPath(controlDir, node)}`]
+    : ["-o", "ControlMaster=no", "-o", "ControlPath=none"];
+  return ["ssh", ...commonOptions(node, settings), ...mux, sshDestination(node), remoteCommand];
+}
+
+/** Asks the master to exit (`ssh -O exit`). */
+export function exitMasterArgv(node: SshEndpoint, controlDir: string): string[] {
+  return ["ssh", "-o", `ControlPath=${controlPath(controlDir, node)}`, "-O", "exit", node.host];
+}
+
+/** The remote command that becomes the long-lived shell steps are streamed into. */
+export const REMOTE_SHELL = "exec /bin/sh";
+
+/** Names an environment variable may have. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What one step needs on the remote side. */
+export interface RemoteStep {
+  script: string;
+  cwd?: string;
+  env?: Record<string, string | number | boolean>;
+}
+
+/**
+ * The script a step runs as on the node: its pid recorded (for a timeout's kill), its
+ * directory and environment set with quoted words, then the step's own script, untouched.
+ */
+export function innerScript(step: RemoteStep, pidFile: string): string {
+  const lines = [`echo "$$" > ${shellQuote(pidFile)}`];
+  if (step.cwd) lines.push(`cd -- ${shellQuote(step.cwd)} || exit 1`);
+  for (const [name, value] of Object.entries(step.env ?? {})) {
+    if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: "${name}"`);
+    lines.push(`export ${name}=${shellQuote(String(value))}`);
+  }
+  lines.push(step.script);
+  return lines.join("\n");
+}
+
+/**
+ * The block written into the remote shell for one step. The step's script reaches `sh -c` as
+ * one single-quoted word, parsed once by the remote shell: no second round of word splitting.
+ */
+export function frameStep(step: RemoteStep, marker: string, pidFile: string): string {
+  return [
+    `setsid sh -c ${shellQuote(innerScript(step, pidFile))} </dev/null &`,
+    `wait $!; __protocol_status=$?; rm -f ${shellQuote(pidFile)}`,
+    `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
+    "",
+  ].join("\n");
+}
+
+/** The first block a session sends: makes its private remote directory and says so. */
+export function frameHello(marker: string): string {
+  return [
+    `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
+    `printf '\\n%s ready %s\\n' ${marker} "$__protocol_dir"; printf '\\n%s\\n' ${marker} >&2`,
+    "",
+  ].join("\n");
+}
+
+/** The remote command that signals a running step's process group. */
+export function killScript(pidFile: string, signal: "TERM" | "KILL"): string {
+  const file = shellQuote(pidFile);
+  return `[ -s ${file} ] && kill -${signal} -- -"$(cat ${file})" 2>/dev/null; exit 0`;
+}
+
+/** A marker no step output can guess. */
+export function newMarker(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `__protocol_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
