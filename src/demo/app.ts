@@ -37,7 +37,8 @@ ${
       ? `// ${version} reads a setting that the release forgot to ship: the health check fails.
 const settings: Record<string, string> = {};
 const healthy = () => settings["DATABASE_URL"] !== undefined;`
-      : `const healthy = () => true;`
+      : `// A fault injected on one node for one release (DEMO_FAULT=<version>) fails it there.
+const healthy = () => Deno.env.get("DEMO_FAULT") !== version;`
   }
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (request) => {
   const path = new URL(request.url).pathname;
@@ -102,29 +103,49 @@ export async function createDemoWorld(dir: string): Promise<DemoWorld> {
   };
 }
 
+/** How the demo app is started, stopped, read and checked, as a plain process. */
+export interface AppCommands {
+  start: string;
+  stop: string;
+  logs: string;
+  health: string;
+}
+
+/**
+ * The demo app's lifecycle commands for an app directory and port. `fault` names a release
+ * whose health check fails here (a node-specific fault for rollout tests and drills).
+ */
+export function appCommands(
+  o: { appDir: string; port: number; deno?: string; fault?: string },
+): AppCommands {
+  const deno = o.deno ?? Deno.execPath();
+  const log = join(o.appDir, "app.log");
+  const pidFile = join(o.appDir, "app.pid");
+  const fault = o.fault ? `DEMO_FAULT=${o.fault} ` : "";
+  const start = `${fault}PORT=${o.port} nohup '${deno}' run --quiet --no-config --allow-net ` +
+    `--allow-env server.ts </dev/null >>'${log}' 2>&1 & echo $! > '${pidFile}'`;
+  // A stopped process whose parent is init can stay a zombie for a while; it is stopped.
+  const running =
+    `kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' /proc/$pid/stat | cut -c1)" != Z ]`;
+  const stop = `if [ -f '${pidFile}' ]; then pid=$(cat '${pidFile}'); kill "$pid" 2>/dev/null; ` +
+    `while ${running}; do sleep 0.05; done; rm -f '${pidFile}'; fi`;
+  return { start, stop, logs: `tail -n 20 '${log}'`, health: `http://127.0.0.1:${o.port}/health` };
+}
+
 function demoConfig(
   o: { repo: string; appDir: string; port: number; pidFile: string; deno: string; dir: string },
 ): string {
   const q = (s: string) => JSON.stringify(s);
-  const log = join(o.appDir, "app.log");
-  const start =
-    `PORT=${o.port} nohup '${o.deno}' run --quiet --no-config --allow-net --allow-env ` +
-    `server.ts </dev/null >>'${log}' 2>&1 & echo $! > '${o.pidFile}'`;
-  // A stopped process whose parent is init can stay a zombie for a while; it is stopped.
-  const running =
-    `kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' /proc/$pid/stat | cut -c1)" != Z ]`;
-  const stop =
-    `if [ -f '${o.pidFile}' ]; then pid=$(cat '${o.pidFile}'); kill "$pid" 2>/dev/null; ` +
-    `while ${running}; do sleep 0.05; done; rm -f '${o.pidFile}'; fi`;
+  const app = appCommands(o);
   return `# Demo configuration written by \`deno task demo\`.
 app:
   name: demo-app
   repo: ${q(o.repo)}
   dir: ${q(o.appDir)}
-  start: ${q(start)}
-  stop: ${q(stop)}
-  logs: ${q(`tail -n 20 '${log}'`)}
-  health: ${q(`http://127.0.0.1:${o.port}/health`)}
+  start: ${q(app.start)}
+  stop: ${q(app.stop)}
+  logs: ${q(app.logs)}
+  health: ${q(app.health)}
 deployment:
   strategy: release
   secrets: encrypted
