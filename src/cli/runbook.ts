@@ -101,7 +101,6 @@ async function optionalConfig(options: CommonOptions): Promise<Config | undefine
 async function nodesFor(
   root: string,
   loaded: LoadedRunbook,
-  config: Config,
   pool: TargetPool,
   limit?: string,
 ): Promise<InventoryNode[]> {
@@ -123,7 +122,7 @@ async function printPlan(
 ): Promise<void> {
   const config = await optionalConfig(options);
   const nodes = config
-    ? await nodesFor(root, loaded, config, new TargetPool(config), options.limit)
+    ? await nodesFor(root, loaded, new TargetPool(config), options.limit)
     : [LOCAL_NODE];
   if (nodes.length === 1 && nodes[0] === LOCAL_NODE) {
     const description = describeRunbook(loaded, params, config);
@@ -171,7 +170,7 @@ export function registerRunbookCommands(program: Command): void {
       }
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
-      const nodes = await nodesFor(root, loaded, config, pool, options.limit);
+      const nodes = await nodesFor(root, loaded, pool, options.limit);
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const confirm = confirmer(humanItems(loaded), options.yes ?? false);
