@@ -19,7 +19,9 @@ import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
 import { registerRunbookCommands } from "./runbook.ts";
 import { registerDemoCommand } from "./demo.ts";
+import { registerTargetCommands } from "./targets.ts";
 import { UsageError } from "./common.ts";
+import { UnknownTargetError } from "../targets/inventory.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunbookCommands(program);
   registerAuditCommands(program);
+  registerTargetCommands(program);
   registerDemoCommand(program, main);
   return program;
 }
@@ -53,7 +56,7 @@ export async function main(args: string[]): Promise<number> {
     if (
       error instanceof ParameterError || error instanceof ConfigError ||
       error instanceof UsageError || error instanceof MissingSigningKeyError ||
-      error instanceof AuditInputError
+      error instanceof AuditInputError || error instanceof UnknownTargetError
     ) {
       console.error(`error: ${error.message}`);
       return 2;
