@@ -52,7 +52,7 @@ export interface SshTargetOptions {
 /** A node could not be reached; the message names it and carries OpenSSH's own words. */
 export class SshConnectError extends Error {
   constructor(readonly node: string, readonly detail: string) {
-    super(`${node}: unreachable: ${detail}`);
+    super(`${node}: cannot connect: ${detail}`);
     this.name = "SshConnectError";
   }
 }
@@ -160,7 +160,8 @@ export class SshTarget implements Target {
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
     const logged = await Deno.readTextFile(log).catch(() => "");
-    const detail = (logged + result.stderr).trim().split("\n").filter(Boolean).slice(-3).join("; ");
+    const detail = (logged + result.stderr).trim().split(/\r?\n/).filter(Boolean).slice(-3)
+      .join("; ");
     throw new SshConnectError(this.name, detail || `ssh exited with ${result.code}`);
   }
 
@@ -335,7 +336,7 @@ class RemoteShell {
 
   #ended(why: string): void {
     const said = (this.#stray + this.#err.drain()).trim();
-    this.lost = said ? `${why}: ${said.split("\n").slice(-3).join("; ")}` : why;
+    this.lost = said ? `${why}: ${said.split(/\r?\n/).slice(-3).join("; ")}` : why;
     if (this.#pending) {
       this.#pending.stdout.write(encoder.encode(this.#out.drain()));
       this.#pending.done(this.lost);

@@ -193,12 +193,12 @@ Deno.test("targets and locks over SSH", async (t) => {
         ]);
         assert.match(
           record.nodes![2].reason!,
-          new RegExp(`^web-9: unreachable: .*port ${unreachablePort}.*Connection refused`),
+          new RegExp(`^web-9: cannot connect: .*port ${unreachablePort}.*Connection refused`),
         );
         assert.ok(await exists(join(markers, "web-1.ran")));
         const check = await cli(["targets", "--check", "--config", world.config]);
         assert.equal(check.code, 1);
-        assert.match(check.stdout, /✘ web-9 .*unreachable/);
+        assert.match(check.stdout, /✘ web-9 .*cannot connect.*Connection refused/);
       },
     );
   } finally {
