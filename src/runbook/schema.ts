@@ -174,7 +174,7 @@ export interface Strategy {
 }
 
 /** Fills in a strategy's defaults. */
-export function normalizeStrategy(value: z.infer<typeof StrategySchema>): Strategy {
+export function normalizeStrategy(value: z.input<typeof StrategySchema>): Strategy {
   const given = typeof value === "string" ? { kind: value } : value;
   return { batch: 1, max_failed: 0, concurrency: 10, ...given };
 }

@@ -133,7 +133,7 @@ export class SshTarget implements Target {
   async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
     const stdout = new OutputCollector("stdout", request.onOutput);
     const stderr = new OutputCollector("stderr", request.onOutput);
-    const script = innerScript(request, "/dev/null");
+    const script = innerScript(request);
     const controlDir = this.options.reuse === "master" ? this.options.controlDir : undefined;
     const argv = clientArgv(
       this.node,

@@ -134,8 +134,8 @@ export interface RemoteStep {
  * The script a step runs as on the node: its pid recorded (for a timeout's kill), its
  * directory and environment set with quoted words, then the step's own script, untouched.
  */
-export function innerScript(step: RemoteStep, pidFile: string): string {
-  const lines = [`echo "$$" > ${shellQuote(pidFile)}`];
+export function innerScript(step: RemoteStep, pidFile?: string): string {
+  const lines = pidFile ? [`echo "$$" > ${shellQuote(pidFile)}`] : [];
   if (step.cwd) lines.push(`cd -- ${shellQuote(step.cwd)} || exit 1`);
   for (const [name, value] of Object.entries(step.env ?? {})) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: "${name}"`);
