@@ -59,7 +59,10 @@ async function configCommand(
   await audited(stateDir, fields, async () => {
     const outcome = await work(repo, stateDir);
     summary = outcome.summary;
-    return { env: outcome.env, files: outcome.files.join(",") };
+    // Flat for Wazuh: one comma-separated string, left out when no file was touched.
+    return outcome.files.length
+      ? { env: outcome.env, files: outcome.files.join(",") }
+      : { env: outcome.env };
   });
   console.log(summary);
 }

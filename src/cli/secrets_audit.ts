@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { appendAudit, type AuditFields } from "../audit/mod.ts";
+import { appendAudit, type AuditFields, type FieldValue } from "../audit/mod.ts";
 import {
   AuthenticationError,
   CommandFailedError,
@@ -37,7 +37,7 @@ export const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, el
  * await audited(stateDir, { action: "config", env: "production" }, async () => ({ files: ".env.enc" }));
  * ```
  */
-export async function audited<T extends AuditFields | Record<string, string | number | boolean>>(
+export async function audited<T extends Record<string, FieldValue | undefined>>(
   stateDir: string,
   fields: AuditFields,
   work: () => Promise<T>,

@@ -78,7 +78,9 @@ export async function decryptEnvelope(
   what = "the envelope",
 ): Promise<Uint8Array> {
   const text = envelope.trim();
-  if (!BASE64.test(text) || text.length % 4 !== 0) throw new SecretsInputError(`${what} is not base64 text`);
+  if (!BASE64.test(text) || text.length % 4 !== 0) {
+    throw new SecretsInputError(`${what} is not base64 text`);
+  }
   const bytes = Uint8Array.fromBase64(text);
   if (bytes.length < NONCE_BYTES + TAG_BYTES) {
     throw new SecretsInputError(
