@@ -96,6 +96,7 @@ export async function configSwitch(
 ): Promise<ConfigOutcome> {
   requireEnvironment(repo, env);
   const current = await requireCheckout(repo);
+  if (current === env) return { env, files: [], summary: `already on ${env}` };
   const plain = await plaintextFiles(repo);
   if (plain.length) {
     throw new SecretsRefusedError(
@@ -103,13 +104,13 @@ export async function configSwitch(
         "encrypt them with config:init (and config:save) or delete them before switching",
     );
   }
-  const changes = porcelainPaths((await run(git.trackedChanges(repo.path))).stdout);
+  // Untracked files count too: a new .enc left behind would be saved into the next branch.
+  const changes = porcelainPaths((await run(git.allChanges(repo.path))).stdout);
   if (changes.length) {
     throw new SecretsRefusedError(
       `unsaved changes on "${current}" (${changes.join(", ")}); run config:save first`,
     );
   }
-  if (current === env) return { env, files: [], summary: `already on ${env}` };
   if ((await tryRun(git.hasLocalBranch(repo.path, env))).code === 0) {
     await run(git.switchTo(repo.path, env));
     return { env, files: [], summary: `switched from ${current} to ${env}` };

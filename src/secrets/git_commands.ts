@@ -29,9 +29,6 @@ export const git = {
   topLevel: (repo: string) => base(repo, "rev-parse", "--show-toplevel"),
   /** The checked-out branch (works on a branch with no commits yet). */
   currentBranch: (repo: string) => base(repo, "symbolic-ref", "--short", "HEAD"),
-  /** Changes to tracked files, NUL-separated porcelain. */
-  trackedChanges: (repo: string) =>
-    base(repo, "status", "--porcelain", "-z", "--untracked-files=no"),
   /** Every change including untracked (not ignored) files, NUL-separated porcelain. */
   allChanges: (repo: string) => base(repo, "status", "--porcelain", "-z", "--untracked-files=all"),
   /** Exit 0 when the local branch exists. */

@@ -110,6 +110,12 @@ Deno.test("config repository flow with a real remote", async (t) => {
       await configInit(repo, w.key);
       await assert.rejects(configSwitch(repo, "staging", { create: true }), /unsaved changes/);
       await git("-C", laptop, "checkout", "--quiet", "--", ".env.enc");
+      await Deno.writeTextFile(join(laptop, ".env.new.enc"), "AAAA");
+      await assert.rejects(configSwitch(repo, "staging", { create: true }), /\.env\.new\.enc/);
+      await Deno.remove(join(laptop, ".env.new.enc"));
+      await Deno.writeTextFile(join(laptop, ".env"), "X=still-editing\n");
+      assert.match((await configSwitch(repo, "production")).summary, /already on production/);
+      await Deno.remove(join(laptop, ".env"));
     });
 
     await t.step("a second environment shares nothing with the first", async () => {
