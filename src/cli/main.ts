@@ -20,6 +20,7 @@ import { registerAuditCommands } from "./audit.ts";
 import { registerRunbookCommands } from "./runbook.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
+import { registerSecretsCommands } from "./secrets.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
+  registerSecretsCommands(program);
   return program;
 }
 

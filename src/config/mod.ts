@@ -85,6 +85,20 @@ export const ConfigSchema = z.strictObject({
   nodes: z.record(NodeName, NodeSchema).default({}).describe(
     "The nodes runbooks run on over SSH, by name. `local` (this machine) always exists.",
   ),
+  config_repo: z.strictObject({
+    path: z.string().min(1).describe(
+      "Checkout (git working tree) of the config repository: one branch per environment.",
+    ),
+    remote: z.string().min(1).default("origin").describe(
+      "Git remote that config:save pushes to and config:refresh pulls from.",
+    ),
+    environments: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/)).min(1)
+      .default(["production", "staging", "dev"]).describe("Environment names = branch names."),
+    env_dir: z.string().min(1).optional().describe(
+      "Where config:refresh writes decrypted env files (mode 0600) for the app; never inside " +
+        "the repository. Default: <app.dir>/shared.",
+    ),
+  }).optional().describe("The encrypted config repository (config:* commands)."),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
@@ -156,6 +170,7 @@ export async function loadConfig(path: string): Promise<Config> {
   const base = dirname(path);
   const absolute = (p: string) => isAbsolute(p) || /^[\w.-]+@|:\/\//.test(p) ? p : join(base, p);
   const file = (p: string | undefined) => p === undefined ? undefined : absolute(expandHome(p));
+  const repo = config.config_repo;
   return {
     ...config,
     app: { ...config.app, dir: absolute(config.app.dir), repo: absolute(config.app.repo) },
@@ -170,6 +185,11 @@ export async function loadConfig(path: string): Promise<Config> {
         { ...node, identity: file(node.identity) },
       ]),
     ),
+    config_repo: repo && {
+      ...repo,
+      path: absolute(repo.path),
+      env_dir: absolute(repo.env_dir ?? join(absolute(config.app.dir), "shared")),
+    },
     file: path,
   };
 }
@@ -208,5 +228,12 @@ vars: {}
 # nodes:
 #   web-1: { host: 10.0.0.11, groups: [web] }
 #   web-2: { host: 10.0.0.12, groups: [web], vars: { weight: 2 } }
+
+# The encrypted config repository (config:switch/init/save/refresh), one branch per environment.
+# config_repo:
+#   path: /opt/myapp-config        # its git checkout
+#   remote: origin
+#   environments: [production, staging, dev]
+#   env_dir: /opt/myapp/shared     # where config:refresh writes the decrypted .env files
 `;
 }

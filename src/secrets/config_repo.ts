@@ -1,0 +1,351 @@
+/**
+ * The config repository: a git checkout with one branch per environment, holding only
+ * encrypted env files. `switch` changes environment, `init` encrypts plaintext (or decrypts for
+ * editing), `save` commits and pushes only encrypted files, `refresh` pulls and decrypts for the
+ * app into a directory outside the repository. Each returns what it did, for the audit entry.
+ *
+ * @example
+ * ```ts
+ * import { configRefresh, configSwitch } from "./config_repo.ts";
+ * const repo = { path: "/srv/config", remote: "origin", environments: ["production"], env_dir: "/opt/myapp/shared" };
+ * await configSwitch(repo, "production");
+ * await configRefresh(repo, key);
+ * ```
+ * @module
+ */
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { hostName, operator } from "../state/mod.ts";
+import { decryptEnvelope, encryptEnvelope } from "./cipher.ts";
+import { AuthenticationError, SecretsInputError, SecretsRefusedError } from "./errors.ts";
+import { run, tryRun } from "./exec.ts";
+import { ensureGitignore, isEncrypted, isPlaintextEnv, listFiles } from "./env_files.ts";
+import { plaintextName, writeFileAtomic } from "./files.ts";
+import { git, nulList, porcelainPaths } from "./git_commands.ts";
+import type { SecretMasker } from "./masking.ts";
+
+/** Where the config repository is and where the app reads its env files. */
+export interface ConfigRepo {
+  /** The git checkout. */
+  path: string;
+  /** The remote pushed to and pulled from. */
+  remote: string;
+  /** Environment names, which are branch names. */
+  environments: string[];
+  /** Where `refresh` writes decrypted files; must be outside the checkout. */
+  env_dir: string;
+}
+
+/** What a config operation did: the environment (branch) and the files it touched. */
+export interface ConfigOutcome {
+  env: string;
+  /** Paths relative to the checkout (for `refresh`: to `env_dir`). */
+  files: string[];
+  /** One human sentence about what happened. */
+  summary: string;
+}
+
+const decoder = new TextDecoder();
+
+async function requireCheckout(repo: ConfigRepo): Promise<string> {
+  const result = await tryRun(git.isWorkTree(repo.path));
+  if (result.code !== 0 || result.stdout.trim() !== "true") {
+    throw new SecretsInputError(
+      `the config repository ${repo.path} is not a git checkout; clone it there first`,
+    );
+  }
+  return (await run(git.currentBranch(repo.path))).stdout.trim();
+}
+
+function requireEnvironment(repo: ConfigRepo, env: string): void {
+  if (!repo.environments.includes(env)) {
+    throw new SecretsInputError(
+      `unknown environment "${env}"; the configured ones are: ${repo.environments.join(", ")}`,
+    );
+  }
+}
+
+async function currentEnvironment(repo: ConfigRepo): Promise<string> {
+  const branch = await requireCheckout(repo);
+  if (!repo.environments.includes(branch)) {
+    throw new SecretsRefusedError(
+      `the config checkout is on branch "${branch}", which is not an environment ` +
+        `(${repo.environments.join(", ")}); run config:switch ENV first`,
+    );
+  }
+  return branch;
+}
+
+async function plaintextFiles(repo: ConfigRepo): Promise<string[]> {
+  return (await listFiles(repo.path)).filter(isPlaintextEnv);
+}
+
+/**
+ * Checks out the environment's branch: the local one, else the remote's (after a fetch), else
+ * — with `create` — a new branch with no history. Refuses while plaintext env files or unsaved
+ * changes are in the checkout: they belong to the environment being left.
+ *
+ * @example
+ * ```ts
+ * await configSwitch(repo, "staging");
+ * ```
+ */
+export async function configSwitch(
+  repo: ConfigRepo,
+  env: string,
+  options: { create?: boolean } = {},
+): Promise<ConfigOutcome> {
+  requireEnvironment(repo, env);
+  const current = await requireCheckout(repo);
+  if (current === env) return { env, files: [], summary: `already on ${env}` };
+  const plain = await plaintextFiles(repo);
+  if (plain.length) {
+    throw new SecretsRefusedError(
+      `plaintext env files of "${current}" are in the checkout (${plain.join(", ")}); ` +
+        "encrypt them with config:init (and config:save) or delete them before switching",
+    );
+  }
+  // Untracked files count too: a new .enc left behind would be saved into the next branch.
+  const changes = porcelainPaths((await run(git.allChanges(repo.path))).stdout);
+  if (changes.length) {
+    throw new SecretsRefusedError(
+      `unsaved changes on "${current}" (${changes.join(", ")}); run config:save first`,
+    );
+  }
+  if ((await tryRun(git.hasLocalBranch(repo.path, env))).code === 0) {
+    await run(git.switchTo(repo.path, env));
+    return { env, files: [], summary: `switched from ${current} to ${env}` };
+  }
+  await run(git.fetch(repo.path, repo.remote));
+  if ((await tryRun(git.hasRemoteBranch(repo.path, repo.remote, env))).code === 0) {
+    await run(git.switchTracking(repo.path, repo.remote, env));
+    return {
+      env,
+      files: [],
+      summary: `switched from ${current} to ${env} (from ${repo.remote}/${env})`,
+    };
+  }
+  if (!options.create) {
+    throw new SecretsInputError(
+      `there is no branch "${env}" locally or on ${repo.remote}; use --create to start it ` +
+        "empty (environments share nothing)",
+    );
+  }
+  await run(git.switchOrphan(repo.path, env));
+  return { env, files: [], summary: `created the empty environment branch ${env}` };
+}
+
+/**
+ * Encrypts every plaintext env file of the checkout to `FILE.enc`, proves each decrypts back,
+ * deletes the plaintext and makes sure `.gitignore` covers plaintext. A file whose `.enc`
+ * already decrypts to the same bytes keeps its `.enc` (no spurious change to commit).
+ * With `decrypt`, does the reverse for editing or key rotation: writes each `FILE.enc`'s
+ * plaintext next to it (0600, gitignored), refusing to overwrite a plaintext that differs.
+ *
+ * @example
+ * ```ts
+ * const { files } = await configInit(repo, key); // [".env.enc"]
+ * ```
+ */
+export async function configInit(
+  repo: ConfigRepo,
+  key: Uint8Array,
+  options: { decrypt?: boolean; masker?: SecretMasker } = {},
+): Promise<ConfigOutcome> {
+  const env = await requireCheckout(repo);
+  const gitignoreChanged = await ensureGitignore(repo.path);
+  const note = gitignoreChanged ? "; .gitignore now covers plaintext" : "";
+  if (options.decrypt) return await decryptAll(repo, env, key, options.masker, note);
+  const plain = await plaintextFiles(repo);
+  const files: string[] = [];
+  let unchanged = 0;
+  for (const name of plain) {
+    const path = join(repo.path, name);
+    const plaintext = await Deno.readFile(path);
+    options.masker?.addEnv(decoder.decode(plaintext));
+    const encPath = `${path}.enc`;
+    if (await decryptsTo(key, encPath, plaintext)) {
+      unchanged++;
+    } else {
+      const envelope = await encryptEnvelope(key, plaintext);
+      const back = await decryptEnvelope(key, envelope, `${name}.enc`);
+      if (!sameBytes(back, plaintext)) throw new Error(`${name}: encryption did not round-trip`);
+      await writeFileAtomic(encPath, envelope, 0o644);
+    }
+    await Deno.remove(path);
+    files.push(`${name}.enc`);
+  }
+  const summary = plain.length
+    ? `encrypted ${files.join(", ")} and deleted the plaintext` +
+      (unchanged ? ` (${unchanged} unchanged)` : "") + note
+    : `no plaintext env files to encrypt${note}`;
+  return { env, files, summary };
+}
+
+async function decryptAll(
+  repo: ConfigRepo,
+  env: string,
+  key: Uint8Array,
+  masker: SecretMasker | undefined,
+  note: string,
+): Promise<ConfigOutcome> {
+  const encrypted = (await listFiles(repo.path)).filter(isEncrypted);
+  const plain = new Map<string, Uint8Array>();
+  for (const name of encrypted) { // all of them first: a bad file leaves nothing half-done
+    const bytes = await decryptEnvelope(key, await Deno.readTextFile(join(repo.path, name)), name);
+    const target = plaintextName(name);
+    const existing = await Deno.readFile(join(repo.path, target)).catch(() => undefined);
+    if (existing && !sameBytes(existing, bytes)) {
+      throw new SecretsRefusedError(
+        `${target} exists and differs from ${name}; encrypt it (config:init) or delete it first`,
+      );
+    }
+    plain.set(target, bytes);
+  }
+  for (const [target, bytes] of plain) {
+    await writeFileAtomic(join(repo.path, target), bytes, 0o600);
+    masker?.addEnv(decoder.decode(bytes));
+  }
+  const files = [...plain.keys()];
+  const summary = files.length
+    ? `decrypted ${
+      files.join(", ")
+    } for editing (gitignored; config:init encrypts them again)${note}`
+    : `no encrypted files to decrypt${note}`;
+  return { env, files, summary };
+}
+
+/**
+ * Commits and pushes the encrypted files and `.gitignore` of the current environment branch.
+ * Refuses when a plaintext env file is staged or tracked, when anything else is staged, and
+ * when plaintext is waiting to be encrypted (run `configInit` first).
+ *
+ * @example
+ * ```ts
+ * const { files } = await configSave(repo); // committed and pushed
+ * ```
+ */
+export async function configSave(
+  repo: ConfigRepo,
+  options: { message?: string } = {},
+): Promise<ConfigOutcome> {
+  const env = await currentEnvironment(repo);
+  const staged = nulList((await run(git.staged(repo.path))).stdout);
+  const tracked = nulList((await run(git.tracked(repo.path))).stdout);
+  const plainStaged = staged.filter(isPlaintextEnv);
+  const plainTracked = tracked.filter(isPlaintextEnv);
+  if (plainStaged.length || plainTracked.length) {
+    throw new SecretsRefusedError(
+      `plaintext env files are ${plainStaged.length ? "staged" : "tracked"} in the config ` +
+        `repository (${[...new Set([...plainStaged, ...plainTracked])].join(", ")}); ` +
+        "unstage them with `git rm --cached FILE`, and rotate any secret that was pushed",
+    );
+  }
+  const other = staged.filter((name) => !isEncrypted(name) && name !== ".gitignore");
+  if (other.length) {
+    throw new SecretsRefusedError(
+      `config:save commits only encrypted files and .gitignore; unstage ${other.join(", ")}`,
+    );
+  }
+  const plain = await plaintextFiles(repo);
+  if (plain.length) {
+    throw new SecretsRefusedError(
+      `plaintext env files are not encrypted yet (${plain.join(", ")}); run config:init first`,
+    );
+  }
+  const changed = porcelainPaths((await run(git.allChanges(repo.path))).stdout)
+    .filter((name) => isEncrypted(name) || name === ".gitignore");
+  if (changed.length) await run(git.add(repo.path, changed));
+  const toCommit = nulList((await run(git.staged(repo.path))).stdout);
+  if (toCommit.length) {
+    const hasIdentity = (await tryRun(git.userEmail(repo.path))).code === 0;
+    const identity = hasIdentity
+      ? undefined
+      : { name: operator(), email: `${operator()}@${hostName()}` };
+    const message = options.message ?? `config(${env}): update ${toCommit.join(", ")}`;
+    await run(git.commit(repo.path, message, identity));
+  }
+  await run(git.push(repo.path, repo.remote, env));
+  const summary = toCommit.length
+    ? `committed ${toCommit.join(", ")} on ${env} and pushed to ${repo.remote}`
+    : `nothing new to commit on ${env}; pushed to ${repo.remote}`;
+  return { env, files: toCommit, summary };
+}
+
+/**
+ * Pulls the current environment branch (fast-forward only), then decrypts every tracked
+ * `*.enc` file into `env_dir` (mode 0600), keeping relative paths: `.env.enc` becomes
+ * `<env_dir>/.env`. Every file is decrypted before any is written, and `env_dir` must be
+ * outside the checkout. `env`, when given, must be the checked-out environment.
+ *
+ * @example
+ * ```ts
+ * const masker = new SecretMasker();
+ * await configRefresh(repo, key, { masker }); // masker now knows every value
+ * ```
+ */
+export async function configRefresh(
+  repo: ConfigRepo,
+  key: Uint8Array,
+  options: { env?: string; pull?: boolean; masker?: SecretMasker } = {},
+): Promise<ConfigOutcome> {
+  const env = await currentEnvironment(repo);
+  if (options.env !== undefined && options.env !== env) {
+    requireEnvironment(repo, options.env);
+    throw new SecretsRefusedError(
+      `the config checkout is on "${env}", not "${options.env}"; run config:switch ${options.env}`,
+    );
+  }
+  await requireOutside(repo.env_dir, repo.path);
+  if (options.pull !== false) await run(git.pull(repo.path, repo.remote, env));
+  const tracked = nulList((await run(git.tracked(repo.path))).stdout).filter(isEncrypted);
+  const plain = new Map<string, Uint8Array>();
+  for (const name of tracked) {
+    const text = await Deno.readTextFile(join(repo.path, name));
+    plain.set(plaintextName(name), await decryptEnvelope(key, text, name));
+  }
+  await Deno.mkdir(repo.env_dir, { recursive: true, mode: 0o700 });
+  for (const [target, bytes] of plain) {
+    const path = join(repo.env_dir, target);
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path, bytes, 0o600);
+    options.masker?.addEnv(decoder.decode(bytes));
+  }
+  const files = [...plain.keys()];
+  const summary = files.length
+    ? `decrypted ${files.join(", ")} of ${env} into ${repo.env_dir} (mode 0600)`
+    : `no encrypted files on ${env}`;
+  return { env, files, summary };
+}
+
+async function requireOutside(target: string, repoPath: string): Promise<void> {
+  const real = async (p: string): Promise<string> => {
+    try {
+      return await Deno.realPath(p);
+    } catch {
+      const parent = dirname(p);
+      return parent === p ? p : join(await real(parent), relative(parent, p));
+    }
+  };
+  const rel = relative(await real(resolve(repoPath)), await real(resolve(target)));
+  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
+    throw new SecretsRefusedError(
+      `config_repo.env_dir (${target}) is inside the config repository; decrypted secrets ` +
+        "must never be written there. Point env_dir at the app (e.g. <app.dir>/shared).",
+    );
+  }
+}
+
+async function decryptsTo(key: Uint8Array, encPath: string, plaintext: Uint8Array) {
+  try {
+    const existing = await decryptEnvelope(key, await Deno.readTextFile(encPath), encPath);
+    return sameBytes(existing, plaintext);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof AuthenticationError) return false;
+    if (error instanceof SecretsInputError) return false; // damaged: replace it
+    throw error;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
