@@ -19,6 +19,7 @@ import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
 import { registerRunbookCommands } from "./runbook.ts";
 import { registerDemoCommand } from "./demo.ts";
+import { registerPolicyCommands } from "./policy.ts";
 import { UsageError } from "./common.ts";
 
 /** Builds the program with every command. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerRunbookCommands(program);
   registerAuditCommands(program);
   registerDemoCommand(program, main);
+  registerPolicyCommands(program);
   return program;
 }
 

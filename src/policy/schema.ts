@@ -93,11 +93,17 @@ export const CheckSchema = z.strictObject({
   level: z.enum(["fail", "warn"]).default("fail").describe("warn: reported, fails only --strict."),
   controls: z.record(z.string(), z.array(z.string())).default({})
     .describe("Control ids per framework, e.g. soc2: [CC6.1], cis_docker: ['5.4']."),
-  collect: CollectSchema,
+  collect: CollectSchema.optional().describe("The collector whose facts the assertions test."),
+  sources: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), CollectSchema).optional()
+    .describe("Several named collectors; facts are under each name (`key.mode`)."),
   expect: z.array(AssertionSchema).min(1),
   message: z.string().min(1).describe("What a failure means, in one sentence."),
   remediation: z.string().min(1),
   finding: z.string().optional().describe("How an item finding reads: `{file}:{line} {pattern}`."),
+}).superRefine((check, ctx) => {
+  if ((check.collect === undefined) === (check.sources === undefined)) {
+    ctx.addIssue({ code: "custom", message: "a check needs exactly one of `collect`, `sources`" });
+  }
 });
 
 /** A parameter of a policy (`-p days=30`). */

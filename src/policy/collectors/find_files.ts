@@ -109,6 +109,8 @@ export function gitStateOf(view: GitView | undefined, file: string): string {
 /** Collects `{items: [{file, mode, mtime, git?}], count, truncated}`. */
 export const findFiles: Collector<Spec> = async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
+  // An unset path parameter renders empty; `find` with no path would search the cwd.
+  if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
   const items: Record<string, unknown>[] = [];
   for (const path of paths) {
     const listing = await execOnTarget(ctx, findFilesCommand({ ...spec, paths: [path] }));

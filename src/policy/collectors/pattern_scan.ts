@@ -101,6 +101,8 @@ export function scoreFiles(hits: ScanHit[]) {
 /** Collects `{items, count}`: hits, or scored files with `per_file`. */
 export const patternScan: Collector<Spec> = async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
+  // An unset path parameter renders empty; `find` with no path would search the cwd.
+  if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
   const missing = await execOnTarget(
     ctx,
     paths.map((p) => `[ -d ${shellQuote(p)} ] || echo ${shellQuote(p)}`).join("\n"),
