@@ -39,10 +39,19 @@ import { projectRoot, UsageError } from "./common.ts";
 
 /** The shipped policies and the commands that run them. */
 export const POLICY_COMMANDS = {
-  "security:audit": ["security-audit", "the security audit: code, permissions, dependencies, processes, compose, recent changes"],
+  "security:audit": [
+    "security-audit",
+    "the security audit: code, permissions, dependencies, processes, compose, recent changes",
+  ],
   "soc2:check": ["soc2", "the SOC 2 readiness checks"],
-  "security:trojansearch": ["trojansearch", "scan recently changed files for trojan/webshell patterns, scored per file"],
-  "security:changedfiles": ["changed-files", "list files modified in the last N days (-p days=N, default 15)"],
+  "security:trojansearch": [
+    "trojansearch",
+    "scan recently changed files for trojan/webshell patterns, scored per file",
+  ],
+  "security:changedfiles": [
+    "changed-files",
+    "list files modified in the last N days (-p days=N, default 15)",
+  ],
 } as const;
 
 interface PolicyOptions {
@@ -110,7 +119,9 @@ async function runPolicyCommand(name: string, opts: PolicyOptions): Promise<void
     const policy = await loadPolicy(name, root);
     if (opts.check && !policy.checks.some((c) => c.id === opts.check)) {
       throw new UsageError(
-        `no check ${opts.check} in ${policy.id}; checks: ${policy.checks.map((c) => c.id).join(", ")}`,
+        `no check ${opts.check} in ${policy.id}; checks: ${
+          policy.checks.map((c) => c.id).join(", ")
+        }`,
       );
     }
     const waivers = await readWaivers(root, opts.waivers);

@@ -91,7 +91,12 @@ export async function evaluatePolicy(
     throw new RangeError(`no check ${options.only} in policy ${policy.id}`);
   }
   const values = templateValues(options.stateDir, options.config, params);
-  const ctx = { target, stateDir: options.stateDir, config: options.config, signal: options.signal };
+  const ctx = {
+    target,
+    stateDir: options.stateDir,
+    config: options.config,
+    signal: options.signal,
+  };
   const cache = new Map<string, Promise<Facts>>();
   const results: CheckResult[] = [];
   for (const check of checks) {

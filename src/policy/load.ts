@@ -35,7 +35,9 @@ export const POLICY_NAME = /^[a-z][a-z0-9-]*$/;
 /** Where a policy is: a bare name means `<root>/policies/<name>.yaml`; otherwise a path. */
 export function policyPath(nameOrPath: string, root: string): string {
   if (POLICY_NAME.test(nameOrPath)) return join(root, "policies", `${nameOrPath}.yaml`);
-  return isAbsolute(nameOrPath) ? nameOrPath : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), nameOrPath);
+  return isAbsolute(nameOrPath)
+    ? nameOrPath
+    : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), nameOrPath);
 }
 
 async function readSource(path: string, what: string) {

@@ -27,7 +27,8 @@ export interface Finding {
   item?: string;
 }
 
-const show = (v: unknown) => typeof v === "string" ? v : JSON.stringify(v);
+const show = (v: unknown): string =>
+  typeof v === "string" ? v : Array.isArray(v) ? v.map(show).join(", ") : JSON.stringify(v);
 const isMode = (v: unknown): v is string => typeof v === "string" && /^0?[0-7]{3}$/.test(v);
 
 /** Why a value fails its matchers (empty when it satisfies all of them). */
@@ -73,13 +74,17 @@ export function checkValue(value: unknown, m: Matcher): string[] {
 
 /** Whether an item satisfies every field's matchers. */
 export function matchesWhere(item: unknown, where: Record<string, Matcher>): boolean {
-  return Object.entries(where).every(([field, m]) => checkValue(pickKey(item, field), m).length === 0);
+  return Object.entries(where).every(([field, m]) =>
+    checkValue(pickKey(item, field), m).length === 0
+  );
 }
 
 /** Renders `{field}` placeholders of a finding template with an item's fields. */
 export function renderFinding(template: string | undefined, item: Record<string, unknown>): string {
   if (template) return template.replace(/\{([\w.]+)\}/g, (_, k) => show(pickKey(item, k) ?? ""));
-  return Object.entries(item).filter(([, v]) => v !== "" && v !== undefined && typeof v !== "object")
+  return Object.entries(item).filter(([, v]) =>
+    v !== "" && v !== undefined && typeof v !== "object"
+  )
     .slice(0, 5).map(([k, v]) => `${k}=${show(v)}`).join(" ");
 }
 
@@ -106,8 +111,12 @@ export function evaluateAssertion(a: Assertion, facts: Facts, template?: string)
   }
   const raw = pickKey(facts, a.of);
   const items = (Array.isArray(raw) ? raw : []) as Record<string, unknown>[];
-  if (a.none) return items.filter((i) => matchesWhere(i, a.none!)).map((i) => itemFinding(i, template));
-  if (a.all) return items.filter((i) => !matchesWhere(i, a.all!)).map((i) => itemFinding(i, template));
+  if (a.none) {
+    return items.filter((i) => matchesWhere(i, a.none!)).map((i) => itemFinding(i, template));
+  }
+  if (a.all) {
+    return items.filter((i) => !matchesWhere(i, a.all!)).map((i) => itemFinding(i, template));
+  }
   const counted = a.where ? items.filter((i) => matchesWhere(i, a.where!)).length : items.length;
   return checkValue(counted, a.count!).map((why) => ({
     message: `count of ${a.where ? `${a.of} matching ${JSON.stringify(a.where)}` : a.of} ${why}`,

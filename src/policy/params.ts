@@ -39,7 +39,9 @@ export function bindPolicyParams(
     if (raw === undefined) continue;
     if (decl.type === "int") {
       if (!/^\d+$/.test(String(raw))) {
-        throw new PolicyParamError(`parameter ${name} must be a whole number, got ${JSON.stringify(raw)}`);
+        throw new PolicyParamError(
+          `parameter ${name} must be a whole number, got ${JSON.stringify(raw)}`,
+        );
       }
       bound[name] = Number(raw);
     } else {

@@ -85,7 +85,9 @@ export const CollectSchema = z.discriminatedUnion("kind", [...COLLECTOR_SPECS]);
 
 /** One check. */
 export const CheckSchema = z.strictObject({
-  id: z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a kebab-case id such as `key-mode`" })
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/, {
+    error: "expected a kebab-case id such as `key-mode`",
+  })
     .describe("Stable: becomes the SARIF ruleId and what waivers name."),
   title: z.string().min(1),
   description: z.string().optional(),

@@ -30,7 +30,10 @@ function globMatches(glob: string, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (!glob.includes("*")) return value === glob || value.endsWith(`/${glob}`);
   const regex = new RegExp(
-    `(^|/)${glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("**", "\0").replaceAll("*", "[^/]*").replaceAll("\0", ".*")}$`,
+    `(^|/)${
+      glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("**", "\0").replaceAll("*", "[^/]*")
+        .replaceAll("\0", ".*")
+    }$`,
   );
   return regex.test(value);
 }

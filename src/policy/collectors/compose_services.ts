@@ -19,7 +19,9 @@ import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 /** The spec of a `compose_services` collector. */
 export const ComposeServicesSpec = z.strictObject({
   kind: z.literal("compose_services"),
-  files: z.array(z.string()).min(1).describe("Compose files; those that do not exist are left out."),
+  files: z.array(z.string()).min(1).describe(
+    "Compose files; those that do not exist are left out.",
+  ),
 });
 
 type Service = Record<string, unknown>;

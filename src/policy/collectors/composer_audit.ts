@@ -33,7 +33,9 @@ export function parseComposerAudit(json: string): Record<string, string>[] {
   const data = JSON.parse(json) as { advisories?: Record<string, unknown> };
   const advisories = data.advisories ?? {};
   return Object.entries(advisories).flatMap(([pkg, list]) =>
-    (Array.isArray(list) ? list : Object.values(list as object)).map((a: Record<string, unknown>) => ({
+    (Array.isArray(list) ? list : Object.values(list as object)).map((
+      a: Record<string, unknown>,
+    ) => ({
       package: pkg,
       cve: String(a.cve ?? a.advisoryId ?? ""),
       title: String(a.title ?? ""),
@@ -47,7 +49,9 @@ export function parseComposerAudit(json: string): Record<string, string>[] {
 /** Collects `{items: advisories, count}`. */
 export const composerAudit: Collector<z.infer<typeof ComposerAuditSpec>> = async (spec, ctx) => {
   const result = await execOnTarget(ctx, composerAuditCommand(spec.dir));
-  if (result.code === 3) throw new NotCollected("not_applicable", `no composer.json in ${spec.dir}`);
+  if (result.code === 3) {
+    throw new NotCollected("not_applicable", `no composer.json in ${spec.dir}`);
+  }
   if (result.code === 4) throw new NotCollected("skip", "skipped: composer not installed");
   try {
     const items = parseComposerAudit(result.stdout);

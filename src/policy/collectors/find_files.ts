@@ -35,7 +35,9 @@ type Spec = z.infer<typeof FindFilesSpec>;
 export function durationMinutes(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
   const match = /^(\d+)(m|h|d)$/.exec(value.trim());
-  if (!match) throw new NotCollected("error", `bad duration ${JSON.stringify(value)}: use 24h, 15d`);
+  if (!match) {
+    throw new NotCollected("error", `bad duration ${JSON.stringify(value)}: use 24h, 15d`);
+  }
   return Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as "m" | "h" | "d"];
 }
 

@@ -16,7 +16,7 @@ import type { z } from "zod";
 import { auditLog, AuditLogSpec } from "./audit_log.ts";
 import { composerAudit, ComposerAuditSpec } from "./composer_audit.ts";
 import { composeServices, ComposeServicesSpec } from "./compose_services.ts";
-import { ConfigSpec, configKey } from "./config.ts";
+import { configKey, ConfigSpec } from "./config.ts";
 import { crontab, CrontabSpec } from "./crontab.ts";
 import { fileContent, FileContentSpec } from "./file_content.ts";
 import { fileStat, FileStatSpec } from "./file_stat.ts";

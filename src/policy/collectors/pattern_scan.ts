@@ -85,7 +85,10 @@ export function parseScan(stdout: string, patterns: Spec["patterns"]): ScanHit[]
 
 /** Groups hits per file: score = sum of the weights of the distinct patterns found. */
 export function scoreFiles(hits: ScanHit[]) {
-  const files = new Map<string, { file: string; line: number; patterns: string[]; score: number }>();
+  const files = new Map<
+    string,
+    { file: string; line: number; patterns: string[]; score: number }
+  >();
   for (const hit of hits) {
     const entry = files.get(hit.file) ?? { file: hit.file, line: hit.line, patterns: [], score: 0 };
     if (!entry.patterns.includes(hit.pattern)) {

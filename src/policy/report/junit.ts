@@ -17,9 +17,10 @@ import { findingText } from "./text.ts";
 
 /** Escapes text for XML attributes and content. */
 export function xmlEscape(text: string): string {
-  return text.replace(/[<>&"']/g, (c) =>
-    ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!
-  // deno-lint-ignore no-control-regex
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+    // deno-lint-ignore no-control-regex
   ).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "");
 }
 
@@ -28,9 +29,9 @@ export function formatJunit(report: PolicyReport, strict = false): string {
   const suite = report.policy.id;
   let failures = 0, errors = 0, skipped = 0;
   const cases = report.results.map((r) => {
-    const open = `    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(`${r.id}: ${r.title}`)}" time="${
-      (r.ms / 1000).toFixed(3)
-    }">`;
+    const open = `    <testcase classname="${xmlEscape(suite)}" name="${
+      xmlEscape(`${r.id}: ${r.title}`)
+    }" time="${(r.ms / 1000).toFixed(3)}">`;
     const details = xmlEscape(
       [...r.findings.map(findingText), ...r.notes, `fix: ${r.remediation}`].join("\n"),
     );
@@ -40,10 +41,14 @@ export function formatJunit(report: PolicyReport, strict = false): string {
       body = `      <error message="${xmlEscape(r.message)}" type="error">${details}</error>`;
     } else if (blocks(r, strict)) {
       failures++;
-      body = `      <failure message="${xmlEscape(r.message)}" type="${r.severity}">${details}</failure>`;
+      body = `      <failure message="${
+        xmlEscape(r.message)
+      }" type="${r.severity}">${details}</failure>`;
     } else if (["skip", "not_applicable", "waived"].includes(r.status)) {
       skipped++;
-      body = `      <skipped message="${xmlEscape(`${r.status}: ${r.message || "all findings waived"}`)}"/>`;
+      body = `      <skipped message="${
+        xmlEscape(`${r.status}: ${r.message || "all findings waived"}`)
+      }"/>`;
     } else if (r.status !== "pass") {
       body = `      <system-out>WARN: ${xmlEscape(r.message)}\n${details}</system-out>`;
     }
@@ -54,7 +59,9 @@ export function formatJunit(report: PolicyReport, strict = false): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="protocol policy" ${counts} skipped="${skipped}" time="${time}">`,
-    `  <testsuite name="${xmlEscape(suite)}" ${counts} skipped="${skipped}" time="${time}" timestamp="${
+    `  <testsuite name="${
+      xmlEscape(suite)
+    }" ${counts} skipped="${skipped}" time="${time}" timestamp="${
       report.started.slice(0, 19)
     }" hostname="${xmlEscape(report.target)}">`,
     ...cases,

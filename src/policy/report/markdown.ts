@@ -27,7 +27,9 @@ export function formatMarkdown(report: PolicyReport): string {
   for (const r of report.results) {
     const controls = Object.entries(r.controls).map(([fw, ids]) => `${fw}: ${ids.join(", ")}`)
       .join("; ");
-    out.push(`| ${statusLabel(r)} | ${r.severity} | \`${r.id}\` | ${cell(controls)} | ${cell(r.title)} |`);
+    out.push(
+      `| ${statusLabel(r)} | ${r.severity} | \`${r.id}\` | ${cell(controls)} | ${cell(r.title)} |`,
+    );
   }
   for (const r of report.results.filter((r) => r.status !== "pass")) {
     out.push("", `## ${statusLabel(r)}: ${r.title} (\`${r.id}\`)`, "");
@@ -37,10 +39,14 @@ export function formatMarkdown(report: PolicyReport): string {
       out.push(`- … and ${r.findings.length - SHOWN_FINDINGS} more`);
     }
     for (const w of r.waived) {
-      out.push(`- waived until ${w.waiver.expires} (${cell(w.waiver.approver)}): ${cell(findingText(w))}`);
+      out.push(
+        `- waived until ${w.waiver.expires} (${cell(w.waiver.approver)}): ${cell(findingText(w))}`,
+      );
     }
     for (const note of r.notes) out.push(`- **${cell(note)}**`);
-    if (r.status === "fail" || r.status === "error") out.push("", `**Remediation:** ${cell(r.remediation)}`);
+    if (r.status === "fail" || r.status === "error") {
+      out.push("", `**Remediation:** ${cell(r.remediation)}`);
+    }
   }
   return out.join("\n") + "\n";
 }

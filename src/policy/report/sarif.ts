@@ -24,13 +24,18 @@ const SCORE = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0", info: "
 export function sarifUri(file: string, baseDir?: string): string {
   if (baseDir && isAbsolute(file)) {
     const rel = relative(baseDir, file);
-    if (!rel.startsWith("..") && !isAbsolute(rel)) return rel.split("/").map(encodeURIComponent).join("/");
+    if (!rel.startsWith("..") && !isAbsolute(rel)) {
+      return rel.split("/").map(encodeURIComponent).join("/");
+    }
   }
   return isAbsolute(file) ? `file://${file.split("/").map(encodeURIComponent).join("/")}` : file;
 }
 
 function rule(r: CheckResult) {
-  const tags = ["security", ...Object.entries(r.controls).flatMap(([fw, ids]) => ids.map((id) => `${fw}:${id}`))];
+  const tags = [
+    "security",
+    ...Object.entries(r.controls).flatMap(([fw, ids]) => ids.map((id) => `${fw}:${id}`)),
+  ];
   return {
     id: r.id,
     name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),

@@ -37,7 +37,11 @@ export function formatText(report: PolicyReport, strict = false): string {
   const header = ["STATUS", "SEVERITY", "CHECK", "TITLE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  const out = [`${report.policy.title} (${report.policy.id}) on ${report.target}`, "", line(header)];
+  const out = [
+    `${report.policy.title} (${report.policy.id}) on ${report.target}`,
+    "",
+    line(header),
+  ];
   for (const [i, r] of report.results.entries()) {
     out.push(line(rows[i]));
     const indent = " ".repeat(4);
@@ -48,7 +52,9 @@ export function formatText(report: PolicyReport, strict = false): string {
       out.push(`${indent}- ... and ${r.findings.length - SHOWN_FINDINGS} more (--format json)`);
     }
     for (const w of r.waived) {
-      out.push(`${indent}~ waived until ${w.waiver.expires} by ${w.waiver.approver}: ${findingText(w)}`);
+      out.push(
+        `${indent}~ waived until ${w.waiver.expires} by ${w.waiver.approver}: ${findingText(w)}`,
+      );
     }
     for (const note of r.notes) out.push(`${indent}! ${note}`);
     if (r.status === "fail" || r.status === "error") out.push(`${indent}fix: ${r.remediation}`);
