@@ -16,7 +16,7 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { CONFIG_FILE, findConfig, loadConfig } from "../config/mod.ts";
 import { appendAudit, hasSigningKey } from "../audit/mod.ts";
 import { formatProblem } from "../runbook/source.ts";
@@ -35,6 +35,7 @@ import {
   resolvePolicyTarget,
   type Waiver,
 } from "../policy/mod.ts";
+import { policyJsonSchemas } from "../policy/schema.ts";
 import { projectRoot, UsageError } from "./common.ts";
 
 /** The shipped policies and the commands that run them. */
@@ -92,6 +93,30 @@ export function registerPolicyCommands(program: Command): void {
   options(program.command("policy").argument("<policy>", "a name in policies/ or a file path"))
     .description("run any policy file")
     .action((policy: string, opts: PolicyOptions) => runPolicyCommand(policy, opts));
+  program.command("policy:schema")
+    .description("write the JSON Schemas of policy and waivers files to schema/ (for editors)")
+    .option("--check", "fail if the committed schema files are out of date")
+    .addOption(new Option("--root <dir>").hideHelp())
+    .action((opts: { check?: boolean; root?: string }) => writeSchemas(opts));
+}
+
+/** Writes (or with `check`, compares) schema/policy.schema.json and schema/waivers.schema.json. */
+async function writeSchemas(opts: { check?: boolean; root?: string }): Promise<void> {
+  const root = projectRoot(opts.root);
+  for (const [name, schema] of Object.entries(policyJsonSchemas())) {
+    const path = join(root, "schema", `${name}.schema.json`);
+    const text = JSON.stringify(schema, null, 2) + "\n";
+    if (opts.check) {
+      if (await Deno.readTextFile(path).catch(() => "") !== text) {
+        console.error(`${relative(root, path)} is out of date: run \`deno task policy:schema\``);
+        Deno.exitCode = 1;
+      }
+      continue;
+    }
+    await Deno.mkdir(join(root, "schema"), { recursive: true });
+    await Deno.writeTextFile(path, text);
+    console.log(`wrote ${relative(root, path)}`);
+  }
 }
 
 function parseParams(pairs: string[]): Record<string, string> {

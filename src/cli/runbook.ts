@@ -31,7 +31,6 @@ import { listRunbooks, loadRunbook, validateFile } from "../runbook/load.ts";
 import { bindParameters } from "../runbook/params.ts";
 import { exitCodeOf, humanItems, runRunbook } from "../runbook/run.ts";
 import { jsonSchemas } from "../runbook/schema.ts";
-import { policyJsonSchemas } from "../policy/schema.ts";
 import { formatProblem } from "../runbook/source.ts";
 import { LocalTarget } from "../targets/local.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
@@ -228,7 +227,7 @@ export function registerRunbookCommands(program: Command): void {
     .addOption(new Option("--root <dir>").hideHelp())
     .action(async (options: { check?: boolean; root?: string }) => {
       const root = projectRoot(options.root);
-      const schemas = { ...jsonSchemas(), ...policyJsonSchemas() };
+      const schemas = jsonSchemas();
       for (const [name, schema] of Object.entries(schemas)) {
         const path = join(root, "schema", `${name}.schema.json`);
         const text = JSON.stringify(schema, null, 2) + "\n";
