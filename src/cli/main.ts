@@ -21,8 +21,11 @@ import { registerRunbookCommands } from "./runbook.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
 import { registerSecretsCommands } from "./secrets.ts";
+import { registerPolicyCommands } from "./policy.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
+import { SshConnectError } from "../targets/ssh.ts";
+import { LockFailedError } from "../targets/lock.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -38,6 +41,7 @@ export function buildProgram(): Command {
   registerTargetCommands(program);
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
+  registerPolicyCommands(program);
   return program;
 }
 
@@ -62,6 +66,10 @@ export async function main(args: string[]): Promise<number> {
     ) {
       console.error(`error: ${error.message}`);
       return 2;
+    }
+    if (error instanceof SshConnectError || error instanceof LockFailedError) {
+      console.error(`error: ${error.message}`);
+      return 1;
     }
     throw error;
   }

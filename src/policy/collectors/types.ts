@@ -1,0 +1,75 @@
+/**
+ * What every collector shares: the context it gathers facts in, the facts it returns, and the
+ * outcomes that are not facts (skipped, not applicable). A collector only talks to the target
+ * through `target.exec`, so the same collector works on the local machine and over SSH.
+ *
+ * @example
+ * ```ts
+ * import { type Collector, NotCollected, runOnTarget } from "./types.ts";
+ * const uptime: Collector<{ kind: "uptime" }> = async (_spec, ctx) => {
+ *   const out = await runOnTarget(ctx, "cat /proc/uptime");
+ *   if (!out) throw new NotCollected("skip", "no /proc/uptime");
+ *   return { seconds: Number(out.split(" ")[0]) };
+ * };
+ * ```
+ * @module
+ */
+import type { Config } from "../../config/mod.ts";
+import type { ExecResult, Target } from "../../targets/target.ts";
+
+/** Facts about a target: a flat-ish record; list collectors put their rows in `items`. */
+export type Facts = Record<string, unknown>;
+
+/** Where and with what a collector gathers. */
+export interface CollectContext {
+  target: Target;
+  /** The state directory as seen on the target (key, audit log). */
+  stateDir: string;
+  /** The project configuration, when there is one. */
+  config?: Config;
+  signal?: AbortSignal;
+}
+
+/** Gathers facts for one rendered collector spec. */
+export type Collector<Spec> = (spec: Spec, ctx: CollectContext) => Promise<Facts>;
+
+/** A collector that could not or need not gather: the check becomes `skip` or `not_applicable`. */
+export class NotCollected extends Error {
+  constructor(readonly status: "skip" | "not_applicable" | "error", message: string) {
+    super(message);
+    this.name = "NotCollected";
+  }
+}
+
+/** Facts gathering takes this long at most per command; a hung `ps` must not hang the audit. */
+export const COLLECT_TIMEOUT_MS = 120_000;
+
+/** Runs a script on the target; returns the whole result so callers can read exit codes. */
+export async function execOnTarget(ctx: CollectContext, script: string): Promise<ExecResult> {
+  const result = await ctx.target.exec({
+    script,
+    timeoutMs: COLLECT_TIMEOUT_MS,
+    signal: ctx.signal,
+    env: { LC_ALL: "C" },
+  });
+  if (result.timedOut) throw new NotCollected("error", `timed out: ${firstLine(script)}`);
+  if (result.aborted) throw new NotCollected("error", "interrupted");
+  return result;
+}
+
+/** Runs a script that must succeed and returns its stdout; an error names stderr. */
+export async function runOnTarget(ctx: CollectContext, script: string): Promise<string> {
+  const result = await execOnTarget(ctx, script);
+  if (result.code !== 0) {
+    throw new NotCollected(
+      "error",
+      `\`${firstLine(script)}\` exited ${result.code}: ${result.stderr.trim().slice(0, 300)}`,
+    );
+  }
+  return result.stdout;
+}
+
+function firstLine(script: string): string {
+  const line = script.split("\n")[0];
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}

@@ -1,0 +1,143 @@
+/**
+ * Commands are built as data and parsed as data: the pure builders and parsers of the
+ * collectors, the safe-regex gate, matchers and waivers — no target needed. Plus the real
+ * `crontab` binary, for a throwaway user, when it is installed.
+ */
+import assert from "node:assert/strict";
+import $ from "dax";
+import { crontab, crontabCommand, parseCrontab } from "../../src/policy/collectors/crontab.ts";
+import { fileStatCommand, parseFileStat } from "../../src/policy/collectors/file_stat.ts";
+import { findFilter, gitStateOf, parseGitFiles } from "../../src/policy/collectors/find_files.ts";
+import { parseScan, scanCommand, scoreFiles } from "../../src/policy/collectors/pattern_scan.ts";
+import { parseProcesses } from "../../src/policy/collectors/processes.ts";
+import { parseCompose } from "../../src/policy/collectors/compose_services.ts";
+import { checkValue } from "../../src/policy/matchers.ts";
+import { unsafeRegexReason } from "../../src/policy/safe_regex.ts";
+import { applyWaivers } from "../../src/policy/waivers.ts";
+import { LocalTarget } from "../../src/targets/local.ts";
+
+Deno.test("collector commands are quoted shell built from data", () => {
+  assert.equal(
+    findFilter(["/srv/a b", "/x'y"], [".git", "vendor"], ["*.php"], "24h"),
+    "find '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) -prune -o -type f " +
+      "\\( -name '*.php' \\) -mmin -1440",
+  );
+  const scan = scanCommand({
+    paths: ["/app"],
+    include: [],
+    exclude_dirs: [],
+    patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }],
+  });
+  assert.match(scan, /^jobs=\$\(nproc/);
+  assert.match(
+    scan,
+    /find '\/app' -type f -print0 \| xargs -0 -r -P "\$jobs" -n 2048 grep -EnIHZ --line-buffered -e '\\beval\\s\*\\\(' --/,
+  );
+  assert.match(fileStatCommand("/k'ey"), /stat -c '%a\|%U\|%Y\|%s\|%F' -- '\/k'\\''ey'/);
+  assert.match(crontabCommand("deploy"), /crontab -u 'deploy' -l/);
+});
+
+Deno.test("collector parsers", () => {
+  assert.deepEqual(parseFileStat("/k", "1000000\n600|root|913600|64|regular file\n"), {
+    path: "/k",
+    exists: true,
+    mode: "0600",
+    owner: "root",
+    type: "regular file",
+    size: 64,
+    age_days: 1,
+    world_readable: false,
+    world_writable: false,
+    group_readable: false,
+  });
+  assert.deepEqual(parseFileStat("/k", "1\nmissing\n"), { path: "/k", exists: false });
+  const patterns = [
+    { id: "eval", regex: "\\beval\\s*\\(", weight: 2 },
+    { id: "b64", regex: "\\bbase64_decode\\s*\\(", weight: 1 },
+  ];
+  const hits = parseScan(
+    "/a:b.php\x0012:eval(base64_decode($x));\n/c.php\x003:eval($y)\n",
+    patterns,
+  );
+  assert.deepEqual(hits.map((h) => [h.file, h.line, h.pattern]), [
+    ["/a:b.php", 12, "eval"],
+    ["/a:b.php", 12, "b64"],
+    ["/c.php", 3, "eval"],
+  ]);
+  assert.deepEqual(scoreFiles(hits).map((f) => [f.file, f.score]), [["/a:b.php", 3], [
+    "/c.php",
+    2,
+  ]]);
+  assert.deepEqual(parseProcesses("1 root init /sbin/init\n 77 www sleep xmrig 60\n", 1), [
+    { pid: 77, user: "www", comm: "sleep", name: "xmrig", args: "xmrig 60" },
+  ]);
+  assert.deepEqual(parseCrontab("# x\n\n@reboot start\n"), [{ line: "@reboot start" }]);
+  const view = parseGitFiles("/r\0/\0a\0b\0/\0b\0/\0c\0");
+  assert.deepEqual(
+    ["/r/a", "/r/b", "/r/c", "/r/d", "/elsewhere"].map((f) => gitStateOf(view, f)),
+    ["clean", "modified", "untracked", "ignored", "no_repo"],
+  );
+  const [svc] = parseCompose(
+    "c.yml",
+    "services:\n  x:\n    cap_add: [cap_sys_admin]\n    user: '0'\n",
+  );
+  assert.deepEqual([svc.line, svc.cap_add, svc.user], [2, ["SYS_ADMIN"], "0"]);
+});
+
+Deno.test("safe regex gate and matchers", () => {
+  assert.equal(unsafeRegexReason("\\beval\\s*\\("), undefined);
+  assert.equal(unsafeRegexReason("(^|[^>:A-Za-z0-9_])exec\\s*\\("), undefined);
+  for (const bad of ["(a+)+$", "(a|b*)*", "(x{2,})+", "(a)\\1", "(?=a)"]) {
+    assert.ok(unsafeRegexReason(bad), bad);
+  }
+  assert.deepEqual(checkValue("0600", { at_most: "0600" }), []);
+  assert.deepEqual(checkValue("0400", { at_most: "0600" }), []);
+  assert.deepEqual(checkValue("0604", { at_most: "0600" }), ["is 0604, expected at most 0600"]);
+  assert.deepEqual(checkValue("0700", { at_most: "0600" }).length, 1, "execute bit is beyond 0600");
+  assert.deepEqual(checkValue(["SYS_ADMIN"], { contains_any: ["ALL", "SYS_ADMIN"] }), []);
+  assert.deepEqual(checkValue(undefined, { exists: true }), ["is absent"]);
+});
+
+Deno.test("waivers: match by glob or item; expired ones stop waiving", () => {
+  const waiver = {
+    check: "c",
+    match: "uploads/*.php",
+    justification: "j",
+    approver: "a",
+    expires: "2026-06-30",
+  };
+  const findings = [{ message: "m", file: "/app/uploads/x.php" }, {
+    message: "n",
+    file: "/app/y.php",
+  }];
+  const valid = applyWaivers("c", findings, [waiver], "2026-06-30");
+  assert.deepEqual([valid.remaining.length, valid.waived.length, valid.notes], [1, 1, []]);
+  const expired = applyWaivers("c", findings, [waiver], "2026-07-01");
+  assert.deepEqual([expired.remaining.length, expired.waived.length], [2, 0]);
+  assert.match(expired.notes[0], /expired on 2026-06-30/);
+  assert.equal(applyWaivers("other", findings, [waiver], "2026-01-01").waived.length, 0);
+});
+
+Deno.test({
+  name: "crontab collector: the real crontab binary, for a throwaway user",
+  ignore: !(await $.commandExists("crontab")) ||
+    (await $`id -u nobody`.noThrow().quiet()).code !== 0 || Deno.uid() !== 0,
+  async fn() {
+    const ctx = { target: new LocalTarget(), stateDir: "/nonexistent" };
+    // Never touch a crontab someone set up: only run where `nobody` has none.
+    if ((await $`crontab -u nobody -l`.noThrow().quiet()).code === 0) return;
+    try {
+      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
+        items: [],
+        count: 0,
+      });
+      await $`crontab -u nobody -`.stdinText("# test\n@reboot /bin/true\n").quiet();
+      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
+        items: [{ line: "@reboot /bin/true" }],
+        count: 1,
+      });
+    } finally {
+      await $`crontab -u nobody -r`.noThrow().quiet();
+    }
+  },
+});
