@@ -220,7 +220,7 @@ Deno.test("policy CLI: commands, formats, exit codes, waivers", async (t) => {
         );
         const target = await run(world, "soc2:check", "--target", "web-1");
         assert.equal(target.code, 2);
-        assert.match(target.stderr, /unknown target web-1; known: local/);
+        assert.match(target.stderr, /unknown target "web-1"; known: local, all, app/);
         assert.equal((await run(world, "soc2:check", "--format", "xml")).code, 2);
         const param = await run(world, "security:changedfiles", "-p", "days=soon");
         assert.equal(param.code, 2);
