@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   confirm?: Confirmer;
   onOutput?: OutputListener;
+  /** Evaluates `policy:` steps (see `policy_step.ts`). */
+  policy?: (spec: string, target: Target) => Promise<StepOutcome>;
 }
 
 /** How a step went. */
@@ -48,6 +50,9 @@ export async function executeStep(
       return await checkHttp(step, options);
     case "confirm":
       return await askHuman(step.confirm!, options.confirm);
+    case "policy":
+      if (!options.policy) throw new Error("policy steps need a policy evaluator");
+      return await options.policy(step.operand!, options.target);
     default:
       // load.ts refuses reserved kinds before a run starts; reaching here is a bug.
       throw new Error(`step kind "${step.kind}" cannot run in this version`);

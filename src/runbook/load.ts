@@ -28,6 +28,7 @@ import { parseCondition } from "./condition.ts";
 import { templateQuotingProblems, templateReferences } from "./template.ts";
 import { checkValue } from "./params.ts";
 import { TARGET_FIELDS } from "./plan.ts";
+import { loadPolicy } from "../policy/load.ts";
 
 /** A task file, parsed and checked. */
 export interface LoadedTask {
@@ -233,6 +234,10 @@ class Checker {
         }, which this version does not have yet`,
       );
     }
+    if (step.policy !== undefined) {
+      const problem = await policyProblem(this.root, step.policy);
+      if (problem) report([...path, "policy"], problem);
+    }
     if (step.id !== undefined) {
       if (scope.seen.has(step.id)) report([...path, "id"], `step id "${step.id}" is used twice`);
     }
@@ -349,6 +354,22 @@ interface Scope {
   params: Record<string, Parameter> | undefined;
   inputs: Record<string, Parameter> | undefined;
   seen: Set<string>;
+}
+
+/** Why `policy: name[/check]` names nothing in policies/, if it does not. */
+async function policyProblem(root: string, spec: string): Promise<string | undefined> {
+  const [name, check] = spec.split("/");
+  try {
+    const policy = await loadPolicy(name, root);
+    if (check && !policy.checks.some((c) => c.id === check)) {
+      return `policy "${name}" has no check "${check}"; checks: ${
+        policy.checks.map((c) => c.id).join(", ")
+      }`;
+    }
+  } catch (error) {
+    return `policy "${name}" cannot be used: ${(error as Error).message.split("\n")[0]}`;
+  }
+  return undefined;
 }
 
 function referenceProblem(ref: string, scope: Scope): string | undefined {

@@ -21,6 +21,7 @@ import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
+import { policyStepRunner } from "./policy_step.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
 
 /** Where audit entries go; the CLI connects it to the signed audit log. */
@@ -254,11 +255,21 @@ export class Run {
       : [this.options.target];
     let outcome!: StepOutcome;
     for (const target of targets) {
+      const onOutput = this.options.observer?.output?.bind(this.options.observer);
       outcome = await executeStep(resolved, {
         target,
         signal: this.options.signal,
         confirm: this.options.confirm,
-        onOutput: this.options.observer?.output?.bind(this.options.observer),
+        onOutput,
+        policy: policyStepRunner({
+          root: this.options.root,
+          stateDir: this.options.stateDir,
+          config: { ...this.options.config, app: nodeApp(this.options.config, this.options.node) },
+          journal: this.options.journal,
+          run: this.record.id,
+          signal: this.options.signal,
+          onOutput,
+        }),
       });
       if (targets.length > 1 && outcome.error) {
         outcome.error = `on ${target.name}: ${outcome.error}`;

@@ -84,16 +84,15 @@ export const HttpCheckSchema = z.strictObject({
  * are not built yet. A reserved kind is part of the schema so runbooks can say what the SOP
  * says, but `validate` refuses it until the capability exists: never a step that pretends.
  */
-export const STEP_KINDS = ["run", "uses", "http", "confirm"] as const;
+export const STEP_KINDS = ["run", "uses", "http", "confirm", "policy"] as const;
 export const PENDING_KINDS = {
-  policy: "the policy engine (security:audit, soc2:check)",
   secrets: "encrypted secrets (secrets:setup, secrets:key)",
   config: "the config repository (config:switch, config:init, config:save, config:refresh)",
   shadow: "blue-green shadow slots (shadow:init, shadow:build, shadow:start, shadow:rollback)",
 } as const;
 /** Every step kind the language knows, runnable or reserved. */
 export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "policy", "secrets", "config", "shadow"];
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "secrets", "config", "shadow"];
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -121,7 +120,12 @@ const stepFields = {
   with: z.record(z.string(), Scalar).optional().describe("Inputs of the included task."),
   http: HttpCheckSchema.optional(),
   confirm: z.string().min(1).optional().describe("A question a human must answer yes to."),
-  policy: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.policy}.`),
+  policy: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/, {
+    error: "expected a policy of policies/, or one check: `soc2` or `soc2/key-permissions`",
+  }).optional().describe(
+    "Evaluate a policy of policies/ (`soc2`) or one check (`soc2/key-permissions`) on the " +
+      "step's target; the step fails when a fail-level check fails.",
+  ),
   secrets: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.secrets}.`),
   config: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.config}.`),
   shadow: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.shadow}.`),

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/mod.ts";
 import { type CheckResult, evaluatePolicy, loadPolicy } from "../../src/policy/mod.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { ROOT } from "../fixtures/helpers.ts";
+import { exclusive, ROOT } from "../fixtures/helpers.ts";
 import {
   commitFile,
   git,
@@ -56,129 +56,140 @@ function fails(result: CheckResult, ...expected: RegExp[]) {
   for (const pattern of expected) assert.match(text, pattern);
 }
 
-Deno.test("security-audit checks: pass when clean, fail with the problem planted", async (t) => {
-  const world = await policyWorld();
-  try {
-    await t.step(
-      "malicious-code: word boundaries, vendor excluded; the webshell is found",
-      async () => {
-        passes(await check(world, "security-audit", "malicious-code"));
-        const shell = await plantWebshell(world);
-        const result = await check(world, "security-audit", "malicious-code");
-        fails(result);
-        const found = new Set(result.findings.map((f) => f.message.split(": ")[1]));
-        for (
-          const id of [
-            "eval",
-            "assert",
-            "base64_decode",
-            "gzinflate",
-            "str_rot13",
-            "shell_exec",
-            "proc_open",
-            "popen",
-            "system",
-            "exec",
-            "passthru",
-            "create_function",
-            "preg_replace_e",
-          ]
-        ) assert.ok(found.has(id), `pattern ${id} not found in ${[...found]}`);
-        assert.ok(result.findings.every((f) => f.file === shell && f.line! >= 2));
-        await Deno.remove(shell);
-      },
-    );
-
-    await t.step("file-permissions: key 0600, dir 0700, no world-writable files", async () => {
-      passes(await check(world, "security-audit", "file-permissions"));
-      await Deno.chmod(join(world.stateDir, "key"), 0o644);
-      await Deno.chmod(world.stateDir, 0o755);
-      await Deno.writeTextFile(join(world.source, "open.txt"), "x");
-      await Deno.chmod(join(world.source, "open.txt"), 0o666);
-      fails(
-        await check(world, "security-audit", "file-permissions"),
-        /key\.mode is 0644, expected at most 0600/,
-        /dir\.mode is 0755, expected at most 0700/,
-        /open\.txt is world-writable \(mode 0666\)/,
+Deno.test(
+  "security-audit checks: pass when clean, fail with the problem planted",
+  exclusive("processes", async (t) => {
+    const world = await policyWorld();
+    try {
+      await t.step(
+        "malicious-code: word boundaries, vendor excluded; the webshell is found",
+        async () => {
+          passes(await check(world, "security-audit", "malicious-code"));
+          const shell = await plantWebshell(world);
+          const result = await check(world, "security-audit", "malicious-code");
+          fails(result);
+          const found = new Set(result.findings.map((f) => f.message.split(": ")[1]));
+          for (
+            const id of [
+              "eval",
+              "assert",
+              "base64_decode",
+              "gzinflate",
+              "str_rot13",
+              "shell_exec",
+              "proc_open",
+              "popen",
+              "system",
+              "exec",
+              "passthru",
+              "create_function",
+              "preg_replace_e",
+            ]
+          ) assert.ok(found.has(id), `pattern ${id} not found in ${[...found]}`);
+          assert.ok(result.findings.every((f) => f.file === shell && f.line! >= 2));
+          await Deno.remove(shell);
+        },
       );
-      await Deno.chmod(join(world.stateDir, "key"), 0o600);
-      await Deno.chmod(world.stateDir, 0o700);
-      await Deno.remove(join(world.source, "open.txt"));
-    });
 
-    await t.step("dependencies: advisories fail, none pass, no composer skips", async () => {
-      await withShims(world, async () => {
-        passes(await check(world, "security-audit", "dependencies"));
-        await Deno.writeTextFile(
-          join(world.dir, "composer-audit.json"),
-          JSON.stringify({
-            advisories: {
-              "guzzlehttp/guzzle": [{
-                cve: "CVE-2022-29248",
-                title: "Cookie leak",
-                severity: "high",
-              }],
-            },
-          }),
-        );
+      await t.step("file-permissions: key 0600, dir 0700, no world-writable files", async () => {
+        passes(await check(world, "security-audit", "file-permissions"));
+        await Deno.chmod(join(world.stateDir, "key"), 0o644);
+        await Deno.chmod(world.stateDir, 0o755);
+        await Deno.writeTextFile(join(world.source, "open.txt"), "x");
+        await Deno.chmod(join(world.source, "open.txt"), 0o666);
         fails(
-          await check(world, "security-audit", "dependencies"),
-          /guzzlehttp\/guzzle: CVE-2022-29248/,
+          await check(world, "security-audit", "file-permissions"),
+          /key\.mode is 0644, expected at most 0600/,
+          /dir\.mode is 0755, expected at most 0700/,
+          /open\.txt is world-writable \(mode 0666\)/,
+        );
+        await Deno.chmod(join(world.stateDir, "key"), 0o600);
+        await Deno.chmod(world.stateDir, 0o700);
+        await Deno.remove(join(world.source, "open.txt"));
+      });
+
+      await t.step("dependencies: advisories fail, none pass, no composer skips", async () => {
+        await withShims(world, async () => {
+          passes(await check(world, "security-audit", "dependencies"));
+          await Deno.writeTextFile(
+            join(world.dir, "composer-audit.json"),
+            JSON.stringify({
+              advisories: {
+                "guzzlehttp/guzzle": [{
+                  cve: "CVE-2022-29248",
+                  title: "Cookie leak",
+                  severity: "high",
+                }],
+              },
+            }),
+          );
+          fails(
+            await check(world, "security-audit", "dependencies"),
+            /guzzlehttp\/guzzle: CVE-2022-29248/,
+          );
+        });
+        const skipped = await check(world, "security-audit", "dependencies");
+        assert.equal(skipped.status, "skip");
+        assert.equal(skipped.message, "skipped: composer not installed");
+      });
+
+      await t.step(
+        "suspicious-processes: a process started as xmrig, a reverse shell",
+        async () => {
+          passes(await check(world, "security-audit", "suspicious-processes"));
+          const miner = new Deno.Command("bash", { args: ["-c", "exec -a xmrig sleep 60"] })
+            .spawn();
+          const shell = new Deno.Command("bash", {
+            args: ["-c", "exec -a ncat bash -c 'sleep 60; :' ncat -e /bin/sh 127.0.0.1 4444"],
+          }).spawn();
+          try {
+            await new Promise((r) => setTimeout(r, 200));
+            fails(
+              await check(world, "security-audit", "suspicious-processes"),
+              new RegExp(`pid ${miner.pid} .*xmrig 60`),
+              new RegExp(`pid ${shell.pid} .*ncat .*-e /bin/sh`),
+            );
+          } finally {
+            miner.kill("SIGKILL");
+            shell.kill("SIGKILL");
+            await miner.status;
+            await shell.status;
+          }
+        },
+      );
+
+      await t.step("compose-risks: the risky service is found with its line", async () => {
+        passes(await check(world, "security-audit", "compose-risks"));
+        await Deno.writeTextFile(join(world.source, "docker-compose.yml"), RISKY_COMPOSE);
+        const result = await check(world, "security-audit", "compose-risks");
+        fails(result, /service admin/);
+        assert.ok(result.findings.every((f) => f.item === "admin" && f.line === 4));
+        assert.equal(
+          result.findings.length,
+          6,
+          "privileged, root, caps, network, pid, docker.sock",
         );
       });
-      const skipped = await check(world, "security-audit", "dependencies");
-      assert.equal(skipped.status, "skip");
-      assert.equal(skipped.message, "skipped: composer not installed");
-    });
 
-    await t.step("suspicious-processes: a process started as xmrig, a reverse shell", async () => {
-      passes(await check(world, "security-audit", "suspicious-processes"));
-      const miner = new Deno.Command("bash", { args: ["-c", "exec -a xmrig sleep 60"] }).spawn();
-      const shell = new Deno.Command("bash", {
-        args: ["-c", "exec -a ncat bash -c 'sleep 60; :' ncat -e /bin/sh 127.0.0.1 4444"],
-      }).spawn();
-      try {
-        await new Promise((r) => setTimeout(r, 200));
-        fails(
-          await check(world, "security-audit", "suspicious-processes"),
-          new RegExp(`pid ${miner.pid} .*xmrig 60`),
-          new RegExp(`pid ${shell.pid} .*ncat .*-e /bin/sh`),
-        );
-      } finally {
-        miner.kill("SIGKILL");
-        shell.kill("SIGKILL");
-        await miner.status;
-        await shell.status;
-      }
-    });
-
-    await t.step("compose-risks: the risky service is found with its line", async () => {
-      passes(await check(world, "security-audit", "compose-risks"));
-      await Deno.writeTextFile(join(world.source, "docker-compose.yml"), RISKY_COMPOSE);
-      const result = await check(world, "security-audit", "compose-risks");
-      fails(result, /service admin/);
-      assert.ok(result.findings.every((f) => f.item === "admin" && f.line === 4));
-      assert.equal(result.findings.length, 6, "privileged, root, caps, network, pid, docker.sock");
-    });
-
-    await t.step(
-      "recent-changes: untracked and modified files are listed, committed ones not",
-      async () => {
-        await git(world.source, "checkout", "-q", "--", "docker-compose.yml");
-        passes(await check(world, "security-audit", "recent-changes"));
-        await Deno.writeTextFile(join(world.source, "new.php"), "<?php echo 1;\n");
-        await Deno.writeTextFile(join(world.source, "index.php"), "<?php echo 2;\n");
-        fails(
-          await check(world, "security-audit", "recent-changes"),
-          /new\.php: untracked/,
-          /index\.php: modified/,
-        );
-      },
-    );
-  } finally {
-    await world.cleanup();
-  }
-});
+      await t.step(
+        "recent-changes: untracked and modified files are listed, committed ones not",
+        async () => {
+          await git(world.source, "checkout", "-q", "--", "docker-compose.yml");
+          passes(await check(world, "security-audit", "recent-changes"));
+          await Deno.writeTextFile(join(world.source, "new.php"), "<?php echo 1;\n");
+          await Deno.writeTextFile(join(world.source, "index.php"), "<?php echo 2;\n");
+          fails(
+            await check(world, "security-audit", "recent-changes"),
+            /new\.php: untracked/,
+            /index\.php: modified/,
+          );
+        },
+      );
+    } finally {
+      await world.cleanup();
+    }
+  }),
+);
 
 Deno.test("soc2 checks: pass when ready, fail (or warn) when not", async (t) => {
   const world = await policyWorld();

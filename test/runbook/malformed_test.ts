@@ -38,7 +38,7 @@ const CASES: Record<string, Expected[]> = {
       line: 7,
       column: 5,
       key: "steps[1]",
-      message: /^a step needs one of: run, uses, http, confirm$/,
+      message: /^a step needs one of: run, uses, http, confirm, policy$/,
     },
   ],
   "step-no-kind": [
@@ -46,7 +46,7 @@ const CASES: Record<string, Expected[]> = {
       line: 7,
       column: 5,
       key: "steps[1]",
-      message: /^a step needs one of: run, uses, http, confirm$/,
+      message: /^a step needs one of: run, uses, http, confirm, policy$/,
     },
   ],
   "step-two-kinds": [
@@ -198,7 +198,7 @@ const CASES: Record<string, Expected[]> = {
       line: 8,
       column: 13,
       key: "steps[1].policy",
-      message: /^`policy` steps need the policy engine .*which this version does not have yet$/,
+      message: /^expected a policy of policies\/, or one check: `soc2` or `soc2\/key-permissions`$/,
     },
   ],
   "bad-target": [
