@@ -13,7 +13,7 @@
 import { Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { nodeApp } from "../runbook/run.ts";
-import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
+import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
 import { forceUnlock, type LockInfo, lockPath, readLock } from "../targets/lock.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
@@ -42,8 +42,8 @@ export const FACTS_SCRIPT = [
 
 function address(node: InventoryNode, config: Config): string {
   if (!node.ssh) return "this machine";
-  const user = node.ssh.user ?? config.ssh.user;
-  return `${user ? `${user}@` : ""}${node.ssh.host}:${node.ssh.port ?? config.ssh.port}`;
+  const { user, host, port } = sshEndpoint(node.name, node.ssh, config.ssh);
+  return `${user ? `${user}@` : ""}${host}:${port}`;
 }
 
 async function checkNode(

@@ -13,7 +13,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { Target } from "../targets/target.ts";
-import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
+import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { type Confirmer, executeStep, type StepOutcome } from "./execute.ts";
 import { type LoadedRunbook, loadRunbook } from "./load.ts";
@@ -91,13 +91,8 @@ export function targetInfo(
   config: Pick<Config, "ssh"> | undefined,
 ): RunContext["target"] {
   if (!node.ssh) return { name: "local", host: hostName(), port: 0, user: operator(), groups: "" };
-  return {
-    name: node.name,
-    host: node.ssh.host,
-    port: node.ssh.port ?? config?.ssh.port ?? 22,
-    user: node.ssh.user ?? config?.ssh.user ?? "",
-    groups: node.groups.join(","),
-  };
+  const { host, port, user } = sshEndpoint(node.name, node.ssh, config?.ssh ?? { port: 22 });
+  return { name: node.name, host, port, user: user ?? "", groups: node.groups.join(",") };
 }
 
 /** Builds the template context of a run on `node`. */

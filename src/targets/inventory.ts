@@ -17,7 +17,8 @@
  * ```
  * @module
  */
-import type { NodeConfig } from "../config/mod.ts";
+import type { NodeConfig, SshConfig } from "../config/mod.ts";
+import type { SshEndpoint } from "./ssh_command.ts";
 
 /** A place steps run: this machine, or a node reached over SSH. */
 export interface InventoryNode {
@@ -29,6 +30,21 @@ export interface InventoryNode {
 
 /** The node every inventory has: the machine the tool runs on. */
 export const LOCAL_NODE: InventoryNode = { name: "local", groups: [] };
+
+/** How to reach an SSH node: its own user, port and key, else the `ssh:` defaults. */
+export function sshEndpoint(
+  name: string,
+  node: NodeConfig,
+  defaults: Pick<SshConfig, "user" | "port" | "identity">,
+): SshEndpoint & { port: number } {
+  return {
+    name,
+    host: node.host,
+    port: node.port ?? defaults.port,
+    user: node.user ?? defaults.user,
+    identity: node.identity ?? defaults.identity,
+  };
+}
 
 /** A selector named nothing the inventory knows. */
 export class UnknownTargetError extends Error {

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { Inventory, type InventoryNode } from "./inventory.ts";
+import { Inventory, type InventoryNode, sshEndpoint } from "./inventory.ts";
 import { LocalTarget } from "./local.ts";
 import { type SshReuse, SshTarget } from "./ssh.ts";
 import type { SshSettings } from "./ssh_command.ts";
@@ -53,14 +53,7 @@ export class TargetPool {
     if (!node.ssh) return this.#local;
     let target = this.#ssh.get(node.name);
     if (!target) {
-      const ssh = this.config.ssh;
-      target = new SshTarget({
-        name: node.name,
-        host: node.ssh.host,
-        port: node.ssh.port ?? ssh.port,
-        user: node.ssh.user ?? ssh.user,
-        identity: node.ssh.identity ?? ssh.identity,
-      }, {
+      target = new SshTarget(sshEndpoint(node.name, node.ssh, this.config.ssh), {
         settings: this.settings,
         controlDir: this.#ensureControlDir(),
         reuse: this.options.reuse,

@@ -30,6 +30,7 @@ import {
   innerScript,
   killScript,
   masterArgv,
+  masterLogPath,
   newMarker,
   REMOTE_SHELL,
   type SshEndpoint,
@@ -155,8 +156,8 @@ export class SshTarget implements Target {
 
   async #startMaster(): Promise<void> {
     const { settings, controlDir } = this.options;
-    const log = `${controlDir}/${this.name.slice(0, 40)}.log`;
-    const result = await $`${detached(masterArgv(this.node, settings, controlDir, log))}`.noThrow()
+    const log = masterLogPath(controlDir, this.node);
+    const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
     const logged = await Deno.readTextFile(log).catch(() => "");

@@ -46,6 +46,11 @@ export function controlPath(controlDir: string, node: SshEndpoint): string {
   return `${controlDir}/${node.name.slice(0, 40)}.sock`;
 }
 
+/** Where the master connection writes its own messages (`-E`), read when it fails to start. */
+export function masterLogPath(controlDir: string, node: SshEndpoint): string {
+  return `${controlDir}/${node.name.slice(0, 40)}.log`;
+}
+
 /** Options every ssh invocation for `node` carries: batch mode, timeouts, host keys, port, key. */
 export function commonOptions(node: SshEndpoint, settings: SshSettings): string[] {
   const options = [
@@ -70,13 +75,12 @@ export function commonOptions(node: SshEndpoint, settings: SshSettings): string[
 
 /**
  * Starts the node's master connection in the background once authenticated (`-f -N`). Its own
- * messages go to `logFile` (`-E`), so no pipe of ours is held open by the background process.
+ * messages go to {@link masterLogPath} (`-E`), so no pipe of ours is held open by the background process.
  */
 export function masterArgv(
   node: SshEndpoint,
   settings: SshSettings,
   controlDir: string,
-  logFile = `${controlDir}/${node.name.slice(0, 40)}.log`,
 ): string[] {
   return [
     "ssh",
@@ -88,7 +92,7 @@ export function masterArgv(
     "-o",
     `ControlPersist=${settings.persist}`,
     "-E",
-    logFile,
+    masterLogPath(controlDir, node),
     "-f",
     "-N",
     sshDestination(node),
