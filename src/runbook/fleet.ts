@@ -26,7 +26,14 @@ import type { TargetPool } from "../targets/pool.ts";
 import type { LoadedRunbook } from "./load.ts";
 import { newRunId, type RunRecord, saveRunRecord } from "./record.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
-import { nodeApp, Run, type RunObserver, type RunOptions } from "./run.ts";
+import {
+  newRunRecord,
+  nodeApp,
+  Run,
+  runContext,
+  type RunObserver,
+  type RunOptions,
+} from "./run.ts";
 import { normalizeStrategy } from "./schema.ts";
 
 /** Hears about the rollout as a whole. */
@@ -68,11 +75,10 @@ class Rollout {
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RolloutOptions, id: string) {
     this.strategy = normalizeStrategy(loaded.runbook.strategy);
-    const first = new Run(loaded, { ...options, target: options.pool.target(LOCAL_NODE) });
+    const context = runContext(loaded, options.params, options.config, id);
+    const target = options.nodes.map((node) => node.name).join(",");
     this.record = {
-      ...first.record,
-      id,
-      target: options.nodes.map((node) => node.name).join(","),
+      ...newRunRecord(loaded, options, context, target),
       strategy: strategyLabel(this.strategy),
       nodes: [],
     };

@@ -21,7 +21,7 @@ import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
-import { policyStepRunner } from "./policy_step.ts";
+import { type PolicyStepRunner, policyStepRunner } from "./policy_step.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
 
 /** Where audit entries go; the CLI connects it to the signed audit log. */
@@ -115,6 +115,29 @@ export function runContext(
   };
 }
 
+/** A fresh record of a run on `target` (a node, or for a rollout its nodes), not started yet. */
+export function newRunRecord(
+  loaded: LoadedRunbook,
+  options: Pick<RunOptions, "params" | "config">,
+  context: Pick<RunContext, "run">,
+  target: string,
+): RunRecord {
+  return {
+    id: context.run.id,
+    runbook: loaded.runbook.id,
+    title: loaded.runbook.title,
+    file: loaded.file,
+    params: options.params,
+    operator: context.run.operator,
+    host: context.run.host,
+    target,
+    config: options.config.file,
+    started: context.run.started,
+    status: "running",
+    steps: [],
+  };
+}
+
 /** Runs a loaded runbook to its end and returns its record. Never throws for a failing step. */
 export async function runRunbook(loaded: LoadedRunbook, options: RunOptions): Promise<RunRecord> {
   return await new Run(loaded, options).execute(true);
@@ -124,25 +147,24 @@ export async function runRunbook(loaded: LoadedRunbook, options: RunOptions): Pr
 export class Run {
   readonly context: RunContext;
   readonly record: RunRecord;
+  readonly #onOutput: RunObserver["output"];
+  readonly #policy: PolicyStepRunner;
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
     this.context = runContext(loaded, options.params, options.config, id, options.node);
-    this.record = {
-      id,
-      runbook: loaded.runbook.id,
-      title: loaded.runbook.title,
-      file: loaded.file,
-      params: options.params,
-      operator: this.context.run.operator,
-      host: this.context.run.host,
-      target: options.target.name,
-      batch: options.batch,
-      config: options.config.file,
-      started: this.context.run.started,
-      status: "running",
-      steps: [],
-    };
+    this.record = newRunRecord(loaded, options, this.context, options.target.name);
+    this.record.batch = options.batch;
+    this.#onOutput = options.observer?.output?.bind(options.observer);
+    this.#policy = policyStepRunner({
+      root: options.root,
+      stateDir: options.stateDir,
+      config: { ...options.config, app: nodeApp(options.config, options.node) },
+      journal: options.journal,
+      run: id,
+      signal: options.signal,
+      onOutput: this.#onOutput,
+    });
   }
 
   /** Records a run that could not start on its node (unreachable, locked), with why. */
@@ -250,21 +272,12 @@ export class Run {
       : [this.options.target];
     let outcome!: StepOutcome;
     for (const target of targets) {
-      const onOutput = this.options.observer?.output?.bind(this.options.observer);
       outcome = await executeStep(resolved, {
         target,
         signal: this.options.signal,
         confirm: this.options.confirm,
-        onOutput,
-        policy: policyStepRunner({
-          root: this.options.root,
-          stateDir: this.options.stateDir,
-          config: { ...this.options.config, app: nodeApp(this.options.config, this.options.node) },
-          journal: this.options.journal,
-          run: this.record.id,
-          signal: this.options.signal,
-          onOutput,
-        }),
+        onOutput: this.#onOutput,
+        policy: this.#policy,
       });
       if (targets.length > 1 && outcome.error) {
         outcome.error = `on ${target.name}: ${outcome.error}`;
