@@ -12,9 +12,9 @@
  */
 import { Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
-import { nodeApp } from "../runbook/run.ts";
 import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
-import { forceUnlock, type LockInfo, lockPath, readLock } from "../targets/lock.ts";
+import { type LockInfo, readLock } from "../targets/lock.ts";
+import { forceUnlockRecorded, nodeLockPath } from "../runbook/fleet.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import { auditJournal, requireAuditKey } from "./journal.ts";
@@ -59,7 +59,7 @@ async function checkNode(
     if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
     const [user, kernel, os] = result.stdout.trim().split("\n");
     row.ms = Math.round(performance.now() - started);
-    row.lock = await readLock(target, lockPath(nodeApp(config, node).dir)) ?? null;
+    row.lock = await readLock(target, nodeLockPath(config, node)) ?? null;
     return { ...row, ok: true, user, os: `${os} (${kernel})` };
   } catch (error) {
     return { ...row, ok: false, error: (error as Error).message };
@@ -117,18 +117,9 @@ export function registerTargetCommands(program: Command): void {
         const pool = new TargetPool(config);
         try {
           for (const node of pool.inventory.select(selector)) {
-            const path = lockPath(nodeApp(config, node).dir);
-            const holder = await forceUnlock(await pool.connect(node), path);
-            await journal.record({
-              action: "lock.force",
-              target: node.name,
-              lock: path,
-              holder: holder
-                ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})`
-                : "none",
-              reason: options.reason,
-              status: "success",
-            });
+            const path = nodeLockPath(config, node);
+            const target = await pool.connect(node);
+            const holder = await forceUnlockRecorded(target, path, options.reason, journal);
             console.log(
               holder
                 ? `${node.name}: removed the lock of run ${holder.run}`

@@ -23,10 +23,12 @@ import {
   releaseLock,
 } from "../targets/lock.ts";
 import type { TargetPool } from "../targets/pool.ts";
+import type { Target } from "../targets/target.ts";
 import type { LoadedRunbook } from "./load.ts";
 import { newRunId, type RunRecord, saveRunRecord } from "./record.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
 import {
+  type Journal,
   newRunRecord,
   nodeApp,
   Run,
@@ -197,7 +199,7 @@ async function runNode(
   }
   if (!loaded.runbook.lock) return await run.execute(true);
 
-  const path = lockPath(nodeApp(options.config, node).dir);
+  const path = nodeLockPath(options.config, node);
   const info: LockInfo = {
     run: runId,
     runbook: loaded.runbook.id,
@@ -207,18 +209,7 @@ async function runNode(
   };
   try {
     if (options.forceUnlock !== undefined) {
-      const holder = await forceUnlock(target, path);
-      await options.journal?.record({
-        action: "lock.force",
-        run: runId,
-        target: node.name,
-        lock: path,
-        holder: holder
-          ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})`
-          : "none",
-        reason: options.forceUnlock,
-        status: "success",
-      });
+      await forceUnlockRecorded(target, path, options.forceUnlock, options.journal, runId);
     }
     await acquireLock(target, path, info);
   } catch (error) {
@@ -237,6 +228,35 @@ async function runNode(
       record.reason = `${record.reason ? `${record.reason}; ` : ""}lock not released: ${problem}`;
     }
   }
+}
+
+/** Where `node`'s deploy lock lives: in its own app directory. */
+export function nodeLockPath(config: RunOptions["config"], node: InventoryNode): string {
+  return lockPath(nodeApp(config, node).dir);
+}
+
+/**
+ * Removes a node's lock, whoever holds it, and records who held it and why it was removed
+ * (`--force-unlock` on a run, and `deno task unlock`). Returns the holder, if there was one.
+ */
+export async function forceUnlockRecorded(
+  target: Target,
+  path: string,
+  reason: string,
+  journal: Journal | undefined,
+  run?: string,
+): Promise<LockInfo | undefined> {
+  const holder = await forceUnlock(target, path);
+  await journal?.record({
+    action: "lock.force",
+    run,
+    target: target.name,
+    lock: path,
+    holder: holder ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})` : "none",
+    reason,
+    status: "success",
+  });
+  return holder;
 }
 
 /** Runs `work` on every item, at most `limit` at a time; results keep the items' order. */
