@@ -53,20 +53,11 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
   }
 
   rolloutFinished(record: RunRecord): void {
-    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
-    const headline = record.status === "success"
-      ? green(`✔ ${record.title}: success on every node`)
-      : record.status === "aborted"
-      ? yellow(`■ ${record.title}: aborted`)
-      : red(`✘ ${record.title}: failure`);
-    this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${record.strategy})`)}`);
+    this.#headline(record, "success on every node", record.strategy!);
     for (const node of record.nodes ?? []) {
-      const mark = node.status === "success"
-        ? MARKS.success
-        : node.status === "skipped"
-        ? MARKS.skipped
-        : node.status === "aborted"
-        ? MARKS.aborted
+      const mark = node.status === "success" || node.status === "skipped" ||
+          node.status === "aborted"
+        ? MARKS[node.status]
         : MARKS.failure;
       const path = node.failure_path
         ? `; failure path ${node.failure_path.runbook}: ${node.failure_path.status}`
@@ -118,13 +109,7 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
     const counts = new Map<string, number>();
     for (const step of record.steps) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
     const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
-    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
-    const headline = record.status === "success"
-      ? green(`✔ ${record.title}: success`)
-      : record.status === "aborted"
-      ? yellow(`■ ${record.title}: aborted`)
-      : red(`✘ ${record.title}: failure`);
-    this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${tally})`)}`);
+    this.#headline(record, "success", tally);
     if (record.reason) this.write(`  ${record.reason}`);
     if (record.failure_path) {
       this.write(
@@ -133,6 +118,17 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
       );
     }
     this.write(dim(`  run record: ${record.id}`));
+  }
+
+  /** The line that ends a run: its outcome, its time, and `detail`. */
+  #headline(record: RunRecord, success: string, detail: string): void {
+    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const headline = record.status === "success"
+      ? green(`✔ ${record.title}: ${success}`)
+      : record.status === "aborted"
+      ? yellow(`■ ${record.title}: aborted`)
+      : red(`✘ ${record.title}: failure`);
+    this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${detail})`)}`);
   }
 
   #indent(): string {
