@@ -10,7 +10,7 @@ import { createDemoWorld, type DemoWorld, stopDemoApp } from "../../src/demo/app
 import { generateSigningKey } from "../../src/audit/mod.ts";
 import type { RunRecord } from "../../src/runbook/record.ts";
 import { ensureStateDir } from "../../src/state/mod.ts";
-import { cli, listDir } from "../fixtures/helpers.ts";
+import { cli, listDir, ROOT, runArgs } from "../fixtures/helpers.ts";
 
 async function health(world: DemoWorld): Promise<{ status: number; version?: string }> {
   const response = await fetch(world.healthUrl);
@@ -35,17 +35,7 @@ Deno.test("demo: deploy v1.2.0, broken v1.3.0 rolls back, non-releases refused",
   const dir = await Deno.makeTempDir({ prefix: "runbook-demo-" });
   const world = await createDemoWorld(dir);
   const deploy = (version: string) =>
-    cli([
-      "run",
-      "deploy",
-      version,
-      "--yes",
-      "--json",
-      "--config",
-      world.config,
-      "--state-dir",
-      world.stateDir,
-    ]);
+    cli(runArgs(ROOT, world, "deploy", version, "--yes", "--json"));
   try {
     await ensureStateDir(world.stateDir);
     await generateSigningKey(world.stateDir);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { freePort } from "../../src/demo/app.ts";
 import { cli, exclusive } from "../fixtures/helpers.ts";
 import { type SshFleet, startSshNodes } from "../fixtures/sshd.ts";
+import { sshBlock } from "../fixtures/fleet.ts";
 import { git, plantWebshell, type PolicyWorld, policyWorld, RISKY_COMPOSE } from "./world.ts";
 
 interface Finding {
@@ -47,11 +48,7 @@ function nodeConfig(world: PolicyWorld, ssh: SshFleet, strategy = "release"): st
     "deployment:",
     `  strategy: ${strategy}`,
     "  secrets: encrypted",
-    "ssh:",
-    `  user: ${q(ssh.user)}`,
-    `  identity: ${q(ssh.identity)}`,
-    `  known_hosts: ${q(ssh.knownHosts)}`,
-    "  connect_timeout: 5",
+    ...sshBlock(ssh),
     "nodes:",
     "  web-1:",
     "    host: 127.0.0.1",

@@ -8,24 +8,22 @@ import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
 import { freePort } from "../../src/demo/app.ts";
 import type { RunRecord } from "../../src/runbook/record.ts";
-import { alive, cli, eventually, exists, fixture, listDir, spawnCli } from "../fixtures/helpers.ts";
+import {
+  alive,
+  cli,
+  eventually,
+  exists,
+  fixture,
+  listDir,
+  runArgs,
+  spawnCli,
+} from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
 
-const ROOT = fixture("projects", "ssh");
+const PROJECT = fixture("projects", "ssh");
 
-function args(world: FleetWorld, runbook: string, ...extra: string[]): string[] {
-  return [
-    "run",
-    runbook,
-    ...extra,
-    "--root",
-    ROOT,
-    "--config",
-    world.config,
-    "--state-dir",
-    world.stateDir,
-  ];
-}
+const args = (world: FleetWorld, runbook: string, ...extra: string[]) =>
+  runArgs(PROJECT, world, runbook, ...extra);
 
 Deno.test("targets and locks over SSH", async (t) => {
   const world = await createFleetWorld({ nodes: 2, prefix: "ssh-cli-" });

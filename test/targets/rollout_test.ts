@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunRecord } from "../../src/runbook/record.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { cli, exists } from "../fixtures/helpers.ts";
+import { cli, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetNode, type FleetWorld } from "../fixtures/fleet.ts";
 
 async function health(node: FleetNode): Promise<{ status: number; version?: string }> {
@@ -27,18 +27,7 @@ const active = (node: FleetNode) =>
   );
 
 function deploy(world: FleetWorld, version: string, ...extra: string[]) {
-  return cli([
-    "run",
-    "deploy",
-    version,
-    "--yes",
-    "--json",
-    "--config",
-    world.config,
-    "--state-dir",
-    world.stateDir,
-    ...extra,
-  ]);
+  return cli(runArgs(ROOT, world, "deploy", version, "--yes", "--json", ...extra));
 }
 
 Deno.test("rolling deploy over SSH: a failing node stops the rollout and is rolled back", async (t) => {
