@@ -13,6 +13,7 @@
 import type { OutputListener, Target } from "../targets/target.ts";
 import type { ResolvedStep } from "./resolve.ts";
 import type { StepStatus } from "./record.ts";
+import type { OperationRunners } from "./operations.ts";
 
 /** Asks a human to confirm; resolves to their answer. */
 export type Confirmer = (question: string) => Promise<"confirmed" | "acknowledged" | "declined">;
@@ -23,8 +24,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   confirm?: Confirmer;
   onOutput?: OutputListener;
-  /** Evaluates `policy:` steps (see `policy_step.ts`). */
-  policy?: (spec: string, target: Target) => Promise<StepOutcome>;
+  /** Runs operation steps (`policy:`, `secrets:`, ...; see `operations.ts`). */
+  operations?: OperationRunners;
 }
 
 /** How a step went. */
@@ -50,12 +51,12 @@ export async function executeStep(
       return await checkHttp(step, options);
     case "confirm":
       return await askHuman(step.confirm!, options.confirm);
-    case "policy":
-      if (!options.policy) throw new Error("policy steps need a policy evaluator");
-      return await options.policy(step.operand!, options.target);
-    default:
+    default: {
       // load.ts refuses reserved kinds before a run starts; reaching here is a bug.
-      throw new Error(`step kind "${step.kind}" cannot run in this version`);
+      const operation = options.operations?.[step.kind];
+      if (!operation) throw new Error(`step kind "${step.kind}" cannot run in this version`);
+      return await operation(step.operand!, options.target);
+    }
   }
 }
 

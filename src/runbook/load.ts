@@ -28,7 +28,7 @@ import { parseCondition } from "./condition.ts";
 import { templateQuotingProblems, templateReferences } from "./template.ts";
 import { checkValue } from "./params.ts";
 import { TARGET_FIELDS } from "./plan.ts";
-import { loadPolicy } from "../policy/load.ts";
+import { isOperation, OPERATIONS } from "./operations.ts";
 
 /** A task file, parsed and checked. */
 export interface LoadedTask {
@@ -234,9 +234,9 @@ class Checker {
         }, which this version does not have yet`,
       );
     }
-    if (step.policy !== undefined) {
-      const problem = await policyProblem(this.root, step.policy);
-      if (problem) report([...path, "policy"], problem);
+    if (isOperation(kind)) {
+      const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
+      if (problem) report([...path, kind], problem);
     }
     if (step.id !== undefined) {
       if (scope.seen.has(step.id)) report([...path, "id"], `step id "${step.id}" is used twice`);
@@ -250,7 +250,7 @@ class Checker {
         report([...path, "when"], (error as Error).message);
       }
     }
-    for (const field of ["name", "checklist", "message", "cwd", "confirm"] as const) {
+    for (const field of TEXT_FIELDS) {
       const value = step[field];
       if (value !== undefined) this.#checkReferences(value, [...path, field], scope, report);
     }
@@ -350,26 +350,23 @@ function reporter(source: Source, problems: Problem[]): Report {
     });
 }
 
+/** Step fields whose `${{ }}` references are checked; operands are text, never shell. */
+const TEXT_FIELDS = [
+  "name",
+  "checklist",
+  "message",
+  "cwd",
+  "confirm",
+  "policy",
+  "secrets",
+  "config",
+  "shadow",
+] as const;
+
 interface Scope {
   params: Record<string, Parameter> | undefined;
   inputs: Record<string, Parameter> | undefined;
   seen: Set<string>;
-}
-
-/** Why `policy: name[/check]` names nothing in policies/, if it does not. */
-async function policyProblem(root: string, spec: string): Promise<string | undefined> {
-  const [name, check] = spec.split("/");
-  try {
-    const policy = await loadPolicy(name, root);
-    if (check && !policy.checks.some((c) => c.id === check)) {
-      return `policy "${name}" has no check "${check}"; checks: ${
-        policy.checks.map((c) => c.id).join(", ")
-      }`;
-    }
-  } catch (error) {
-    return `policy "${name}" cannot be used: ${(error as Error).message.split("\n")[0]}`;
-  }
-  return undefined;
 }
 
 function referenceProblem(ref: string, scope: Scope): string | undefined {

@@ -6,14 +6,13 @@
  *
  * @example
  * ```ts
- * import { policyStepRunner } from "./policy_step.ts";
- * // const runPolicy = policyStepRunner({ root, stateDir, config, journal, run: "r1" });
+ * import { policyOperation } from "./policy_step.ts";
+ * // const runPolicy = policyOperation.runner({ root, stateDir, config, journal, run: "r1" });
  * // const outcome = await runPolicy("soc2/key-permissions", target);
  * ```
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "../config/mod.ts";
 import {
   blocks,
   evaluatePolicy,
@@ -22,27 +21,15 @@ import {
   loadPolicy,
   loadWaivers,
 } from "../policy/mod.ts";
-import type { Target } from "../targets/target.ts";
-import type { StepOutcome } from "./execute.ts";
-import type { Journal } from "./run.ts";
+import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
 
-/** Runs a `policy:` step on a target. */
-export type PolicyStepRunner = (spec: string, target: Target) => Promise<StepOutcome>;
+/** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
+export const policyOperation: Operation = {
+  problem: (spec, root) => policyProblem(root, spec),
+  runner: policyStepRunner,
+};
 
-/** What a policy step needs from its run. */
-export interface PolicyStepOptions {
-  root: string;
-  stateDir: string;
-  /** The configuration as the node sees it (its own app settings). */
-  config: Config;
-  journal?: Journal;
-  run: string;
-  signal?: AbortSignal;
-  onOutput?: (line: string, stream: "stdout" | "stderr") => void;
-}
-
-/** Builds the runner a run hands to its `policy:` steps. */
-export function policyStepRunner(options: PolicyStepOptions): PolicyStepRunner {
+function policyStepRunner(options: OperationContext): OperationRunner {
   return async (spec, target) => {
     const [name, only] = spec.split("/");
     const policy = await loadPolicy(name, options.root);
@@ -80,4 +67,20 @@ export function policyStepRunner(options: PolicyStepOptions): PolicyStepRunner {
       error: failing.length ? `failed: ${failing.join(", ")}` : undefined,
     };
   };
+}
+
+/** Why `policy: name[/check]` names nothing in policies/, if it does not. */
+async function policyProblem(root: string, spec: string): Promise<string | undefined> {
+  const [name, check] = spec.split("/");
+  try {
+    const policy = await loadPolicy(name, root);
+    if (check && !policy.checks.some((c) => c.id === check)) {
+      return `policy "${name}" has no check "${check}"; checks: ${
+        policy.checks.map((c) => c.id).join(", ")
+      }`;
+    }
+  } catch (error) {
+    return `policy "${name}" cannot be used: ${(error as Error).message.split("\n")[0]}`;
+  }
+  return undefined;
 }

@@ -21,7 +21,7 @@ import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
-import { type PolicyStepRunner, policyStepRunner } from "./policy_step.ts";
+import { type OperationRunners, operationRunners } from "./operations.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
 
 /** Where audit entries go; the CLI connects it to the signed audit log. */
@@ -148,7 +148,7 @@ export class Run {
   readonly context: RunContext;
   readonly record: RunRecord;
   readonly #onOutput: RunObserver["output"];
-  readonly #policy: PolicyStepRunner;
+  readonly #operations: OperationRunners;
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
@@ -156,7 +156,7 @@ export class Run {
     this.record = newRunRecord(loaded, options, this.context, options.target.name);
     this.record.batch = options.batch;
     this.#onOutput = options.observer?.output?.bind(options.observer);
-    this.#policy = policyStepRunner({
+    this.#operations = operationRunners({
       root: options.root,
       stateDir: options.stateDir,
       config: { ...options.config, app: nodeApp(options.config, options.node) },
@@ -277,7 +277,7 @@ export class Run {
         signal: this.options.signal,
         confirm: this.options.confirm,
         onOutput: this.#onOutput,
-        policy: this.#policy,
+        operations: this.#operations,
       });
       if (targets.length > 1 && outcome.error) {
         outcome.error = `on ${target.name}: ${outcome.error}`;

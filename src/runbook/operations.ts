@@ -1,0 +1,80 @@
+/**
+ * Operation steps: the step kinds that run one of the tool's own operations (`policy: soc2`,
+ * `secrets: key --scp`, `config: refresh`, `shadow: start`) instead of a shell script. Each
+ * kind is one entry here: how `validate` checks its operand before anything runs, and how a run
+ * builds the runner that executes it on a step's target. Adding a kind means one file beside
+ * this one and one line in {@link OPERATIONS}.
+ *
+ * @example
+ * ```ts
+ * import { operationRunners } from "./operations.ts";
+ * // const runners = operationRunners(context);
+ * // const outcome = await runners.policy!("soc2/key-permissions", target);
+ * ```
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import type { SecretMasker } from "../secrets/masking.ts";
+import type { OutputListener, Target } from "../targets/target.ts";
+import type { StepOutcome } from "./execute.ts";
+import { policyOperation } from "./policy_step.ts";
+import type { Journal } from "./run.ts";
+
+/** Executes one operation step on a target: the operand is the step's rendered value. */
+export type OperationRunner = (operand: string, target: Target) => Promise<StepOutcome>;
+
+/** What a run gives the operations of its steps. */
+export interface OperationContext {
+  /** Project root: `runbooks/`, `policies/`. */
+  root: string;
+  stateDir: string;
+  /** The configuration as the node sees it (its own app settings). */
+  config: Config;
+  journal?: Journal;
+  /** The run's id, for audit entries. */
+  run: string;
+  signal?: AbortSignal;
+  onOutput?: OutputListener;
+  /** Learns every secret value the run decrypts, so nothing prints or stores it. */
+  masker?: SecretMasker;
+}
+
+/** One operation step kind. */
+export interface Operation {
+  /**
+   * Why an operand cannot run, checked by `validate` before any step runs; undefined when it
+   * can. Operands with `${{ }}` are checked with the template left in place.
+   */
+  problem(operand: string, root: string): Promise<string | undefined> | string | undefined;
+  /** Builds the runner for one run. */
+  runner(context: OperationContext): OperationRunner;
+}
+
+/** Every operation step kind this version can run. */
+export const OPERATIONS = {
+  policy: policyOperation,
+} satisfies Record<string, Operation>;
+
+/** An operation step kind. */
+export type OperationKind = keyof typeof OPERATIONS;
+
+/** The runners of one run, built once and shared by its steps and targets. */
+export type OperationRunners = Partial<Record<string, OperationRunner>>;
+
+/** Builds every operation's runner for a run. */
+export function operationRunners(context: OperationContext): OperationRunners {
+  return Object.fromEntries(
+    Object.entries(OPERATIONS).map(([kind, operation]) => [kind, operation.runner(context)]),
+  );
+}
+
+/** Whether a step kind is an operation. */
+export function isOperation(kind: string): kind is OperationKind {
+  return Object.hasOwn(OPERATIONS, kind);
+}
+
+/** Splits an operand into its subcommand and arguments: `key --scp` → ["key", ["--scp"]]. */
+export function operandWords(operand: string): [string, string[]] {
+  const [verb = "", ...args] = operand.trim().split(/\s+/);
+  return [verb, args];
+}
