@@ -14,7 +14,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { type Config, ConfigError, requireConfig } from "../config/mod.ts";
+import { type Config, ConfigError, configRepoSettings, requireConfig } from "../config/mod.ts";
 import {
   configInit,
   type ConfigOutcome,
@@ -33,7 +33,7 @@ interface ConfigOptions {
 }
 
 function configRepoOf(config: Config): ConfigRepo {
-  const repo = config.config_repo;
+  const repo = configRepoSettings(config);
   if (!repo) {
     throw new ConfigError(
       `${config.file} has no config_repo block; add one:\n` +
@@ -41,7 +41,7 @@ function configRepoOf(config: Config): ConfigRepo {
         "  environments: [production, staging, dev]",
     );
   }
-  return { ...repo, env_dir: repo.env_dir ?? `${config.app.dir}/shared` };
+  return repo;
 }
 
 /** Loads the configuration, runs one audited config operation and prints its summary. */

@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { stateDirOn } from "../targets/files.ts";
 import { Command, Option } from "commander";
 import { join, relative } from "node:path";
 import { CONFIG_FILE, findConfig, loadConfig } from "../config/mod.ts";
@@ -153,7 +154,8 @@ async function runPolicyCommand(name: string, opts: PolicyOptions): Promise<void
     }
     const waivers = await readWaivers(root, opts.waivers);
     report = await evaluatePolicy(policy, target, {
-      stateDir,
+      stateDir: await stateDirOn(target, config?.nodes[target.name]?.state_dir, stateDir),
+      auditStateDir: stateDir,
       config,
       params: parseParams(opts.param),
       waivers,

@@ -51,6 +51,11 @@ export const NodeSchema = z.strictObject({
   identity: z.string().optional(),
   groups: z.array(NodeName).default([]).describe("Groups this node belongs to: `on: web`."),
   vars: z.record(z.string(), Scalar).default({}).describe("Variables that override `vars`."),
+  state_dir: z.string().regex(/^(\/|~\/)/, {
+    error: "a node's state_dir must be absolute or start with ~/",
+  }).optional().describe(
+    "The node's state directory (encryption key): default ~/.protocol of the SSH user.",
+  ),
   app: z.strictObject({
     dir: z.string().startsWith("/", { error: "a node's app.dir must be an absolute path" })
       .optional(),
@@ -236,4 +241,23 @@ vars: {}
 #   environments: [production, staging, dev]
 #   env_dir: /opt/myapp/shared     # where config:refresh writes the decrypted .env files
 `;
+}
+
+/** The `config_repo:` block with every default applied. */
+export type ConfigRepoSettings = Required<NonNullable<Config["config_repo"]>>;
+
+/**
+ * The config repository settings, or undefined when the configuration has none; `env_dir`
+ * defaults to `<app.dir>/shared`.
+ *
+ * @example
+ * ```ts
+ * import { configRepoSettings, loadConfig } from "./mod.ts";
+ * const repo = configRepoSettings(await loadConfig("protocol.yaml"));
+ * console.log(repo?.env_dir);
+ * ```
+ */
+export function configRepoSettings(config: Config): ConfigRepoSettings | undefined {
+  const repo = config.config_repo;
+  return repo && { ...repo, env_dir: repo.env_dir ?? join(config.app.dir, "shared") };
 }

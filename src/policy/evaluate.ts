@@ -66,7 +66,10 @@ export interface PolicyReport {
 
 /** What an evaluation needs besides the policy and the target. */
 export interface EvaluateOptions {
+  /** The state directory on the target (its key); see `stateDirOn`. */
   stateDir: string;
+  /** Where the audit log is: this machine's state directory (default: `stateDir`). */
+  auditStateDir?: string;
   config?: Config;
   /** Raw `-p key=value` values; checked against the policy's declared params. */
   params?: Record<string, string>;
@@ -94,6 +97,7 @@ export async function evaluatePolicy(
   const ctx = {
     target,
     stateDir: options.stateDir,
+    auditStateDir: options.auditStateDir ?? options.stateDir,
     config: options.config,
     signal: options.signal,
   };

@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { SecretMasker } from "../secrets/masking.ts";
 import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
 import {
   acquireLock,
@@ -29,6 +30,7 @@ import { newRunId, type RunRecord, saveRunRecord } from "./record.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
 import {
   type Journal,
+  maskedJournal,
   newRunRecord,
   nodeApp,
   Run,
@@ -66,6 +68,9 @@ export async function runRollout(
   options: RolloutOptions,
 ): Promise<RunRecord> {
   const id = options.runId ?? newRunId();
+  const masker = options.masker ?? new SecretMasker();
+  const journal = options.journal && maskedJournal(options.journal, masker);
+  options = { ...options, masker, journal };
   const only = options.nodes.length === 1 ? options.nodes[0] : undefined;
   if (only === LOCAL_NODE) return await runNode(loaded, options, LOCAL_NODE, id);
   return await new Rollout(loaded, options, id).execute();
@@ -190,7 +195,8 @@ async function runNode(
     batch,
     runId,
     observer: options.observerFor?.(node) ?? options.observer,
-    targetsFor: (selector) => pool.inventory.select(selector).map((n) => pool.target(n)),
+    targetsFor: (selector) =>
+      pool.inventory.select(selector).map((n) => ({ node: n, target: pool.target(n) })),
   });
   try {
     await pool.connect(node);

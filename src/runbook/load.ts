@@ -235,7 +235,9 @@ class Checker {
       );
     }
     if (isOperation(kind)) {
-      const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
+      // A template stands for one word until the run renders it.
+      const operand = step[kind]!.replace(/\$\{\{.*?\}\}/g, "_");
+      const problem = await OPERATIONS[kind].problem(operand, this.root);
       if (problem) report([...path, kind], problem);
     }
     if (step.id !== undefined) {

@@ -17,7 +17,9 @@ import type { Config } from "../config/mod.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import type { StepOutcome } from "./execute.ts";
+import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
+import { secretsOperation } from "./secrets_step.ts";
 import type { Journal } from "./run.ts";
 
 /** Executes one operation step on a target: the operand is the step's rendered value. */
@@ -53,6 +55,8 @@ export interface Operation {
 /** Every operation step kind this version can run. */
 export const OPERATIONS = {
   policy: policyOperation,
+  secrets: secretsOperation,
+  config: configOperation,
 } satisfies Record<string, Operation>;
 
 /** An operation step kind. */

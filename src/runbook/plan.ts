@@ -46,6 +46,8 @@ export interface PlannedStep {
   guards: Guard[];
   /** Depth of inclusion, 0 for steps written in the runbook. */
   depth: number;
+  /** Where the step runs when not on the run's own target: its `on:`, or its `uses` step's. */
+  on?: string;
 }
 
 /** The three lists of a plan. */
@@ -65,6 +67,7 @@ export function flatten(loaded: LoadedRunbook): Plan {
     numbering: string,
     guards: Guard[],
     depth: number,
+    on?: string,
   ): PlannedStep[] =>
     steps.flatMap((step, i) => {
       const number = `${numbering}${i + 1}`;
@@ -79,6 +82,7 @@ export function flatten(loaded: LoadedRunbook): Plan {
         scope,
         guards: own,
         depth,
+        on: step.on ?? on,
       };
       if (!step.uses) return [item];
       const task = loaded.tasks.get(step.uses)!;
@@ -89,7 +93,10 @@ export function flatten(loaded: LoadedRunbook): Plan {
         declarations: task.task.inputs,
         parent: scope,
       };
-      return [item, ...expand(task.task.steps, phase, inner, `${number}.`, own, depth + 1)];
+      return [
+        item,
+        ...expand(task.task.steps, phase, inner, `${number}.`, own, depth + 1, item.on),
+      ];
     });
   const { runbook } = loaded;
   return {

@@ -21,6 +21,8 @@ import {
   loadPolicy,
   loadWaivers,
 } from "../policy/mod.ts";
+import { nodeApp } from "./run.ts";
+import { stateDirOn } from "../targets/files.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
@@ -35,9 +37,19 @@ function policyStepRunner(options: OperationContext): OperationRunner {
     const policy = await loadPolicy(name, options.root);
     const waiversFile = join(options.root, "policies", "waivers.yaml");
     const waivers = await Deno.stat(waiversFile).then(() => loadWaivers(waiversFile), () => []);
+    const node = options.config.nodes[target.name];
+    const nodeStateDir = node?.state_dir;
+    // A step sent to another node (`on: app`) checks that node's app, not the run's.
+    const config = node
+      ? {
+        ...options.config,
+        app: nodeApp(options.config, { name: target.name, ssh: node, groups: node.groups }),
+      }
+      : options.config;
     const report = await evaluatePolicy(policy, target, {
-      stateDir: options.stateDir,
-      config: options.config,
+      stateDir: await stateDirOn(target, nodeStateDir, options.stateDir),
+      auditStateDir: options.stateDir,
+      config,
       waivers,
       only,
       signal: options.signal,

@@ -22,11 +22,17 @@ import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } fro
 import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
+import { SecretMasker } from "../secrets/masking.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
 
 /** Where audit entries go; the CLI connects it to the signed audit log. */
 export interface Journal {
   record(fields: Record<string, string | number | boolean | undefined>): Promise<void>;
+}
+
+/** A journal that masks every secret value the masker knows (now or later) in each entry. */
+export function maskedJournal(journal: Journal, masker: SecretMasker): Journal {
+  return { record: (fields) => journal.record(masker.maskFields(fields)) };
 }
 
 /** Hears about a run as it happens (progress output, JSON reports). */
@@ -51,7 +57,7 @@ export interface RunOptions {
   /** The node `target` reaches (default: local); its vars and app settings apply. */
   node?: InventoryNode;
   /** Targets of steps that say `on:` themselves; by default they run on `target`. */
-  targetsFor?: (selector: string) => Target[];
+  targetsFor?: (selector: string) => { node: InventoryNode; target: Target }[];
   /** The rollout batch this node is in, for the record. */
   batch?: number;
   confirm?: Confirmer;
@@ -59,6 +65,11 @@ export interface RunOptions {
   observer?: RunObserver;
   journal?: Journal;
   runId?: string;
+  /**
+   * Knows every secret value decrypted so far; shared by a rollout's node runs and failure
+   * paths so a value one of them decrypted is masked in all of them.
+   */
+  masker?: SecretMasker;
 }
 
 /** Exit code for a finished run: 0 success, 1 failed, 130 interrupted. */
@@ -149,18 +160,25 @@ export class Run {
   readonly record: RunRecord;
   readonly #onOutput: RunObserver["output"];
   readonly #operations: OperationRunners;
+  /** Masks secrets in everything the run prints (observer), stores (record) and audits. */
+  readonly #masker: SecretMasker;
+  readonly #journal?: Journal;
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
     this.context = runContext(loaded, options.params, options.config, id, options.node);
     this.record = newRunRecord(loaded, options, this.context, options.target.name);
     this.record.batch = options.batch;
-    this.#onOutput = options.observer?.output?.bind(options.observer);
+    const masker = this.#masker = options.masker ?? new SecretMasker();
+    const output = options.observer?.output?.bind(options.observer);
+    this.#onOutput = output && ((line, stream) => output(masker.mask(line), stream));
+    this.#journal = options.journal && maskedJournal(options.journal, masker);
     this.#operations = operationRunners({
       root: options.root,
       stateDir: options.stateDir,
       config: { ...options.config, app: nodeApp(options.config, options.node) },
-      journal: options.journal,
+      journal: this.#journal,
+      masker,
       run: id,
       signal: options.signal,
       onOutput: this.#onOutput,
@@ -176,7 +194,7 @@ export class Run {
   async #start(failurePath: boolean): Promise<void> {
     this.options.observer?.runStarted?.(this.record, failurePath);
     await this.#save();
-    await this.options.journal?.record({
+    await this.#journal?.record({
       action: "run",
       run: this.record.id,
       runbook: this.loaded.runbook.id,
@@ -267,19 +285,21 @@ export class Run {
     }
     this.options.observer?.stepStarted?.(resolved);
     if (item.kind === "uses") return undefined;
-    const targets = item.step.on && this.options.targetsFor
-      ? this.options.targetsFor(item.step.on)
-      : [this.options.target];
+    const elsewhere = item.on && this.options.targetsFor?.(item.on);
     let outcome!: StepOutcome;
-    for (const target of targets) {
-      outcome = await executeStep(resolved, {
+    for (
+      const { node, target } of elsewhere || [{ node: undefined, target: this.options.target }]
+    ) {
+      // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
+      const step = node ? resolveStep(item, this.#contextOn(node)) : resolved;
+      outcome = await executeStep(step, {
         target,
         signal: this.options.signal,
         confirm: this.options.confirm,
         onOutput: this.#onOutput,
         operations: this.#operations,
       });
-      if (targets.length > 1 && outcome.error) {
+      if (elsewhere && elsewhere.length > 1 && outcome.error) {
         outcome.error = `on ${target.name}: ${outcome.error}`;
       }
       if (outcome.status !== "success") break;
@@ -291,9 +311,16 @@ export class Run {
     step: ResolvedStep,
     phase: StepRecord["phase"],
     started: Date,
-    outcome: StepOutcome,
+    raw: StepOutcome,
     item?: PlannedStep,
   ): Promise<StepRecord> {
+    const mask = (text: string) => this.#masker.mask(text);
+    const outcome = {
+      ...raw,
+      stdout: mask(raw.stdout),
+      stderr: mask(raw.stderr),
+      error: raw.error && mask(raw.error),
+    };
     const record: StepRecord = {
       number: step.number,
       phase,
@@ -305,7 +332,7 @@ export class Run {
       duration_ms: Date.now() - started.getTime(),
       attempts: outcome.attempts,
       exit_code: outcome.exitCode,
-      command: step.script,
+      command: step.script && mask(step.script),
       url: step.http?.url,
       output_sha256: outcome.attempts ? outputHash(outcome.stdout, outcome.stderr) : undefined,
       tail: isFailure(outcome.status)
@@ -316,8 +343,9 @@ export class Run {
         : undefined,
     };
     if (item?.id) {
+      // Later steps get the real output: a secret passed on must still work, only never show.
       this.context.steps.set(item.id, {
-        output: outcome.stdout.trim(),
+        output: raw.stdout.trim(),
         exit_code: outcome.exitCode ?? (outcome.status === "success" ? 0 : 1),
         status: outcome.status,
       });
@@ -326,7 +354,7 @@ export class Run {
     this.options.observer?.stepFinished?.(record, outcome);
     await this.#save();
     if (outcome.status !== "skipped") {
-      await this.options.journal?.record({
+      await this.#journal?.record({
         action: "step",
         run: this.record.id,
         runbook: this.record.runbook,
@@ -374,6 +402,7 @@ export class Run {
     const params = bindParameters(loaded.runbook.parameters, [], named);
     const child = new Run(loaded, {
       ...this.options,
+      masker: this.#masker,
       params,
       runId: `${this.record.id}.${failure.runbook}`,
     });
@@ -383,18 +412,18 @@ export class Run {
   async #finish(status: RunRecord["status"], reason?: string): Promise<RunRecord> {
     const { runbook } = this.loaded;
     this.record.status = status;
-    this.record.reason = reason;
+    this.record.reason = reason && this.#masker.mask(reason);
     this.record.finished = new Date().toISOString();
     this.record.duration_ms = Date.parse(this.record.finished) - Date.parse(this.record.started);
     await this.#save();
-    const journal = this.options.journal;
+    const journal = this.#journal;
     await journal?.record({
       action: "run",
       run: this.record.id,
       runbook: runbook.id,
       target: this.record.target,
       status,
-      reason,
+      reason: this.record.reason,
     });
     if (runbook.audit) {
       const fields = renderValues(runbook.audit.fields, this.#runbookLookup(), () => "");
@@ -408,6 +437,18 @@ export class Run {
     }
     this.options.observer?.runFinished?.(this.record);
     return this.record;
+  }
+
+  /** This run's context as another node sees it: its vars, app settings and target facts. */
+  #contextOn(node: InventoryNode): RunContext {
+    const { vars, app, target } = runContext(
+      this.loaded,
+      this.options.params,
+      this.options.config,
+      this.record.id,
+      node,
+    );
+    return { ...this.context, vars, app, target };
   }
 
   /** Resolves templates written at the top level of the runbook (not inside a task). */

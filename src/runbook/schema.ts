@@ -84,15 +84,21 @@ export const HttpCheckSchema = z.strictObject({
  * are not built yet. A reserved kind is part of the schema so runbooks can say what the SOP
  * says, but `validate` refuses it until the capability exists: never a step that pretends.
  */
-export const STEP_KINDS = ["run", "uses", "http", "confirm", "policy"] as const;
+export const STEP_KINDS = [
+  "run",
+  "uses",
+  "http",
+  "confirm",
+  "policy",
+  "secrets",
+  "config",
+] as const;
 export const PENDING_KINDS = {
-  secrets: "encrypted secrets (secrets:setup, secrets:key)",
-  config: "the config repository (config:switch, config:init, config:save, config:refresh)",
   shadow: "blue-green shadow slots (shadow:init, shadow:build, shadow:start, shadow:rollback)",
 } as const;
 /** Every step kind the language knows, runnable or reserved. */
 export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "secrets", "config", "shadow"];
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "shadow"];
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -126,8 +132,15 @@ const stepFields = {
     "Evaluate a policy of policies/ (`soc2`) or one check (`soc2/key-permissions`) on the " +
       "step's target; the step fails when a fail-level check fails.",
   ),
-  secrets: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.secrets}.`),
-  config: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.config}.`),
+  secrets: z.string().optional().describe(
+    "The encryption key: `setup` (create it on local; install the operator's key on a node), " +
+      "`key --scp` (copy it to the step's node, 0600/0700), `rotate` (re-encrypt every " +
+      "environment branch with a new key, all or nothing).",
+  ),
+  config: z.string().optional().describe(
+    "The config repository: `switch ENV`, `init [--decrypt]`, `save` (on local), `refresh` " +
+      "(decrypt the current environment into the app's env directory, on local or a node).",
+  ),
   shadow: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.shadow}.`),
 };
 

@@ -286,8 +286,48 @@ export async function configSave(
 export async function configRefresh(
   repo: ConfigRepo,
   key: Uint8Array,
-  options: { env?: string; pull?: boolean; masker?: SecretMasker } = {},
+  options: RefreshOptions = {},
 ): Promise<ConfigOutcome> {
+  await requireOutside(repo.env_dir, repo.path);
+  const { env, plain } = await decryptForRefresh(repo, key, options);
+  await Deno.mkdir(repo.env_dir, { recursive: true, mode: 0o700 });
+  for (const [target, bytes] of plain) {
+    const path = join(repo.env_dir, target);
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path, bytes, 0o600);
+  }
+  const files = [...plain.keys()];
+  const summary = files.length
+    ? `decrypted ${files.join(", ")} of ${env} into ${repo.env_dir} (mode 0600)`
+    : `no encrypted files on ${env}`;
+  return { env, files, summary };
+}
+
+/** Options of {@link configRefresh} and {@link decryptForRefresh}. */
+export interface RefreshOptions {
+  /** The environment the caller expects to be checked out. */
+  env?: string;
+  /** Pull before decrypting (default true). */
+  pull?: boolean;
+  masker?: SecretMasker;
+}
+
+/**
+ * The pull-and-decrypt half of a refresh: every tracked `*.enc` of the current environment,
+ * decrypted in memory (plaintext path → bytes), for a caller that writes them elsewhere — a
+ * node, over its connection. Every value is added to the masker.
+ *
+ * @example
+ * ```ts
+ * const { env, plain } = await decryptForRefresh(repo, key);
+ * for (const [name, bytes] of plain) console.log(env, name, bytes.length);
+ * ```
+ */
+export async function decryptForRefresh(
+  repo: ConfigRepo,
+  key: Uint8Array,
+  options: RefreshOptions = {},
+): Promise<{ env: string; plain: Map<string, Uint8Array> }> {
   const env = await currentEnvironment(repo);
   if (options.env !== undefined && options.env !== env) {
     requireEnvironment(repo, options.env);
@@ -295,26 +335,16 @@ export async function configRefresh(
       `the config checkout is on "${env}", not "${options.env}"; run config:switch ${options.env}`,
     );
   }
-  await requireOutside(repo.env_dir, repo.path);
   if (options.pull !== false) await run(git.pull(repo.path, repo.remote, env));
   const tracked = nulList((await run(git.tracked(repo.path))).stdout).filter(isEncrypted);
   const plain = new Map<string, Uint8Array>();
   for (const name of tracked) {
     const text = await Deno.readTextFile(join(repo.path, name));
-    plain.set(plaintextName(name), await decryptEnvelope(key, text, name));
-  }
-  await Deno.mkdir(repo.env_dir, { recursive: true, mode: 0o700 });
-  for (const [target, bytes] of plain) {
-    const path = join(repo.env_dir, target);
-    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(path, bytes, 0o600);
+    const bytes = await decryptEnvelope(key, text, name);
     options.masker?.addEnv(decoder.decode(bytes));
+    plain.set(plaintextName(name), bytes);
   }
-  const files = [...plain.keys()];
-  const summary = files.length
-    ? `decrypted ${files.join(", ")} of ${env} into ${repo.env_dir} (mode 0600)`
-    : `no encrypted files on ${env}`;
-  return { env, files, summary };
+  return { env, plain };
 }
 
 async function requireOutside(target: string, repoPath: string): Promise<void> {

@@ -69,6 +69,25 @@ export const git = {
   /** Pushes the checked-out branch to the environment's branch on the remote. */
   push: (repo: string, remote: string, branch: string) =>
     base(repo, "push", "--quiet", remote, `HEAD:refs/heads/${branch}`),
+  /** Pushes these local branches to the same names on the remote: all of them or none. */
+  pushAtomic: (repo: string, remote: string, branches: string[]) =>
+    base(
+      repo,
+      "push",
+      "--quiet",
+      "--atomic",
+      remote,
+      ...branches.map((branch) => `refs/heads/${branch}:refs/heads/${branch}`),
+    ),
+  /** Creates a local branch at `start` without switching to it. */
+  branchFrom: (repo: string, branch: string, start: string) =>
+    base(repo, "branch", "--quiet", "--track", branch, start),
+  /** The commit a ref names. */
+  revParse: (repo: string, ref: string) => base(repo, "rev-parse", "--verify", ref),
+  /** Switches branch, discarding changes in the work tree (rotation undoing itself). */
+  forceSwitch: (repo: string, branch: string) => base(repo, "switch", "--quiet", "--force", branch),
+  /** Moves the checked-out branch back to `commit`, discarding changes. */
+  resetHard: (repo: string, commit: string) => base(repo, "reset", "--quiet", "--hard", commit),
   /** Fast-forwards the checkout to the remote branch; never merges. */
   pull: (repo: string, remote: string, branch: string) =>
     base(repo, "pull", "--quiet", "--ff-only", remote, branch),

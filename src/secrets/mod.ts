@@ -43,6 +43,8 @@ export {
   type ConfigRepo,
   configSave,
   configSwitch,
+  decryptForRefresh,
+  type RefreshOptions,
 } from "./config_repo.ts";
 export { GITIGNORE_RULES, isEncrypted, isPlaintextEnv } from "./env_files.ts";
 export {
@@ -55,4 +57,5 @@ export {
   withCronBlock,
   withoutCronBlock,
 } from "./cron.ts";
+export { rotateKey, type RotationOptions, type RotationOutcome } from "./rotate.ts";
 export { type DeployKey, deployKeyArgv, generateDeployKey } from "./deploy_key.ts";

@@ -33,7 +33,7 @@ export class LocalTarget implements Target {
     request.signal?.addEventListener("abort", onAbort);
     try {
       if (request.signal?.aborted) return { ...stdout.empty(), aborted: true, timedOut, ms: 0 };
-      let command = $`${stepCommand(request.script)}`.noThrow().stdin("null")
+      let command = $`${stepCommand(request.script)}`.noThrow().stdin(request.stdin ?? "null")
         .stdout(stdout.sink()).stderr(stderr.sink()).signal(kill.signal)
         .env(stringEnv(request.env ?? {}));
       if (request.cwd) command = command.cwd(request.cwd);

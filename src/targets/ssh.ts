@@ -114,7 +114,8 @@ export class SshTarget implements Target {
     } catch (error) {
       return failed(started, (error as Error).message);
     }
-    if (this.options.reuse && this.options.reuse !== "session") {
+    // The streamed shell's stdin carries the steps; a step with input gets its own channel.
+    if (request.stdin || (this.options.reuse && this.options.reuse !== "session")) {
       return await this.#execOwnSession(request, started);
     }
     let shell: RemoteShell;
@@ -130,20 +131,23 @@ export class SshTarget implements Target {
     return await shell.run(request, started);
   }
 
-  /** One `ssh` per step: how the measurements compare reuse against none. */
+  /**
+   * One `ssh` per step (over the master unless `reuse: none`): for steps with input, and for
+   * the measurements that compare reuse against none.
+   */
   async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
     const stdout = new OutputCollector("stdout", request.onOutput);
     const stderr = new OutputCollector("stderr", request.onOutput);
     const script = innerScript(request);
-    const controlDir = this.options.reuse === "master" ? this.options.controlDir : undefined;
+    const controlDir = this.options.reuse === "none" ? undefined : this.options.controlDir;
     const argv = clientArgv(
       this.node,
       this.options.settings,
       controlDir,
       `sh -c ${shellQuote(script)}`,
     );
-    const { code } = await $`${detached(argv)}`.noThrow().stdin("null").stdout(stdout.sink())
-      .stderr(stderr.sink());
+    const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
+      .stdout(stdout.sink()).stderr(stderr.sink());
     return {
       code,
       stdout: stdout.text(),

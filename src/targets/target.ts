@@ -24,6 +24,11 @@ export interface ExecRequest {
   timeoutMs?: number;
   signal?: AbortSignal;
   onOutput?: OutputListener;
+  /**
+   * Bytes for the script's standard input (default: none, at EOF). How secrets reach a node:
+   * through the connection, never on a command line where `ps` would show them.
+   */
+  stdin?: Uint8Array;
 }
 
 /** What happened when a script ran. */

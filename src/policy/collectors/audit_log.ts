@@ -1,7 +1,8 @@
 /**
- * `audit_log`: the signed audit log (`deployments.log` in the state directory): whether it
- * exists, its mode, and — on the local target, where this tool keeps and can read it — whether
- * every entry's hash chain and signature verify (`verifyAuditLog`).
+ * `audit_log`: the signed audit log (`deployments.log` in this machine's state directory):
+ * whether it exists, its mode, and whether every entry's hash chain and signature verify
+ * (`verifyAuditLog`). The tool is agentless, so the log that records a node's deploys is the
+ * one on the machine that ran them: it is read here whatever the target.
  *
  * @example
  * ```yaml
@@ -12,6 +13,7 @@
  */
 import { z } from "zod";
 import { auditPaths, verifyAuditLog } from "../../audit/mod.ts";
+import { LocalTarget } from "../../targets/local.ts";
 import { type Collector, runOnTarget } from "./types.ts";
 import { fileStatCommand, parseFileStat } from "./file_stat.ts";
 
@@ -20,14 +22,13 @@ export const AuditLogSpec = z.strictObject({ kind: z.literal("audit_log") });
 
 /** Collects the log's stat facts plus `verified`, `entries` and `reason`. */
 export const auditLog: Collector<z.infer<typeof AuditLogSpec>> = async (_spec, ctx) => {
-  const path = auditPaths(ctx.stateDir).log;
-  const stat = parseFileStat(path, await runOnTarget(ctx, fileStatCommand(path)));
+  const stateDir = ctx.auditStateDir ?? ctx.stateDir;
+  const path = auditPaths(stateDir).log;
+  const here = { ...ctx, target: new LocalTarget() };
+  const stat = parseFileStat(path, await runOnTarget(here, fileStatCommand(path)));
   if (!stat.exists) return { ...stat, verified: false, reason: "no audit log" };
-  if (ctx.target.name !== "local") {
-    return { ...stat, reason: `verify on ${ctx.target.name} with audit:verify` };
-  }
   try {
-    const result = await verifyAuditLog(ctx.stateDir);
+    const result = await verifyAuditLog(stateDir);
     const bad = result.firstBad;
     return {
       ...stat,

@@ -23,8 +23,13 @@ export type Facts = Record<string, unknown>;
 /** Where and with what a collector gathers. */
 export interface CollectContext {
   target: Target;
-  /** The state directory as seen on the target (key, audit log). */
+  /** The state directory as seen on the target (its encryption key). */
   stateDir: string;
+  /**
+   * This machine's state directory, where the audit log of every action on every target is
+   * kept (the tool is agentless: nodes keep no log of their own). Default: `stateDir`.
+   */
+  auditStateDir?: string;
   /** The project configuration, when there is one. */
   config?: Config;
   signal?: AbortSignal;

@@ -1,0 +1,163 @@
+/**
+ * `config:` steps: the per-environment config repository in runbooks (SOP 5, SOP 7).
+ *
+ * `switch ENV [--create]`, `init [--decrypt|--encrypt]` and `save` work on the operator's
+ * checkout, so they run on `local`. `refresh` runs where the app is: on `local` it decrypts
+ * into `config_repo.env_dir`; on a node the operator's checkout is pulled and decrypted in
+ * memory, and each file travels over the node's connection into its env directory (mode
+ * 0600, written atomically) — the node needs neither git access nor the tool, and plaintext
+ * never touches a repository or a command line. A node's env directory is `<its app.dir>/shared`
+ * when it has its own `app.dir`, else `config_repo.env_dir`.
+ *
+ * Every value decrypted joins the run's masker before anything could print it; each step
+ * writes one `config` audit entry (operation, environment, files, target, status).
+ *
+ * @example
+ * ```yaml
+ * - name: Refresh the config on each node
+ *   on: app
+ *   config: refresh
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { configRepoSettings } from "../config/mod.ts";
+import {
+  configInit,
+  type ConfigOutcome,
+  configRefresh,
+  type ConfigRepo,
+  configSave,
+  configSwitch,
+  decryptForRefresh,
+  readKey,
+} from "../secrets/mod.ts";
+import { putFile } from "../targets/files.ts";
+import type { Target } from "../targets/target.ts";
+import {
+  operandWords,
+  type Operation,
+  type OperationContext,
+  type OperationRunner,
+} from "./operations.ts";
+
+const FLAGS: Record<string, string[]> = {
+  switch: ["--create"],
+  init: ["--decrypt", "--encrypt"],
+  save: [],
+  refresh: [],
+};
+
+/** `config: switch ENV | init [--decrypt|--encrypt] | save | refresh`. */
+export const configOperation: Operation = {
+  problem(operand) {
+    const [verb, args] = operandWords(operand);
+    if (!(verb in FLAGS)) {
+      return "expected `switch ENV`, `init [--decrypt|--encrypt]`, `save` or `refresh`";
+    }
+    const words = args.filter((arg) => !FLAGS[verb].includes(arg));
+    if (verb === "switch" && words.length !== 1) return "`config: switch` names one environment";
+    if (verb !== "switch" && words.length) {
+      return `\`config: ${verb}\` takes ${
+        FLAGS[verb].length ? FLAGS[verb].join(" or ") : "no arguments"
+      }, not ${words.join(" ")}`;
+    }
+    return undefined;
+  },
+  runner: configRunner,
+};
+
+function configRunner(context: OperationContext): OperationRunner {
+  return async (operand, target) => {
+    const [verb, args] = operandWords(operand);
+    const fields = { action: "config", operation: verb, target: target.name, run: context.run };
+    try {
+      const repo = configRepoSettings(context.config);
+      if (!repo) throw new Error(`\`config: ${verb}\` needs \`config_repo:\` in protocol.yaml`);
+      const outcome = await perform(verb, args, repo, target, context);
+      context.onOutput?.(outcome.summary, "stdout");
+      await context.journal?.record({
+        ...fields,
+        env: outcome.env,
+        files: outcome.files.join(","),
+        status: "success",
+      });
+      return {
+        status: "success",
+        attempts: 1,
+        exitCode: 0,
+        stdout: `${outcome.summary}\n`,
+        stderr: "",
+      };
+    } catch (error) {
+      const message = (error as Error).message;
+      context.onOutput?.(message, "stderr");
+      await context.journal?.record({ ...fields, status: "failure", error: message });
+      return {
+        status: "failure",
+        attempts: 1,
+        exitCode: 1,
+        stdout: "",
+        stderr: `${message}\n`,
+        error: message,
+      };
+    }
+  };
+}
+
+async function perform(
+  verb: string,
+  args: string[],
+  repo: ConfigRepo,
+  target: Target,
+  context: OperationContext,
+): Promise<ConfigOutcome> {
+  const local = target.name === "local";
+  if (verb === "refresh") {
+    const key = await readKey(context.stateDir);
+    if (local) return await configRefresh(repo, key, { masker: context.masker });
+    return await refreshNode(repo, key, target, context);
+  }
+  if (!local) {
+    throw new Error(`\`config: ${verb}\` works on the operator's checkout: set \`on: local\``);
+  }
+  switch (verb) {
+    case "switch":
+      return await configSwitch(repo, args.find((arg) => !arg.startsWith("--"))!, {
+        create: args.includes("--create"),
+      });
+    case "init":
+      return await configInit(repo, await readKey(context.stateDir), {
+        decrypt: args.includes("--decrypt"),
+        masker: context.masker,
+      });
+    default:
+      return await configSave(repo, { message: `config: saved by run ${context.run}` });
+  }
+}
+
+async function refreshNode(
+  repo: ConfigRepo,
+  key: Uint8Array,
+  target: Target,
+  context: OperationContext,
+): Promise<ConfigOutcome> {
+  const { env, plain } = await decryptForRefresh(repo, key, { masker: context.masker });
+  const nodeDir = context.config.nodes[target.name]?.app?.dir;
+  const envDir = nodeDir ? join(nodeDir, "shared") : repo.env_dir;
+  for (const [name, bytes] of plain) {
+    await putFile(target, join(envDir, name), bytes, {
+      mode: 0o600,
+      dirMode: 0o700,
+      signal: context.signal,
+    });
+  }
+  const files = [...plain.keys()];
+  return {
+    env,
+    files,
+    summary: files.length
+      ? `${target.name}: wrote ${files.join(", ")} of ${env} into ${envDir} (mode 0600)`
+      : `${target.name}: no encrypted files on ${env}`,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * `secrets:` steps: the encryption key in runbooks (SOP 2, SOP 7).
+ *
+ * - `setup` on `local` creates the operator's key when there is none (a key that exists is
+ *   kept: the step is idempotent); on a node it installs the operator's key in the node's
+ *   state directory (0600, directory 0700) and refuses to replace a different key there.
+ * - `key --scp` copies the operator's key to the node, replacing what is there (after a
+ *   rotation), with the same modes — the original tool left them at the umask's mercy.
+ * - `rotate` (on `local`) re-encrypts every environment branch of the config repository
+ *   with a new key, all or nothing (see `secrets/rotate.ts`).
+ *
+ * The key travels on the connection's standard input, never on a command line; its value and
+ * every value decrypted is added to the run's masker before anything could print it.
+ *
+ * @example
+ * ```yaml
+ * - name: Distribute the new key to every node
+ *   on: app
+ *   secrets: key --scp
+ * ```
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { configRepoSettings } from "../config/mod.ts";
+import { hasKey, keyPath, readKeyHex, storeKey } from "../secrets/key_file.ts";
+import { rotateKey } from "../secrets/rotate.ts";
+import { putFile, stateDirOn } from "../targets/files.ts";
+import type { Target } from "../targets/target.ts";
+import type { StepOutcome } from "./execute.ts";
+import {
+  operandWords,
+  type Operation,
+  type OperationContext,
+  type OperationRunner,
+} from "./operations.ts";
+
+const USAGE = "expected `setup`, `key --scp` or `rotate`";
+
+/** `secrets: setup | key --scp | rotate`. */
+export const secretsOperation: Operation = {
+  problem(operand) {
+    const [verb, args] = operandWords(operand);
+    if (verb === "setup" || verb === "rotate") return args.length ? USAGE : undefined;
+    if (verb === "key") {
+      return args.length === 1 && args[0] === "--scp"
+        ? undefined
+        : "`secrets: key` in a runbook only copies the key to the step's node (`key --scp`): " +
+          "printing it would put it in the run record";
+    }
+    return USAGE;
+  },
+  runner: secretsRunner,
+};
+
+function secretsRunner(context: OperationContext): OperationRunner {
+  return async (operand, target) => {
+    const [verb] = operandWords(operand);
+    const fields = { action: "secrets", operation: verb, target: target.name, run: context.run };
+    try {
+      const summary = await perform(verb, target, context);
+      context.onOutput?.(summary, "stdout");
+      await context.journal?.record({ ...fields, status: "success" });
+      return { status: "success", attempts: 1, exitCode: 0, stdout: `${summary}\n`, stderr: "" };
+    } catch (error) {
+      const message = (error as Error).message;
+      context.onOutput?.(message, "stderr");
+      await context.journal?.record({ ...fields, status: "failure", error: message });
+      return failure(message);
+    }
+  };
+}
+
+async function perform(verb: string, target: Target, context: OperationContext) {
+  const local = target.name === "local";
+  if (verb === "rotate") {
+    if (!local) throw new Error("`secrets: rotate` runs on local (the operator's checkout)");
+    const repo = configRepoSettings(context.config);
+    if (!repo) throw new Error("`secrets: rotate` needs `config_repo:` in protocol.yaml");
+    const outcome = await rotateKey(repo, context.stateDir, {
+      masker: context.masker,
+      onProgress: (line) => context.onOutput?.(line, "stdout"),
+    });
+    return outcome.summary;
+  }
+  if (local) {
+    if (verb === "key") throw new Error("`secrets: key --scp` copies the key to a node: set `on:`");
+    if (await hasKey(context.stateDir)) {
+      context.masker?.add(await readKeyHex(context.stateDir));
+      return `the encryption key is already at ${keyPath(context.stateDir)}; kept`;
+    }
+    const stored = await storeKey(context.stateDir);
+    context.masker?.add(await readKeyHex(context.stateDir));
+    return `created the encryption key at ${stored.path} (mode 0600, directory 0700)`;
+  }
+  return await installOnNode(target, context, verb === "key");
+}
+
+/** Copies the operator's key into the node's state directory. */
+async function installOnNode(target: Target, context: OperationContext, replace: boolean) {
+  const hex = await readKeyHex(context.stateDir);
+  context.masker?.add(hex);
+  const dir = await stateDirOn(target, nodeStateDir(context, target), context.stateDir);
+  const path = keyPath(dir);
+  const present = await target.exec({
+    script: 'sha256sum -- "$KEY" 2>/dev/null | cut -d" " -f1',
+    env: { KEY: path },
+    signal: context.signal,
+  });
+  const theirs = present.stdout.trim();
+  const ours = createHash("sha256").update(hex).digest("hex");
+  if (theirs === ours) {
+    await putFile(target, path, new TextEncoder().encode(hex), { mode: 0o600, dirMode: 0o700 });
+    return `${target.name}: the key at ${path} is already this key (modes set to 0600/0700)`;
+  }
+  if (theirs && !replace) {
+    throw new Error(
+      `${target.name}: a different encryption key is at ${path}; refusing to replace it ` +
+        "(files encrypted with it would become unreadable). After a rotation use `key --scp`.",
+    );
+  }
+  await putFile(target, path, new TextEncoder().encode(hex), { mode: 0o600, dirMode: 0o700 });
+  return `${target.name}: ${theirs ? "replaced" : "installed"} the encryption key at ${path} ` +
+    "(mode 0600, directory 0700)";
+}
+
+function nodeStateDir(context: OperationContext, target: Target): string | undefined {
+  return context.config.nodes[target.name]?.state_dir;
+}
+
+function failure(error: string): StepOutcome {
+  return { status: "failure", attempts: 1, exitCode: 1, stdout: "", stderr: `${error}\n`, error };
+}
