@@ -16,7 +16,18 @@
  * @module
  */
 import type { Command } from "commander";
-import { requireConfig } from "../config/mod.ts";
+import {
+  type Config,
+  findConfig,
+  loadConfig,
+  type NodeConfig,
+  requireConfig,
+  SshSchema,
+} from "../config/mod.ts";
+import { installKey } from "../secrets/distribute.ts";
+import { stateDirOn } from "../targets/files.ts";
+import { TargetPool } from "../targets/pool.ts";
+import { UsageError } from "./common.ts";
 import {
   cronAdd,
   cronRemove,
@@ -126,11 +137,28 @@ export function registerSecretsCommands(program: Command): void {
 
   program.command("secrets:key")
     .description(
-      "Print the encryption key for a password-manager backup (a warning goes to stderr)",
+      "Print the encryption key for a password-manager backup (a warning goes to stderr), or " +
+        "with --scp copy it to a node over SSH (0600 in a 0700 directory there)",
     )
+    .option(
+      "--scp <destination>",
+      "a node of protocol.yaml, or [user@]host[:port]; the key goes to the node's state_dir " +
+        "(default ~/.protocol)",
+    )
+    .option("--to-dir <dir>", "the state directory on the node (default: its state_dir)")
+    .option("--config <file>", "project configuration (default: ./protocol.yaml, if any)")
+    .option("--accept-new-host-keys", "record an unknown host key instead of refusing it")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (o: StateOptions) => {
+    .action(guard(async (o: StateOptions & ScpOptions) => {
       const stateDir = resolveStateDir(o);
+      if (o.scp !== undefined) {
+        const fields = { action: "secrets", operation: "key-scp", target: o.scp };
+        const r = await audited(stateDir, fields, async () => {
+          return { result: await copyKeyTo(o.scp!, stateDir, o) };
+        });
+        print(r.result);
+        return;
+      }
       let hex = ""; // never returned to audited(): what it returns is recorded
       await audited(stateDir, { action: "secrets", operation: "key-export" }, async () => {
         hex = await readKeyHex(stateDir);
@@ -205,6 +233,53 @@ export function registerSecretsCommands(program: Command): void {
   cron("cron:remove", "Remove the app's @reboot entry from the crontab (idempotent)", false);
 
   registerConfigCommands(program);
+}
+
+interface ScpOptions {
+  scp?: string;
+  toDir?: string;
+  config?: string;
+  acceptNewHostKeys?: boolean;
+}
+
+/** Copies the key to a configured node or to `[user@]host[:port]`; says what it did. */
+async function copyKeyTo(destination: string, stateDir: string, o: ScpOptions) {
+  const path = await findConfig(o);
+  const config = path ? await loadConfig(path) : undefined;
+  const nodes = config?.nodes ?? {};
+  const known = nodes[destination];
+  const adHoc = known ? undefined : parseDestination(destination);
+  const pool = new TargetPool(
+    {
+      nodes: adHoc ? { ...nodes, [ADHOC]: adHoc } : nodes,
+      ssh: config?.ssh ?? SshSchema.parse({}),
+      app: { targets: undefined } as Config["app"],
+    },
+    { acceptNewHostKeys: o.acceptNewHostKeys },
+  );
+  try {
+    const node = pool.inventory.node(known ? destination : ADHOC);
+    const target = await pool.connect(node);
+    const dir = await stateDirOn(target, o.toDir ?? node.ssh?.state_dir, stateDir);
+    const summary = await installKey(target, await readKeyHex(stateDir), dir, { replace: true });
+    return summary.replace(`${ADHOC}:`, `${destination}:`);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The inventory name of a destination given as `[user@]host[:port]`. */
+const ADHOC = "scp-destination";
+
+function parseDestination(destination: string): NodeConfig {
+  const match = /^(?:([^@\s]+)@)?([^@:\s]+)(?::(\d+))?$/.exec(destination);
+  if (!match) {
+    throw new UsageError(
+      `--scp ${destination}: expected a node of protocol.yaml or [user@]host[:port]`,
+    );
+  }
+  const [, user, host, port] = match;
+  return { host, user, port: port ? Number(port) : undefined, groups: [], vars: {} };
 }
 
 function print(s: string): void {

@@ -20,11 +20,11 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
 import { configRepoSettings } from "../config/mod.ts";
 import { hasKey, keyPath, readKeyHex, storeKey } from "../secrets/key_file.ts";
 import { rotateKey } from "../secrets/rotate.ts";
-import { putFile, stateDirOn } from "../targets/files.ts";
+import { stateDirOn } from "../targets/files.ts";
+import { installKey } from "../secrets/distribute.ts";
 import type { Target } from "../targets/target.ts";
 import type { StepOutcome } from "./execute.ts";
 import {
@@ -100,27 +100,7 @@ async function installOnNode(target: Target, context: OperationContext, replace:
   const hex = await readKeyHex(context.stateDir);
   context.masker?.add(hex);
   const dir = await stateDirOn(target, nodeStateDir(context, target), context.stateDir);
-  const path = keyPath(dir);
-  const present = await target.exec({
-    script: 'sha256sum -- "$KEY" 2>/dev/null | cut -d" " -f1',
-    env: { KEY: path },
-    signal: context.signal,
-  });
-  const theirs = present.stdout.trim();
-  const ours = createHash("sha256").update(hex).digest("hex");
-  if (theirs === ours) {
-    await putFile(target, path, new TextEncoder().encode(hex), { mode: 0o600, dirMode: 0o700 });
-    return `${target.name}: the key at ${path} is already this key (modes set to 0600/0700)`;
-  }
-  if (theirs && !replace) {
-    throw new Error(
-      `${target.name}: a different encryption key is at ${path}; refusing to replace it ` +
-        "(files encrypted with it would become unreadable). After a rotation use `key --scp`.",
-    );
-  }
-  await putFile(target, path, new TextEncoder().encode(hex), { mode: 0o600, dirMode: 0o700 });
-  return `${target.name}: ${theirs ? "replaced" : "installed"} the encryption key at ${path} ` +
-    "(mode 0600, directory 0700)";
+  return await installKey(target, hex, dir, { replace, signal: context.signal });
 }
 
 function nodeStateDir(context: OperationContext, target: Target): string | undefined {

@@ -57,5 +57,6 @@ export {
   withCronBlock,
   withoutCronBlock,
 } from "./cron.ts";
+export { installKey, type InstallKeyOptions } from "./distribute.ts";
 export { rotateKey, type RotationOptions, type RotationOutcome } from "./rotate.ts";
 export { type DeployKey, deployKeyArgv, generateDeployKey } from "./deploy_key.ts";
