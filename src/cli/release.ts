@@ -20,16 +20,13 @@ import { type Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
-import { acquireLock, LockedError, releaseLock } from "../targets/lock.ts";
-import { nodeLockPath } from "../runbook/fleet.ts";
-import { newRunId } from "../runbook/record.ts";
+import type { OutputListener } from "../targets/target.ts";
 import { nodeApp } from "../runbook/run.ts";
-import { ensureStateDir, hostName, operator, resolveStateDir } from "../state/mod.ts";
+import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import {
   type AppAction,
   appActionRequest,
   type Bump,
-  checkHealth,
   createRelease,
   formatReleases,
   formatStatus,
@@ -39,8 +36,10 @@ import {
   planRelease,
   readNodeState,
   readReleaseTags,
+  rebuildNode,
   ReleaseRefusedError,
   rollbackRefusal,
+  runAppCommand,
   updateMirror,
 } from "../release/mod.ts";
 import { auditJournal, requireAuditKey } from "./journal.ts";
@@ -327,6 +326,9 @@ async function refusing<T>(work: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+const print: OutputListener = (line, stream) =>
+  stream === "stdout" ? console.log(line) : console.error(line);
+
 /**
  * `docker:logs` and `docker:compose:rebuild`: the driver's command on each node in turn. A
  * rebuild restarts the app, so it holds the node's deploy lock, must pass the health check,
@@ -360,8 +362,8 @@ async function appAction(
       }
       console.log(`== ${node.name}`);
       const outcome = await (action === "logs"
-        ? runOn(pool, node, request)
-        : rebuildOn(pool, node, request, config));
+        ? runAppCommand(pool, node, request, print)
+        : rebuildNode(pool, node, config, request, print));
       if (!outcome.ok) {
         failed++;
       }
@@ -379,68 +381,4 @@ async function appAction(
     }
   });
   if (failed) Deno.exitCode = 1;
-}
-
-interface Outcome {
-  ok: boolean;
-  message?: string;
-  version?: string;
-}
-
-async function runOn(
-  pool: TargetPool,
-  node: InventoryNode,
-  request: NonNullable<ReturnType<typeof appActionRequest>>,
-): Promise<Outcome> {
-  try {
-    const target = await pool.connect(node);
-    const result = await target.exec({
-      ...request,
-      onOutput: (line, stream) => stream === "stdout" ? console.log(line) : console.error(line),
-    });
-    return result.code === 0
-      ? { ok: true }
-      : { ok: false, message: `exited with code ${result.code}` };
-  } catch (error) {
-    return { ok: false, message: (error as Error).message };
-  }
-}
-
-async function rebuildOn(
-  pool: TargetPool,
-  node: InventoryNode,
-  request: NonNullable<ReturnType<typeof appActionRequest>>,
-  config: Config,
-): Promise<Outcome> {
-  const run = newRunId();
-  const path = nodeLockPath(config, node);
-  let version: string | undefined;
-  try {
-    const target = await pool.connect(node);
-    version = (await readNodeState(pool, node, config))?.current;
-    if (!version) return { ok: false, message: "no active release to rebuild" };
-    await acquireLock(target, path, {
-      run,
-      runbook: "docker:compose:rebuild",
-      operator: operator(),
-      host: hostName(),
-      since: new Date().toISOString(),
-    });
-    try {
-      const ran = await runOn(pool, node, request);
-      if (!ran.ok) return { ...ran, version };
-    } finally {
-      await releaseLock(target, path, run);
-    }
-    const url = nodeApp(config, node).health;
-    for (let attempt = 0; attempt < 40; attempt++) {
-      const health = await checkHealth(url);
-      if (health.status === 200) return { ok: true, version };
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return { ok: false, version, message: `health check failed after the rebuild: ${url}` };
-  } catch (error) {
-    if (error instanceof LockedError) return { ok: false, version, message: error.message };
-    return { ok: false, version, message: (error as Error).message };
-  }
 }

@@ -75,3 +75,4 @@ export {
   appActionCommand,
   appActionRequest,
 } from "./app_commands.ts";
+export { type Outcome as AppActionOutcome, rebuildNode, runAppCommand } from "./app_run.ts";
