@@ -13,6 +13,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { formatProblem, parseSource, type Problem, schemaProblems } from "../runbook/source.ts";
+import { resolveLifecycle } from "../release/driver.ts";
 
 /** The file name looked for when no `--config` is given. */
 export const CONFIG_FILE = "protocol.yaml";
@@ -43,6 +44,71 @@ export const SshSchema = z.strictObject({
   ),
 });
 
+// ---- App lifecycle drivers (issue 7): how the app is built, started, stopped, read, checked.
+
+/** Lifecycle commands a node may set differently from `app`. */
+const NodeDriverFields = {
+  build: z.string().min(1).optional().describe(
+    "Shell command run in a new release directory before the switch (install, compile).",
+  ),
+  rebuild: z.string().min(1).optional().describe(
+    "Shell command that rebuilds and restarts the app in place (docker:compose:rebuild). " +
+      "Default with `driver: process`: stop, build, start.",
+  ),
+  running: z.string().min(1).optional().describe(
+    "Shell command, run in the active release, that exits 0 while the app runs (status).",
+  ),
+};
+
+const ServiceName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, {
+  error: "expected a compose service name such as `web`",
+});
+
+/** The `app:` keys of the lifecycle drivers. */
+const AppDriverFields = {
+  driver: z.enum(["process", "compose"]).default("process").describe(
+    "`process`: start/stop/logs are the shell commands written here. `compose`: they are " +
+      "`docker compose` command lines made from `compose` (anything written here wins).",
+  ),
+  ...NodeDriverFields,
+  compose: z.strictObject({
+    file: z.string().min(1).default("docker-compose.yml").describe(
+      "Compose file, relative to the release directory.",
+    ),
+    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
+      error: "expected a compose project name: lower case, digits, - and _",
+    }).optional().describe("Compose project name (default: app.name, lower-cased)."),
+    services: z.array(ServiceName).default([]).describe("Services to act on (default: all)."),
+  }).optional().describe("The compose driver's settings (`driver: compose`)."),
+};
+
+/** Start and stop are needed unless the compose driver makes them; `compose` needs it. */
+function driverProblems(
+  app: { driver: string; start?: string; stop?: string; compose?: unknown },
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (app.driver === "process") {
+    for (const key of ["start", "stop"] as const) {
+      if (app[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `app.${key} is required with driver: process (or set driver: compose)`,
+        });
+      }
+    }
+    if (app.compose !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["compose"],
+        message: "app.compose is read only with driver: compose",
+      });
+    }
+  }
+}
+
+// ---- end of the app lifecycle drivers block.
+
 /** One node reached over SSH. */
 export const NodeSchema = z.strictObject({
   host: z.string().min(1),
@@ -63,6 +129,7 @@ export const NodeSchema = z.strictObject({
     stop: z.string().optional(),
     health: z.string().url().optional(),
     logs: z.string().optional(),
+    ...NodeDriverFields,
   }).optional().describe("Where this node differs from `app` (its directory, health URL, ...)."),
 });
 
@@ -72,15 +139,20 @@ export const ConfigSchema = z.strictObject({
     name: z.string().min(1),
     repo: z.string().min(1).describe("Git repository (URL or path) whose tags are the releases."),
     dir: z.string().min(1).describe("Holds releases/<version>, the `current` link and history."),
-    start: z.string().min(1).describe("Shell command that starts the app, run in the release."),
-    stop: z.string().min(1).describe("Shell command that stops the app, run in the release."),
+    start: z.string().min(1).optional().describe(
+      "Shell command that starts the app, run in the release (made by `driver: compose`).",
+    ),
+    stop: z.string().min(1).optional().describe(
+      "Shell command that stops the app, run in the release (made by `driver: compose`).",
+    ),
     health: z.string().url().describe("URL that answers 200 when the app is healthy."),
     logs: z.string().optional().describe("Shell command that prints recent app logs."),
     targets: z.string().optional().describe(
       "Where the app runs (`on: app` in runbooks): nodes or groups, comma-separated. " +
         "Default: every node, or `local` when there are none.",
     ),
-  }),
+    ...AppDriverFields,
+  }).superRefine(driverProblems),
   deployment: z.strictObject({
     strategy: z.enum(["release", "branch"]).default("release"),
     secrets: z.enum(["encrypted", "plaintext"]).default("encrypted"),
@@ -107,7 +179,11 @@ export const ConfigSchema = z.strictObject({
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
-export type Config = z.infer<typeof ConfigSchema> & { file: string };
+export type Config = Omit<z.infer<typeof ConfigSchema>, "app"> & {
+  /** The app, with the driver's commands filled in (its `compose` block is folded into them). */
+  app: Omit<z.infer<typeof ConfigSchema>["app"], "compose"> & { start: string; stop: string };
+  file: string;
+};
 /** One node of the configuration. */
 export type NodeConfig = z.infer<typeof NodeSchema>;
 /** The SSH settings of the configuration. */
@@ -178,7 +254,11 @@ export async function loadConfig(path: string): Promise<Config> {
   const repo = config.config_repo;
   return {
     ...config,
-    app: { ...config.app, dir: absolute(config.app.dir), repo: absolute(config.app.repo) },
+    app: resolveLifecycle({
+      ...config.app,
+      dir: absolute(config.app.dir),
+      repo: absolute(config.app.repo),
+    }),
     ssh: {
       ...config.ssh,
       identity: file(config.ssh.identity),

@@ -109,6 +109,8 @@ export interface AppCommands {
   stop: string;
   logs: string;
   health: string;
+  /** Exits 0 while the app's process runs (`status`). */
+  running: string;
 }
 
 /**
@@ -129,7 +131,13 @@ export function appCommands(
     `kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' /proc/$pid/stat | cut -c1)" != Z ]`;
   const stop = `if [ -f '${pidFile}' ]; then pid=$(cat '${pidFile}'); kill "$pid" 2>/dev/null; ` +
     `while ${running}; do sleep 0.05; done; rm -f '${pidFile}'; fi`;
-  return { start, stop, logs: `tail -n 20 '${log}'`, health: `http://127.0.0.1:${o.port}/health` };
+  return {
+    start,
+    stop,
+    logs: `tail -n 20 '${log}'`,
+    health: `http://127.0.0.1:${o.port}/health`,
+    running: `pid=$(cat '${pidFile}' 2>/dev/null) && ${running}`,
+  };
 }
 
 function demoConfig(
@@ -145,6 +153,7 @@ app:
   start: ${q(app.start)}
   stop: ${q(app.stop)}
   logs: ${q(app.logs)}
+  running: ${q(app.running)}
   health: ${q(app.health)}
 deployment:
   strategy: release
