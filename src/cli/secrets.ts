@@ -251,25 +251,21 @@ async function copyKeyTo(destination: string, stateDir: string, o: ScpOptions) {
   const adHoc = known ? undefined : parseDestination(destination);
   const pool = new TargetPool(
     {
-      nodes: adHoc ? { ...nodes, [ADHOC]: adHoc } : nodes,
+      nodes: adHoc ? { ...nodes, [destination]: adHoc } : nodes,
       ssh: config?.ssh ?? SshSchema.parse({}),
       app: { targets: undefined } as Config["app"],
     },
     { acceptNewHostKeys: o.acceptNewHostKeys },
   );
   try {
-    const node = pool.inventory.node(known ? destination : ADHOC);
+    const node = pool.inventory.node(destination);
     const target = await pool.connect(node);
     const dir = await stateDirOn(target, o.toDir ?? node.ssh?.state_dir, stateDir);
-    const summary = await installKey(target, await readKeyHex(stateDir), dir, { replace: true });
-    return summary.replace(`${ADHOC}:`, `${destination}:`);
+    return await installKey(target, await readKeyHex(stateDir), dir, { replace: true });
   } finally {
     await pool.close();
   }
 }
-
-/** The inventory name of a destination given as `[user@]host[:port]`. */
-const ADHOC = "scp-destination";
 
 function parseDestination(destination: string): NodeConfig {
   const match = /^(?:([^@\s]+)@)?([^@:\s]+)(?::(\d+))?$/.exec(destination);

@@ -19,7 +19,7 @@ import { LocalTarget } from "../../src/targets/local.ts";
 Deno.test("collector commands are quoted shell built from data", () => {
   assert.equal(
     findFilter(["/srv/a b", "/x'y"], [".git", "vendor"], ["*.php"], "24h"),
-    "find '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) -prune -o -type f " +
+    "find -H '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) -prune -o -type f " +
       "\\( -name '*.php' \\) -mmin -1440",
   );
   const scan = scanCommand({

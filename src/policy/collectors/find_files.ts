@@ -9,7 +9,7 @@
  * ```ts
  * import { findFilter } from "./find_files.ts";
  * findFilter(["/srv/app"], [".git"], ["*.php"], "24h");
- * // "find '/srv/app' \\( -name '.git' \\) -prune -o -type f \\( -name '*.php' \\) -mmin -1440"
+ * // "find -H '/srv/app' \\( -name '.git' \\) -prune -o -type f \\( -name '*.php' \\) -mmin -1440"
  * ```
  * @module
  */
@@ -48,7 +48,8 @@ export function findFilter(
   include: string[],
   modifiedWithin?: string,
 ): string {
-  const parts = ["find", ...paths.map(shellQuote)];
+  // -H: a path given is followed when it is a link (`<app.dir>/current` is one), nothing below it.
+  const parts = ["find", "-H", ...paths.map(shellQuote)];
   if (excludeDirs.length) {
     parts.push("\\(", excludeDirs.map((d) => `-name ${shellQuote(d)}`).join(" -o "), "\\)");
     parts.push("-prune", "-o");

@@ -10,7 +10,7 @@
  * import { scanCommand } from "./pattern_scan.ts";
  * scanCommand({ paths: ["/srv/app"], include: ["*.php"], exclude_dirs: ["vendor"],
  *   patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }] });
- * // "find '/srv/app' \\( -name 'vendor' \\) -prune -o -type f ... | xargs -0 -r -P ... grep ..."
+ * // "find -H '/srv/app' \\( -name 'vendor' \\) -prune -o -type f ... | xargs -0 -r -P ... grep ..."
  * ```
  * @module
  */
