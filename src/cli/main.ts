@@ -23,6 +23,8 @@ import { registerTargetCommands } from "./targets.ts";
 import { registerSecretsCommands } from "./secrets.ts";
 import { registerPolicyCommands } from "./policy.ts";
 import { registerReleaseCommands } from "./release.ts";
+import { registerScheduleCommand } from "./schedule.ts";
+import { registerDrillCommand } from "./drill.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerSecretsCommands(program);
   registerPolicyCommands(program);
   registerReleaseCommands(program, main);
+  registerScheduleCommand(program);
+  registerDrillCommand(program);
   return program;
 }
 

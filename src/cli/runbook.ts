@@ -47,6 +47,7 @@ import { ProgressPrinter } from "./progress.ts";
 import { auditJournal, requireAuditKey } from "./journal.ts";
 import { writeCheckpoint } from "../audit/mod.ts";
 import { projectRoot, UsageError } from "./common.ts";
+import { printRunEvidence } from "../evidence/print.ts";
 
 /** Problems that only say a capability is not built yet. */
 const PENDING = /does not have yet/;
@@ -221,11 +222,23 @@ export function registerRunbookCommands(program: Command): void {
   common(program.command("checklist <runbook> [args...]"))
     .description("print the change-ticket checklist generated from a runbook")
     .addOption(
-      new Option("--format <format>", "output format").choices(["md", "text", "json"]).default(
+      new Option("--format <format>", "output format (html: with --run)").choices([
         "md",
-      ),
+        "text",
+        "json",
+        "html",
+      ]).default("md"),
     )
-    .action(async (name: string, args: string[], options: CommonOptions & { format: string }) => {
+    .option("--run <id>", "the evidence of a finished run: items ticked, audit seq and hash")
+    .action(async (
+      name: string,
+      args: string[],
+      options: CommonOptions & { format: string; run?: string },
+    ) => {
+      if (options.run !== undefined || options.format === "html") {
+        Deno.exitCode = await printRunEvidence(name, options);
+        return;
+      }
       const { loaded, params } = await prepare(name, args, options);
       const description = describeRunbook(loaded, params, await optionalConfig(options));
       Deno.stdout.writeSync(

@@ -1,0 +1,52 @@
+/**
+ * Drills: SOP 8 (or any runbook) run against a sandbox with real faults injected — a webshell,
+ * a miner process, a privileged container, a world-readable key, an edited audit line, a
+ * failing release, a malicious dependency — and a report of what was detected, when, how long
+ * each phase took against the P1–P4 response targets, what was cleaned, and what to follow up.
+ *
+ * @example
+ * ```ts
+ * import { formatDrillReport, loadDrill, runDrill } from "./mod.ts";
+ * const root = "/work/protocol";
+ * const report = await runDrill(root, await loadDrill(root, "incident-response"), { stateDir: "/tmp/s" });
+ * console.log(formatDrillReport(report, "md"));
+ * ```
+ * @module
+ */
+export {
+  type Drill,
+  drillPath,
+  DrillSchema,
+  FAULT_TYPES,
+  type FaultSpec,
+  loadDrill,
+  parseDrill,
+  RESPONSE_TARGETS_MS,
+} from "./schema.ts";
+export {
+  addPrivileged,
+  cleanFault,
+  DETECTED_BY,
+  type FaultSite,
+  type InjectedFault,
+  injectFault,
+  leftover,
+  running,
+} from "./faults.ts";
+export {
+  buildDrillReport,
+  checksIn,
+  detection,
+  type DrillObservation,
+  type DrillReport,
+  type FaultOutcome,
+  formatDrillReport,
+  formatMs,
+  type ObservedStep,
+  type Phase,
+  phaseOf,
+  PHASES,
+  type PhaseTiming,
+} from "./report.ts";
+export { createSandbox, drillJournal, type Sandbox } from "./sandbox.ts";
+export { type DrillOptions, runDrill, saveDrillReport } from "./run.ts";

@@ -1,0 +1,179 @@
+/**
+ * Running a drill — the one place that executes: build the sandbox, inject every fault, run
+ * the runbook in the sandbox (its entries marked `drill: true`), watch every step, remove every
+ * fault, prove nothing is left, destroy the sandbox, then judge (report.ts) and record the
+ * drill in the real audit log as `action: drill, drill: true`.
+ *
+ * @example
+ * ```ts
+ * import { loadDrill, runDrill } from "./mod.ts";
+ * // const report = await runDrill(root, await loadDrill(root, "compromised-node"), { stateDir });
+ * // Deno.exitCode = report.missed || !report.cleaned ? 1 : 0;
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { loadRunbook } from "../runbook/load.ts";
+import { bindParameters } from "../runbook/params.ts";
+import type { ResolvedStep } from "../runbook/resolve.ts";
+import { type Journal, type RunObserver, runRunbook } from "../runbook/run.ts";
+import { LocalTarget } from "../targets/local.ts";
+import { cleanFault, type InjectedFault, injectFault, leftover } from "./faults.ts";
+import { buildDrillReport, type DrillReport, type ObservedStep } from "./report.ts";
+import { createSandbox } from "./sandbox.ts";
+import type { Drill } from "./schema.ts";
+
+/** What a drill run needs. */
+export interface DrillOptions {
+  /** The real state directory: the drill's report and its `drill` entries go there. */
+  stateDir: string;
+  /** The real audit log's journal; the drill's entries are marked before they reach it. */
+  journal?: Journal;
+  /** Progress lines for a human. */
+  say?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Collects every step's output and times as the runbook runs. */
+class StepWatcher implements RunObserver {
+  readonly steps: ObservedStep[] = [];
+  #current?: ObservedStep;
+  readonly #groups = new Map<string, string>();
+  constructor(readonly say: (line: string) => void) {}
+  stepStarted(step: ResolvedStep): void {
+    if (step.kind === "uses") {
+      this.#groups.set(step.number, step.name);
+      return;
+    }
+    const parent = step.number.split(".").slice(0, -1).join(".");
+    this.#current = {
+      number: step.number,
+      name: step.name,
+      group: this.#groups.get(parent),
+      kind: step.kind,
+      operand: step.operand,
+      status: "running",
+      started: new Date().toISOString(),
+      finished: "",
+      output: [],
+    };
+  }
+  output(line: string): void {
+    this.#current?.output.push(line);
+  }
+  stepFinished(record: { number: string; status: string; message?: string }): void {
+    const step = this.#current?.number === record.number ? this.#current : undefined;
+    if (!step) return;
+    step.status = record.status;
+    step.finished = new Date().toISOString();
+    if (record.message) step.output.push(record.message);
+    this.steps.push(step);
+    this.#current = undefined;
+    this.say(`  ${record.number.padEnd(5)} ${record.status.padEnd(12)} ${step.name}`);
+  }
+}
+
+/** Runs `drill` and returns its report. Never leaves a fault or the sandbox behind silently. */
+export async function runDrill(
+  root: string,
+  drill: Drill,
+  options: DrillOptions,
+): Promise<DrillReport> {
+  const say = options.say ?? (() => {});
+  const started = new Date().toISOString();
+  const journal = options.journal;
+  const mark = { drill: true, drill_id: drill.id, runbook: drill.runbook, scenario: drill.id };
+  await journal?.record({
+    action: "drill",
+    ...mark,
+    severity: drill.severity,
+    status: "initiated",
+  });
+  say(`DRILL ${drill.id}: building a sandbox (demo app ${drill.release} on local)`);
+  const loaded = await loadRunbook(root, drill.runbook);
+  const named: Record<string, string> = Object.fromEntries(
+    Object.entries(drill.params).map(([k, v]) => [k, String(v)]),
+  );
+  if ("severity" in loaded.runbook.parameters) named.severity = drill.severity;
+  if ("rollback_to" in loaded.runbook.parameters && !("rollback_to" in named)) {
+    named.rollback_to = drill.release;
+  }
+  const params = bindParameters(loaded.runbook.parameters, [], named);
+  // A node has the release it would roll back to; the sandbox too.
+  const previous = named.rollback_to && named.rollback_to !== drill.release
+    ? [named.rollback_to]
+    : [];
+  const sandbox = await createSandbox(root, [...previous, drill.release], drill.id);
+  const faults: (InjectedFault & { leftover?: string })[] = [];
+  const watcher = new StepWatcher(say);
+  let record;
+  let sandboxLeft: string | undefined;
+  try {
+    for (const [i, spec] of drill.faults.entries()) {
+      const fault = await injectFault(sandbox.site, spec, i);
+      faults.push(fault);
+      say(`  injected ${fault.type}: ${fault.what}`);
+    }
+    say(`running runbook ${drill.runbook} in the sandbox`);
+    record = await runRunbook(loaded, {
+      root,
+      params,
+      config: sandbox.config,
+      stateDir: sandbox.site.stateDir,
+      target: new LocalTarget(),
+      // Unattended: every human item is acknowledged, and the run record says so.
+      confirm: () => Promise.resolve("acknowledged"),
+      observer: watcher,
+      journal: sandbox.journal,
+      signal: options.signal,
+    });
+  } finally {
+    for (const fault of faults.reverse()) {
+      try {
+        await cleanFault(sandbox.site, fault);
+        fault.leftover = await leftover(sandbox.site, fault);
+      } catch (error) {
+        fault.leftover = `cleaning failed: ${(error as Error).message}`;
+      }
+    }
+    faults.reverse();
+    sandboxLeft = await sandbox.destroy();
+    say(sandboxLeft ? `  ${sandboxLeft}` : `  sandbox removed`);
+  }
+  const report = buildDrillReport({
+    drill,
+    faults,
+    steps: watcher.steps,
+    run: record,
+    started,
+    finished: new Date().toISOString(),
+    sandbox: sandbox.dir,
+    sandboxLeft,
+  });
+  await saveDrillReport(options.stateDir, report);
+  await journal?.record({
+    action: "drill",
+    ...mark,
+    severity: drill.severity,
+    run: record.id,
+    faults: report.faults.length,
+    detected: report.detected,
+    missed: report.missed,
+    cleaned: report.cleaned,
+    target_met: report.target_met,
+    status: report.missed === 0 && report.cleaned ? "success" : "failure",
+  });
+  return report;
+}
+
+/** Saves the report as `<stateDir>/drills/<drill>-<started>.json` (mode 0600). */
+export async function saveDrillReport(stateDir: string, report: DrillReport): Promise<string> {
+  const dir = join(stateDir, "drills");
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(
+    dir,
+    `${report.drill}-${report.started.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.json`,
+  );
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n", { mode: 0o600 });
+  return path;
+}

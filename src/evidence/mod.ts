@@ -1,0 +1,136 @@
+/**
+ * Evidence checklists: the change-ticket checklist of a finished run, each item ticked or not
+ * with its time, operator, node, exit code and the seq and hash of its signed audit entry, and
+ * a closing line saying whether `audit:verify` passes. `checklist RUNBOOK --run ID` prints it.
+ *
+ * @example
+ * ```ts
+ * import { formatEvidence, loadEvidence } from "./mod.ts";
+ * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", ".");
+ * console.log(formatEvidence(evidence, "md"));
+ * ```
+ * @module
+ */
+import { verifyAuditLog } from "../audit/mod.ts";
+import { sha256Hex } from "../audit/entry.ts";
+import { parseEntryLine } from "../audit/entry.ts";
+import { loadHistory } from "../audit/history.ts";
+import { splitLines } from "../audit/verify_core.ts";
+import { describeRunbook } from "../runbook/describe.ts";
+import { loadRunbook } from "../runbook/load.ts";
+import { readRunRecord } from "../runbook/record.ts";
+import {
+  buildEvidence,
+  type Evidence,
+  type LogLine,
+  type LogVerdict,
+  type RunbookShape,
+} from "./build.ts";
+
+export {
+  type AuditMatch,
+  buildEvidence,
+  type Evidence,
+  type EvidenceItem,
+  type EvidenceStep,
+  type LogLine,
+  type LogVerdict,
+  matchStep,
+  type RunbookShape,
+  type RunEvidence,
+  runEvidence,
+  stepIndex,
+  ticks,
+  topLevel,
+} from "./build.ts";
+export { closingLine, type EvidenceFormat, formatEvidence } from "./format.ts";
+
+/** A run id was given that has no record in the state directory. */
+export class UnknownRunError extends Error {
+  constructor(readonly run: string, readonly stateDir: string) {
+    super(`no run ${run} in ${stateDir}/runs (list them with \`ls ${stateDir}/runs\`)`);
+    this.name = "UnknownRunError";
+  }
+}
+
+/**
+ * Every parseable line of the audit history with the SHA-256 of its bytes.
+ *
+ * @example
+ * ```ts
+ * const lines = await readLogLines("/home/deploy/.protocol");
+ * console.log(lines.at(-1)?.entry.seq, lines.at(-1)?.hash);
+ * ```
+ */
+export async function readLogLines(stateDir: string): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  for (const rec of splitLines(await loadHistory(stateDir))) {
+    if (rec.torn || rec.bytes.length === 0) continue;
+    const parsed = parseEntryLine(rec.bytes);
+    if (parsed.ok) lines.push({ entry: parsed.entry, hash: sha256Hex(rec.bytes) });
+  }
+  return lines;
+}
+
+/**
+ * What `audit:verify` says about the log of `stateDir`.
+ *
+ * @example
+ * ```ts
+ * const { verified, problem } = await logVerdict("/home/deploy/.protocol");
+ * ```
+ */
+export async function logVerdict(stateDir: string): Promise<LogVerdict> {
+  try {
+    const result = await verifyAuditLog(stateDir);
+    const bad = result.firstBad;
+    return {
+      verified: result.ok,
+      entries: result.entries,
+      problem: bad ? `${bad.file}:${bad.line}: ${bad.reason}` : undefined,
+    };
+  } catch (error) {
+    return { verified: false, entries: 0, problem: (error as Error).message };
+  }
+}
+
+/** Group titles and section names from the runbook file, when it still loads. */
+async function shapeOf(root: string, runbook: string, params: Evidence["params"]) {
+  try {
+    const loaded = await loadRunbook(root, runbook);
+    const description = describeRunbook(loaded, params, undefined);
+    const headers = new Map(
+      [...description.prerequisites, ...description.steps, ...description.success]
+        .filter((step) => step.depth === 0).map((step) => [step.number, step.checklist]),
+    );
+    return { headers, sections: description.sections } satisfies RunbookShape;
+  } catch {
+    // The record alone still makes a checklist; only group titles are lost.
+    return {};
+  }
+}
+
+/**
+ * Reads run `runId` and the audit log of `stateDir` and builds its evidence.
+ *
+ * @example
+ * ```ts
+ * const evidence = await loadEvidence(stateDir, runId, projectRoot);
+ * Deno.exitCode = evidence.holds ? 0 : 1;
+ * ```
+ */
+export async function loadEvidence(
+  stateDir: string,
+  runId: string,
+  root: string,
+): Promise<Evidence> {
+  const record = await readRunRecord(stateDir, runId).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) throw new UnknownRunError(runId, stateDir);
+    throw error;
+  });
+  const lines = await readLogLines(stateDir).catch(() => []);
+  const shape = await shapeOf(root, record.runbook, record.params);
+  const failure = record.failure_path ?? record.nodes?.find((n) => n.failure_path)?.failure_path;
+  const failureShape = failure ? await shapeOf(root, failure.runbook, failure.params) : {};
+  return buildEvidence(record, lines, await logVerdict(stateDir), shape, failureShape);
+}
