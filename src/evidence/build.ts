@@ -56,6 +56,8 @@ export interface EvidenceItem {
   number: string;
   text: string;
   ticked: boolean;
+  /** Every step of it was skipped (its `when:` did not hold): not applicable, not undone. */
+  skipped: boolean;
   /** When it started (its first command). */
   time: string;
   operator: string;
@@ -201,6 +203,7 @@ export function runEvidence(
       number,
       text: own?.checklist ?? shape.headers?.get(number) ?? group.steps[0].checklist,
       ticked: ran.length > 0 && ran.every((step) => ticks(step.status)),
+      skipped: ran.length === 0 && steps.length > 0,
       time: group.steps[0].started,
       operator: steps.find((step) => step.user)?.user ?? record.operator,
       node: record.target,

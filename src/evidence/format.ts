@@ -47,8 +47,9 @@ export function closingLine(evidence: Evidence): string {
 }
 
 function mdItem(item: EvidenceItem): string[] {
-  const head = `- [${item.ticked ? "x" : " "}] ${item.number}. ${item.text} — ${item.time} · ` +
-    `${item.operator} · ${item.node}`;
+  const box = item.ticked ? "x" : item.skipped ? "-" : " ";
+  const head = `- [${box}] ${item.number}. ${item.text} — ${item.time} · ` +
+    `${item.operator} · ${item.node}${item.skipped ? " · not applicable (skipped)" : ""}`;
   if (item.steps.length === 1 && item.steps[0].number === item.number) {
     return [`${head} · ${stepFacts(item.steps[0])}`];
   }
@@ -101,7 +102,7 @@ function htmlRun(run: RunEvidence): string {
         `<tr${step.audit === "missing" || step.audit === "mismatch" ? ' class="bad"' : ""}>` +
         (i === 0
           ? `<td rowspan="${item.steps.length}" class="box">${
-            item.ticked ? "&#9745;" : "&#9744;"
+            item.ticked ? "&#9745;" : item.skipped ? "n/a" : "&#9744;"
           }</td>` +
             `<td rowspan="${item.steps.length}">${escape(item.number)}. ${escape(item.text)}</td>`
           : "") +

@@ -93,7 +93,7 @@ Deno.test(
       assert.deepEqual(
         Object.fromEntries(report.faults.map((f) => [f.type, f.detected_by])),
         {
-          webshell: "release-diff",
+          webshell: "security-audit/malicious-code", // the scan follows the current link
           miner: "security-audit/suspicious-processes",
           "privileged-compose": "security-audit/compose-risks",
           "world-readable-key": "security-audit/file-permissions",

@@ -56,14 +56,16 @@ Deno.test("evidence checklist: a real deploy's items match the audit log line by
         const items = evidence.runs[0].sections.flatMap((s) => s.items);
         const steps = items.flatMap((item) => item.steps);
         assert.deepEqual(steps.map((s) => s.number), record.steps.map((s) => s.number));
-        assert.ok(items.every((item) => item.ticked && item.node === "local"));
+        // A step whose `when:` did not hold (no app.build configured) is not applicable, not undone.
+        assert.ok(items.every((item) => (item.ticked || item.skipped) && item.node === "local"));
         assert.deepEqual(
           evidence.runs[0].sections.map((s) => s.title),
           ["Pre-Deployment", "Deployment", "Post-Deployment"],
         );
         // Group titles come from the runbook: step 2 is the `uses` of release-fetch.
         assert.ok(items.some((item) => item.text === "deploy:push v1.2.0 executed"));
-        for (const step of steps) {
+        // Skipped steps ran nothing, so they have no entry of their own.
+        for (const step of steps.filter((s) => s.status !== "skipped")) {
           const row = log[step.seq! - 1];
           assert.equal(row.entry.seq, step.seq);
           assert.equal(row.hash, step.hash);
@@ -90,7 +92,8 @@ Deno.test("evidence checklist: a real deploy's items match the audit log line by
         md.stdout,
         /^- \[x\] B1\. CI pipeline green .* · local · acknowledged · audit seq \d+ · sha256 [0-9a-f]{64}$/m,
       );
-      assert.match(md.stdout, /^ {2}- 3\.\d .*: exit 0 · audit seq \d+ · sha256 [0-9a-f]{64}$/m);
+      assert.match(md.stdout, /^ {2}- 2\.\d .*: exit 0 · audit seq \d+ · sha256 [0-9a-f]{64}$/m);
+      assert.match(md.stdout, /^- \[-\] 3\. .* not applicable \(skipped\)/m);
       assert.match(md.stdout, /`audit:verify` passes: \d+ entries/);
       assert.doesNotMatch(md.stdout, /- \[ \]/);
       const html = await evidenceOf("deploy", record.id, "html");
@@ -131,7 +134,7 @@ Deno.test("evidence checklist: a real deploy's items match the audit log line by
         const text = await Deno.readTextFile(path);
         const lines = text.split("\n");
         const i = lines.findIndex((l) =>
-          l.includes(`"run":"${record.id}"`) && l.includes('"step":"3.1"')
+          l.includes(`"run":"${record.id}"`) && l.includes('"step":"2.1"')
         );
         lines[i] = lines[i].replace('"exit_code":0', '"exit_code":1');
         await Deno.writeTextFile(path, lines.join("\n"));
