@@ -18,6 +18,7 @@ import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import type { StepOutcome } from "./execute.ts";
 import { policyOperation } from "./policy_step.ts";
+import { shadowOperation } from "./shadow_step.ts";
 import type { Journal } from "./run.ts";
 
 /** Executes one operation step on a target: the operand is the step's rendered value. */
@@ -53,6 +54,7 @@ export interface Operation {
 /** Every operation step kind this version can run. */
 export const OPERATIONS = {
   policy: policyOperation,
+  shadow: shadowOperation,
 } satisfies Record<string, Operation>;
 
 /** An operation step kind. */

@@ -84,15 +84,14 @@ export const HttpCheckSchema = z.strictObject({
  * are not built yet. A reserved kind is part of the schema so runbooks can say what the SOP
  * says, but `validate` refuses it until the capability exists: never a step that pretends.
  */
-export const STEP_KINDS = ["run", "uses", "http", "confirm", "policy"] as const;
+export const STEP_KINDS = ["run", "uses", "http", "confirm", "policy", "shadow"] as const;
 export const PENDING_KINDS = {
   secrets: "encrypted secrets (secrets:setup, secrets:key)",
   config: "the config repository (config:switch, config:init, config:save, config:refresh)",
-  shadow: "blue-green shadow slots (shadow:init, shadow:build, shadow:start, shadow:rollback)",
 } as const;
 /** Every step kind the language knows, runnable or reserved. */
 export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "secrets", "config", "shadow"];
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "secrets", "config"];
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -128,7 +127,13 @@ const stepFields = {
   ),
   secrets: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.secrets}.`),
   config: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.config}.`),
-  shadow: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.shadow}.`),
+  shadow: z.string().optional().describe(
+    "A blue-green (SOP 4) operation on the step's target: `init` (start the node's front " +
+      "proxy on the live port), `build VERSION` (start the release in the shadow slot on a " +
+      "free port and health-check it), `status`, `start` (promote: new connections go to the " +
+      "shadow, the old release stays up as standby) or `rollback` (back to the standby). " +
+      "Needs the `shadow:` block of protocol.yaml; takes the node's deploy lock.",
+  ),
 };
 
 /** One step: exactly one of `run`, `uses`, `http`, `confirm` (or a reserved kind). */
