@@ -22,6 +22,7 @@ import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
 import { registerSecretsCommands } from "./secrets.ts";
 import { registerPolicyCommands } from "./policy.ts";
+import { registerShadowCommands } from "./shadow.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
   registerPolicyCommands(program);
+  registerShadowCommands(program);
   return program;
 }
 
