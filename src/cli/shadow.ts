@@ -29,10 +29,12 @@ import {
   SHADOW_HELP,
   SHADOW_KINDS,
   type ShadowJournal,
+  ShadowNotConfiguredError,
   type ShadowOperation,
   type ShadowResult,
   type ShadowSettings,
   shadowSettings,
+  VERSION_PATTERN,
 } from "../shadow/mod.ts";
 import { ensureStateDir, hostName, operator, resolveStateDir } from "../state/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
@@ -64,6 +66,9 @@ export function registerShadowCommands(program: Command): void {
     command.action(async (...args: unknown[]) => {
       const version = kind === "build" ? String(args[0]) : undefined;
       const options = (kind === "build" ? args[1] : args[0]) as ShadowOptions;
+      if (version !== undefined && !VERSION_PATTERN.test(version)) {
+        throw new UsageError(`"${version}" is not a release tag (letters, digits, . _ + -)`);
+      }
       const operation = parseShadowOperand(version ? `${kind} ${version}` : kind);
       if (typeof operation === "string") throw new UsageError(operation);
       Deno.exitCode = await shadowCommand(operation, options);
@@ -74,12 +79,7 @@ export function registerShadowCommands(program: Command): void {
 /** Runs `operation` on every selected node; returns the exit code. */
 async function shadowCommand(operation: ShadowOperation, options: ShadowOptions): Promise<number> {
   const config = await requireConfig(options);
-  if (!config.shadow) {
-    throw new ConfigError(
-      `blue-green deploys are not configured in ${config.file}: add a \`shadow:\` block with ` +
-        "`start:` (the command that runs the app in the foreground on $PORT)",
-    );
-  }
+  if (!config.shadow) throw new ConfigError(new ShadowNotConfiguredError(config.file).message);
   const stateDir = await ensureStateDir(resolveStateDir(options));
   await requireAuditKey(stateDir);
   const journal = auditJournal(stateDir);
