@@ -35,7 +35,7 @@ function shadow(world: FleetWorld, operation: string, ...extra: string[]) {
   ]);
 }
 
-async function reports(result: { code: number; stdout: string; stderr: string }) {
+function reports(result: { code: number; stdout: string; stderr: string }): ShadowResult[] {
   try {
     return JSON.parse(result.stdout) as ShadowResult[];
   } catch {
@@ -74,7 +74,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.equal(deploy.code, 0, deploy.stderr);
       const init = await shadow(world, "init");
       assert.equal(init.code, 0, init.stderr);
-      for (const report of await reports(init)) {
+      for (const report of reports(init)) {
         assert.equal(report.status, "success", report.message);
         assert.match(report.message, /v1\.1\.0 is live in blue/);
       }
@@ -85,13 +85,13 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       }
       const again = await shadow(world, "init");
       assert.equal(again.code, 0, again.stderr);
-      assert.match((await reports(again))[0].message, /already initialized/);
+      assert.match(reports(again)[0].message, /already initialized/);
     });
 
     await t.step("shadow:build v1.2.0 runs next to live, healthy, without serving", async () => {
       const build = await shadow(world, "build", "v1.2.0");
       assert.equal(build.code, 0, build.stderr);
-      for (const report of await reports(build)) {
+      for (const report of reports(build)) {
         assert.deepEqual([report.status, report.from, report.to, report.slot], [
           "success",
           "v1.1.0",
@@ -104,7 +104,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.deepEqual(await served(world), ["v1.1.0", "v1.1.0"], "live is untouched");
       const status = await shadow(world, "status");
       assert.equal(status.code, 0, status.stderr);
-      const [state] = (await reports(status)).map((r) => r.state!);
+      const [state] = reports(status).map((r) => r.state!);
       assert.deepEqual(
         state.slots.map((s) => [s.slot, s.role, s.version, s.running, s.healthy]),
         [["blue", "live", "v1.1.0", true, true], ["green", "shadow", "v1.2.0", true, true]],
@@ -119,7 +119,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
         assert.deepEqual(probe.versions, ["v1.1.0", "v1.2.0"], world.nodes[i].name);
         assert.ok(probe.requests >= 20);
       }
-      const results = await reports(start);
+      const results = reports(start);
       assert.deepEqual(results.map((r) => [r.status, r.from, r.to]), [
         ["success", "v1.1.0", "v1.2.0"],
         ["success", "v1.1.0", "v1.2.0"],
@@ -140,7 +140,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
         assert.deepEqual(probe.failures, [], world.nodes[i].name);
         assert.deepEqual(probe.versions, ["v1.2.0", "v1.1.0"], world.nodes[i].name);
       }
-      const results = await reports(rollback);
+      const results = reports(rollback);
       assert.deepEqual(results.map((r) => [r.status, r.from, r.to, r.slot]), [
         ["success", "v1.2.0", "v1.1.0", "blue"],
         ["success", "v1.2.0", "v1.1.0", "blue"],
@@ -173,7 +173,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
     await t.step("a broken release fails its build and never takes traffic", async () => {
       const build = await shadow(world, "build", "v1.3.0");
       assert.equal(build.code, 1, build.stderr);
-      const [web1, web2] = await reports(build) as (ShadowResult | { status: string })[];
+      const [web1, web2] = reports(build) as (ShadowResult | { status: string })[];
       assert.equal(web1.status, "failure");
       assert.match((web1 as ShadowResult).message, /v1\.3\.0 in (blue|green) is not healthy/);
       assert.match((web1 as ShadowResult).message, /503.*live is untouched/);
@@ -181,7 +181,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
       const start = await shadow(world, "start", "--limit", "web-1");
       assert.equal(start.code, 1);
-      assert.match((await reports(start))[0].message, /v1\.3\.0 .* is not running/);
+      assert.match(reports(start)[0].message, /v1\.3\.0 .* is not running/);
     });
 
     await t.step("a lock held by another run is respected", async () => {
@@ -190,7 +190,7 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       await Deno.writeTextFile(lock, JSON.stringify(holder) + "\n");
       const rollback = await shadow(world, "rollback", "--limit", "web-2");
       assert.equal(rollback.code, 1);
-      assert.match((await reports(rollback))[0].message, /locked by run other/);
+      assert.match(reports(rollback)[0].message, /locked by run other/);
       assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
       await Deno.remove(lock);
     });
