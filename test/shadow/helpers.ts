@@ -73,6 +73,26 @@ export async function probeOnce(port: number): Promise<ProbeAnswer> {
   }
 }
 
+/**
+ * Opens a connection now and sends its request later: what it gets shows which release the
+ * connection was bound to when it was opened.
+ */
+export async function openEarly(port: number): Promise<{ ask(): Promise<ProbeAnswer> }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  return {
+    async ask() {
+      try {
+        await conn.write(encoder.encode(`GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`));
+        const text = await new Response(conn.readable).text();
+        const version = /"version":"([^"]+)"/.exec(text)?.[1];
+        return { ok: /^HTTP\/1\.[01] 200/.test(text), version };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    },
+  };
+}
+
 /** What a probe saw. */
 export interface ProbeReport {
   requests: number;

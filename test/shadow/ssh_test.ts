@@ -14,6 +14,7 @@ import type { ShadowResult } from "../../src/shadow/mod.ts";
 import { cli, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
 import {
+  openEarly,
   type Probe,
   probeOnce,
   type ProbeReport,
@@ -112,8 +113,12 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
     });
 
     await t.step("shadow:start: no failed request, v1.1.0 → v1.2.0", async () => {
+      // A connection opened before the switch stays with the release it was handed to.
+      const early = await openEarly(world.nodes[0].port);
+      await new Promise((resolve) => setTimeout(resolve, 300));
       const { value: start, probes } = await underProbes(world, () => shadow(world, "start"));
       assert.equal(start.code, 0, start.stderr);
+      assert.deepEqual(await early.ask(), { ok: true, version: "v1.1.0" }, "in flight: old slot");
       for (const [i, probe] of probes.entries()) {
         assert.deepEqual(probe.failures, [], world.nodes[i].name);
         assert.deepEqual(probe.versions, ["v1.1.0", "v1.2.0"], world.nodes[i].name);
