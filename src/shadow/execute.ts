@@ -11,70 +11,31 @@
  * ```
  * @module
  */
-import type { Target } from "../targets/target.ts";
 import type { ShadowOperation } from "./operation.ts";
 import {
   fetchReleaseScript,
   NO_SOCAT,
   prepareScript,
-  probeHost,
   type Slot,
   startProxyScript,
-  startSlotScript,
-  stateScript,
   stopPlainAppScript,
-  stopSlotScript,
   switchScript,
-  waitHealthyScript,
 } from "./scripts.ts";
-import type { ShadowSettings } from "./settings.ts";
+import { buildSlot, describeState, liveVersion, slotIn } from "./state.ts";
 import {
-  buildSlot,
-  describeState,
-  liveVersion,
-  parseShadowState,
-  type ShadowState,
-  slotIn,
-} from "./state.ts";
+  readState,
+  requireReady,
+  sh,
+  type ShadowContext,
+  ShadowFailure,
+  type ShadowOutcome,
+  slotRef,
+  startSlot,
+  switchTo,
+  verifyLive,
+} from "./node.ts";
 
-/** What an operation needs: where it runs, the node's settings, and where to say what it does. */
-export interface ShadowContext {
-  target: Target;
-  settings: ShadowSettings;
-  signal?: AbortSignal;
-  say?: (line: string) => void;
-}
-
-/** How an operation went, for the report and the audit entry. */
-export interface ShadowOutcome {
-  /** The live release before, and the release the operation made (or checked) live. */
-  from?: string;
-  to?: string;
-  slot?: Slot;
-  port?: number;
-  /** How long the switch itself took (start, rollback). */
-  switchMs?: number;
-  message: string;
-  state?: ShadowState;
-}
-
-/** An operation could not be done; the message says why and what was left untouched. */
-export class ShadowFailure extends Error {
-  constructor(
-    message: string,
-    readonly from?: string,
-    readonly to?: string,
-    readonly state?: ShadowState,
-  ) {
-    super(message);
-    this.name = "ShadowFailure";
-  }
-}
-
-/** Seconds a slot that was healthy must still answer right before a switch. */
-const RECHECK_SECONDS = 5;
-/** Seconds the live port has to answer through the proxy after a switch. */
-const VERIFY_SECONDS = 10;
+export { type ShadowContext, ShadowFailure, type ShadowOutcome } from "./node.ts";
 
 /** Runs one operation on the context's target. */
 export async function performShadow(
@@ -93,96 +54,6 @@ export async function performShadow(
     case "rollback":
       return await rollback(context);
   }
-}
-
-/** Runs a script; its output lines are said, a non-zero exit becomes a {@link ShadowFailure}. */
-async function sh(
-  context: ShadowContext,
-  script: string,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<string> {
-  const result = await context.target.exec({ script, timeoutMs, signal: context.signal });
-  for (const line of result.stdout.trim().split("\n")) if (line) context.say?.(line);
-  if (result.code === 0) return result.stdout;
-  const why = result.timedOut
-    ? `timed out after ${timeoutMs / 1000} s`
-    : result.aborted
-    ? "interrupted"
-    : (result.stderr.trim() || result.stdout.trim() || `exit ${result.code}`).split("\n")
-      .slice(-6).join(" | ");
-  throw new ShadowFailure(`${what}: ${why}`);
-}
-
-async function readState(context: ShadowContext, health = false): Promise<ShadowState> {
-  const result = await context.target.exec({
-    script: stateScript(context.settings, health),
-    timeoutMs: 30_000,
-    signal: context.signal,
-  });
-  if (result.code !== 0) {
-    throw new ShadowFailure(`cannot read the shadow state: ${result.stderr.trim()}`);
-  }
-  return parseShadowState(result.stdout);
-}
-
-function requireReady(state: ShadowState, proxy: boolean): void {
-  if (!state.initialized) throw new ShadowFailure("not initialized: run shadow:init first");
-  if (!state.socat) throw new ShadowFailure("socat is not installed on this node");
-  if (proxy && !state.proxy.running) {
-    throw new ShadowFailure("the front proxy is not running: run shadow:init to start it");
-  }
-}
-
-/** Starts `version` in `slot` and waits for its health; stops it again if it never gets there. */
-async function startSlot(
-  context: ShadowContext,
-  state: ShadowState,
-  slot: Slot,
-  version: string,
-): Promise<number> {
-  const { settings } = context;
-  const other = state.slots.find((s) => s.slot !== slot)?.port;
-  const exclude = [settings.livePort, ...(other ? [other] : [])];
-  await sh(context, stopSlotScript(settings, slot), `stopping ${slot}`);
-  const out = await sh(
-    context,
-    startSlotScript(settings, slot, version, exclude),
-    `starting ${version} in ${slot}`,
-  );
-  const port = Number(/^port=(\d+)$/m.exec(out)?.[1]);
-  try {
-    await sh(
-      context,
-      waitHealthyScript(settings, {
-        host: "127.0.0.1",
-        port,
-        seconds: settings.healthTimeout,
-        slot,
-      }),
-      `${version} in ${slot} is not healthy`,
-      (settings.healthTimeout + 30) * 1000,
-    );
-  } catch (error) {
-    await sh(context, stopSlotScript(settings, slot), `stopping ${slot}`).catch(() => {});
-    throw error;
-  }
-  return port;
-}
-
-/** Health of the live port through the proxy, after a switch. */
-function verifyLive(context: ShadowContext): Promise<string> {
-  const { settings } = context;
-  return sh(
-    context,
-    waitHealthyScript(settings, {
-      host: probeHost(settings),
-      port: settings.livePort,
-      seconds: VERIFY_SECONDS,
-    }),
-    `the live port ${settings.livePort} is not healthy after the switch`,
-    (VERIFY_SECONDS + 30) * 1000,
-  );
 }
 
 async function init(context: ShadowContext): Promise<ShadowOutcome> {
@@ -282,57 +153,6 @@ async function status(context: ShadowContext): Promise<ShadowOutcome> {
       (shadow ? `; ${shadow.role}: ${shadow.version} in ${shadow.slot}` : "")
     : `no live slot yet${shadow ? `; ${shadow.role}: ${shadow.version} in ${shadow.slot}` : ""}`;
   return { ...outcome, message };
-}
-
-/** Switches new connections to `to`, then checks the live port through the proxy. */
-async function switchTo(
-  context: ShadowContext,
-  to: { slot: Slot; port: number; version: string },
-  from: { slot: Slot; port: number; version: string } | undefined,
-  standbyBefore: Slot | undefined,
-): Promise<number> {
-  const { settings } = context;
-  await sh(
-    context,
-    waitHealthyScript(settings, {
-      host: "127.0.0.1",
-      port: to.port,
-      seconds: RECHECK_SECONDS,
-      slot: to.slot,
-    }),
-    `${to.version} in ${to.slot} is not healthy now; nothing was switched`,
-  );
-  const started = performance.now();
-  await sh(
-    context,
-    switchScript(settings.appDir, { port: to.port, version: to.version, standby: from?.slot }),
-    "switch",
-  );
-  const switchMs = Math.round(performance.now() - started);
-  try {
-    await verifyLive(context);
-  } catch (error) {
-    if (!from) throw error;
-    // The old release still runs: put it back rather than leave a broken live port.
-    await sh(
-      context,
-      switchScript(settings.appDir, {
-        port: from.port,
-        version: from.version,
-        standby: standbyBefore,
-      }),
-      "switching back",
-    );
-    throw new ShadowFailure(`${(error as Error).message}; switched back to ${from.version}`);
-  }
-  return switchMs;
-}
-
-function slotRef(state: ShadowState, role: "live" | "shadow" | "standby") {
-  const slot = slotIn(state, role);
-  return slot?.port && slot.version
-    ? { slot: slot.slot, port: slot.port, version: slot.version, running: slot.running }
-    : undefined;
 }
 
 async function promote(context: ShadowContext): Promise<ShadowOutcome> {
