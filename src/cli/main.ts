@@ -25,6 +25,7 @@ import { registerPolicyCommands } from "./policy.ts";
 import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
+import { registerShadowCommands } from "./shadow.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program, main);
   registerScheduleCommand(program);
   registerDrillCommand(program);
+  registerShadowCommands(program);
   return program;
 }
 

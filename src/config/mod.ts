@@ -133,6 +133,38 @@ export const NodeSchema = z.strictObject({
   }).optional().describe("Where this node differs from `app` (its directory, health URL, ...)."),
 });
 
+/**
+ * Blue-green (shadow) deploys, SOP 4: a front proxy the tool runs on each node listens on the
+ * live port and hands each new connection to the slot that `<app.dir>/shadow/live.port` names;
+ * releases run in two slots (blue, green) on ports of `ports`. See `src/shadow/mod.ts`.
+ */
+export const ShadowSchema = z.strictObject({
+  start: z.string().min(1, { error: "shadow.start must be a shell command" }).describe(
+    "Shell command that runs the app in the foreground, run in the release directory with " +
+      "$PORT set to the slot's port (the tool detaches it and keeps its pid and log).",
+  ),
+  ports: z.string().regex(/^\d{1,5}-\d{1,5}$/, {
+    error: "shadow.ports must be a port range such as `9100-9199`",
+  }).refine((range) => {
+    const [from, to] = range.split("-").map(Number);
+    return from >= 1 && to <= 65535 && from <= to;
+  }, { error: "shadow.ports must go from a lower to a higher port, within 1-65535" })
+    .default("9100-9199").describe("Ports the slots run on; a build takes the first free one."),
+  live_port: z.number().int().min(1).max(65535).optional().describe(
+    "Port the proxy listens on, where clients reach the app. Default: the port of app.health.",
+  ),
+  listen: z.ipv4({
+    error: "shadow.listen must be an IPv4 address such as `0.0.0.0` or `127.0.0.1`",
+  }).optional().describe(
+    "Address the proxy binds. Default: app.health's host when it is an IP address, else 0.0.0.0.",
+  ),
+  health: z.string().startsWith("/", { error: "shadow.health must be a path such as `/health`" })
+    .optional().describe("Path checked on a slot's port. Default: the path of app.health."),
+  health_timeout: z.number().int().positive().default(30).describe(
+    "Seconds a new slot has to answer its health check with 200 before the build fails.",
+  ),
+});
+
 /** The schema of `protocol.yaml`. */
 export const ConfigSchema = z.strictObject({
   app: z.strictObject({
@@ -176,6 +208,9 @@ export const ConfigSchema = z.strictObject({
         "the repository. Default: <app.dir>/shared.",
     ),
   }).optional().describe("The encrypted config repository (config:* commands)."),
+  shadow: ShadowSchema.optional().describe(
+    "Blue-green (shadow) deploys: shadow:init, shadow:build, shadow:start, shadow:rollback.",
+  ),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
@@ -186,6 +221,8 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, "app"> & {
 };
 /** One node of the configuration. */
 export type NodeConfig = z.infer<typeof NodeSchema>;
+/** The `shadow:` settings of the configuration. */
+export type ShadowConfig = z.infer<typeof ShadowSchema>;
 /** The SSH settings of the configuration. */
 export type SshConfig = z.infer<typeof SshSchema>;
 

@@ -235,9 +235,7 @@ class Checker {
       );
     }
     if (isOperation(kind)) {
-      // A template stands for one word until the run renders it.
-      const operand = step[kind]!.replace(/\$\{\{.*?\}\}/g, "_");
-      const problem = await OPERATIONS[kind].problem(operand, this.root);
+      const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
       if (problem) report([...path, kind], problem);
     }
     if (step.id !== undefined) {

@@ -20,7 +20,9 @@ import type { StepOutcome } from "./execute.ts";
 import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
+import { shadowOperation } from "./shadow_step.ts";
 import type { Journal } from "./run.ts";
+import { TEMPLATE_PATTERN } from "./template.ts";
 
 /** Executes one operation step on a target: the operand is the step's rendered value. */
 export type OperationRunner = (operand: string, target: Target) => Promise<StepOutcome>;
@@ -57,6 +59,7 @@ export const OPERATIONS = {
   policy: policyOperation,
   secrets: secretsOperation,
   config: configOperation,
+  shadow: shadowOperation,
 } satisfies Record<string, Operation>;
 
 /** An operation step kind. */
@@ -79,6 +82,8 @@ export function isOperation(kind: string): kind is OperationKind {
 
 /** Splits an operand into its subcommand and arguments: `key --scp` → ["key", ["--scp"]]. */
 export function operandWords(operand: string): [string, string[]] {
-  const [verb = "", ...args] = operand.trim().split(/\s+/);
+  // Before a run renders it, a template (`${{ params.env }}`) stands for one word.
+  const words = operand.replace(TEMPLATE_PATTERN, (ref) => ref.replace(/\s+/g, ""));
+  const [verb = "", ...args] = words.trim().split(/\s+/);
   return [verb, args];
 }

@@ -92,13 +92,13 @@ export const STEP_KINDS = [
   "policy",
   "secrets",
   "config",
+  "shadow",
 ] as const;
-export const PENDING_KINDS = {
-  shadow: "blue-green shadow slots (shadow:init, shadow:build, shadow:start, shadow:rollback)",
-} as const;
+/** Reserved for capabilities not built yet (none at the moment). */
+export const PENDING_KINDS = {} as const;
 /** Every step kind the language knows, runnable or reserved. */
-export type StepKind = (typeof STEP_KINDS)[number] | keyof typeof PENDING_KINDS;
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS, "shadow"];
+export type StepKind = (typeof STEP_KINDS)[number];
+const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS];
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -141,7 +141,13 @@ const stepFields = {
     "The config repository: `switch ENV`, `init [--decrypt]`, `save` (on local), `refresh` " +
       "(decrypt the current environment into the app's env directory, on local or a node).",
   ),
-  shadow: z.string().optional().describe(`Not available yet: needs ${PENDING_KINDS.shadow}.`),
+  shadow: z.string().optional().describe(
+    "A blue-green (SOP 4) operation on the step's target: `init` (start the node's front " +
+      "proxy on the live port), `build VERSION` (start the release in the shadow slot on a " +
+      "free port and health-check it), `status`, `start` (promote: new connections go to the " +
+      "shadow, the old release stays up as standby) or `rollback` (back to the standby). " +
+      "Needs the `shadow:` block of protocol.yaml; takes the node's deploy lock.",
+  ),
 };
 
 /** One step: exactly one of `run`, `uses`, `http`, `confirm` (or a reserved kind). */
