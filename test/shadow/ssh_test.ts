@@ -67,7 +67,7 @@ async function served(world: FleetWorld): Promise<(string | undefined)[]> {
 
 Deno.test("blue-green over SSH: promote and roll back with no failed request", async (t) => {
   const world = await createFleetWorld({ nodes: 2, prefix: "shadow-" });
-  await world.writeConfig(shadowBlock({ ports: slotPortRange(), healthTimeout: 3 }));
+  await world.writeConfig(shadowBlock({ ports: slotPortRange(), healthTimeout: 6 }));
   const numbers: string[] = [];
   try {
     await t.step("SOP 1 deploys v1.1.0; shadow:init puts each node behind its proxy", async () => {
