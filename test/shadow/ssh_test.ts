@@ -67,7 +67,7 @@ async function served(world: FleetWorld): Promise<(string | undefined)[]> {
 
 Deno.test("blue-green over SSH: promote and roll back with no failed request", async (t) => {
   const world = await createFleetWorld({ nodes: 2, prefix: "shadow-" });
-  await world.writeConfig(shadowBlock({ ports: slotPortRange(), healthTimeout: 3 }));
+  await world.writeConfig(shadowBlock({ ports: slotPortRange(), healthTimeout: 6 }));
   const numbers: string[] = [];
   try {
     await t.step("SOP 1 deploys v1.1.0; shadow:init puts each node behind its proxy", async () => {
@@ -199,6 +199,18 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
       await Deno.remove(lock);
     });
+
+    await t.step(
+      "after a reboot (proxy and slots gone), shadow:init brings live back",
+      async () => {
+        await stopShadow(world.nodes[0].appDir);
+        assert.equal((await probeOnce(world.nodes[0].port)).ok, false, "nothing listens");
+        const init = await shadow(world, "init", "--limit", "web-1");
+        assert.equal(init.code, 0, init.stderr);
+        assert.match(reports(init)[0].message, /v1\.2\.0 is live in green/);
+        assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
+      },
+    );
 
     await t.step("every operation is a signed shadow entry; no lock is left", async () => {
       const entries = (await readAuditEntries(world.stateDir)).filter((e) =>
