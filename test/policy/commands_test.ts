@@ -31,7 +31,7 @@ Deno.test("collector commands are quoted shell built from data", () => {
   assert.match(scan, /^jobs=\$\(nproc/);
   assert.match(
     scan,
-    /find '\/app' -type f -print0 \| xargs -0 -r -P "\$jobs" -n 2048 grep -EnIHZ --line-buffered -e '\\beval\\s\*\\\(' --/,
+    /find -H '\/app' -type f -print0 \| xargs -0 -r -P "\$jobs" -n 2048 grep -EnIHZ --line-buffered -e '\\beval\\s\*\\\(' --/,
   );
   assert.match(fileStatCommand("/k'ey"), /stat -c '%a\|%U\|%Y\|%s\|%F' -- '\/k'\\''ey'/);
   assert.match(crontabCommand("deploy"), /crontab -u 'deploy' -l/);
