@@ -28,7 +28,7 @@ import { parseCondition } from "./condition.ts";
 import { templateQuotingProblems, templateReferences } from "./template.ts";
 import { checkValue } from "./params.ts";
 import { TARGET_FIELDS } from "./plan.ts";
-import { isOperation, OPERATIONS } from "./operations.ts";
+import { isOperation, type OperationKind, OPERATIONS } from "./operations.ts";
 
 /** A task file, parsed and checked. */
 export interface LoadedTask {
@@ -352,16 +352,9 @@ function reporter(source: Source, problems: Problem[]): Report {
 
 /** Step fields whose `${{ }}` references are checked; operands are text, never shell. */
 const TEXT_FIELDS = [
-  "name",
-  "checklist",
-  "message",
-  "cwd",
-  "confirm",
-  "policy",
-  "secrets",
-  "config",
-  "shadow",
-] as const;
+  ...["name", "checklist", "message", "cwd", "confirm"] as const,
+  ...Object.keys(OPERATIONS) as OperationKind[],
+];
 
 interface Scope {
   params: Record<string, Parameter> | undefined;
