@@ -35,6 +35,7 @@ import {
 import { putFile } from "../targets/files.ts";
 import type { Target } from "../targets/target.ts";
 import {
+  auditedOperation,
   operandWords,
   type Operation,
   type OperationContext,
@@ -68,40 +69,18 @@ export const configOperation: Operation = {
 };
 
 function configRunner(context: OperationContext): OperationRunner {
-  return async (operand, target) => {
+  return (operand, target) => {
     const [verb, args] = operandWords(operand);
     const fields = { action: "config", operation: verb, target: target.name, run: context.run };
-    try {
+    return auditedOperation(context, fields, async () => {
       const repo = configRepoSettings(context.config);
       if (!repo) throw new Error(`\`config: ${verb}\` needs \`config_repo:\` in protocol.yaml`);
       const outcome = await perform(verb, args, repo, target, context);
-      context.onOutput?.(outcome.summary, "stdout");
-      await context.journal?.record({
-        ...fields,
-        env: outcome.env,
-        files: outcome.files.join(","),
-        status: "success",
-      });
       return {
-        status: "success",
-        attempts: 1,
-        exitCode: 0,
-        stdout: `${outcome.summary}\n`,
-        stderr: "",
+        summary: outcome.summary,
+        fields: { env: outcome.env, files: outcome.files.join(",") },
       };
-    } catch (error) {
-      const message = (error as Error).message;
-      context.onOutput?.(message, "stderr");
-      await context.journal?.record({ ...fields, status: "failure", error: message });
-      return {
-        status: "failure",
-        attempts: 1,
-        exitCode: 1,
-        stdout: "",
-        stderr: `${message}\n`,
-        error: message,
-      };
-    }
+    });
   };
 }
 

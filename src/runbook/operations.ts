@@ -80,6 +80,48 @@ export function isOperation(kind: string): kind is OperationKind {
   return Object.hasOwn(OPERATIONS, kind);
 }
 
+/** What an audited operation did: one sentence, and the audit fields it adds. */
+export interface OperationDone {
+  summary: string;
+  fields?: Record<string, string>;
+}
+
+/**
+ * Runs an operation's work as a step: its summary (or error) is the step's output, and one
+ * audit entry — `fields` plus the work's own fields and `status` — says how it ended. Never
+ * throws for a failing operation.
+ *
+ * @example
+ * ```ts
+ * import { auditedOperation } from "./operations.ts";
+ * // return await auditedOperation(context, { action: "secrets", operation: "setup" }, work);
+ * ```
+ */
+export async function auditedOperation(
+  context: OperationContext,
+  fields: Record<string, string>,
+  work: () => Promise<OperationDone>,
+): Promise<StepOutcome> {
+  try {
+    const done = await work();
+    context.onOutput?.(done.summary, "stdout");
+    await context.journal?.record({ ...fields, ...done.fields, status: "success" });
+    return { status: "success", attempts: 1, exitCode: 0, stdout: `${done.summary}\n`, stderr: "" };
+  } catch (error) {
+    const message = (error as Error).message;
+    context.onOutput?.(message, "stderr");
+    await context.journal?.record({ ...fields, status: "failure", error: message });
+    return {
+      status: "failure",
+      attempts: 1,
+      exitCode: 1,
+      stdout: "",
+      stderr: `${message}\n`,
+      error: message,
+    };
+  }
+}
+
 /** Splits an operand into its subcommand and arguments: `key --scp` → ["key", ["--scp"]]. */
 export function operandWords(operand: string): [string, string[]] {
   // Before a run renders it, a template (`${{ params.env }}`) stands for one word.

@@ -26,8 +26,8 @@ import { rotateKey } from "../secrets/rotate.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { installKey } from "../secrets/distribute.ts";
 import type { Target } from "../targets/target.ts";
-import type { StepOutcome } from "./execute.ts";
 import {
+  auditedOperation,
   operandWords,
   type Operation,
   type OperationContext,
@@ -53,20 +53,12 @@ export const secretsOperation: Operation = {
 };
 
 function secretsRunner(context: OperationContext): OperationRunner {
-  return async (operand, target) => {
+  return (operand, target) => {
     const [verb] = operandWords(operand);
     const fields = { action: "secrets", operation: verb, target: target.name, run: context.run };
-    try {
-      const summary = await perform(verb, target, context);
-      context.onOutput?.(summary, "stdout");
-      await context.journal?.record({ ...fields, status: "success" });
-      return { status: "success", attempts: 1, exitCode: 0, stdout: `${summary}\n`, stderr: "" };
-    } catch (error) {
-      const message = (error as Error).message;
-      context.onOutput?.(message, "stderr");
-      await context.journal?.record({ ...fields, status: "failure", error: message });
-      return failure(message);
-    }
+    return auditedOperation(context, fields, async () => ({
+      summary: await perform(verb, target, context),
+    }));
   };
 }
 
@@ -84,13 +76,13 @@ async function perform(verb: string, target: Target, context: OperationContext) 
   }
   if (local) {
     if (verb === "key") throw new Error("`secrets: key --scp` copies the key to a node: set `on:`");
-    if (await hasKey(context.stateDir)) {
-      context.masker?.add(await readKeyHex(context.stateDir));
-      return `the encryption key is already at ${keyPath(context.stateDir)}; kept`;
-    }
-    const stored = await storeKey(context.stateDir);
+    const summary = await hasKey(context.stateDir)
+      ? `the encryption key is already at ${keyPath(context.stateDir)}; kept`
+      : `created the encryption key at ${
+        (await storeKey(context.stateDir)).path
+      } (mode 0600, directory 0700)`;
     context.masker?.add(await readKeyHex(context.stateDir));
-    return `created the encryption key at ${stored.path} (mode 0600, directory 0700)`;
+    return summary;
   }
   return await installOnNode(target, context, verb === "key");
 }
@@ -105,8 +97,4 @@ async function installOnNode(target: Target, context: OperationContext, replace:
 
 function nodeStateDir(context: OperationContext, target: Target): string | undefined {
   return context.config.nodes[target.name]?.state_dir;
-}
-
-function failure(error: string): StepOutcome {
-  return { status: "failure", attempts: 1, exitCode: 1, stdout: "", stderr: `${error}\n`, error };
 }

@@ -75,8 +75,21 @@ async function currentEnvironment(repo: ConfigRepo): Promise<string> {
   return branch;
 }
 
-async function plaintextFiles(repo: ConfigRepo): Promise<string[]> {
+/** The plaintext env files waiting in the checkout (relative paths). */
+export async function plaintextFiles(repo: Pick<ConfigRepo, "path">): Promise<string[]> {
   return (await listFiles(repo.path)).filter(isPlaintextEnv);
+}
+
+/**
+ * Commits what is staged, as the operator when git has no identity configured (a fresh node
+ * or CI): the commit must happen, and it says who made it.
+ */
+export async function commitStaged(repoPath: string, message: string): Promise<void> {
+  const hasIdentity = (await tryRun(git.userEmail(repoPath))).code === 0;
+  const identity = hasIdentity
+    ? undefined
+    : { name: operator(), email: `${operator()}@${hostName()}` };
+  await run(git.commit(repoPath, message, identity));
 }
 
 /**
@@ -257,12 +270,10 @@ export async function configSave(
   if (changed.length) await run(git.add(repo.path, changed));
   const toCommit = nulList((await run(git.staged(repo.path))).stdout);
   if (toCommit.length) {
-    const hasIdentity = (await tryRun(git.userEmail(repo.path))).code === 0;
-    const identity = hasIdentity
-      ? undefined
-      : { name: operator(), email: `${operator()}@${hostName()}` };
-    const message = options.message ?? `config(${env}): update ${toCommit.join(", ")}`;
-    await run(git.commit(repo.path, message, identity));
+    await commitStaged(
+      repo.path,
+      options.message ?? `config(${env}): update ${toCommit.join(", ")}`,
+    );
   }
   await run(git.push(repo.path, repo.remote, env));
   const summary = toCommit.length

@@ -20,14 +20,13 @@
 import { join } from "node:path";
 import { decryptEnvelope, encryptEnvelope } from "./cipher.ts";
 import { SecretsRefusedError } from "./errors.ts";
-import { isEncrypted, isPlaintextEnv, listFiles } from "./env_files.ts";
+import { isEncrypted } from "./env_files.ts";
 import { run, tryRun } from "./exec.ts";
 import { writeFileAtomic } from "./files.ts";
 import { git, nulList, porcelainPaths } from "./git_commands.ts";
 import { generateKeyHex, keyFromHex, keyPath, readKeyHex, storeKey } from "./key_file.ts";
-import type { ConfigRepo } from "./config_repo.ts";
+import { commitStaged, type ConfigRepo, plaintextFiles } from "./config_repo.ts";
 import type { SecretMasker } from "./masking.ts";
-import { hostName, operator } from "../state/mod.ts";
 
 /** What a rotation did. */
 export interface RotationOutcome {
@@ -132,7 +131,7 @@ export async function rotateKey(
 /** The checkout's branch, refusing plaintext or unsaved changes that a switch would carry. */
 async function cleanCheckout(repo: ConfigRepo): Promise<string> {
   const branch = (await run(git.currentBranch(repo.path))).stdout.trim();
-  const plain = (await listFiles(repo.path)).filter(isPlaintextEnv);
+  const plain = await plaintextFiles(repo);
   const changes = porcelainPaths((await run(git.allChanges(repo.path))).stdout);
   if (plain.length || changes.length) {
     throw new SecretsRefusedError(
@@ -173,11 +172,7 @@ async function reencryptBranch(
 async function commitAll(repo: ConfigRepo, env: string, files: string[]): Promise<void> {
   if (files.length === 0) return;
   await run(git.add(repo.path, files));
-  const hasIdentity = (await tryRun(git.userEmail(repo.path))).code === 0;
-  const identity = hasIdentity
-    ? undefined
-    : { name: operator(), email: `${operator()}@${hostName()}` };
-  await run(git.commit(repo.path, `config(${env}): re-encrypt with the rotated key`, identity));
+  await commitStaged(repo.path, `config(${env}): re-encrypt with the rotated key`);
 }
 
 async function restore(repo: ConfigRepo, original: Map<string, string>, start: string) {
