@@ -14,6 +14,9 @@
  * ```
  * @module
  */
+import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { projectRoot } from "../config/root.ts";
+import { UsageError } from "../errors.ts";
 import { Command, Option } from "commander";
 import $ from "dax";
 import { join, relative } from "node:path";
@@ -37,16 +40,14 @@ import {
   selectNodes,
   targetProblems,
 } from "../runbook/rollout.ts";
-import { InvalidRunbookError, type LoadedRunbook } from "../runbook/load.ts";
+import { type LoadedRunbook } from "../runbook/load.ts";
 import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { jsonSchemas } from "../runbook/schema.ts";
-import { formatProblem } from "../runbook/source.ts";
+import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
 import { writeCheckpoint } from "../audit/mod.ts";
-import { projectRoot, UsageError } from "./common.ts";
 import { printRunEvidence } from "../evidence/print.ts";
 
 /** Problems that only say a capability is not built yet. */
@@ -110,7 +111,7 @@ async function nodesFor(
   if (failurePath) {
     problems.push(...targetProblems(await loadRunbook(root, failurePath), pool.inventory));
   }
-  if (problems.length) throw new InvalidRunbookError(problems);
+  if (problems.length) throw new InvalidFileError(problems);
   return selectNodes(loaded, pool.inventory, limit?.split(","));
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Problem } from "../../src/runbook/source.ts";
+import type { Problem } from "../../src/source/mod.ts";
 import { cli, exists, listDir, ROOT, tempWorld } from "../fixtures/helpers.ts";
 
 Deno.test("run without a configuration: exit 2, pointing at deno task init", async (t) => {
