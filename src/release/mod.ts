@@ -9,7 +9,7 @@
  * import { composeShell, nextVersion, rollbackRefusal } from "./mod.ts";
  * nextVersion(["v1.2.0"], "patch"); // "v1.2.1"
  * composeShell({ file: "docker-compose.yml", services: [] }, "shop").start;
- * rollbackRefusal("web-1", { history: [], releases: [], running: "unknown" }, "v1.0.0");
+ * rollbackRefusal("web-1", { history: [], releases: [], running: "unknown", blueGreen: false }, "v1.0.0");
  * ```
  * @module
  */

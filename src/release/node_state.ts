@@ -43,6 +43,11 @@ export interface NodeState {
   /** Raw lock text when it is not ours to parse. */
   lockRaw?: string;
   running: "yes" | "no" | "unknown";
+  /**
+   * The node runs blue-green: the tool's front proxy (`<dir>/shadow/proxy.pid`) is alive and
+   * holds the live port, so only the shadow commands change what clients get.
+   */
+  blueGreen: boolean;
 }
 
 /**
@@ -58,6 +63,8 @@ export const NODE_STATE_SCRIPT = [
   "echo \"releases=$(ls -1 releases 2>/dev/null | grep -v '\\.partial$' | tr '\\n' ' ')\"",
   "echo \"deployed=$(awk -F '\\t' -v v=\"$current\" '$3 == v { line = $0 } END { print line }' deploys.log 2>/dev/null)\"",
   'echo "lock=$(head -n 1 .protocol.lock 2>/dev/null)"',
+  "proxy=$(cat shadow/proxy.pid 2>/dev/null)",
+  'if [ -n "$proxy" ] && kill -0 "$proxy" 2>/dev/null; then echo "proxy=running"; else echo "proxy=none"; fi',
   'if [ -z "$RUNNING" ]; then echo "running=unknown"',
   'elif [ -n "$current" ] && (cd current && sh -c "$RUNNING") >/dev/null 2>&1; then echo "running=yes"',
   'else echo "running=no"; fi',
@@ -109,6 +116,7 @@ export function parseNodeState(stdout: string): NodeState | undefined {
     lock: lockRaw ? parseLock(lockRaw) : undefined,
     lockRaw,
     running: running === "yes" || running === "no" ? running : "unknown",
+    blueGreen: fields.get("proxy") === "running",
   };
 }
 
@@ -140,6 +148,11 @@ export function rollbackRefusal(
   requested?: string,
 ): string | undefined {
   if (!state?.current) return `${node}: nothing is deployed there: there is nothing to roll back`;
+  if (state.blueGreen) {
+    return `${node} runs blue-green (its front proxy holds the live port): a plain rollback ` +
+      "would switch current while clients keep getting the live slot; use shadow:rollback " +
+      "(back to the standby) there";
+  }
   if (requested) {
     if (!state.history.includes(requested) || !state.releases.includes(requested)) {
       return `${node}: ${requested} was never deployed there (its history: ${

@@ -77,6 +77,12 @@ export function statusRow(node: string, state: NodeState | undefined, health: He
       }`,
     );
   }
+  if (health.version && state.current && health.version !== state.current) {
+    problems.push(
+      `the health answer names ${health.version}, but the active release is ${state.current}` +
+        (state.blueGreen ? " (blue-green: see shadow:status)" : ""),
+    );
+  }
   if (state.lock || state.lockRaw) {
     problems.push(
       state.lock

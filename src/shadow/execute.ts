@@ -112,7 +112,10 @@ async function build(context: ShadowContext, version: string): Promise<ShadowOut
   const slot = buildSlot(state);
   const replaced = state.slots.find((s) => s.slot === slot)!;
   if (replaced.version) {
-    context.say?.(`${slot} held the ${replaced.role} ${replaced.version}: replacing it`);
+    context.say?.(
+      `${slot} holds the ${replaced.role} ${replaced.version}: it keeps running until ` +
+        `${version} is healthy`,
+    );
   }
   try {
     await sh(
@@ -121,7 +124,7 @@ async function build(context: ShadowContext, version: string): Promise<ShadowOut
       `fetching ${version}`,
       300_000,
     );
-    const port = await startSlot(context, state, slot, version);
+    const port = await startSlot(context, state, slot, version, true);
     const message = `${version} runs in ${slot} on :${port} and is healthy; live is untouched` +
       `${from ? ` (${from})` : ""}: shadow:start promotes it`;
     return { from, to: version, slot, port, message };
@@ -176,7 +179,7 @@ async function promote(context: ShadowContext): Promise<ShadowOutcome> {
     );
   }
   try {
-    const switchMs = await switchTo(context, shadow, live, state.standby);
+    const switchMs = await switchTo(context, shadow, live, state.standby, "shadow-start");
     const message = `${shadow.version} is live (${shadow.slot} on :${shadow.port}, switched in ` +
       `${switchMs} ms)` + (live ? `; ${live.version} stays up as standby in ${live.slot}` : "");
     const { slot, port } = shadow;
@@ -202,7 +205,7 @@ async function rollback(context: ShadowContext): Promise<ShadowOutcome> {
     );
   }
   try {
-    const switchMs = await switchTo(context, standby, live, state.standby);
+    const switchMs = await switchTo(context, standby, live, state.standby, "shadow-rollback");
     const message = `${standby.version} is live again (${standby.slot} on :${standby.port}, ` +
       `switched in ${switchMs} ms)` +
       (live ? `; ${live.version} stays up as standby in ${live.slot}` : "");

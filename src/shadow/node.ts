@@ -13,11 +13,14 @@
  */
 import type { Target } from "../targets/target.ts";
 import {
+  adoptCandidateScript,
   probeHost,
   type Slot,
+  slotFiles,
   startSlotScript,
   stateScript,
   stopSlotScript,
+  type SwitchRecord,
   switchScript,
   waitHealthyScript,
 } from "./scripts.ts";
@@ -30,6 +33,9 @@ export interface ShadowContext {
   settings: ShadowSettings;
   signal?: AbortSignal;
   say?: (line: string) => void;
+  /** Who runs the operation and in which run: the release record's `deploys.log` line. */
+  operator?: string;
+  run?: string;
 }
 
 /** How an operation went, for the report and the audit entry. */
@@ -104,20 +110,26 @@ export function requireReady(state: ShadowState, proxy: boolean): void {
   }
 }
 
-/** Starts `version` in `slot` and waits for its health; stops it again if it never gets there. */
+/**
+ * Starts `version` in `slot` and waits for its health; stops it again if it never gets there.
+ * As a `candidate` (a build), it starts next to what the slot runs (the standby), which is
+ * stopped and replaced only once the candidate is healthy: a failed build leaves it as it was.
+ */
 export async function startSlot(
   context: ShadowContext,
   state: ShadowState,
   slot: Slot,
   version: string,
+  candidate = false,
 ): Promise<number> {
   const { settings } = context;
-  const other = state.slots.find((s) => s.slot !== slot)?.port;
-  const exclude = [settings.livePort, ...(other ? [other] : [])];
-  await sh(context, stopSlotScript(settings, slot), `stopping ${slot}`);
+  const ports = state.slots.filter((s) => candidate || s.slot !== slot).map((s) => s.port);
+  const exclude = [settings.livePort, ...ports.filter((p): p is number => p !== undefined)];
+  const files = slotFiles(slot, candidate);
+  await sh(context, stopSlotScript(settings, files), `stopping ${files}`);
   const out = await sh(
     context,
-    startSlotScript(settings, slot, version, exclude),
+    startSlotScript(settings, slot, version, exclude, candidate),
     `starting ${version} in ${slot}`,
   );
   const port = Number(/^port=(\d+)$/m.exec(out)?.[1]);
@@ -128,15 +140,19 @@ export async function startSlot(
         host: "127.0.0.1",
         port,
         seconds: settings.healthTimeout,
-        slot,
+        slot: files,
       }),
       `${version} in ${slot} is not healthy`,
       (settings.healthTimeout + 30) * 1000,
     );
   } catch (error) {
-    await sh(context, stopSlotScript(settings, slot), `stopping ${slot}`).catch(() => {});
+    // A candidate that never got healthy leaves nothing but its log behind.
+    const forget = candidate ? `\nrm -f ${files}.version ${files}.port` : "";
+    await sh(context, stopSlotScript(settings, files) + forget, `stopping ${files}`)
+      .catch(() => {});
     throw error;
   }
+  if (candidate) await sh(context, adoptCandidateScript(settings, slot), `replacing ${slot}`);
   return port;
 }
 
@@ -161,8 +177,14 @@ export async function switchTo(
   to: { slot: Slot; port: number; version: string },
   from: { slot: Slot; port: number; version: string } | undefined,
   standbyBefore: Slot | undefined,
+  kind: SwitchRecord["kind"],
 ): Promise<number> {
   const { settings } = context;
+  const record = (kind: SwitchRecord["kind"]) => ({
+    kind,
+    operator: context.operator ?? "",
+    run: context.run ?? "",
+  });
   await sh(
     context,
     waitHealthyScript(settings, {
@@ -176,7 +198,12 @@ export async function switchTo(
   const started = performance.now();
   await sh(
     context,
-    switchScript(settings.appDir, { port: to.port, version: to.version, standby: from?.slot }),
+    switchScript(settings.appDir, {
+      port: to.port,
+      version: to.version,
+      standby: from?.slot,
+      record: record(kind),
+    }),
     "switch",
   );
   const switchMs = Math.round(performance.now() - started);
@@ -191,6 +218,7 @@ export async function switchTo(
         port: from.port,
         version: from.version,
         standby: standbyBefore,
+        record: record("shadow-rollback"),
       }),
       "switching back",
     );

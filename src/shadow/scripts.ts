@@ -12,9 +12,11 @@
  * | `proxy.pid`, `proxy.log` | the front proxy |
  * | `standby` | the slot that was live before the last switch (rollback goes back to it) |
  * | `<slot>.version`, `.port`, `.pid`, `.log` | each slot (`blue`, `green`) |
+ * | `<slot>.next.*` | a build being started, until it is healthy and replaces the slot's app |
  *
- * Releases live where SOP 1 puts them: `<app.dir>/releases/<version>`, and `current` and
- * `history` follow every switch, so `status` and `deploy:log` tell the same story.
+ * Releases live where SOP 1 puts them: `<app.dir>/releases/<version>`, and the release record
+ * (`current`, `history`, `previous`, `deploys.log`) follows every switch, written by
+ * `src/release/record.ts`, so `status`, `deploy:log` and `deploy:rollback` tell the same story.
  *
  * @example
  * ```ts
@@ -26,6 +28,7 @@
  */
 import { shellQuote as q } from "../shell/quote.ts";
 import type { ShadowSettings } from "./settings.ts";
+import { FETCH_SCRIPT, SWITCH_SCRIPT, withValues } from "../release/record.ts";
 
 /** The two slots: one is live, the other holds the shadow (or the standby). */
 export const SLOTS = ["blue", "green"] as const;
@@ -170,8 +173,16 @@ fi
 echo "proxy (pid $pid) listens on ${settings.listen}:${settings.livePort}"`;
 }
 
-/** Stops a slot's app (its whole process group: TERM, then KILL after 10 s). */
-export function stopSlotScript(settings: ShadowSettings, slot: Slot): string {
+/**
+ * The file prefix of a slot's release: the slot itself, or its `candidate` — a build started
+ * next to the slot's standby, which only replaces it once healthy.
+ */
+export function slotFiles(slot: Slot, candidate = false): string {
+  return candidate ? `${slot}.next` : slot;
+}
+
+/** Stops a slot's (or candidate's, `slotFiles`) app: its process group, TERM, then KILL after 10 s. */
+export function stopSlotScript(settings: ShadowSettings, slot: string): string {
   return `${header(settings)}
 cd "$d" 2>/dev/null || exit 0
 pid=$(cat ${slot}.pid 2>/dev/null)
@@ -186,38 +197,12 @@ rm -f ${slot}.pid`;
 }
 
 /**
- * Fetches a release tag into `<app.dir>/releases/<version>`: the same layout, mirror and
- * refusal of moved tags as `tasks/release-fetch.yaml`, so SOP 1 and SOP 4 share releases.
+ * Fetches a release tag into `<app.dir>/releases/<version>` with the release record's own
+ * script (`src/release/record.ts`): the same mirror, manifest, verification before reuse and
+ * refusal of moved tags as SOP 1, so SOP 1 and SOP 4 share releases.
  */
 export function fetchReleaseScript(settings: ShadowSettings, version: string): string {
-  return `set -e
-app=${q(settings.appDir)}
-version=${q(version)}
-mkdir -p "$app/releases"
-if [ -d "$app/repo.git" ]; then
-  git -C "$app/repo.git" remote set-url origin ${q(settings.repo)}
-  git -C "$app/repo.git" fetch --quiet --prune --tags origin
-else
-  git clone --quiet --mirror ${q(settings.repo)} "$app/repo.git"
-fi
-commit=$(git -C "$app/repo.git" rev-parse --verify --quiet "refs/tags/$version^{commit}") || {
-  echo "refs/tags/$version not found: only existing tags can be deployed" >&2
-  exit 1
-}
-release="$app/releases/$version"
-if [ -d "$release" ]; then
-  if [ "$(cat "$release/.revision" 2>/dev/null)" = "$commit" ]; then
-    echo "release $version already present at $commit"
-    exit 0
-  fi
-  echo "releases/$version holds $(cat "$release/.revision" 2>/dev/null || echo an unknown commit), but the tag now points to $commit: tags must not move" >&2
-  exit 1
-fi
-rm -rf "$release.partial" && mkdir -p "$release.partial"
-git -C "$app/repo.git" archive "$commit" | tar -x -C "$release.partial"
-echo "$commit" > "$release.partial/.revision"
-mv "$release.partial" "$release"
-echo "checked out $version at $commit"`;
+  return withValues(FETCH_SCRIPT, { appDir: settings.appDir, repo: settings.repo, version });
 }
 
 /**
@@ -229,8 +214,10 @@ export function startSlotScript(
   slot: Slot,
   version: string,
   exclude: number[],
+  candidate = false,
 ): string {
   const [from, to] = settings.ports;
+  const f = slotFiles(slot, candidate);
   return `${header(settings)}
 version=${q(version)}
 release="$app/releases/$version"
@@ -246,16 +233,31 @@ while [ "$p" -le ${to} ]; do
   p=$((p + 1))
 done
 [ -n "$port" ] || { echo "no free port in shadow.ports ${from}-${to}" >&2; exit 1; }
-printf '%s\\n' "$version" > ${slot}.version
-printf '%s\\n' "$port" > ${slot}.port
-# A build into the standby's slot replaces it: what runs there now is a shadow.
-[ "$(cat standby 2>/dev/null)" != ${slot} ] || rm -f standby
-printf '\\n== %s: %s on port %s ==\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$version" "$port" >> ${slot}.log
+printf '%s\\n' "$version" > ${f}.version
+printf '%s\\n' "$port" > ${f}.port${
+    candidate ? "" : `
+# A start in the standby's slot replaces it: what runs there now is a shadow.
+[ "$(cat standby 2>/dev/null)" != ${slot} ] || rm -f standby`
+  }
+printf '\\n== %s: %s on port %s ==\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$version" "$port" >> ${f}.log
 cd "$release" || exit 1
 PORT=$port PROTOCOL_SLOT=${slot} PROTOCOL_VERSION=$version \\
-  setsid nohup sh -c ${q(settings.start)} </dev/null >>"$d/${slot}.log" 2>&1 &
-echo $! > "$d/${slot}.pid"
+  setsid nohup sh -c ${q(settings.start)} </dev/null >>"$d/${f}.log" 2>&1 &
+echo $! > "$d/${f}.pid"
 echo "port=$port"`;
+}
+
+/**
+ * A healthy candidate takes its slot's place: the slot's old app (the standby, or an older
+ * shadow) is stopped only now, and the candidate's files become the slot's.
+ */
+export function adoptCandidateScript(settings: ShadowSettings, slot: Slot): string {
+  const f = slotFiles(slot, true);
+  return `${stopSlotScript(settings, slot)}
+for ext in version port pid log; do mv -f "${f}.$ext" "${slot}.$ext"; done
+# What runs in the standby's slot now is a shadow.
+[ "$(cat standby 2>/dev/null)" != ${slot} ] || rm -f standby
+echo "${slot} now runs $(cat ${slot}.version) on :$(cat ${slot}.port)"`;
 }
 
 /**
@@ -264,7 +266,7 @@ echo "port=$port"`;
  */
 export function waitHealthyScript(
   settings: ShadowSettings,
-  o: { host: string; port: number; seconds: number; slot?: Slot },
+  o: { host: string; port: number; seconds: number; slot?: string },
 ): string {
   const target = `${q(o.host)} ${o.port} ${q(settings.healthPath)}`;
   // The end of this start's log, without the blank and header lines between starts.
@@ -288,18 +290,33 @@ ${exited}  if [ "$(date +%s)" -ge "$deadline" ]; then
 done`;
 }
 
+/** Who switches, for the release record (`deploys.log`). */
+export interface SwitchRecord {
+  kind: "shadow-start" | "shadow-rollback";
+  operator: string;
+  run: string;
+}
+
 /**
  * The switch: `live.port` is replaced with a rename, so the proxy's next connection reads the
- * new port whole (never a torn or empty file); then the standby mark, and `current` and
- * `history` as SOP 1 keeps them.
+ * new port whole (never a torn or empty file); then the standby mark; then, when the release
+ * changes, `current`, `history`, `previous` and `deploys.log` through the release record's own
+ * switch script, so `status`, `deploy:log` and a later `deploy:rollback` tell the same story.
  */
 export function switchScript(
   appDir: string,
-  o: { port: number; version: string; standby?: Slot },
+  o: { port: number; version: string; standby?: Slot; record?: SwitchRecord },
 ): string {
   const standby = o.standby
     ? `printf '%s\\n' ${o.standby} > standby.next && mv -f standby.next standby`
     : "rm -f standby";
+  const record = withValues(SWITCH_SCRIPT, {
+    appDir,
+    version: o.version,
+    kind: o.record?.kind ?? "shadow-start",
+    operator: o.record?.operator ?? "",
+    run: o.record?.run ?? "",
+  });
   return `set -e
 app=${q(appDir)}
 version=${q(o.version)}
@@ -308,8 +325,7 @@ printf '%s\\n' ${o.port} > live.port.next && mv -f live.port.next live.port
 ${standby}
 cd "$app"
 if [ -d "releases/$version" ] && [ "$(basename "$(readlink current 2>/dev/null)" 2>/dev/null)" != "$version" ]; then
-  ln -sfn "releases/$version" current.next && mv -T current.next current
-  echo "$version" >> history
+${record}
 fi
 echo "live -> port ${o.port} ($version)"`;
 }

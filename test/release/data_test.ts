@@ -142,7 +142,7 @@ Deno.test("config: the driver block fills in, validates, and names the key", asy
       const plan = await cli(["plan", "deploy", "v1.2.0", "--config", path]);
       assert.equal(plan.code, 0, plan.stderr);
       const build = plan.stdout.indexOf("docker compose -p shop -f docker-compose.yml build");
-      const link = plan.stdout.indexOf("ln -sfn releases/'v1.2.0' current.next");
+      const link = plan.stdout.indexOf('ln -sfn "releases/$VERSION" current.next');
       const up = plan.stdout.indexOf("docker compose -p shop -f docker-compose.yml up -d --build");
       assert.ok(build > 0 && link > build && up > link, plan.stdout);
       const rebuild = await cli(["docker:compose:rebuild", "--dry-run", "--config", path]);
@@ -201,6 +201,7 @@ Deno.test("node record: the script reads a real directory; the parser and judges
           },
           lockRaw: undefined,
           running: "yes",
+          blueGreen: false,
         },
       );
 
@@ -215,6 +216,10 @@ Deno.test("node record: the script reads a real directory; the parser and judges
         /no previous release is recorded/,
       );
       assert.match(rollbackRefusal("web-1", undefined)!, /nothing is deployed there/);
+      assert.match(
+        rollbackRefusal("web-1", { ...state, blueGreen: true })!,
+        /web-1 runs blue-green .*use shadow:rollback/,
+      );
 
       const row = statusRow("web-1", state, { url: "http://h/health", status: 503 });
       assert.equal(row.ok, false);
@@ -222,6 +227,28 @@ Deno.test("node record: the script reads a real directory; the parser and judges
         "health check failed: http://h/health answered 503",
         "locked by run r3 (deploy, carol@ops) since 2026-01-03T00:00:00Z",
       ]);
+      const other = statusRow("web-1", { ...state, lock: undefined, lockRaw: undefined }, {
+        url: "http://h/health",
+        status: 200,
+        version: "v1.1.0",
+      });
+      assert.equal(other.ok, false, "a health answer naming another release is red");
+      assert.deepEqual(other.problems, [
+        "the health answer names v1.1.0, but the active release is v1.2.0",
+      ]);
+    });
+    await t.step("a live front proxy makes the node blue-green", async () => {
+      const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+      try {
+        await Deno.mkdir(join(dir, "shadow"));
+        await Deno.writeTextFile(join(dir, "shadow", "proxy.pid"), `${sleeper.pid}\n`);
+        const result = await new LocalTarget().exec(nodeStateRequest(dir));
+        assert.equal(parseNodeState(result.stdout)!.blueGreen, true);
+      } finally {
+        sleeper.kill();
+        await sleeper.status;
+        await Deno.remove(join(dir, "shadow"), { recursive: true });
+      }
     });
     await t.step("a missing directory and an app that is not running", async () => {
       const missing = await new LocalTarget().exec(nodeStateRequest(join(dir, "nope")));

@@ -136,6 +136,13 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       );
       const current = await Deno.readLink(join(world.nodes[0].appDir, "current"));
       assert.equal(current, "releases/v1.2.0", "current follows the switch");
+      // The release record follows too: a plain rollback or status sees the promotion.
+      const appDir = world.nodes[0].appDir;
+      assert.equal(await Deno.readTextFile(join(appDir, "previous")), "v1.1.0\n");
+      const last = (await Deno.readTextFile(join(appDir, "deploys.log"))).trim().split("\n").at(
+        -1,
+      )!;
+      assert.deepEqual(last.split("\t").slice(1, 4), ["shadow-start", "v1.2.0", "v1.1.0"]);
     });
 
     await t.step("shadow:rollback: no failed request, v1.2.0 → v1.1.0", async () => {
@@ -175,6 +182,49 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
     });
 
+    await t.step("a plain rollback on a blue-green node refuses, changing nothing", async () => {
+      const web2 = world.nodes[1];
+      const before = await Deno.readTextFile(join(web2.appDir, "deploys.log"));
+      const refused = await cli([
+        ...["deploy:rollback", "v1.1.0", "--limit", "web-2", "--yes", "--root", ROOT],
+        ...["--config", world.config, "--state-dir", world.stateDir],
+      ]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /web-2 runs blue-green .*use shadow:rollback/);
+      // The runbook itself refuses too (sop:rollback has no command-line preflight).
+      const run = await cli(
+        runArgs(ROOT, world, "rollback", "v1.1.0", "--limit", "web-2", "--yes"),
+      );
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stderr, /runs blue-green.*nothing was changed/);
+      assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"], "clients get what they got");
+      assert.equal(await Deno.readLink(join(web2.appDir, "current")), "releases/v1.2.0");
+      assert.equal(await Deno.readTextFile(join(web2.appDir, "deploys.log")), before);
+    });
+
+    await t.step("status is red when the health answer names another release", async () => {
+      const web2 = world.nodes[1];
+      const green = await cli(["status", "--json", "--limit", "web-2", "--config", world.config]);
+      assert.equal(green.code, 0, green.stdout);
+      const current = join(web2.appDir, "current");
+      await Deno.rename(current, `${current}.saved`);
+      await Deno.symlink("releases/v1.1.0", current);
+      try {
+        const red = await cli(["status", "--json", "--limit", "web-2", "--config", world.config]);
+        assert.equal(red.code, 1);
+        const [row] = JSON.parse(red.stdout);
+        assert.ok(
+          row.problems.includes(
+            "the health answer names v1.2.0, but the active release is v1.1.0 " +
+              "(blue-green: see shadow:status)",
+          ),
+          row.problems.join("; "),
+        );
+      } finally {
+        await Deno.rename(`${current}.saved`, current);
+      }
+    });
+
     await t.step("a broken release fails its build and never takes traffic", async () => {
       const build = await shadow(world, "build", "v1.3.0");
       assert.equal(build.code, 1, build.stderr);
@@ -184,9 +234,17 @@ Deno.test("blue-green over SSH: promote and roll back with no failed request", a
       assert.match((web1 as ShadowResult).message, /503.*live is untouched/);
       assert.equal(web2.status, "skipped", "the rollout stops at the first failed node");
       assert.deepEqual(await served(world), ["v1.2.0", "v1.2.0"]);
+      // The standby v1.1.0 kept running: shadow:rollback still has somewhere to go.
+      const status = await shadow(world, "status", "--limit", "web-1");
+      assert.equal(status.code, 0, status.stderr);
+      const [state] = reports(status).map((r) => r.state!);
+      assert.deepEqual(
+        state.slots.map((s) => [s.role, s.version, s.running]).sort(),
+        [["live", "v1.2.0", true], ["standby", "v1.1.0", true]],
+      );
       const start = await shadow(world, "start", "--limit", "web-1");
       assert.equal(start.code, 1);
-      assert.match(reports(start)[0].message, /v1\.3\.0 .* is not running/);
+      assert.match(reports(start)[0].message, /nothing to promote.*standby v1\.1\.0/);
     });
 
     await t.step("a lock held by another run is respected", async () => {

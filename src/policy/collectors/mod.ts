@@ -24,6 +24,7 @@ import { findFiles, FindFilesSpec } from "./find_files.ts";
 import { gitState, GitStateSpec } from "./git_state.ts";
 import { patternScan, PatternScanSpec } from "./pattern_scan.ts";
 import { processes, ProcessesSpec } from "./processes.ts";
+import { releaseManifest, ReleaseManifestSpec } from "./release_manifest.ts";
 import type { CollectContext, Collector, Facts } from "./types.ts";
 
 export { type CollectContext, type Facts, NotCollected } from "./types.ts";
@@ -41,6 +42,7 @@ export const COLLECTOR_SPECS = [
   FindFilesSpec,
   ComposerAuditSpec,
   AuditLogSpec,
+  ReleaseManifestSpec,
 ] as const;
 
 /** A parsed collector spec of any kind. */
@@ -59,6 +61,7 @@ const COLLECTORS: Record<CollectorSpec["kind"], Collector<any>> = {
   find_files: findFiles,
   composer_audit: composerAudit,
   audit_log: auditLog,
+  release_manifest: releaseManifest,
 };
 
 /** Gathers the facts a (rendered) spec asks for; throws `NotCollected` for skip/n.a./error. */
