@@ -1,12 +1,15 @@
 /**
  * `drill NAME`: runs a drill of `runbooks/drills/NAME.yaml` (SOP 8 with injected faults) in a
- * throwaway sandbox on this machine, and prints its report. Exit 0 when every fault was
- * detected and removed, 1 when one was missed or something is left, 2 for bad input.
+ * throwaway sandbox on this machine, or on a node marked `staging: true` (`--target NODE`,
+ * faults planted over SSH), and prints its report. Exit 0 when the drill passed (every fault
+ * detected and removed, every phase done, the runbook's run green), 1 when it did not, 2 for
+ * bad input (nothing ran).
  *
  * @example
  * ```sh
  * deno task drill incident-response               # every fault type, report as Markdown
  * deno task drill compromised-node --format json  # a tabletop scenario, report as JSON
+ * deno task drill compromised-node --target staging-1   # on a staging node over SSH
  * ```
  * @module
  */
@@ -16,7 +19,9 @@ import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { formatDrillReport, loadDrill, runDrill } from "../drill/mod.ts";
+import { formatDrillReport, loadDrill, runDrill, stagingRefusal } from "../drill/mod.ts";
+import { type Config, requireConfig } from "../config/mod.ts";
+import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 
 /** Adds the `drill` command to `program`. */
@@ -31,21 +36,28 @@ export function registerDrillCommand(program: Command): void {
     .option("--state-dir <dir>", "state directory (default: $PROTOCOL_STATE_DIR or ~/.protocol)")
     .option(
       "--target <node>",
-      "where the sandbox is built (only `local` in this version; never a production node)",
+      "local (a throwaway sandbox), or a node marked `staging: true` in protocol.yaml",
       "local",
     )
+    .option("--config <file>", "project configuration, for --target (default: ./protocol.yaml)")
+    .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
     .option("--list", "list the drills in runbooks/drills/")
     .addOption(new Option("--root <dir>").hideHelp())
     .addHelpText(
       "after",
       "\nEvery audit entry a drill writes is marked drill=true; the runbook runs against the " +
         "sandbox's own\nstate directory and audit log, which are removed with the sandbox.\n" +
-        "Exit codes: 0 every fault detected and removed, 1 a fault missed or left, 2 bad input.",
+        "With --target NODE the faults are planted on that node over SSH; only a node marked\n" +
+        "`staging: true` in protocol.yaml is accepted.\n" +
+        "Exit codes: 0 the drill passed (every fault detected and removed, every phase done),\n" +
+        "1 it did not, 2 bad input (nothing ran).",
     )
     .action(async (name: string | undefined, options: {
       format: "md" | "json";
       stateDir?: string;
       target: string;
+      config?: string;
+      acceptNewHostKeys?: boolean;
       list?: boolean;
       root?: string;
     }) => {
@@ -61,30 +73,42 @@ export function registerDrillCommand(program: Command): void {
         if (!name && !options.list) Deno.exitCode = 2;
         return;
       }
-      if (options.target !== "local") {
-        // A drill plants a webshell and a miner: it only ever runs where nothing real lives.
-        throw new UsageError(
-          `drills run in a throwaway sandbox on this machine; building one on node ` +
-            `"${options.target}" is not supported in this version, and a production node never is`,
-        );
-      }
       const drill = await loadDrill(root, name);
+      let config: Config | undefined;
+      if (options.target !== "local") {
+        // A drill plants a webshell and a miner: only where nothing real lives.
+        config = await requireConfig(options);
+        const refusal = stagingRefusal(
+          options.target,
+          config.nodes[options.target],
+          drill.faults.map((fault) => fault.type),
+          config.file,
+        );
+        if (refusal) throw new UsageError(refusal);
+      }
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       Deno.addSignalListener("SIGINT", interrupt);
+      const pool = config &&
+        new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
       try {
+        const node = pool?.inventory.select(options.target)[0];
         const report = await runDrill(root, drill, {
           stateDir,
           journal: auditJournal(stateDir),
           say: (line) => console.error(line),
           signal: controller.signal,
+          staging: pool && node && config
+            ? { node, target: await pool.connect(node), config }
+            : undefined,
         });
         console.log(formatDrillReport(report, options.format).trimEnd());
-        Deno.exitCode = report.missed === 0 && report.cleaned ? 0 : 1;
+        Deno.exitCode = report.passed ? 0 : 1;
       } finally {
         Deno.removeSignalListener("SIGINT", interrupt);
+        await pool?.close();
       }
     });
 }

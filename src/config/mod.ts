@@ -116,6 +116,9 @@ export const NodeSchema = z.strictObject({
   user: z.string().optional(),
   identity: z.string().optional(),
   groups: z.array(NodeName).default([]).describe("Groups this node belongs to: `on: web`."),
+  staging: z.boolean().optional().describe(
+    "A staging node: `drill NAME --target NODE` may plant faults here (never on any other).",
+  ),
   vars: z.record(z.string(), Scalar).default({}).describe("Variables that override `vars`."),
   state_dir: z.string().regex(/^(\/|~\/)/, {
     error: "a node's state_dir must be absolute or start with ~/",

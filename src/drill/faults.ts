@@ -3,7 +3,9 @@
  * under a miner's name, `privileged: true` in the compose file, a key made world-readable, an
  * edited audit-log line, a release failing its health check, a malicious dependency. Each kind
  * says which checks should catch it and what in their findings points at *this* fault (its
- * marker: the file, the pid), how to remove it, and how to prove nothing is left.
+ * marker: the file, the pid), how to remove it, and how to prove nothing is left. Faults act
+ * through the site's target, so the same code plants them in the local sandbox and on a
+ * staging node over SSH; the scripts are built by small pure functions.
  *
  * @example
  * ```ts
@@ -14,21 +16,100 @@
  * ```
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { shellQuote as q } from "../shell/quote.ts";
+import type { Target } from "../targets/target.ts";
 import type { FaultSpec } from "./schema.ts";
 
-/** Where faults go: the sandbox's paths. */
+/** Where faults go: the sandbox on this machine, or a staging node over SSH. */
 export interface FaultSite {
-  /** The active release (`<app>/current`). */
+  /** Where the fault scripts run. */
+  target: Target;
+  /** The active release (`<app>/current`), on the target. */
   release: string;
   appDir: string;
-  stateDir: string;
-  /** Scratch space for what cleaning needs (saved bytes, modes). */
-  work: string;
-  /** Restarts the app as it normally runs, or with its health check failing. */
-  restartApp(faulty: boolean): Promise<void>;
+  /** The encryption key file on the target (`~/` allowed: the SSH user's home). */
+  keyFile: string;
+  /** This machine's audit log directory, when the drill may edit it (the sandbox's own). */
+  auditStateDir?: string;
+  /** Restarts the app as it normally runs, or with its health check failing (sandbox only). */
+  restartApp?(faulty: boolean): Promise<void>;
   /** Whether the app answers its health check with 200. */
   healthy(): Promise<boolean>;
+}
+
+/** Fault kinds that need the sandbox: they edit this machine's audit log or the demo app. */
+export const SANDBOX_ONLY: readonly FaultSpec["type"][] = ["audit-log-edit", "failed-release"];
+
+/** A path on the target as one shell word; a leading `~/` stays the target user's home. */
+export function targetPath(path: string): string {
+  return path.startsWith("~/") ? `"$HOME"/${q(path.slice(2))}` : q(path);
+}
+
+/**
+ * Plants `text` at `path` (creating missing directories), printing `before=<base64>` when a
+ * file was there and `created=<dir>` for each directory it made. Pure.
+ *
+ * @example
+ * ```ts
+ * plantScript("/app/current/uploads/x.php", "<?php", 0).includes("base64 -d"); // true
+ * ```
+ */
+export function plantScript(path: string, text: string, ageDays?: number): string {
+  const file = targetPath(path);
+  const payload = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  return `set -e
+f=${file}
+d=$(dirname "$f"); missing=""
+while [ ! -e "$d" ]; do missing="$d $missing"; d=$(dirname "$d"); done
+for m in $missing; do mkdir "$m"; echo "created=$m"; done
+if [ -f "$f" ]; then echo "before=$(base64 -w0 < "$f")"; fi
+printf '%s' ${q(payload)} | base64 -d > "$f"${
+    ageDays
+      ? `
+touch -d ${q(`@${Math.floor((Date.now() - ageDays * 86_400_000) / 1000)}`)} "$f"`
+      : ""
+  }`;
+}
+
+/**
+ * Puts a file back as it was (or removes it) and removes the directories the drill made. Pure.
+ *
+ * @example
+ * ```ts
+ * restoreScript("/a/x", undefined, ["/a"]).includes("rmdir"); // true
+ * ```
+ */
+export function restoreScript(path: string, before: string | undefined, created: string[]): string {
+  const file = targetPath(path);
+  const restore = before === undefined
+    ? `rm -f ${file}`
+    : `printf '%s' ${q(before)} | base64 -d > ${file}`;
+  return [restore, ...[...created].reverse().map((dir) => `rmdir ${q(dir)} 2>/dev/null || true`)]
+    .join("\n");
+}
+
+/** Starts a process under argv[0] `name` in its own session; prints its pid. Pure. */
+export function minerScript(name: string): string {
+  return `setsid bash -c ${q(`exec -a ${name} sleep 3600`)} </dev/null >/dev/null 2>&1 & echo $!`;
+}
+
+async function exec(site: FaultSite, script: string): Promise<string> {
+  const result = await site.target.exec({ script, timeoutMs: 60_000 });
+  if (result.code !== 0) {
+    throw new Error(`on ${site.target.name}: ${result.stderr.trim() || `exit ${result.code}`}`);
+  }
+  return result.stdout;
+}
+
+/** Reads a file on the target; undefined when it is not there. */
+async function readOn(site: FaultSite, path: string): Promise<string | undefined> {
+  const out = await exec(site, `f=${targetPath(path)}; [ -f "$f" ] && base64 -w0 < "$f" || true`);
+  return out.trim() === "" && !(await existsOn(site, path)) ? undefined : out.trim();
+}
+
+async function existsOn(site: FaultSite, path: string): Promise<boolean> {
+  return (await exec(site, `[ -e ${targetPath(path)} ] && echo yes || true`)).trim() === "yes";
 }
 
 /** An injected fault: what it is, where, and what a detection must mention. */
@@ -43,9 +124,10 @@ export interface InjectedFault {
   /** Text that a finding of one of those checks must contain to be about this fault. */
   marker: string;
   injected_at: string;
-  /** What cleaning needs (saved bytes, a pid); internal. */
+  /** What cleaning needs (saved bytes as base64, a mode); internal. */
   saved: { text?: string; mode?: number; line?: number; created?: string[] };
-  process?: Deno.ChildProcess;
+  /** The planted process (`miner`). */
+  pid?: number;
 }
 
 /** A PHP webshell: every construct the malicious-code check knows, as attackers write them. */
@@ -72,9 +154,13 @@ const DEFAULT_PATHS: Partial<Record<FaultSpec["type"], string>> = {
 
 /** Which checks are expected to catch each kind of fault. */
 export const DETECTED_BY: Record<FaultSpec["type"], string[]> = {
-  webshell: ["security-audit/malicious-code", "trojansearch/trojan-files", "release-diff"],
+  webshell: [
+    "security-audit/malicious-code",
+    "trojansearch/trojan-files",
+    "security-audit/release-manifest",
+  ],
   miner: ["security-audit/suspicious-processes"],
-  "privileged-compose": ["security-audit/compose-risks", "release-diff"],
+  "privileged-compose": ["security-audit/compose-risks", "security-audit/release-manifest"],
   "world-readable-key": ["soc2/key-permissions", "security-audit/file-permissions"],
   "audit-log-edit": ["soc2/audit-logging"],
   "failed-release": ["health"],
@@ -83,44 +169,35 @@ export const DETECTED_BY: Record<FaultSpec["type"], string[]> = {
     "security-audit/malicious-code",
     "trojansearch/trojan-files",
     "security-audit/recent-changes",
-    "release-diff",
   ],
 };
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
-}
-
-/** Creates the missing directories of `path`, returning those it created (deepest last). */
-async function mkdirs(path: string): Promise<string[]> {
-  const missing: string[] = [];
-  for (let dir = dirname(path); !(await exists(dir)); dir = dirname(dir)) missing.unshift(dir);
-  for (const dir of missing) await Deno.mkdir(dir);
-  return missing;
-}
-
 async function plantFile(site: FaultSite, rel: string, text: string, ageDays?: number) {
   const path = join(site.release, rel);
-  const created = await mkdirs(path);
-  const before = await Deno.readTextFile(path).catch(() => undefined);
-  await Deno.writeTextFile(path, text);
-  if (ageDays) {
-    const old = new Date(Date.now() - ageDays * 86_400_000);
-    await Deno.utime(path, old, old);
-  }
+  const out = await exec(site, plantScript(path, text, ageDays));
+  const created = [...out.matchAll(/^created=(.*)$/gm)].map((m) => m[1]);
+  const before = /^before=(.*)$/m.exec(out)?.[1];
   return { path, created, before };
 }
 
-/** Where the app's audit log is in the sandbox. */
-const logOf = (site: FaultSite) => join(site.stateDir, "deployments.log");
+/** Where the sandbox's audit log is; a fault that edits it needs the sandbox. */
+function logOf(site: FaultSite, type: string): string {
+  if (!site.auditStateDir) {
+    throw new Error(
+      `${type} cannot be injected on ${site.target.name}: it edits this machine's audit log; ` +
+        "it runs in the local sandbox only",
+    );
+  }
+  return join(site.auditStateDir, "deployments.log");
+}
 
 /**
- * Injects one fault into the sandbox.
+ * Injects one fault at the site (the sandbox, or a staging node).
  *
  * @example
  * ```ts
  * // const miner = await injectFault(site, { type: "miner", name: "xmrig" }, 0);
- * // miner.marker === `pid ${miner.process!.pid} `
+ * // miner.marker === `pid ${miner.pid} `
  * ```
  */
 export async function injectFault(
@@ -155,57 +232,54 @@ export async function injectFault(
     case "miner": {
       const name = spec.name ?? "xmrig";
       // argv[0] is what process listings show; `exec -a` is how real miners hide as well.
-      const process = new Deno.Command("bash", {
-        args: ["-c", `exec -a ${name} sleep 3600`],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const pid = Number((await exec(site, minerScript(name))).trim());
       await waitFor(async () =>
-        (await Deno.readTextFile(`/proc/${process.pid}/cmdline`).catch(() => "")).startsWith(name)
+        (await exec(site, `tr '\\0' ' ' < /proc/${pid}/cmdline 2>/dev/null || true`))
+          .startsWith(name)
       );
-      return done({
-        ...base,
-        what: `pid ${process.pid} (${name})`,
-        marker: `pid ${process.pid} `,
-        saved: {},
-        process,
-      });
+      return done({ ...base, what: `pid ${pid} (${name})`, marker: `pid ${pid} `, saved: {}, pid });
     }
     case "privileged-compose": {
       const path = join(site.release, rel);
-      const before = await Deno.readTextFile(path).catch(() => undefined);
+      const before = await readOn(site, path);
       const text = before === undefined
         ? "services:\n  app:\n    image: demo-app\n    privileged: true\n"
-        : addPrivileged(before);
-      await Deno.writeTextFile(path, text);
-      return done({ ...base, what: path, marker: rel, saved: { text: before } });
-    }
-    case "world-readable-key": {
-      const key = join(site.stateDir, "key");
-      const mode = (await Deno.stat(key)).mode! & 0o777;
-      await Deno.chmod(key, 0o644);
+        : addPrivileged(decode(before));
+      const planted = await plantFile(site, rel, text);
       return done({
         ...base,
-        what: `${key} mode 0644`,
+        what: path,
+        marker: rel,
+        saved: { text: before, created: planted.created },
+      });
+    }
+    case "world-readable-key": {
+      const key = targetPath(site.keyFile);
+      const mode = (await exec(site, `stat -c %a ${key}`)).trim();
+      await exec(site, `chmod 644 ${key}`);
+      return done({
+        ...base,
+        what: `${site.keyFile} mode 0644`,
         marker: "key.mode is 0644",
-        saved: { mode },
+        saved: { mode: parseInt(mode, 8) },
       });
     }
     case "audit-log-edit": {
-      const lines = (await Deno.readTextFile(logOf(site))).split("\n");
+      const log = logOf(site, spec.type);
+      const lines = (await Deno.readTextFile(log)).split("\n");
       const line = Math.min(2, lines.length - 1);
       const original = lines[line - 1];
       lines[line - 1] = original.replace(/"status":"[a-z.]*"/, '"status":"edited-by-drill"');
-      await Deno.writeTextFile(logOf(site), lines.join("\n"));
+      await Deno.writeTextFile(log, lines.join("\n"));
       return done({
         ...base,
-        what: `${logOf(site)} line ${line}`,
+        what: `${log} line ${line}`,
         marker: "verified is false",
         saved: { text: original, line },
       });
     }
     case "failed-release": {
+      if (!site.restartApp) throw new Error(`${spec.type} runs in the local sandbox only`);
       await site.restartApp(true);
       return done({
         ...base,
@@ -215,6 +289,10 @@ export async function injectFault(
       });
     }
   }
+}
+
+function decode(base64: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
 }
 
 /** Adds `privileged: true` to the first service of a compose file. */
@@ -239,32 +317,27 @@ export async function cleanFault(site: FaultSite, fault: InjectedFault): Promise
   switch (fault.type) {
     case "webshell":
     case "malicious-dependency":
-    case "privileged-compose": {
-      if (fault.saved.text !== undefined) await Deno.writeTextFile(fault.what, fault.saved.text);
-      else await Deno.remove(fault.what).catch(() => undefined);
-      for (const dir of [...fault.saved.created ?? []].reverse()) {
-        await Deno.remove(dir).catch(() => undefined);
-      }
+    case "privileged-compose":
+      await exec(site, restoreScript(fault.what, fault.saved.text, fault.saved.created ?? []));
+      return;
+    case "miner":
+      // Gone already when the runbook contained it.
+      await exec(site, `kill -KILL ${fault.pid} 2>/dev/null || true`);
+      await waitFor(async () => !await runningOn(site, fault.pid!));
+      return;
+    case "world-readable-key": {
+      const mode = (fault.saved.mode ?? 0o600).toString(8);
+      await exec(site, `chmod ${mode} ${targetPath(site.keyFile)}`);
       return;
     }
-    case "miner": {
-      try {
-        fault.process?.kill("SIGKILL");
-      } catch {
-        // already gone (the runbook contained it)
-      }
-      await fault.process?.status;
-      return;
-    }
-    case "world-readable-key":
-      return await Deno.chmod(join(site.stateDir, "key"), fault.saved.mode ?? 0o600);
     case "audit-log-edit": {
-      const lines = (await Deno.readTextFile(logOf(site))).split("\n");
+      const log = logOf(site, fault.type);
+      const lines = (await Deno.readTextFile(log)).split("\n");
       lines[fault.saved.line! - 1] = fault.saved.text!;
-      return await Deno.writeTextFile(logOf(site), lines.join("\n"));
+      return await Deno.writeTextFile(log, lines.join("\n"));
     }
     case "failed-release":
-      if (!await site.healthy()) await site.restartApp(false);
+      if (!await site.healthy()) await site.restartApp?.(false);
       return;
   }
 }
@@ -282,23 +355,23 @@ export async function leftover(site: FaultSite, fault: InjectedFault): Promise<s
     case "webshell":
     case "malicious-dependency":
     case "privileged-compose": {
-      const now = await Deno.readTextFile(fault.what).catch(() => undefined);
+      const now = await readOn(site, fault.what);
       if (now !== fault.saved.text) return `${fault.what} still differs from before the drill`;
       for (const dir of fault.saved.created ?? []) {
-        if (await exists(dir)) return `${dir} (created by the drill) still exists`;
+        if (await existsOn(site, dir)) return `${dir} (created by the drill) still exists`;
       }
       return undefined;
     }
-    case "miner": {
-      const pid = fault.process!.pid;
-      return await running(pid) ? `process ${pid} is still running` : undefined;
-    }
+    case "miner":
+      return await runningOn(site, fault.pid!)
+        ? `process ${fault.pid} is still running`
+        : undefined;
     case "world-readable-key": {
-      const mode = (await Deno.stat(join(site.stateDir, "key"))).mode! & 0o777;
+      const mode = parseInt((await exec(site, `stat -c %a ${targetPath(site.keyFile)}`)).trim(), 8);
       return mode === fault.saved.mode ? undefined : `key mode is ${mode.toString(8)}`;
     }
     case "audit-log-edit": {
-      const lines = (await Deno.readTextFile(logOf(site))).split("\n");
+      const lines = (await Deno.readTextFile(logOf(site, fault.type))).split("\n");
       return lines[fault.saved.line! - 1] === fault.saved.text
         ? undefined
         : `audit log line ${fault.saved.line} still edited`;
@@ -308,7 +381,13 @@ export async function leftover(site: FaultSite, fault: InjectedFault): Promise<s
   }
 }
 
-/** Whether a pid runs (a zombie awaiting its parent does not). */
+/** Whether a pid runs on the site's target (a zombie awaiting its parent does not). */
+async function runningOn(site: FaultSite, pid: number): Promise<boolean> {
+  const state = await exec(site, `sed 's/.*) //' /proc/${pid}/stat 2>/dev/null | cut -c1 || true`);
+  return state.trim() !== "" && !["Z", "X"].includes(state.trim());
+}
+
+/** Whether a pid runs on this machine (a zombie awaiting its parent does not). */
 export async function running(pid: number): Promise<boolean> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
   if (!stat) return false;
@@ -319,6 +398,6 @@ export async function running(pid: number): Promise<boolean> {
 async function waitFor(check: () => Promise<boolean>, limitMs = 5000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline && !await check()) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

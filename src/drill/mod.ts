@@ -32,6 +32,7 @@ export {
   injectFault,
   leftover,
   running,
+  SANDBOX_ONLY,
 } from "./faults.ts";
 export {
   buildDrillReport,
@@ -49,4 +50,10 @@ export {
   type PhaseTiming,
 } from "./report.ts";
 export { createSandbox, drillJournal, type Sandbox } from "./sandbox.ts";
-export { type DrillOptions, runDrill, saveDrillReport } from "./run.ts";
+export {
+  type DrillOptions,
+  runDrill,
+  saveDrillReport,
+  stagingRefusal,
+  type StagingSite,
+} from "./run.ts";

@@ -75,7 +75,7 @@ export function detection(
         if (check.lines.some((line) => line.includes(fault.marker))) return { step, check: name };
       }
     }
-    // A shell step names the check it is in parentheses: "Detect: ... (release-diff)".
+    // A shell step names the check it is in parentheses: "Detect: ... (health)".
     const check = step.kind === "http" ? "health" : /\(([a-z-]+)\)$/.exec(step.name)?.[1];
     if (
       check && step.kind !== "policy" && fault.detected_by.includes(check) &&
@@ -134,6 +134,14 @@ export interface DrillReport {
   detected: number;
   missed: number;
   cleaned: boolean;
+  /**
+   * The drill passed: every fault detected and removed, the runbook's run succeeded, and no
+   * step failed after detection (a detection step that finds the fault is doing its job).
+   * The exit code, the audit entry's status and `schedule` follow this one verdict.
+   */
+  passed: boolean;
+  /** Why it did not pass, one sentence each (empty when it passed). */
+  failures: string[];
   follow_ups: string[];
   /** Every audit entry it wrote is marked `drill: true`. */
   drill_marked: true;
@@ -229,6 +237,18 @@ export function buildDrillReport(o: DrillObservation): DrillReport {
     ...(o.sandboxLeft ? [`clean up by hand: ${o.sandboxLeft}`] : []),
     ...o.drill.follow_ups,
   ];
+  const missed = faults.filter((f) => !f.detected).length;
+  const cleaned = faults.every((f) => f.cleaned) && !o.sandboxLeft;
+  const failures = [
+    ...(missed ? [`${missed} fault(s) not detected`] : []),
+    ...phases.filter((p) => p.failed.length && p.phase !== "detect").map((p) =>
+      `the ${p.phase} phase failed: ${p.failed.join("; ")}`
+    ),
+    ...(o.run.status === "success"
+      ? []
+      : [`the runbook run ${o.run.status}${o.run.reason ? `: ${o.run.reason}` : ""}`]),
+    ...(cleaned ? [] : ["a fault or the sandbox was not removed"]),
+  ];
   return {
     drill: o.drill.id,
     title: o.drill.title,
@@ -245,8 +265,10 @@ export function buildDrillReport(o: DrillObservation): DrillReport {
     phases,
     faults,
     detected: faults.filter((f) => f.detected).length,
-    missed: faults.filter((f) => !f.detected).length,
-    cleaned: faults.every((f) => f.cleaned) && !o.sandboxLeft,
+    missed,
+    cleaned,
+    passed: failures.length === 0,
+    failures,
     follow_ups: followUps,
     drill_marked: true,
   };
@@ -280,6 +302,8 @@ export function formatDrillReport(report: DrillReport, format: "md" | "json"): s
     `${report.started} → ${report.finished}, in a sandbox (${report.sandbox}).`,
     "",
     `**Scenario:** ${report.scenario}`,
+    "",
+    report.passed ? "**Verdict: PASSED.**" : `**Verdict: FAILED** — ${report.failures.join("; ")}.`,
     "",
     `**Result:** ${report.detected} of ${report.faults.length} faults detected, ${report.missed} missed; ` +
     `containment ${report.target_met ? "within" : "NOT within"} the ${report.severity} target; ` +

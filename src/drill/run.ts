@@ -8,7 +8,7 @@
  * ```ts
  * import { loadDrill, runDrill } from "./mod.ts";
  * // const report = await runDrill(root, await loadDrill(root, "compromised-node"), { stateDir });
- * // Deno.exitCode = report.missed || !report.cleaned ? 1 : 0;
+ * // Deno.exitCode = report.passed ? 0 : 1;
  * ```
  * @module
  */
@@ -18,11 +18,32 @@ import { loadRunbook } from "../runbook/load.ts";
 import { bindParameters } from "../runbook/params.ts";
 import type { ResolvedStep } from "../runbook/resolve.ts";
 import { type RunObserver, runRunbook } from "../runbook/run.ts";
-import { LocalTarget } from "../targets/local.ts";
-import { cleanFault, type InjectedFault, injectFault, leftover } from "./faults.ts";
+import {
+  cleanFault,
+  type FaultSite,
+  type InjectedFault,
+  injectFault,
+  leftover,
+  SANDBOX_ONLY,
+} from "./faults.ts";
+import type { Config } from "../config/mod.ts";
+import { type InventoryNode, nodeApp } from "../targets/inventory.ts";
+import type { Target } from "../targets/target.ts";
+import { checkHealth } from "../release/status.ts";
 import { buildDrillReport, type DrillReport, type ObservedStep } from "./report.ts";
-import { createSandbox } from "./sandbox.ts";
+import { createSandbox, drillJournal } from "./sandbox.ts";
 import type { Drill } from "./schema.ts";
+
+/**
+ * A staging node to drill on instead of the sandbox: faults are planted there over SSH and
+ * SOP 8 runs there. The caller has checked `staging: true` (see `stagingRefusal`).
+ */
+export interface StagingSite {
+  node: InventoryNode;
+  target: Target;
+  /** The project configuration (the node's own app settings apply). */
+  config: Config;
+}
 
 /** What a drill run needs. */
 export interface DrillOptions {
@@ -33,6 +54,37 @@ export interface DrillOptions {
   /** Progress lines for a human. */
   say?: (line: string) => void;
   signal?: AbortSignal;
+  /** Drill on this staging node rather than in a sandbox on this machine. */
+  staging?: StagingSite;
+}
+
+/**
+ * Why a drill cannot run on `node`, if it cannot: a drill plants a webshell and a miner, so
+ * only a node marked `staging: true` in protocol.yaml is ever a target, and faults that edit
+ * this machine's audit log or need the demo app stay in the sandbox. Pure.
+ *
+ * @example
+ * ```ts
+ * stagingRefusal("web-1", { staging: false }, ["webshell"]); // "web-1 is not marked ..."
+ * ```
+ */
+export function stagingRefusal(
+  name: string,
+  node: { staging?: boolean } | undefined,
+  faults: string[],
+  file = "protocol.yaml",
+): string | undefined {
+  if (!node) return `no node "${name}" in ${file} (nodes.${name})`;
+  if (node.staging !== true) {
+    return `${name} is not marked \`staging: true\` in ${file} (nodes.${name}.staging): a drill ` +
+      "plants a webshell and a miner, so it only runs on a staging node or in the local sandbox";
+  }
+  const local = faults.filter((type) => (SANDBOX_ONLY as readonly string[]).includes(type));
+  if (local.length) {
+    return `${local.join(", ")} cannot be injected on a node (they edit this machine's audit ` +
+      "log or need the demo app): run this drill without --target";
+  }
+  return undefined;
 }
 
 /** Collects every step's output and times as the runbook runs. */
@@ -90,56 +142,49 @@ export async function runDrill(
     severity: drill.severity,
     status: "initiated",
   });
-  say(`DRILL ${drill.id}: building a sandbox (demo app ${drill.release} on local)`);
   const loaded = await loadRunbook(root, drill.runbook);
   const named: Record<string, string> = Object.fromEntries(
     Object.entries(drill.params).map(([k, v]) => [k, String(v)]),
   );
   if ("severity" in loaded.runbook.parameters) named.severity = drill.severity;
-  if ("rollback_to" in loaded.runbook.parameters && !("rollback_to" in named)) {
-    named.rollback_to = drill.release;
-  }
   const params = bindParameters(loaded.runbook.parameters, [], named);
-  // A node has the release it would roll back to; the sandbox too.
-  const previous = named.rollback_to && named.rollback_to !== drill.release
-    ? [named.rollback_to]
-    : [];
-  const sandbox = await createSandbox(root, [...previous, drill.release], drill.id);
+  const place = await drillPlace(root, drill, named, options, say);
   const faults: (InjectedFault & { leftover?: string })[] = [];
   const watcher = new StepWatcher(say);
   let record;
   let sandboxLeft: string | undefined;
   try {
     for (const [i, spec] of drill.faults.entries()) {
-      const fault = await injectFault(sandbox.site, spec, i);
+      const fault = await injectFault(place.site, spec, i);
       faults.push(fault);
       say(`  injected ${fault.type}: ${fault.what}`);
     }
-    say(`running runbook ${drill.runbook} in the sandbox`);
+    say(`running runbook ${drill.runbook} on ${place.label}`);
     record = await runRunbook(loaded, {
       root,
       params,
-      config: sandbox.config,
-      stateDir: sandbox.site.stateDir,
-      target: new LocalTarget(),
+      config: place.config,
+      stateDir: place.stateDir,
+      target: place.site.target,
+      node: place.node,
       // Unattended: every human item is acknowledged, and the run record says so.
       confirm: () => Promise.resolve("acknowledged"),
       observer: watcher,
-      journal: sandbox.journal,
+      journal: place.journal,
       signal: options.signal,
     });
   } finally {
     for (const fault of faults.reverse()) {
       try {
-        await cleanFault(sandbox.site, fault);
-        fault.leftover = await leftover(sandbox.site, fault);
+        await cleanFault(place.site, fault);
+        fault.leftover = await leftover(place.site, fault);
       } catch (error) {
         fault.leftover = `cleaning failed: ${(error as Error).message}`;
       }
     }
     faults.reverse();
-    sandboxLeft = await sandbox.destroy();
-    say(sandboxLeft ? `  ${sandboxLeft}` : `  sandbox removed`);
+    sandboxLeft = await place.destroy();
+    if (sandboxLeft) say(`  ${sandboxLeft}`);
   }
   const report = buildDrillReport({
     drill,
@@ -148,7 +193,7 @@ export async function runDrill(
     run: record,
     started,
     finished: new Date().toISOString(),
-    sandbox: sandbox.dir,
+    sandbox: place.label,
     sandboxLeft,
   });
   await saveDrillReport(options.stateDir, report);
@@ -162,9 +207,72 @@ export async function runDrill(
     missed: report.missed,
     cleaned: report.cleaned,
     target_met: report.target_met,
-    status: report.missed === 0 && report.cleaned ? "success" : "failure",
+    passed: report.passed,
+    reason: report.passed ? undefined : report.failures.join("; "),
+    status: report.passed ? "success" : "failure",
   });
   return report;
+}
+
+/** Where a drill runs: the sandbox it builds, or the staging node it was given. */
+interface DrillPlace {
+  site: FaultSite;
+  config: Config;
+  stateDir: string;
+  node?: InventoryNode;
+  journal?: Journal;
+  /** The sandbox directory, or `node:app.dir`. */
+  label: string;
+  /** Removes what the drill built; says what could not be removed. */
+  destroy(): Promise<string | undefined>;
+}
+
+async function drillPlace(
+  root: string,
+  drill: Drill,
+  named: Record<string, string>,
+  options: DrillOptions,
+  say: (line: string) => void,
+): Promise<DrillPlace> {
+  const staging = options.staging;
+  if (staging) {
+    const app = nodeApp(staging.config, staging.node);
+    const stateDir = staging.node.ssh?.state_dir ?? "~/.protocol";
+    say(`DRILL ${drill.id}: on staging node ${staging.node.name} (${app.dir}) over SSH`);
+    return {
+      site: {
+        target: staging.target,
+        release: `${app.dir}/current`,
+        appDir: app.dir,
+        keyFile: `${stateDir.replace(/\/+$/, "")}/key`,
+        healthy: async () => (await checkHealth(app.health)).status === 200,
+      },
+      config: staging.config,
+      stateDir: options.stateDir,
+      node: staging.node,
+      journal: options.journal && drillJournal(options.journal, drill.id),
+      label: `${staging.node.name}:${app.dir}`,
+      destroy: () => Promise.resolve(undefined),
+    };
+  }
+  say(`DRILL ${drill.id}: building a sandbox (demo app ${drill.release} on local)`);
+  // A node has the release it would roll back to; the sandbox too.
+  const previous = named.rollback_to && named.rollback_to !== drill.release
+    ? [named.rollback_to]
+    : [];
+  const sandbox = await createSandbox(root, [...previous, drill.release], drill.id);
+  return {
+    site: sandbox.site,
+    config: sandbox.config,
+    stateDir: sandbox.stateDir,
+    journal: sandbox.journal,
+    label: sandbox.dir,
+    async destroy() {
+      const left = await sandbox.destroy();
+      say(left ? `  ${left}` : "  sandbox removed");
+      return left;
+    },
+  };
 }
 
 /** Saves the report as `<stateDir>/drills/<drill>-<started>.json` (mode 0600). */

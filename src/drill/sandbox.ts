@@ -33,6 +33,8 @@ export interface Sandbox {
   /** The sandbox's own audit log, every entry marked as drill. */
   journal: Journal;
   site: FaultSite;
+  /** The sandbox's own state directory (key, signing key, audit log). */
+  stateDir: string;
   /** Stops the app and removes the directory; returns what could not be removed. */
   destroy(): Promise<string | undefined>;
 }
@@ -97,10 +99,11 @@ export async function createSandbox(
       }
     };
     const site: FaultSite = {
+      target: new LocalTarget(),
       release: join(w.appDir, "current"),
       appDir: w.appDir,
-      stateDir,
-      work: await Deno.makeTempDir({ dir, prefix: "work-" }),
+      keyFile: join(stateDir, "key"),
+      auditStateDir: stateDir,
       healthy,
       async restartApp(faulty) {
         const commands = appCommands({
@@ -127,6 +130,7 @@ export async function createSandbox(
       config,
       journal,
       site,
+      stateDir,
       async destroy() {
         await stopDemoApp(w);
         await Deno.remove(dir, { recursive: true }).catch(() => undefined);

@@ -72,7 +72,7 @@ Deno.test("shipped drills: SOP 8 with every fault type, and the four tabletop sc
   }
   const refused = await cli(["drill", "incident-response", "--target", "prod-1"]);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /a production node never is/);
+  assert.match(refused.stderr, /protocol\.yaml/);
 });
 
 Deno.test(
@@ -103,6 +103,13 @@ Deno.test(
       );
       assert.equal(report.missed, 0);
       assert.equal(report.cleaned, true);
+      // SOP 8 contains and eradicates, but a world-readable key is SOP 7's to fix: the
+      // security audit after recovery fails, so the drill says so and does not pass.
+      assert.equal(report.passed, false);
+      assert.ok(
+        report.failures.some((f) => /recover phase failed: .*verify clean/.test(f)),
+        report.failures.join("; "),
+      );
       assert.deepEqual(report.phases.map((p) => p.phase), [
         "detect",
         "triage",
@@ -119,7 +126,7 @@ Deno.test(
       const entries = await readAuditEntries(world.stateDir);
       assert.deepEqual(entries.map((e) => [e.action, e.drill, e.status]), [
         ["drill", true, "initiated"],
-        ["drill", true, "success"],
+        ["drill", true, "failure"],
       ]);
       assert.equal((await verifyAuditLog(world.stateDir)).ok, true);
       assert.equal((await listDir(join(world.stateDir, "drills"))).length, 1);

@@ -33,6 +33,14 @@ Deno.test("schedule: overdue and current controls from a constructed log", async
       runbook: "incident-response",
       status: "success",
     },
+    // A failed drill 5 days ago: not a drill done (the last one done stays the one above).
+    {
+      ts: ago(5),
+      action: "drill",
+      drill: true,
+      runbook: "incident-response",
+      status: "failure",
+    },
     // A drill's own security audit, 1 day ago: must not count as the weekly audit.
     { ts: ago(1), action: "policy", policy: "security-audit", drill: true, status: "failure" },
     // The weekly audit 3 days ago (current), with its run...
@@ -49,18 +57,19 @@ Deno.test("schedule: overdue and current controls from a constructed log", async
   assert.equal(by["key-rotation"].status, "overdue");
   assert.match(by["key-rotation"].reasons[0], /seq 1.*due every 90d/);
   assert.equal(by["incident-response-drill"].status, "current");
+  assert.equal(by["incident-response-drill"].last?.status, "success", "a failed drill is not done");
   assert.equal(
     by["incident-response-drill"].next_due,
     new Date(NOW.getTime() + 165 * DAY).toISOString(),
   );
-  // The weekly part is met by seq 4, not the drill's seq 3; the deployment (seq 6) is not.
-  assert.equal(by["security-audit"].last?.seq, 4);
+  // The weekly part is met by seq 5, not the drill's seq 4; the deployment (seq 7) is not.
+  assert.equal(by["security-audit"].last?.seq, 5);
   assert.equal(by["security-audit"].status, "overdue");
-  assert.equal(by["security-audit"].deployment?.entry.seq, 6);
+  assert.equal(by["security-audit"].deployment?.entry.seq, 7);
   assert.equal(by["security-audit"].deployment?.covered_by, undefined);
-  assert.match(by["security-audit"].reasons.join(), /latest deployment \(seq 6.*run R2\)/);
+  assert.match(by["security-audit"].reasons.join(), /latest deployment \(seq 7.*run R2\)/);
   assert.equal(by["soc2-check"].status, "current");
-  assert.equal(by["soc2-check"].deployment?.covered_by?.seq, 5);
+  assert.equal(by["soc2-check"].deployment?.covered_by?.seq, 6);
   assert.equal(by["dependency-audit"].status, "current");
   assert.equal(by["siem-review"].status, "not_recorded");
   assert.deepEqual(report.overdue, ["security-audit", "key-rotation"]);
