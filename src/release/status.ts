@@ -41,6 +41,8 @@ export interface NodeStatus {
   deployed_kind?: string;
   run?: string;
   running?: NodeState["running"];
+  /** The node runs blue-green (its front proxy holds the live port): see `shadow:status`. */
+  blue_green?: boolean;
   health?: Health;
   lock?: { run: string; runbook: string; operator: string; host: string; since: string } | null;
   history?: string[];
@@ -69,7 +71,9 @@ export function statusRow(node: string, state: NodeState | undefined, health: He
   }
   const problems: string[] = [];
   if (!state.current) problems.push("no active release");
-  if (state.running === "no") problems.push("the app is not running");
+  // On a blue-green node the app runs in the shadow slots, not as app.start left it: the proxy
+  // and the health answer (and shadow:status) say whether it runs.
+  if (state.running === "no" && !state.blueGreen) problems.push("the app is not running");
   if (health.status !== 200) {
     problems.push(
       `health check failed: ${health.url} ${
@@ -101,6 +105,7 @@ export function statusRow(node: string, state: NodeState | undefined, health: He
     deployed_kind: state.deployed?.kind,
     run: state.deployed?.run,
     running: state.running,
+    blue_green: state.blueGreen,
     health,
     lock: state.lock ?? null,
     history: state.history,
@@ -188,7 +193,9 @@ export function formatStatus(rows: NodeStatus[]): string {
     lines.push(`    active:   ${row.active ?? "none"}`);
     lines.push(`    previous: ${row.previous ?? "none"}`);
     lines.push(`    deployed: ${deployed}`);
-    lines.push(`    running:  ${row.running ?? "unknown"}`);
+    lines.push(
+      `    running:  ${row.blue_green ? "blue-green (see shadow:status)" : row.running ?? "unknown"}`,
+    );
     lines.push(`    health:   ${health}`);
     lines.push(
       `    lock:     ${
