@@ -41,7 +41,7 @@ Deno.test(
       });
 
       await t.step("web-1 runs v1.2.0 with its key", async () => {
-        assert.equal((await cli(["secrets:setup", ...state])).code, 0);
+        assert.equal((await cli(["secrets:setup", "--state-dir", world.stateDir])).code, 0);
         const scp = await cli(["secrets:key", "--scp=web-1", ...state]);
         assert.equal(scp.code, 0, scp.stderr);
         const deploy = await cli([

@@ -48,7 +48,7 @@ Deno.test(
     let miner = 0;
     try {
       await t.step("both nodes run v1.2.0 with their keys, as SOP 2 leaves them", async () => {
-        assert.equal((await cli(["secrets:setup", ...state])).code, 0);
+        assert.equal((await cli(["secrets:setup", "--state-dir", world.stateDir])).code, 0);
         for (const node of world.nodes) {
           const scp = await cli(["secrets:key", `--scp=${node.name}`, ...state]);
           assert.equal(scp.code, 0, scp.stderr);
