@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { drillEntry } from "../audit/actions.ts";
 import { type Journal } from "../journal.ts";
 import { join } from "node:path";
 import { loadRunbook } from "../runbook/load.ts";
@@ -135,13 +136,8 @@ export async function runDrill(
   const say = options.say ?? (() => {});
   const started = new Date().toISOString();
   const journal = options.journal;
-  const mark = { drill: true, drill_id: drill.id, runbook: drill.runbook, scenario: drill.id };
-  await journal?.record({
-    action: "drill",
-    ...mark,
-    severity: drill.severity,
-    status: "initiated",
-  });
+  const subject = { drill_id: drill.id, runbook: drill.runbook, severity: drill.severity };
+  await journal?.record(drillEntry(subject, { status: "initiated" }));
   const loaded = await loadRunbook(root, drill.runbook);
   const named: Record<string, string> = Object.fromEntries(
     Object.entries(drill.params).map(([k, v]) => [k, String(v)]),
@@ -197,11 +193,7 @@ export async function runDrill(
     sandboxLeft,
   });
   await saveDrillReport(options.stateDir, report);
-  await journal?.record({
-    action: "drill",
-    ...mark,
-    severity: drill.severity,
-    run: record.id,
+  await journal?.record(drillEntry({ ...subject, run: record.id }, {
     faults: report.faults.length,
     detected: report.detected,
     missed: report.missed,
@@ -210,7 +202,7 @@ export async function runDrill(
     passed: report.passed,
     reason: report.passed ? undefined : report.failures.join("; "),
     status: report.passed ? "success" : "failure",
-  });
+  }));
   return report;
 }
 
