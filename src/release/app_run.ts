@@ -16,8 +16,7 @@ import type { Config } from "../config/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import type { ExecRequest, OutputListener } from "../targets/target.ts";
-import { acquireLock, releaseLock } from "../targets/lock.ts";
-import { nodeLockPath } from "../runbook/fleet.ts";
+import { acquireLock, lockPath, releaseLock } from "../targets/lock.ts";
 import { newRunId } from "../state/runs.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { checkHealth, readNodeState } from "./status.ts";
@@ -62,7 +61,7 @@ export async function rebuildNode(
   onOutput: OutputListener,
 ): Promise<Outcome> {
   const run = newRunId();
-  const path = nodeLockPath(config, node);
+  const path = lockPath(nodeApp(config, node).dir);
   let version: string | undefined;
   try {
     const target = await pool.connect(node);

@@ -194,7 +194,9 @@ export function formatStatus(rows: NodeStatus[]): string {
     lines.push(`    previous: ${row.previous ?? "none"}`);
     lines.push(`    deployed: ${deployed}`);
     lines.push(
-      `    running:  ${row.blue_green ? "blue-green (see shadow:status)" : row.running ?? "unknown"}`,
+      `    running:  ${
+        row.blue_green ? "blue-green (see shadow:status)" : row.running ?? "unknown"
+      }`,
     );
     lines.push(`    health:   ${health}`);
     lines.push(
