@@ -111,7 +111,7 @@ Deno.test(
         assert.equal(await health(web2.healthUrl), 200);
         assert.equal(await Deno.readTextFile(join(web1.appDir, "app.pid")), web1Pid);
         assert.equal(await exists(join(web1.appDir, "quarantine")), false);
-        const status = await cli(["status", "--json", ...state]);
+        const status = await cli(["status", "--json", "--config", world.config]);
         assert.equal(status.code, 0, status.stdout);
       });
 
