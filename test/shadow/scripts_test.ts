@@ -136,6 +136,21 @@ Deno.test("scripts: a start command and a version stay single quoted words", () 
   assert.ok(script.includes("PORT=$port PROTOCOL_SLOT=green"));
 });
 
+Deno.test("scripts: a build starts as a candidate and replaces its slot only when healthy", () => {
+  const candidate = startSlotScript(settings, "green", "v1.3.0", [8080, 9100], true);
+  assert.ok(candidate.includes(`> "$d/green.next.pid"`), candidate);
+  assert.ok(!candidate.includes("rm -f standby"), "the standby mark stays until adoption");
+  const adopt = scripts.adoptCandidateScript(settings, "green");
+  assert.ok(adopt.indexOf("stopped green") < adopt.indexOf('mv -f "green.next.$ext"'), adopt);
+  // The switch records through the release record's own script, kind and all.
+  const switched = switchScript(settings.appDir, {
+    port: 9100,
+    version: "v1.2.0",
+    record: { kind: "shadow-rollback", operator: "ann", run: "r1" },
+  });
+  assert.ok(switched.includes("KIND='shadow-rollback'") && switched.includes(">> deploys.log"));
+});
+
 Deno.test("scripts: every builder produces a valid sh program", async () => {
   const built = [
     stateScript(settings, true),
@@ -145,6 +160,15 @@ Deno.test("scripts: every builder produces a valid sh program", async () => {
     scripts.stopSlotScript(settings, "blue"),
     scripts.fetchReleaseScript(settings, "v1.2.0"),
     startSlotScript(settings, "blue", "v1.2.0", [8080]),
+    startSlotScript(settings, "blue", "v1.2.0", [8080], true),
+    scripts.adoptCandidateScript(settings, "blue"),
+    scripts.stopSlotScript(settings, scripts.slotFiles("blue", true)),
+    switchScript(settings.appDir, {
+      port: 9100,
+      version: "v1.2.0",
+      standby: "green",
+      record: { kind: "shadow-start", operator: "ann", run: "r1" },
+    }),
     scripts.waitHealthyScript(settings, {
       host: "127.0.0.1",
       port: 9100,
