@@ -45,7 +45,11 @@ inputs:
   repo: { type: string, required: true }
   dir: { type: string, required: true, description: App directory on the target }
   version: { type: string, required: true }
-  rebuild: { type: string, default: "", values: ["", always], description: "always: rebuild from the tag even when the release matches" }
+  rebuild:
+    type: string
+    default: ""
+    values: ["", always]
+    description: "always: rebuild from the tag even when the release matches"
 steps:
   - id: checkout
     name: Fetch \${{ inputs.version }} into releases/\${{ inputs.version }} (verified against its manifest)
