@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Journal, JournalFields } from "../journal.ts";
+import type { JournalFields } from "../journal.ts";
 import { FailureError } from "../errors.ts";
 import { checkRequestId, requestHash, type SignedApproval, type SignedRequest } from "./request.ts";
 
@@ -121,20 +121,4 @@ export function approvalEntry(signed: SignedApproval): JournalFields {
     signature: signed.signature,
     status: "success",
   };
-}
-
-/**
- * A journal that names the change request in every entry a run writes, so the population of
- * changes can join runs to their approvals.
- *
- * @example
- * ```ts
- * const seen: Record<string, unknown>[] = [];
- * const journal = journalForRequest({ record: async (f) => void seen.push(f) }, "CR-20260701-a1b2c3");
- * await journal.record({ action: "run", status: "initiated" });
- * seen[0].request; // "CR-20260701-a1b2c3"
- * ```
- */
-export function journalForRequest(journal: Journal, id: string): Journal {
-  return { record: (fields) => journal.record({ ...fields, request: id }) };
 }

@@ -25,6 +25,7 @@ import {
   recordFields,
 } from "../schedule/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
+import { formatRetroReviews, retroReviews } from "../approval/mod.ts";
 
 /** Adds the `schedule` command to `program`. */
 export function registerScheduleCommand(program: Command): void {
@@ -96,7 +97,15 @@ export function registerScheduleCommand(program: Command): void {
         log = { path, verified: false, entries: 0, problem: (error as Error).message };
       }
       const report = evaluateSchedule(schedule, entries, now);
-      console.log(formatSchedule({ ...report, log }, options.format).trimEnd());
-      Deno.exitCode = report.overdue.length || !log.verified ? 1 : 0;
+      // Emergency changes owe a retro-review: one overdue is as overdue as any control.
+      const retro = retroReviews(entries, now);
+      const overdue = [
+        ...report.overdue,
+        ...retro.filter((r) => r.status === "overdue").map((r) => `retro-review ${r.request}`),
+      ];
+      const output = { ...report, overdue, retro_reviews: retro, log };
+      const text = formatSchedule(output, options.format).trimEnd();
+      console.log(options.format === "md" ? `${text}\n\n${formatRetroReviews(retro)}` : text);
+      Deno.exitCode = overdue.length || !log.verified ? 1 : 0;
     });
 }
