@@ -9,11 +9,10 @@
  * // ["ls-remote", "/srv/git/app.git", "refs/tags/v1.2.0", "refs/tags/v1.2.0^{}"]
  * parseTagCommit("aaa\trefs/tags/v1.2.0\nbbb\trefs/tags/v1.2.0^{}\n", "v1.2.0"); // "bbb"
  * ```
+ *
+ * The CLI runs the command (`cli/approval_gate.ts`).
  * @module
  */
-import { git } from "../release/git.ts";
-import { FailureError } from "../errors.ts";
-import type { ParamValue } from "./request.ts";
 
 /**
  * Argv (after `git -C dir`) listing a tag and, for an annotated tag, the commit it peels to.
@@ -44,29 +43,4 @@ export function parseTagCommit(output: string, tag: string): string | null {
     }),
   );
   return refs.get(`refs/tags/${tag}^{}`) ?? refs.get(`refs/tags/${tag}`) ?? null;
-}
-
-/**
- * The commit of the release a run deploys: the `version` parameter's tag in the app
- * repository; null for a runbook that deploys no tag (or no version given).
- *
- * @example
- * ```ts
- * // await releaseCommit("/srv/git/app.git", { version: "v1.2.0" }); // "9f1c..."
- * ```
- */
-export async function releaseCommit(
-  repo: string | undefined,
-  params: Record<string, ParamValue>,
-): Promise<string | null> {
-  const tag = params.version;
-  if (!repo || typeof tag !== "string" || tag === "") return null;
-  const argv = tagCommitArgv(repo, tag);
-  const result = await git("/", argv);
-  if (result.code !== 0) {
-    throw new FailureError(
-      `cannot read tag ${tag} of ${repo} to bind its commit: ${result.stderr.trim()}`,
-    );
-  }
-  return parseTagCommit(result.stdout, tag);
 }

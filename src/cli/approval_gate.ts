@@ -33,7 +33,8 @@ import {
   signRequest,
   UnknownRequestError,
 } from "../approval/mod.ts";
-import { releaseCommit } from "../approval/commit.ts";
+import { parseTagCommit, tagCommitArgv } from "../approval/commit.ts";
+import { git } from "../release/git.ts";
 import type { Config } from "../config/mod.ts";
 import { FailureError, UsageError } from "../errors.ts";
 import type { Journal } from "../journal.ts";
@@ -103,6 +104,30 @@ export async function aboutToRun(
     commit: await releaseCommit(config.app.repo, params),
     operator,
   };
+}
+
+/**
+ * The commit of the release a run deploys: the `version` parameter's tag in the app
+ * repository; null for a runbook that deploys no tag.
+ *
+ * @example
+ * ```ts
+ * // await releaseCommit("/srv/git/app.git", { version: "v1.2.0" }); // "9f1c..."
+ * ```
+ */
+export async function releaseCommit(
+  repo: string | undefined,
+  params: AboutToRun["params"],
+): Promise<string | null> {
+  const tag = params.version;
+  if (!repo || typeof tag !== "string" || tag === "") return null;
+  const result = await git("/", tagCommitArgv(repo, tag));
+  if (result.code !== 0) {
+    throw new FailureError(
+      `cannot read tag ${tag} of ${repo} to bind its commit: ${result.stderr.trim()}`,
+    );
+  }
+  return parseTagCommit(result.stdout, tag);
 }
 
 /** What the gate needs to judge a run. */

@@ -13,7 +13,9 @@
  */
 import type { Command } from "commander";
 import $ from "dax";
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
+import { findConfig, loadConfig } from "../config/mod.ts";
 import {
   approvalEntry,
   approveRequest,
@@ -38,6 +40,7 @@ interface ApproveOptions {
   approvers?: string;
   stateDir?: string;
   root?: string;
+  config?: string;
 }
 
 /** Adds `approve` to `program`. */
@@ -49,6 +52,7 @@ export function registerApproveCommand(program: Command): void {
     .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .option("--state-dir <dir>", "state directory (default: $PROTOCOL_STATE_DIR or ~/.protocol)")
     .option("--json", "print the signed approval as JSON")
+    .option("--config <file>", "project configuration, for its notify: webhooks")
     .option("--root <dir>", "project directory")
     .action(async (id: string, options: ApproveOptions) => {
       const stateDir = resolveStateDir(options);
@@ -68,7 +72,17 @@ export function registerApproveCommand(program: Command): void {
         new Date(),
       );
       await saveRequestFile(stateDir, { ...file, approvals: [...file.approvals, signed] });
-      await auditJournal(stateDir).record(approvalEntry(signed));
+      const configPath = await findConfig(options);
+      const config = configPath ? await loadConfig(configPath) : undefined;
+      const notifier = await notifierFor(config, stateDir);
+      const version = file.request.params.version;
+      await notifyingJournal(stateDir, notifier, {
+        runbook: file.request.runbook,
+        version: typeof version === "string" ? version : undefined,
+        nodes: file.request.nodes,
+        operator: file.request.operator,
+      }).record(approvalEntry(signed));
+      await notifier.flush();
       if (options.json) return console.log(JSON.stringify(signed, null, 2));
       console.error(`${options.retro ? "retro-reviewed" : "approved"} ${id} as ${me.name}`);
     });

@@ -11,7 +11,8 @@
  * @module
  */
 import type { Command } from "commander";
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 import {
   DEFAULT_EXPIRY_MS,
   loadApprovers,
@@ -70,7 +71,10 @@ export function registerRequestCommand(program: Command): void {
       }, new Date());
       const signed = signRequest(request, me.privateKey);
       await saveRequestFile(stateDir, { ...signed, approvals: [] });
-      await auditJournal(stateDir).record(requestEntry(signed));
+      const notifier = await notifierFor(config, stateDir);
+      const version = typeof params.version === "string" ? params.version : undefined;
+      await notifyingJournal(stateDir, notifier, { version }).record(requestEntry(signed));
+      await notifier.flush();
       if (options.json) return console.log(JSON.stringify(signed, null, 2));
       const shown = Object.entries(request.params).map(([k, v]) => `${k}=${v}`).join(" ");
       console.error(

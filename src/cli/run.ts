@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import $ from "dax";
@@ -24,12 +24,13 @@ import { exitCodeOf, humanItems } from "../runbook/run.ts";
 import { runRollout } from "../runbook/fleet.ts";
 import { LOCAL_NODE } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
+import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
 import { writeCheckpoint } from "../audit/mod.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
 import { printPlan } from "./plan.ts";
 import { type ApprovalOptions, passApprovalGate } from "./approval_gate.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 
 /** Adds `run` to `program`. */
 export function registerRunCommand(program: Command): void {
@@ -77,6 +78,7 @@ export function registerRunCommand(program: Command): void {
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+      const notifier = await notifierFor(config, stateDir);
       const journal = await passApprovalGate({
         root,
         loaded,
@@ -84,7 +86,12 @@ export function registerRunCommand(program: Command): void {
         nodes,
         config,
         stateDir,
-        journal: auditJournal(stateDir),
+        journal: notifyingJournal(stateDir, notifier, {
+          runbook: loaded.runbook.id,
+          version: typeof params.version === "string" ? params.version : undefined,
+          nodes: nodes.map((node) => node.name),
+          operator: operator(),
+        }),
         options,
         say: (line) => console.error(line),
       });
@@ -111,6 +118,9 @@ export function registerRunCommand(program: Command): void {
           rollout: printer,
           journal,
         });
+        // Notifications go out while the run works; wait for the last ones (or their
+        // failures, which are audited) so the checkpoint covers them.
+        await notifier.flush();
         // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
         const { path } = await writeCheckpoint(stateDir);
         console.error(`  audit checkpoint: ${path}`);
@@ -118,6 +128,7 @@ export function registerRunCommand(program: Command): void {
         Deno.exitCode = exitCodeOf(record);
       } finally {
         signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
+        await notifier.flush();
         await pool.close();
       }
     });

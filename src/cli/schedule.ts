@@ -26,6 +26,9 @@ import {
 } from "../schedule/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import { formatRetroReviews, retroReviews } from "../approval/mod.ts";
+import { entryHash, notifierFor } from "../notify/mod.ts";
+import { findConfig, loadConfig } from "../config/mod.ts";
+import type { AuditEntry } from "../audit/mod.ts";
 
 /** Adds the `schedule` command to `program`. */
 export function registerScheduleCommand(program: Command): void {
@@ -41,6 +44,8 @@ export function registerScheduleCommand(program: Command): void {
       "--record <control>",
       "record a control done outside this tool (the SIEM review) in the audit log, then report",
     )
+    .option("--notify", "tell the notify: webhooks of protocol.yaml about each overdue control")
+    .option("--config <file>", "project configuration (for --notify)")
     .addOption(new Option("--root <dir>").hideHelp())
     .addHelpText(
       "after",
@@ -53,6 +58,8 @@ export function registerScheduleCommand(program: Command): void {
       now?: string;
       record?: string;
       root?: string;
+      notify?: boolean;
+      config?: string;
     }) => {
       const now = options.now ? new Date(options.now) : new Date();
       if (Number.isNaN(now.getTime())) {
@@ -107,5 +114,31 @@ export function registerScheduleCommand(program: Command): void {
       const text = formatSchedule(output, options.format).trimEnd();
       console.log(options.format === "md" ? `${text}\n\n${formatRetroReviews(retro)}` : text);
       Deno.exitCode = overdue.length || !log.verified ? 1 : 0;
+      if (overdue.length && options.notify) {
+        await notifyOverdue(options, stateDir, entries, overdue);
+      }
     });
+}
+
+/** One `control.overdue` message per overdue control, proven by the log's last entry. */
+async function notifyOverdue(
+  options: { config?: string },
+  stateDir: string,
+  entries: AuditEntry[],
+  overdue: string[],
+): Promise<void> {
+  const path = await findConfig(options);
+  const notifier = await notifierFor(path ? await loadConfig(path) : undefined, stateDir);
+  const last = entries.at(-1);
+  for (const control of overdue) {
+    notifier.send({
+      event: "control.overdue",
+      status: "overdue",
+      control,
+      ts: new Date().toISOString(),
+      audit_seq: last?.seq,
+      audit_hash: last && entryHash(last),
+    });
+  }
+  await notifier.flush();
 }
