@@ -31,6 +31,8 @@ import { registerShadowCommands } from "./shadow.ts";
 import { registerIdentityCommand } from "./identity.ts";
 import { registerRequestCommand } from "./request.ts";
 import { registerApproveCommand } from "./approve.ts";
+import { registerPopulationCommand } from "./population.ts";
+import { registerEvidencePackCommand } from "./evidence_pack.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -59,6 +61,8 @@ export function buildProgram(): Command {
   registerIdentityCommand(program);
   registerRequestCommand(program);
   registerApproveCommand(program);
+  registerPopulationCommand(program);
+  registerEvidencePackCommand(program);
   return program;
 }
 
