@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 
 /** Business days an emergency change has to be reviewed. */
 export const RETRO_REVIEW_BUSINESS_DAYS = 2;
@@ -85,7 +86,7 @@ export function retroDue(opened: string): string {
 export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[] {
   const reviews = new Map<string, RetroReview>();
   for (const entry of entries) {
-    if (entry.action === "change.request" && entry.emergency === true) {
+    if (entry.action === ACTION.changeRequest && entry.emergency === true) {
       const opened = String(entry.ts);
       reviews.set(String(entry.request), {
         request: String(entry.request),
@@ -98,7 +99,7 @@ export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[
         seq: Number(entry.seq),
       });
     }
-    if (entry.action === "change.approval" && entry.kind === "retro") {
+    if (entry.action === ACTION.changeApproval && entry.kind === "retro") {
       const review = reviews.get(String(entry.request));
       if (review && review.status !== "reviewed" && entry.approver !== review.operator) {
         review.status = "reviewed";

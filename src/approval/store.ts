@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { join } from "node:path";
 import type { JournalFields } from "../journal.ts";
 import { FailureError } from "../errors.ts";
@@ -84,7 +85,7 @@ export async function readRequestFile(stateDir: string, id: string): Promise<Req
 export function requestEntry(signed: SignedRequest): JournalFields {
   const r = signed.request;
   return {
-    action: "change.request",
+    action: ACTION.changeRequest,
     request: r.id,
     runbook: r.runbook,
     params: JSON.stringify(r.params),
@@ -112,7 +113,7 @@ export function requestEntry(signed: SignedRequest): JournalFields {
 export function approvalEntry(signed: SignedApproval): JournalFields {
   const a = signed.approval;
   return {
-    action: "change.approval",
+    action: ACTION.changeApproval,
     request: a.request,
     request_hash: a.request_hash,
     approver: a.approver,

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { resolve } from "node:path";
 import {
   type AboutToRun,
@@ -195,7 +196,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
     now: new Date(),
   });
   await context.journal.record({
-    action: "change.check",
+    action: ACTION.changeCheck,
     request: options.request,
     runbook: loaded.runbook.id,
     operator: me.name,

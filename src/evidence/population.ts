@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { retroReviews, type RetroStatus } from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 
@@ -112,8 +113,8 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       const whole = String(entry.run).split("@")[0];
       if (!params.has(whole)) params.set(whole, safeJson(entry.params));
     }
-    if (entry.action === "change.request") requests.set(String(entry.request), entry);
-    if (entry.action === "change.approval" && entry.kind === "prior") {
+    if (entry.action === ACTION.changeRequest) requests.set(String(entry.request), entry);
+    if (entry.action === ACTION.changeApproval && entry.kind === "prior") {
       const list = approvals.get(String(entry.request)) ?? [];
       if (!list.includes(String(entry.approver))) list.push(String(entry.approver));
       approvals.set(String(entry.request), list);
@@ -130,7 +131,7 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const closedRollouts = new Set<string>();
   for (const { entry, hash } of lines) {
     if (!inPeriod(entry.ts)) continue;
-    if (entry.action === "drill" && entry.status !== "initiated") {
+    if (entry.action === ACTION.drill && entry.status !== "initiated") {
       drills.push({
         ts: entry.ts,
         drill: String(entry.drill_id ?? entry.scenario ?? ""),

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { createHmac } from "node:crypto";
 import type { NotifyEvent } from "../config/notify.ts";
 
@@ -59,10 +60,10 @@ type Entry = Record<string, string | number | boolean>;
  */
 export function eventOf(entry: Entry, topRun: string | undefined): NotifyEvent | undefined {
   const { action, status } = entry;
-  if (action === "change.request") return "request.created";
-  if (action === "change.approval") return "approval.given";
-  if (action === "drill" && status !== "initiated") return "drill.finished";
-  if (action !== "run" && action !== "rollout") return undefined;
+  if (action === ACTION.changeRequest) return "request.created";
+  if (action === ACTION.changeApproval) return "approval.given";
+  if (action === ACTION.drill && status !== "initiated") return "drill.finished";
+  if (action !== ACTION.run && action !== ACTION.rollout) return undefined;
   if (entry.run !== topRun) return undefined;
   return ({
     initiated: "run.started",

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { appendAudit, type AuditEntry, toJsonlLine } from "../audit/mod.ts";
@@ -121,7 +122,7 @@ export async function notifierFor(
   return new Notifier(await readyWebhooks(config), async (failure) => {
     try {
       await appendAudit(stateDir, {
-        action: "notify.failed",
+        action: ACTION.notifyFailed,
         webhook: failure.webhook,
         event: failure.message.event,
         run: failure.message.run,
@@ -168,7 +169,7 @@ export function notifyingJournal(
     async record(fields) {
       const entry = await appendAudit(stateDir, { ...fields, action: String(fields.action) });
       // The gate knows the people: the operator's identity and who approved.
-      if (entry.action === "change.check" || entry.action === "change.request") {
+      if (entry.action === ACTION.changeCheck || entry.action === ACTION.changeRequest) {
         if (typeof entry.operator === "string") context.operator = entry.operator;
         if (typeof entry.approvers === "string") {
           context.approvers = entry.approvers.split(",").filter(Boolean);
