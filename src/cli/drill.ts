@@ -13,14 +13,15 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDrillReport, loadDrill, runDrill, stagingRefusal } from "../drill/mod.ts";
-import { type Config, requireConfig } from "../config/mod.ts";
+import { type Config, findConfig, loadConfig, requireConfig } from "../config/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 
@@ -39,7 +40,10 @@ export function registerDrillCommand(program: Command): void {
       "local (a throwaway sandbox), or a node marked `staging: true` in protocol.yaml",
       "local",
     )
-    .option("--config <file>", "project configuration, for --target (default: ./protocol.yaml)")
+    .option(
+      "--config <file>",
+      "project configuration: the --target node, notify: webhooks (default: ./protocol.yaml)",
+    )
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
     .option("--list", "list the drills in runbooks/drills/")
     .addOption(new Option("--root <dir>").hideHelp())
@@ -93,11 +97,16 @@ export function registerDrillCommand(program: Command): void {
       Deno.addSignalListener("SIGINT", interrupt);
       const pool = config &&
         new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
+      const configPath = config ? undefined : await findConfig(options);
+      const notifier = await notifierFor(
+        config ?? (configPath ? await loadConfig(configPath) : undefined),
+        stateDir,
+      );
       try {
         const node = pool?.inventory.select(options.target)[0];
         const report = await runDrill(root, drill, {
           stateDir,
-          journal: auditJournal(stateDir),
+          journal: notifyingJournal(stateDir, notifier, { runbook: drill.runbook }),
           say: (line) => console.error(line),
           signal: controller.signal,
           staging: pool && node && config
@@ -109,6 +118,7 @@ export function registerDrillCommand(program: Command): void {
       } finally {
         Deno.removeSignalListener("SIGINT", interrupt);
         await pool?.close();
+        await notifier.flush();
       }
     });
 }
