@@ -124,9 +124,16 @@ Deno.test(
           const v14 = await $`git -C ${world.repo} merge-base --is-ancestor v1.4.0 main`.noThrow();
           assert.equal(v14.code, 0, "main kept what it had");
 
+          // The fix did not touch the version the demo app reports (server.ts still says
+          // v1.2.0), so status is right to be red: the running code does not name the release.
           const status = await cli(["status", "--json", "--config", world.config]);
-          assert.equal(status.code, 0, status.stdout);
+          assert.equal(status.code, 1, status.stdout);
           const rows = JSON.parse(status.stdout) as NodeStatus[];
+          for (const row of rows) {
+            assert.deepEqual(row.problems, [
+              "the health answer names v1.2.0, but the active release is v1.2.1",
+            ]);
+          }
           assert.deepEqual(
             rows.map((r) => [r.node, r.active, r.previous, r.deployed_kind, r.health?.status]),
             [["web-1", "v1.2.1", "v1.2.0", "hotfix", 200], [
