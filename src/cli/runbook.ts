@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { Command, Option } from "commander";
@@ -32,8 +32,7 @@ import { describeRunbook, formatChecklist, formatPlan } from "../runbook/describ
 import type { Confirmer } from "../runbook/execute.ts";
 import { listRunbooks, loadRunbook, validateFile } from "../runbook/load.ts";
 import { bindParameters } from "../runbook/params.ts";
-import { exitCodeOf, humanItems } from "../runbook/run.ts";
-import { runRollout } from "../runbook/fleet.ts";
+import { humanItems } from "../runbook/mod.ts";
 import {
   describeRollout,
   formatRolloutPlan,
@@ -46,8 +45,7 @@ import { TargetPool } from "../targets/pool.ts";
 import { jsonSchemas } from "../runbook/schema.ts";
 import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
-import { ProgressPrinter } from "./progress.ts";
-import { writeCheckpoint } from "../audit/mod.ts";
+import { resumeSource, runFromCli } from "./run_rollout.ts";
 import { printRunEvidence } from "../evidence/print.ts";
 
 /** Problems that only say a capability is not built yet. */
@@ -137,7 +135,7 @@ async function printPlan(
 
 /** Adds the runbook commands to `program`. */
 export function registerRunbookCommands(program: Command): void {
-  common(program.command("run <runbook> [args...]"))
+  common(program.command("run [runbook] [args...]"))
     .description("run a runbook against the targets of the project configuration")
     .option("--dry-run", "print the plan instead of running anything")
     .option("-y, --yes", "acknowledge the human checklist items (recorded as acknowledged)")
@@ -147,13 +145,21 @@ export function registerRunbookCommands(program: Command): void {
       "remove a node's deploy lock left by a run that is gone, first (the reason is audited)",
     )
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option(
+      "--resume <run-id>",
+      "continue a failed or aborted rollout: its nodes that succeeded are skipped",
+    )
+    .option(
+      "--no-rollback-on-abort",
+      "on an interrupt, leave a node that was changed but not yet verified as it is",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
-        "  deno task run rollback -p version=v1.1.0 --yes",
+        "  deno task run rollback -p version=v1.1.0 --yes\n  deno task run --resume RUN_ID --yes",
     )
     .action(async (
-      name: string,
+      name: string | undefined,
       args: string[],
       options: CommonOptions & {
         dryRun?: boolean;
@@ -161,9 +167,25 @@ export function registerRunbookCommands(program: Command): void {
         json?: boolean;
         forceUnlock?: string;
         acceptNewHostKeys?: boolean;
+        resume?: string;
+        rollbackOnAbort: boolean;
       },
     ) => {
-      const { root, loaded, params } = await prepare(name, args, options);
+      const resumed = options.resume === undefined
+        ? undefined
+        : await resumeSource(resolveStateDir(options), options.resume);
+      if (resumed && (name !== undefined || options.param.length || options.limit)) {
+        throw new UsageError("--resume takes the runbook, parameters and nodes of the run resumed");
+      }
+      if (!resumed && name === undefined) {
+        throw new UsageError("name the runbook to run (deno task runbooks lists them)");
+      }
+      const { root, loaded, params } = resumed
+        ? await prepare(resumed.runbook, [], {
+          ...options,
+          param: Object.entries(resumed.params).map(([k, v]) => `${k}=${v}`),
+        })
+        : await prepare(name!, args, options);
       if (options.dryRun) return await printPlan(root, loaded, params, options);
       if (options.forceUnlock !== undefined && !options.forceUnlock.trim()) {
         throw new UsageError(
@@ -172,19 +194,12 @@ export function registerRunbookCommands(program: Command): void {
       }
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
-      const nodes = await nodesFor(root, loaded, pool, options.limit);
-      const stateDir = await ensureStateDir(resolveStateDir(options));
-      await requireAuditKey(stateDir);
-      const confirm = confirmer(humanItems(loaded), options.yes ?? false);
-      const controller = new AbortController();
-      const interrupt = () => controller.abort();
-      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-      signals.forEach((signal) => Deno.addSignalListener(signal, interrupt));
-      const write = (line: string) => console.error(line);
-      const several = nodes.length > 1 || nodes[0] !== LOCAL_NODE;
       try {
-        const printer = new ProgressPrinter(write);
-        const record = await runRollout(loaded, {
+        const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
+        const stateDir = await ensureStateDir(resolveStateDir(options));
+        await requireAuditKey(stateDir);
+        const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+        Deno.exitCode = await runFromCli(loaded, {
           root,
           params,
           config,
@@ -193,19 +208,11 @@ export function registerRunbookCommands(program: Command): void {
           nodes,
           forceUnlock: options.forceUnlock,
           confirm: confirm && onceEach(confirm),
-          signal: controller.signal,
-          observer: printer,
-          observerFor: (node) => several ? new ProgressPrinter(write, node.name) : printer,
-          rollout: printer,
-          journal: auditJournal(stateDir),
+          rollbackOnAbort: options.rollbackOnAbort,
+          resume: resumed?.record,
+          json: options.json,
         });
-        // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
-        const { path } = await writeCheckpoint(stateDir);
-        console.error(`  audit checkpoint: ${path}`);
-        if (options.json) console.log(JSON.stringify(record, null, 2));
-        Deno.exitCode = exitCodeOf(record);
       } finally {
-        signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
         await pool.close();
       }
     });
