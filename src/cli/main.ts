@@ -26,6 +26,7 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerRunsCommand } from "./runs.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerRunsCommand(program);
   return program;
 }
 
