@@ -9,32 +9,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunRecord } from "../../src/state/runs.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { cli, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
-import { createFleetWorld, type FleetNode, type FleetWorld } from "../fixtures/fleet.ts";
+import { cli, exists } from "../fixtures/helpers.ts";
+import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
+import { active, deployArgs, health, WEB2_HEALTH } from "./fleet_helpers.ts";
 import { watchCli } from "./watch_cli.ts";
-
-export async function health(node: FleetNode): Promise<{ status: number; version?: string }> {
-  try {
-    const response = await fetch(node.healthUrl);
-    const body = await response.json() as { version?: string };
-    return { status: response.status, version: body.version };
-  } catch {
-    return { status: 0 };
-  }
-}
-
-export const active = (node: FleetNode) =>
-  Deno.readLink(join(node.appDir, "current")).then(
-    (link) => link.split("/").pop(),
-    () => undefined,
-  );
-
-export function deployArgs(world: FleetWorld, version: string, ...extra: string[]): string[] {
-  return runArgs(ROOT, world, "deploy", version, "--yes", "--json", ...extra);
-}
-
-/** web-2's health check of v1.2.0 has started: switched, not verified. */
-export const WEB2_HEALTH = /\[web-2\].*Application health endpoint returns 200/;
 
 async function noLocks(world: FleetWorld): Promise<void> {
   for (const node of world.nodes) {
