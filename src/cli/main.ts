@@ -17,7 +17,9 @@ import { ParameterError } from "../runbook/params.ts";
 import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
-import { registerRunbookCommands } from "./runbook.ts";
+import { registerRunCommand } from "./run.ts";
+import { registerPlanCommands } from "./plan.ts";
+import { registerProjectCommands } from "./validate.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
 import { registerSecretsCommands } from "./secrets.ts";
@@ -40,7 +42,9 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError()
     .exitOverride();
-  registerRunbookCommands(program);
+  registerRunCommand(program);
+  registerPlanCommands(program);
+  registerProjectCommands(program);
   registerAuditCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);

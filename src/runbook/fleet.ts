@@ -31,6 +31,13 @@ import { newRunRecord } from "./record.ts";
 import { normalizeStrategy } from "./schema.ts";
 import { describeInterruption, Interrupter } from "./interrupt.ts";
 import { abortSummary } from "./abort_summary.ts";
+import {
+  lockForceEntry,
+  rolloutEntry,
+  runEntry,
+  type RunSubject,
+  skipped,
+} from "../audit/actions.ts";
 
 /** Hears about the rollout as a whole. */
 export interface RolloutObserver {
@@ -127,15 +134,11 @@ class Rollout {
   async execute(): Promise<RunRecord> {
     const { options, record } = this;
     await this.#save();
-    await options.journal?.record({
-      action: "rollout",
-      run: record.id,
-      runbook: record.runbook,
-      target: record.target,
+    await options.journal?.record(rolloutEntry(this.#subject(), {
+      status: "initiated",
       strategy: record.strategy,
       resumes: record.resumes,
-      status: "initiated",
-    });
+    }));
     const done = new Set(
       (options.resume?.nodes ?? []).filter((n) => n.status === "success").map((n) => n.target),
     );
@@ -337,16 +340,13 @@ class Rollout {
     record.finished = new Date().toISOString();
     record.duration_ms = Date.parse(record.finished) - Date.parse(record.started);
     await this.#save();
-    await options.journal?.record({
-      action: "rollout",
-      run: record.id,
-      runbook: record.runbook,
-      target: record.target,
+    await options.journal?.record(rolloutEntry(this.#subject(), {
+      status: record.status,
       nodes: record.nodes!.map((node) => `${node.target}=${node.status}`).join(","),
       resumes: record.resumes,
-      status: record.status,
       reason: record.reason,
-    });
+      interrupted_by: record.interruption && describeInterruption(record.interruption),
+    }));
     options.rollout?.rolloutFinished?.(record);
     return record;
   }
@@ -373,14 +373,16 @@ class Rollout {
       reason,
     });
     this.options.rollout?.nodeSkipped?.(node, reason);
-    await this.options.journal?.record({
-      action: "run",
+    const subject = {
+      ...this.#subject(),
       run: `${this.record.id}@${node.name}`,
-      runbook: this.record.runbook,
       target: node.name,
-      status: "skipped",
-      reason,
-    });
+    };
+    await this.options.journal?.record(runEntry(subject, skipped(reason)));
+  }
+
+  #subject(): RunSubject {
+    return { run: this.record.id, runbook: this.record.runbook, target: this.record.target };
   }
 
   async #save(): Promise<void> {
@@ -405,15 +407,13 @@ export async function forceUnlockRecorded(
   run?: string,
 ): Promise<LockInfo | undefined> {
   const holder = await forceUnlock(target, path);
-  await journal?.record({
-    action: "lock.force",
+  await journal?.record(lockForceEntry({
     run,
     target: target.name,
     lock: path,
     holder: holder ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})` : "none",
     reason,
-    status: "success",
-  });
+  }));
   return holder;
 }
 

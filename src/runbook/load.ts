@@ -24,7 +24,6 @@ import type { Source } from "../source/mod.ts";
 import {
   KNOWN_KEYS,
   type Parameter,
-  PENDING_KINDS,
   type Runbook,
   RunbookSchema,
   type Step,
@@ -227,14 +226,6 @@ class Checker {
     const problems: Problem[] = [];
     const report = reporter(source, problems);
     const kind = stepKind(step);
-    if (kind in PENDING_KINDS) {
-      report(
-        [...path, kind],
-        `\`${kind}\` steps need ${
-          PENDING_KINDS[kind as keyof typeof PENDING_KINDS]
-        }, which this version does not have yet`,
-      );
-    }
     if (isOperation(kind)) {
       const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
       if (problem) report([...path, kind], problem);

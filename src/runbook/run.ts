@@ -40,6 +40,7 @@ import { renderTemplate, renderValues, TemplateError, type TemplateValue } from 
 import { maskedJournal, runContext } from "./context.ts";
 import { isFailure, newRunRecord, stepRecord } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
+import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
 
 /** Hears about a run as it happens (progress output, JSON reports). */
 export interface RunObserver {
@@ -300,14 +301,12 @@ export class Run {
     this.#started = true;
     this.options.observer?.runStarted?.(this.record, failurePath);
     await this.#save();
-    await this.#journal?.record({
-      action: "run",
-      run: this.record.id,
-      runbook: this.loaded.runbook.id,
-      target: this.record.target,
-      params: JSON.stringify(this.options.params),
-      status: "initiated",
-    });
+    await this.#journal?.record(
+      runEntry(this.#subject(), {
+        status: "initiated",
+        params: JSON.stringify(this.options.params),
+      }),
+    );
   }
 
   /** Runs one planned step; undefined for `uses` headers, which only group. */
@@ -407,17 +406,12 @@ export class Run {
     this.options.observer?.stepFinished?.(record, { ...raw, error: record.message });
     await this.#save();
     if (raw.status !== "skipped") {
-      await this.#journal?.record({
-        action: "step",
-        run: this.record.id,
-        runbook: this.record.runbook,
-        target: this.record.target,
+      await this.#journal?.record(stepEntry(this.#subject(), {
         step: record.number,
         name: record.name,
         kind: record.kind,
         exit_code: record.exit_code,
-        status: record.status,
-      });
+      }, record.status));
     }
     return record;
   }
@@ -482,25 +476,22 @@ export class Run {
     this.record.duration_ms = Date.parse(this.record.finished) - Date.parse(this.record.started);
     await this.#save();
     const journal = this.#journal;
-    await journal?.record({
-      action: "run",
-      run: this.record.id,
-      runbook: runbook.id,
-      target: this.record.target,
+    await journal?.record(runEntry(this.#subject(), {
       status,
       reason: this.record.reason,
-    });
+      interrupted_by: this.record.interruption &&
+        describeInterruption(this.record.interruption),
+    }));
     // The runbook's own entry (deploy from → to) only when the run got as far as a change:
     // a run refused before it changed anything deployed nothing from anywhere to anywhere.
     if (runbook.audit && (this.#changed || status === "success")) {
       const fields = renderValues(runbook.audit.fields, this.#runbookLookup(), () => "");
-      await journal?.record({
-        action: runbook.audit.action,
-        ...fields,
-        target: this.record.target,
-        run: this.record.id,
-        status,
-      });
+      await journal?.record(
+        runbookEntry(runbook.audit.action, fields, {
+          target: this.record.target,
+          run: this.record.id,
+        }, status),
+      );
     }
     this.options.observer?.runFinished?.(this.record);
     return this.record;
@@ -516,6 +507,11 @@ export class Run {
       node,
     );
     return { ...this.context, vars, app, target };
+  }
+
+  /** This run as the audit log names it. */
+  #subject(): RunSubject {
+    return { run: this.record.id, runbook: this.record.runbook, target: this.record.target };
   }
 
   /** Resolves templates written at the top level of the runbook (not inside a task). */

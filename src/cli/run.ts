@@ -1,0 +1,151 @@
+/**
+ * The `run` command: runs a runbook against the targets of the project configuration.
+ *
+ * Exit codes: 0 success, 1 the runbook failed or was declined (or a node's connection was
+ * lost), 2 invalid input (runbook, parameters, configuration), 130 interrupted by a signal.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "commander";
+ * import { registerRunCommand } from "./run.ts";
+ * const program = new Command();
+ * registerRunCommand(program);
+ * program.commands.map((command) => command.name()); // ["run"]
+ * ```
+ * @module
+ */
+import { requireAuditKey } from "../audit/journal.ts";
+import { UsageError } from "../errors.ts";
+import type { Command } from "commander";
+import $ from "dax";
+import { requireConfig } from "../config/mod.ts";
+import { type Confirmer, humanItems } from "../runbook/mod.ts";
+import { TargetPool } from "../targets/pool.ts";
+import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
+import { resumeSource, runFromCli } from "./run_rollout.ts";
+import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
+import { printPlan } from "./plan.ts";
+
+/** Adds `run` to `program`. */
+export function registerRunCommand(program: Command): void {
+  runbookOptions(program.command("run [runbook] [args...]"))
+    .description("run a runbook against the targets of the project configuration")
+    .option("--dry-run", "print the plan instead of running anything")
+    .option("-y, --yes", "acknowledge the human checklist items (recorded as acknowledged)")
+    .option("--json", "print the run record as JSON on stdout (progress stays on stderr)")
+    .option(
+      "--force-unlock <reason>",
+      "remove a node's deploy lock left by a run that is gone, first (the reason is audited)",
+    )
+    .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option(
+      "--resume <run-id>",
+      "continue a failed or aborted rollout: its nodes that succeeded are skipped",
+    )
+    .option(
+      "--no-rollback-on-abort",
+      "on an interrupt, leave a node that was changed but not yet verified as it is",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
+        "  deno task run rollback -p version=v1.1.0 --yes\n  deno task run --resume RUN_ID --yes",
+    )
+    .action(async (
+      name: string | undefined,
+      args: string[],
+      options: RunbookOptions & {
+        dryRun?: boolean;
+        yes?: boolean;
+        json?: boolean;
+        forceUnlock?: string;
+        acceptNewHostKeys?: boolean;
+        resume?: string;
+        rollbackOnAbort: boolean;
+      },
+    ) => {
+      const resumed = options.resume === undefined
+        ? undefined
+        : await resumeSource(resolveStateDir(options), options.resume);
+      if (resumed && (name !== undefined || options.param.length || options.limit)) {
+        throw new UsageError("--resume takes the runbook, parameters and nodes of the run resumed");
+      }
+      if (!resumed && name === undefined) {
+        throw new UsageError("name the runbook to run (deno task runbooks lists them)");
+      }
+      const { root, loaded, params } = resumed
+        ? await prepareRunbook(resumed.runbook, [], {
+          ...options,
+          param: Object.entries(resumed.params).map(([k, v]) => `${k}=${v}`),
+        })
+        : await prepareRunbook(name!, args, options);
+      if (options.dryRun) return await printPlan(root, loaded, params, options);
+      if (options.forceUnlock !== undefined && !options.forceUnlock.trim()) {
+        throw new UsageError(
+          '--force-unlock needs a reason, as in --force-unlock "run 123 crashed"',
+        );
+      }
+      const config = await requireConfig(options);
+      const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
+      try {
+        const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
+        const stateDir = await ensureStateDir(resolveStateDir(options));
+        await requireAuditKey(stateDir);
+        const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+        Deno.exitCode = await runFromCli(loaded, {
+          root,
+          params,
+          config,
+          stateDir,
+          pool,
+          nodes,
+          forceUnlock: options.forceUnlock,
+          confirm: confirm && onceEach(confirm),
+          rollbackOnAbort: options.rollbackOnAbort,
+          resume: resumed?.record,
+          json: options.json,
+        });
+      } finally {
+        await pool.close();
+      }
+    });
+}
+
+/**
+ * Asks each question once per run, one at a time: a rollout over ten nodes asks "deployment
+ * window confirmed?" once, and parallel nodes never prompt over each other.
+ */
+function onceEach(confirm: Confirmer): Confirmer {
+  const answers = new Map<string, ReturnType<Confirmer>>();
+  let queue: Promise<unknown> = Promise.resolve();
+  return (question) => {
+    let answer = answers.get(question);
+    if (!answer) {
+      answer = queue.then(() => confirm(question));
+      queue = answer.catch(() => undefined);
+      answers.set(question, answer);
+    }
+    return answer;
+  };
+}
+
+/**
+ * How human items get answered: `--yes` acknowledges them; a terminal asks; otherwise the run
+ * is refused before anything runs, naming the items.
+ */
+function confirmer(items: string[], yes: boolean): Confirmer | undefined {
+  if (yes) return () => Promise.resolve("acknowledged");
+  const interactive = Deno.stdin.isTerminal() && !Deno.env.get("CI");
+  if (interactive) {
+    return async (question) =>
+      await $.confirm({ message: question, default: false }) ? "confirmed" : "declined";
+  }
+  if (items.length) {
+    throw new UsageError(
+      `this runbook has ${items.length} item(s) a human must confirm, and there is no terminal ` +
+        `to ask:\n${items.map((item) => `  - ${item}`).join("\n")}\n` +
+        `Run it from a terminal, or pass --yes to acknowledge them (recorded in the run record).`,
+    );
+  }
+  return undefined;
+}
