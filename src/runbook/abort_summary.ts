@@ -73,7 +73,8 @@ export async function abortSummary(
   const runs = new Map((record.nodes ?? [record]).map((run) => [run.target, run]));
   const resumable = (record.nodes ?? []).some((run) => run.status !== "success");
   return await Promise.all(nodes.map(async (node) => {
-    const run = runs.get(node.name);
+    // A run on this machine that reached nodes: each node shares that run's outcome.
+    const run = record.nodes ? runs.get(node.name) : record;
     const app = nodeApp(config, node);
     const fact: NodeAfterAbort = {
       node: node.name,

@@ -82,10 +82,42 @@ export async function runRollout(
   );
   options = { ...options, masker, journal, interrupter, signal: interrupter.signal };
   const only = options.nodes.length === 1 ? options.nodes[0] : undefined;
-  if (only === LOCAL_NODE) {
-    return await new Run(loaded, nodeRunOptions(options, LOCAL_NODE, id)).execute(true);
-  }
+  if (only === LOCAL_NODE) return await runLocal(loaded, options, id);
   return await new Rollout(loaded, options, id).execute();
+}
+
+/**
+ * A runbook on this machine whose steps may reach nodes (`on: app`): interrupted, it ends with
+ * the abort summary of the nodes it reached (or of this machine when it reached none).
+ */
+async function runLocal(
+  loaded: LoadedRunbook,
+  options: RolloutOptions,
+  id: string,
+): Promise<RunRecord> {
+  const reached = new Map<string, InventoryNode>();
+  const base = nodeRunOptions(options, LOCAL_NODE, id);
+  const record = await new Run(loaded, {
+    ...base,
+    targetsFor: (selector) => {
+      const targets = base.targetsFor!(selector);
+      for (const { node } of targets) reached.set(node.name, node);
+      return targets;
+    },
+  }).execute(true);
+  if (record.status === "aborted") {
+    const nodes = reached.size ? [...reached.values()] : [LOCAL_NODE];
+    record.abort_summary = await abortSummary(
+      record,
+      nodes,
+      options.pool,
+      options.config,
+      (node) => nodeLockPath(options.config, node),
+    );
+    await saveRunRecord(options.stateDir, record);
+    options.rollout?.abortSummary?.(record.abort_summary, new Map());
+  }
+  return record;
 }
 
 /** A node's run options within a rollout. */

@@ -11,6 +11,7 @@ import { exitCodeOf } from "../../src/runbook/record.ts";
 import { Interrupter } from "../../src/runbook/interrupt.ts";
 import { SecretMasker } from "../../src/secrets/masking.ts";
 import type { RunRecord } from "../../src/state/runs.ts";
+import { LOCAL_NODE } from "../../src/targets/inventory.ts";
 import { memoryPool, type Rule } from "../fixtures/memory_target.ts";
 import { DEPLOY, engineWorld, UNDO } from "./engine_world.ts";
 
@@ -348,4 +349,54 @@ Deno.test("resume: nodes that succeeded are skipped, the rest run", async () => 
   assert.equal(ran(pool, "web-2", "fetch-step"), 1);
   assert.equal(ran(pool, "web-3", "fetch-step"), 1);
   assert.equal(entries.find((e) => e.action === "rollout")!.resumes, first.record.id);
+});
+
+Deno.test("a run on this machine interrupted on a node summarizes the nodes it reached", async () => {
+  const world = await engineWorld(["web-1", "web-2"], {
+    fleetwide: `
+id: fleetwide
+title: Fleetwide
+when: tests
+steps:
+  - name: Each node
+    on: app
+    changes: true
+    run: echo each-node
+  - name: Afterwards
+    run: echo afterwards
+`,
+  });
+  try {
+    const interrupter = new Interrupter();
+    const pool = memoryPool(["web-1", "web-2"], {
+      "web-2": [{
+        match: /each-node/,
+        outcome: {
+          hang: true,
+          onStart: () => interrupter.interrupt({ kind: "signal", what: "SIGINT" }),
+        },
+      }],
+    });
+    const summaries: unknown[] = [];
+    const record = await runRollout(await loadRunbook(world.root, "fleetwide"), {
+      root: world.root,
+      params: {},
+      config: world.config,
+      stateDir: world.stateDir,
+      pool,
+      nodes: [LOCAL_NODE],
+      interrupter,
+      rollout: { abortSummary: (summary) => summaries.push(summary) },
+    });
+    assert.equal(record.status, "aborted");
+    assert.equal(exitCodeOf(record), 130);
+    assert.deepEqual(record.abort_summary!.map((n) => [n.node, n.status]), [
+      ["web-1", "aborted"],
+      ["web-2", "aborted"],
+    ]);
+    assert.equal(summaries.length, 1);
+    assert.equal(ran(pool, "local", "afterwards"), 0);
+  } finally {
+    await world.cleanup();
+  }
 });
