@@ -17,6 +17,7 @@ import { ParameterError } from "../runbook/params.ts";
 import { formatProblem } from "../runbook/source.ts";
 import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
+import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunbookCommands } from "./runbook.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunbookCommands(program);
   registerAuditCommands(program);
+  registerAuditExportCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
