@@ -94,7 +94,9 @@ export async function exportableEntries(
  *
  * @example
  * ```ts
- * describeBad(verdict); // "line 7 of /srv/state/deployments.log: edited (signature does not match …)"
+ * import { verifyAuditLog } from "./verify.ts";
+ * const verdict = await verifyAuditLog("/srv/state");
+ * if (!verdict.ok) console.error(describeBad(verdict)); // "line 7 of /srv/state/deployments.log: edited (signature does not match …)"
  * ```
  */
 export function describeBad(verdict: VerifyResult): string {

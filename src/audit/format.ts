@@ -5,6 +5,9 @@
  * @example
  * ```ts
  * import { formatSeedLine } from "./format.ts";
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
  * formatSeedLine(entry);
  * // "2024-01-15T10:30:01Z deploy repo=/opt/myapp from=v1.1.0 to=v1.2.0 status=success"
  * ```
@@ -33,8 +36,10 @@ const HIDDEN = new Set(["seq", "ts", "host", "user", "action", "status", "prev",
  *
  * @example
  * ```ts
- * formatSeedLine({ ts: "2024-01-15T10:30:01.000Z", action: "deploy", repo: "/opt/myapp",
- *   from: "v1.1.0", to: "v1.2.0", status: "success", ...chainFields });
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
+ * formatSeedLine(entry);
  * // "2024-01-15T10:30:01Z deploy repo=/opt/myapp from=v1.1.0 to=v1.2.0 status=success"
  * ```
  */
@@ -54,6 +59,9 @@ export function formatSeedLine(entry: AuditEntry, options: { verbose?: boolean }
  *
  * @example
  * ```ts
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
  * JSON.parse(toJsonlLine(entry)).action; // "deploy"
  * ```
  */

@@ -59,7 +59,7 @@ export interface ForwardOptions {
  *
  * @example
  * ```ts
- * const r = await forwardToSyslog(dir, "127.0.0.1:514", { timeoutMs: 10_000 });
+ * const r = await forwardToSyslog("/srv/state", "127.0.0.1:514", { timeoutMs: 10_000 });
  * ```
  */
 export async function forwardToSyslog(

@@ -80,7 +80,8 @@ export async function readForwardState(path: string): Promise<ForwardState> {
  *
  * @example
  * ```ts
- * await writeForwardState(path, dest, 42, "ab…");
+ * const dest = { hostname: "siem", port: 514 };
+ * await writeForwardState(forwardStatePath("/srv/state", dest), dest, 42, "ab".repeat(32));
  * ```
  */
 export async function writeForwardState(
@@ -104,7 +105,7 @@ export async function writeForwardState(
  *
  * @example
  * ```ts
- * await withForwardLock(path, async () => { ... });
+ * const sent = await withForwardLock("/srv/state/forward/siem_514.json", () => Promise.resolve(3));
  * ```
  */
 export async function withForwardLock<T>(path: string, fn: () => Promise<T>): Promise<T> {

@@ -34,6 +34,7 @@ export interface StreamVerdict extends VerifyResult {
  *
  * @example
  * ```ts
+ * const jsonl = await Deno.readTextFile("siem.jsonl");
  * const r = await verifyExportedLines(new TextEncoder().encode(jsonl), "/safe/root.pub", "siem.jsonl");
  * if (!r.ok) console.log(r.firstBad!.line, r.firstBad!.reason);
  * ```
@@ -58,7 +59,10 @@ export async function verifyExportedLines(
  *
  * @example
  * ```ts
- * const r = verifyStream(bytes, { kid, publicKeyRaw }, "<stdin>");
+ * import { kidOf } from "./keys.ts";
+ * const bytes = await Deno.readFile("siem.jsonl");
+ * const publicKeyRaw = new Uint8Array(32); // the trust root's raw Ed25519 public key
+ * const r = verifyStream(bytes, { kid: kidOf(publicKeyRaw), publicKeyRaw }, "siem.jsonl");
  * ```
  */
 export function verifyStream(bytes: Uint8Array, root: TrustRoot, name: string): StreamVerdict {

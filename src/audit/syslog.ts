@@ -93,7 +93,9 @@ export function syslogRecord(entry: AuditEntry, line: string): string {
  *
  * @example
  * ```ts
- * structuredData({ seq: 1, note: 'a"b' } as unknown as AuditEntry); // '[protocol@32473 seq="1" note="a\\"b"]'
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", note: 'a"b', status: "success", prev: "p", kid: "k", sig: "s" };
+ * structuredData(entry); // '[protocol@32473 seq="1" … note="a\\"b" …]'
  * ```
  */
 export function structuredData(entry: AuditEntry): string {

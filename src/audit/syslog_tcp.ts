@@ -72,6 +72,7 @@ export function formatDestination(d: Destination): string {
  *
  * @example
  * ```ts
+ * const frames = [new TextEncoder().encode("5 hello")];
  * await sendFrames({ hostname: "127.0.0.1", port: 514 }, frames, { timeoutMs: 30_000 });
  * ```
  */

@@ -50,6 +50,7 @@ interface ForwardCliOptions {
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * const program = new Command("protocol");
  * registerAuditExportCommands(program);
  * ```
