@@ -1,8 +1,9 @@
 /**
  * Syslog over TCP (RFC 6587): parse a `HOST:PORT` destination, and send octet-counted frames to
- * it. A send only counts once the receiver has read every byte: after the last frame we close
- * our side and wait for the receiver to close its side (rsyslog, syslog-ng and Wazuh's remoted do
- * when they reach end of stream), so a receiver that dies mid-stream is an error, not a success.
+ * it. Plain TCP syslog has no acknowledgement, so the strongest signal it gives is used: after
+ * the last frame we close our side and wait for the receiver to close its side cleanly, which
+ * rsyslog does once it has read to the end of the stream. A receiver that goes away with bytes
+ * unread resets the connection instead: that is an error, not a success.
  *
  * @example
  * ```ts

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { appendAudit, generateSigningKey } from "../../src/audit/mod.ts";
 import { runMain } from "./fixtures/run_main.ts";
+import { type AddressInfo, createServer } from "node:net";
 
 const encoder = new TextEncoder();
 
@@ -181,5 +182,31 @@ Deno.test("audit:forward refuses a log cut or rewritten below what it already se
   } finally {
     listener.close();
     await accepting.catch(() => {});
+  }
+});
+
+Deno.test("audit:forward: a receiver that breaks off mid-stream marks nothing sent", async () => {
+  const { dir } = await stateWithEntries(1);
+  for (let i = 0; i < 3; i++) {
+    await appendAudit(dir, { action: "deploy", big: "x".repeat(60_000) });
+  }
+  // Reads a little, waits until the sender has written everything and closed its side, then
+  // closes with the rest unread: the kernel answers with a reset, which is not an end of stream.
+  const server = createServer((socket) => {
+    socket.once("data", () => {
+      socket.pause();
+      setTimeout(() => socket.destroy(), 500);
+    });
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const r = await runMain(["audit:forward", "--syslog", `127.0.0.1:${port}`, "--state-dir", dir]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /sending to syslog receiver .* failed .*nothing was marked sent/);
+    const state = `${dir}/forward/127.0.0.1_${port}.json`;
+    assert.equal(await Deno.stat(state).then(() => true, () => false), false);
+  } finally {
+    await new Promise((closed) => server.close(closed));
   }
 });
