@@ -17,7 +17,12 @@
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
 import { AuditInputError, AuditRefusedError, MissingSigningKeyError } from "../audit/mod.ts";
-import { describeBad, exportableEntries, type SkippedLine } from "../audit/export.ts";
+import {
+  describeBad,
+  exportableEntries,
+  type ExportRecord,
+  type SkippedLine,
+} from "../audit/export.ts";
 import { forwardToSyslog } from "../audit/forward.ts";
 import { octetFrame, syslogRecord } from "../audit/syslog.ts";
 import { SyslogSendError } from "../audit/syslog_tcp.ts";
@@ -79,11 +84,12 @@ export function registerAuditExportCommands(program: Command): void {
         force: o.force,
       });
       warnForced(verdict, skipped);
-      const render = o.format === "jsonl"
-        ? (line: string) => encoder.encode(line + "\n")
-        : (line: string, r: (typeof records)[number]) => octetFrame(syslogRecord(r.entry, line));
+      const render = (r: ExportRecord) =>
+        o.format === "jsonl"
+          ? encoder.encode(r.line + "\n")
+          : octetFrame(syslogRecord(r.entry, r.line));
       const out = new StdoutBatch();
-      for (const r of records) if (r.entry.seq > since) await out.add(render(r.line, r));
+      for (const r of records) if (r.entry.seq > since) await out.add(render(r));
       await out.flush();
       if (skipped.length) Deno.exitCode = 1;
     }));
