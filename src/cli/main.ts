@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { ProtocolError, UsageError } from "../errors.ts";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/mod.ts";
 import { ParameterError } from "../runbook/params.ts";
@@ -29,6 +29,11 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerIdentityCommand } from "./identity.ts";
+import { registerRequestCommand } from "./request.ts";
+import { registerApproveCommand } from "./approve.ts";
+import { registerPopulationCommand } from "./population.ts";
+import { registerEvidencePackCommand } from "./evidence_pack.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -55,6 +60,11 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerIdentityCommand(program);
+  registerRequestCommand(program);
+  registerApproveCommand(program);
+  registerPopulationCommand(program);
+  registerEvidencePackCommand(program);
   return program;
 }
 
@@ -83,6 +93,10 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof SshConnectError || error instanceof LockFailedError) {
       console.error(`error: ${error.message}`);
       return 1;
+    }
+    if (error instanceof ProtocolError) {
+      console.error(`error: ${error.message}`);
+      return error.exitCode;
     }
     throw error;
   }
