@@ -1,8 +1,8 @@
 /**
  * The `run` command: runs a runbook against the targets of the project configuration.
  *
- * Exit codes: 0 success, 1 the runbook failed or was declined (or a node's connection was
- * lost), 2 invalid input (runbook, parameters, configuration), 130 interrupted by a signal.
+ * Exit codes: 0 success, 1 the runbook failed or was declined, or a node was lost; 2 invalid input
+ * (runbook, parameters, configuration); 130 interrupted by a signal.
  *
  * @example
  * ```ts
@@ -21,10 +21,12 @@ import $ from "dax";
 import { requireConfig } from "../config/mod.ts";
 import { type Confirmer, humanItems } from "../runbook/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
+import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { resumeSource, runFromCli } from "./run_rollout.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
 import { printPlan } from "./plan.ts";
+import { type ApprovalOptions, passApprovalGate } from "./approval_gate.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 
 /** Adds `run` to `program`. */
 export function registerRunCommand(program: Command): void {
@@ -46,15 +48,21 @@ export function registerRunCommand(program: Command): void {
       "--no-rollback-on-abort",
       "on an interrupt, leave a node that was changed but not yet verified as it is",
     )
+    .option("--request <id>", "the approved change request this run carries out (CR-...)")
+    .option("--emergency <reason>", "run without prior approval (hotfix, incident, rollback)")
+    .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .addHelpText(
       "after",
-      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
-        "  deno task run rollback -p version=v1.1.0 --yes\n  deno task run --resume RUN_ID --yes",
+      "\nExamples:\n  deno task sop:deploy v1.2.0 --request CR-20260701-a1b2c3\n" +
+        "  deno task sop:deploy v1.2.0 --limit web-2 --request CR-20260701-a1b2c3\n" +
+        '  deno task sop:hotfix -p from=v1.2.0 --emergency "checkout returns 500"\n' +
+        "  deno task run rollback -p version=v1.1.0 --yes\n" +
+        "  deno task run --resume RUN_ID --yes",
     )
     .action(async (
       name: string | undefined,
       args: string[],
-      options: RunbookOptions & {
+      options: RunbookOptions & ApprovalOptions & {
         dryRun?: boolean;
         yes?: boolean;
         json?: boolean;
@@ -87,11 +95,28 @@ export function registerRunCommand(program: Command): void {
       }
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
+      const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
+      const stateDir = await ensureStateDir(resolveStateDir(options));
+      await requireAuditKey(stateDir);
+      const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+      const notifier = await notifierFor(config, stateDir);
+      const journal = await passApprovalGate({
+        root,
+        loaded,
+        params,
+        nodes,
+        config,
+        stateDir,
+        journal: notifyingJournal(stateDir, notifier, {
+          runbook: loaded.runbook.id,
+          version: typeof params.version === "string" ? params.version : undefined,
+          nodes: nodes.map((node) => node.name),
+          operator: operator(),
+        }),
+        options,
+        say: (line) => console.error(line),
+      });
       try {
-        const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
-        const stateDir = await ensureStateDir(resolveStateDir(options));
-        await requireAuditKey(stateDir);
-        const confirm = confirmer(humanItems(loaded), options.yes ?? false);
         Deno.exitCode = await runFromCli(loaded, {
           root,
           params,
@@ -103,9 +128,14 @@ export function registerRunCommand(program: Command): void {
           confirm: confirm && onceEach(confirm),
           rollbackOnAbort: options.rollbackOnAbort,
           resume: resumed?.record,
+          journal,
+          // Notifications go out while the run works; wait for the last ones (or their
+          // failures, which are audited) so the checkpoint covers them.
+          beforeCheckpoint: () => notifier.flush(),
           json: options.json,
         });
       } finally {
+        await notifier.flush();
         await pool.close();
       }
     });

@@ -26,9 +26,10 @@ import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import { ProgressPrinter } from "./progress.ts";
 
 /** What a rollout from the command line needs besides the engine's own options. */
-export interface CliRollout
-  extends Omit<RolloutOptions, "observer" | "observerFor" | "rollout" | "journal"> {
+export interface CliRollout extends Omit<RolloutOptions, "observer" | "observerFor" | "rollout"> {
   json?: boolean;
+  /** Runs after the rollout, before the audit checkpoint (flush notifications, say). */
+  beforeCheckpoint?: () => Promise<void>;
 }
 
 /** Runs `loaded` as the CLI does and returns the exit code (0, 1, or 130). */
@@ -52,8 +53,9 @@ export async function runFromCli(loaded: LoadedRunbook, options: CliRollout): Pr
       observer: printer,
       observerFor: (node) => several ? new ProgressPrinter(write, node.name) : printer,
       rollout: printer,
-      journal: auditJournal(options.stateDir),
+      journal: options.journal ?? auditJournal(options.stateDir),
     });
+    await options.beforeCheckpoint?.();
     // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
     const { path } = await writeCheckpoint(options.stateDir);
     write(`  audit checkpoint: ${path}`);
