@@ -31,9 +31,20 @@ async function appRepo(world: TempWorld): Promise<string> {
 
 Deno.test("approvals: only an approved, matching request runs; emergencies owe a retro-review", async (t) => {
   const world = await tempWorld({ prefix: "approval-flow-" });
+  const heard: Record<string, unknown>[] = [];
+  const hook = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    heard.push(await req.json());
+    return new Response("ok");
+  });
   try {
     const repo = await appRepo(world);
     const approversFile = join(world.dir, "approvers.yaml");
+    await Deno.writeTextFile(
+      world.config,
+      `notify:\n  webhooks:\n    - url: http://127.0.0.1:${hook.addr.port}/\n` +
+        `      events: [request.created, approval.given]\n`,
+      { append: true },
+    );
     const env = (who: string) => ({
       PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
       PROTOCOL_APPROVERS: approversFile,
@@ -105,8 +116,26 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
     });
 
     await t.step("an approved request whose parameters changed is refused", async () => {
-      const approved = await as("alice", "approve", id, "--yes", "--root", ROOT);
+      const approved = await as(
+        "alice",
+        "approve",
+        id,
+        "--yes",
+        "--root",
+        ROOT,
+        "--config",
+        world.config,
+      );
       assert.equal(approved.code, 0, approved.stderr);
+      const told = heard.filter((m) => m.request === id);
+      assert.deepEqual(told.map((m) => m.event), ["request.created", "approval.given"]);
+      assert.deepEqual(told[1].approvers, ["alice@example.com"]);
+      assert.equal(told[1].operator, "bob@example.com");
+      const entries = await readAuditEntries(world.stateDir);
+      for (const message of told) {
+        const entry = entries.find((e) => e.seq === message.audit_seq);
+        assert.equal(entry?.request, id);
+      }
       const changed = await run("bob", "release", "v1.2.1", "--request", id);
       assert.equal(changed.code, 1);
       assert.match(changed.stderr, /params_changed: .*version="v1\.2\.1" \(approved: "v1\.2\.0"\)/);
@@ -197,6 +226,7 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
       assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     });
   } finally {
+    await hook.shutdown();
     await world.cleanup();
   }
 });

@@ -94,6 +94,29 @@ Deno.test("population, sample and evidence pack of a period", async (t) => {
       assert.match(fallback.stderr, /NO checkpoint at or after the period's end/);
     });
 
+    await t.step("a run's evidence opens with a summary: result, operator, approval", async () => {
+      const fix = (await runRecords(world.stateDir)).find((r) => r.runbook === "fix")!;
+      const html = await cli([
+        "checklist",
+        "fix",
+        "--run",
+        fix.id,
+        "--format",
+        "html",
+        "--state-dir",
+        world.stateDir,
+        "--root",
+        ROOT,
+      ]);
+      assert.equal(html.code, 0, html.stderr);
+      const summary = /<section id="summary">([\s\S]*?)<\/section>/.exec(html.stdout)?.[1] ?? "";
+      assert.ok(html.stdout.indexOf('id="summary"') < html.stdout.indexOf("<table>"));
+      assert.match(summary, /<dt>Result<\/dt><dd>success<\/dd>/);
+      assert.match(summary, /emergency change CR-\d{8}-[0-9a-f]{6} \(no prior approval\)/);
+      assert.match(summary, /<dt>Nodes<\/dt><dd>local \(success\)<\/dd>/);
+      assert.match(html.stdout, /<td class="nowrap">local<\/td>/);
+    });
+
     await t.step("the evidence pack verifies and opens in Chromium, summary first", async () => {
       const out = join(world.dir, "pack");
       const packed = await cli([
