@@ -84,6 +84,7 @@ steps:
     run: |
 ${block(ACTIVE_SCRIPT, "      ")}
   - name: Switch current to \${{ inputs.version }}
+    changes: true
     env:
       APP_DIR: \${{ inputs.dir }}
       VERSION: \${{ inputs.version }}
