@@ -105,7 +105,7 @@ export function parseDrill(file: string, text: string): Drill {
  *
  * @example
  * ```ts
- * const drill = await loadDrill(root, "incident-response");
+ * const drill = await loadDrill("/work/protocol", "incident-response");
  * ```
  */
 export async function loadDrill(root: string, name: string): Promise<Drill> {

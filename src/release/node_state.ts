@@ -10,7 +10,7 @@
  * const request = nodeStateRequest("/opt/myapp", "test -f app.pid");
  * // const result = await target.exec(request);
  * // const state = parseNodeState(result.stdout);
- * parseNodeState("current=v1.2.0\nprevious=v1.1.0\n").current; // "v1.2.0"
+ * parseNodeState("current=v1.2.0\nprevious=v1.1.0\n")?.current; // "v1.2.0"
  * ```
  * @module
  */
