@@ -34,7 +34,6 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
     const stateDir = join(dir, "unused-state");
     const env = { PROTOCOL_STATE_DIR: stateDir };
     const repo = `'${demo.repo}'`;
-    const app = `'${demo.appDir}'`;
     let planText = "";
 
     await t.step("plan prints every command in order, values resolved and quoted", async () => {
@@ -50,10 +49,13 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
         "Steps",
         `git ls-remote --tags --refs ${repo} | sed`,
         `git ls-remote --exit-code --tags --refs ${repo} refs/tags/'v1.2.0'`,
-        `git clone --quiet --mirror ${repo} ${app}/repo.git`,
-        `rev-parse --verify --quiet refs/tags/'v1.2.0'^{commit}`,
-        `release=${app}/releases/'v1.2.0'`,
-        `ln -sfn releases/'v1.2.0' current.next`,
+        // The release record's scripts take their values from the environment (release/record.ts).
+        `env: REPO=${demo.repo}`,
+        "env: VERSION=v1.2.0",
+        'git clone --quiet --mirror "$REPO" "$APP_DIR/repo.git"',
+        'rev-parse --verify --quiet "refs/tags/$VERSION^{commit}"',
+        "env: KIND=deploy",
+        'ln -sfn "releases/$VERSION" current.next',
         "mv -T current.next current",
         "Stop the app",
         `in: ${demo.appDir}/current`,
