@@ -99,7 +99,7 @@ Deno.test(
       await t.step("junit: a suite with a failure per blocking check", async () => {
         const result = await run(world, "security:audit", "--format", "junit");
         assert.match(result.stdout, /^<\?xml version="1.0"/);
-        assert.match(result.stdout, /<testsuite name="security-audit" tests="6" failures="2"/);
+        assert.match(result.stdout, /<testsuite name="security-audit" tests="7" failures="2"/);
         assert.match(
           result.stdout,
           /<testcase classname="security-audit" name="malicious-code: [^"]*"[^>]*>\s*<failure/,
