@@ -13,10 +13,12 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 
-/** Prefix of every signed message, so an entry signature can never be replayed as anything else. */
-export const SIGNING_DOMAIN = "protocol-audit-v1\n";
+/**
+ * Prefix of every signed message, so an entry signature can never be replayed as anything else
+ * (a checkpoint's signed text starts with its origin line, never with this).
+ */
+export const SIGNING_DOMAIN = "protocol-audit-v2\n";
 
 /** `prev` of seq 1: the hash of a domain string, so an empty history still has a fixed anchor. */
 export const GENESIS_PREV = sha256Hex("protocol-audit-v1 genesis");
@@ -65,6 +67,8 @@ export interface EntryContext {
 }
 
 const FILLED = new Set(["seq", "ts", "prev", "kid", "sig"]);
+const LEADING = new Set(["seq", "ts", "host", "user", "action"]);
+const TRAILING = new Set(["status", "prev", "kid", "sig"]);
 // SD-NAME in RFC 5424 is at most 32 printable chars; lower-case words keep Wazuh field names tidy.
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const ACTION = /^[a-z][a-z0-9_.-]{0,31}$/;
@@ -124,8 +128,9 @@ export function validateFields(fields: AuditFields): void {
 }
 
 /**
- * The entry without its signature, fields in the on-disk order: who/what first, then the
- * action's own fields, then status and the chain fields (so `tail -f` reads naturally).
+ * The entry without its signature, fields in the canonical on-disk order: seq, ts, host, user,
+ * action, then the action's own fields sorted by name, then status, prev, kid (sig last).
+ * One order for every entry, so the verifier can re-derive the exact bytes of any line.
  *
  * @example
  * ```ts
@@ -144,10 +149,9 @@ export function unsignedEntry(
     user: typeof fields.user === "string" ? fields.user : ctx.user,
     action: fields.action,
   };
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined || k === "action" || k === "status" || k === "host" || k === "user") {
-      continue;
-    }
+  for (const k of Object.keys(fields).sort()) {
+    const v = fields[k];
+    if (v === undefined || LEADING.has(k) || k === "status") continue;
     out[k] = v;
   }
   out.status = fields.status ?? "success";
@@ -157,8 +161,10 @@ export function unsignedEntry(
 }
 
 /**
- * The bytes an entry signature covers: the domain string + RFC 8785 canonical JSON of every
- * field except `sig`. Canonical, so verification does not depend on how the line was written.
+ * The bytes an entry signature covers: the domain string + the entry's canonical line without
+ * its `sig` field (`JSON.stringify` of the fields in canonical order). Because every line must be
+ * exactly its canonical serialization, a verifier gets these bytes from the line itself: drop the
+ * final `,"sig":"<88 chars>"` (see `signedBytesOfLine`).
  *
  * @example
  * ```ts
@@ -166,12 +172,43 @@ export function unsignedEntry(
  * ```
  */
 export function signingBytes(unsigned: Record<string, unknown>): Uint8Array {
-  return encoder.encode(SIGNING_DOMAIN + canonicalize(unsigned));
+  return encoder.encode(SIGNING_DOMAIN + JSON.stringify(canonicalOrder(unsigned)));
+}
+
+// `,"sig":"` + 88 base64 chars + `"}`: the fixed-length end of every canonical line.
+const SIG_SUFFIX = 98;
+// `,"kid":"` + 16 hex + `"` just before it.
+const KID_FIELD = 25;
+const DOMAIN_BYTES = encoder.encode(SIGNING_DOMAIN);
+
+/**
+ * The signed message and key id of a canonical line, straight from its bytes (no JSON parsing):
+ * what the signature workers verify. Undefined when the line does not end the canonical way;
+ * the sequential pass rejects such a line anyway.
+ *
+ * @example
+ * ```ts
+ * const m = signedBytesOfLine(lineBytes); // { message, kid, sig } | undefined
+ * ```
+ */
+export function signedBytesOfLine(
+  line: Uint8Array,
+): { message: Uint8Array; kid: string; sig: Uint8Array } | undefined {
+  const n = line.length;
+  const cut = n - SIG_SUFFIX;
+  if (cut < KID_FIELD + 1 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return undefined;
+  const message = new Uint8Array(DOMAIN_BYTES.length + cut + 1);
+  message.set(DOMAIN_BYTES);
+  message.set(line.subarray(0, cut), DOMAIN_BYTES.length);
+  message[message.length - 1] = 0x7d; // "}"
+  const kid = String.fromCharCode(...line.subarray(cut - 17, cut - 1));
+  const sig = Buffer.from(String.fromCharCode(...line.subarray(cut + 8, n - 2)), "base64");
+  return { message, kid, sig };
 }
 
 /**
- * Builds, signs and serializes one entry. The line is exactly `JSON.stringify(entry)`, which
- * the verifier re-derives to reject any alternative encoding of the same values.
+ * Builds, signs and serializes one entry. The line is the canonical serialization, which the
+ * verifier re-derives to reject any alternative encoding of the same values (`re-encoded`).
  *
  * @example
  * ```ts
@@ -194,8 +231,34 @@ export function buildEntry(
   return { entry, line };
 }
 
-/** Result of parsing one line: the entry, or why the line is not a well-formed entry. */
-export type ParsedLine = { ok: true; entry: AuditEntry } | { ok: false; detail: string };
+/**
+ * The canonical line of an entry: its fields in canonical order, `JSON.stringify`d. A line on
+ * disk must be byte-for-byte this.
+ *
+ * @example
+ * ```ts
+ * canonicalLine(JSON.parse(line)) === line; // for every line the writer wrote
+ * ```
+ */
+export function canonicalLine(entry: Record<string, unknown>): string {
+  return JSON.stringify(canonicalOrder(entry));
+}
+
+function canonicalOrder(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of LEADING) if (k in e) out[k] = e[k];
+  for (const k of Object.keys(e).sort()) if (!LEADING.has(k) && !TRAILING.has(k)) out[k] = e[k];
+  for (const k of TRAILING) if (k in e) out[k] = e[k];
+  return out;
+}
+
+/**
+ * Result of parsing one line: the entry, or why the line is not a well-formed entry
+ * (`reencoded`: the values are well-formed but the bytes are not the writer's serialization).
+ */
+export type ParsedLine =
+  | { ok: true; entry: AuditEntry }
+  | { ok: false; detail: string; reencoded?: boolean };
 
 /**
  * Strictly parses one line (bytes, without the newline). Rejects invalid UTF-8, non-objects,
@@ -240,8 +303,12 @@ export function parseEntryLine(bytes: Uint8Array): ParsedLine {
       return { ok: false, detail: `field ${k} is not a flat scalar` };
     }
   }
-  if (JSON.stringify(e) !== text) {
-    return { ok: false, detail: "line is not in the writer's exact serialization" };
+  if (canonicalLine(e) !== text) {
+    return {
+      ok: false,
+      reencoded: true,
+      detail: "same values, other bytes: the line is not the writer's canonical serialization",
+    };
   }
   return { ok: true, entry: e as AuditEntry };
 }

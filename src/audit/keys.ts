@@ -121,6 +121,18 @@ export function signerFromPem(pem: string): KeySigner {
 }
 
 /**
+ * Drops a key from the signer cache, so a destroyed key does not live on in this process.
+ *
+ * @example
+ * ```ts
+ * forgetSigner(pemText);
+ * ```
+ */
+export function forgetSigner(pem: string): void {
+  signerCache.delete(pem);
+}
+
+/**
  * A node:crypto public key from raw bytes (what the verifier builds once per kid).
  *
  * @example
@@ -180,6 +192,14 @@ export function parseKeyring(text: string): Keyring {
     throw new AuditInputError("keyring must be {version: 1, keys: {...}}");
   }
   for (const [kid, k] of Object.entries(ring.keys)) {
+    if (
+      typeof k !== "object" || k === null || typeof k.public_key !== "string" ||
+      !Number.isSafeInteger(k.from_seq) || !(k.to_seq === null || Number.isSafeInteger(k.to_seq))
+    ) {
+      throw new AuditInputError(
+        `keyring entry ${kid} needs public_key (base64), from_seq and to_seq (integer or null)`,
+      );
+    }
     const raw = Buffer.from(String(k.public_key), "base64");
     if (raw.length !== 32 || kidOf(raw) !== kid) {
       throw new AuditInputError(`keyring entry ${kid} does not match its public key`);

@@ -12,9 +12,8 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { Buffer } from "node:buffer";
 import { type KeyObject, verify } from "node:crypto";
-import { signingBytes } from "./entry.ts";
+import { signedBytesOfLine } from "./entry.ts";
 import { publicKeyFromRaw } from "./keys.ts";
 
 /** Request: lines packed into one buffer; line j is buf[offsets[j], offsets[j+1]). */
@@ -24,22 +23,20 @@ export interface SigRequest {
   keys: [string, Uint8Array][];
 }
 
+// No JSON parsing here: the signed bytes are the line itself minus its fixed-length sig field.
 self.onmessage = (ev: MessageEvent<SigRequest>) => {
   const { buf, offsets, keys } = ev.data;
   const keyObjects = new Map<string, KeyObject>(
     keys.map(([kid, raw]) => [kid, publicKeyFromRaw(raw)]),
   );
-  const decoder = new TextDecoder();
   const valid = new Uint8Array(offsets.length - 1);
   for (let j = 0; j < valid.length; j++) {
     try {
-      const e = JSON.parse(decoder.decode(buf.subarray(offsets[j], offsets[j + 1])));
-      const key = keyObjects.get(e.kid);
-      if (!key || typeof e.sig !== "string") continue;
-      const { sig, ...unsigned } = e;
-      if (verify(null, signingBytes(unsigned), key, Buffer.from(sig, "base64"))) valid[j] = 1;
+      const m = signedBytesOfLine(buf.subarray(offsets[j], offsets[j + 1]));
+      const key = m && keyObjects.get(m.kid);
+      if (key && verify(null, m.message, key, m.sig)) valid[j] = 1;
     } catch {
-      // Anything unparseable stays 0; the sequential pass diagnoses it.
+      // Anything malformed stays 0; the sequential pass diagnoses it.
     }
   }
   self.postMessage(valid, [valid.buffer]);

@@ -15,6 +15,8 @@
  */
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
+import { type Config, findConfig, loadConfig } from "../config/mod.ts";
+import { witnessSettings } from "./journal.ts";
 import {
   AuditInputError,
   AuditRefusedError,
@@ -57,31 +59,47 @@ export function registerAuditCommands(program: Command): void {
       print(`audit signing key created: kid ${r.kid}`);
       print(r.publicKeyPem.trimEnd());
       print(
-        "Keep a copy of this public key off this host; verify with `audit:verify --pubkey FILE`.",
+        "This is the trust root. Keep a copy OFF this host (it is what a deploy user cannot " +
+          "forge); verify with `audit:verify --pubkey FILE`.",
       );
     }));
 
   program.command("audit:verify")
     .description(
-      "Verify the audit log (rotated files + live log): JSON, seq, hash chain, signatures, key " +
-        "validity. Exit 0 valid, 1 tampered, 2 bad input",
+      "Verify the audit log (rotated files + live log): canonical bytes, seq, hash chain, " +
+        "signatures, key seq ranges, and every checkpoint the configured witnesses hold. " +
+        "Exit 0 valid, 1 tampered, 2 bad input",
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--config <file>", "protocol.yaml naming the witnesses (default: found as usual)")
     .option(
       "--pubkey <file>",
-      "trusted public key (PEM, base64 raw, or a keyring JSON) kept off the host",
+      "trust root (PEM, base64 raw, or a keyring JSON) kept off the host",
     )
     .option(
       "--checkpoint <file>",
-      "signed checkpoint to detect truncation or rewrites since it was taken",
+      "C2SP checkpoint to check against (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option("--no-witness", "do not read the configured witnesses")
     .option("--json", "print the result as JSON")
     .action(
       guard(
-        async (o: { stateDir?: string; pubkey?: string; checkpoint?: string; json?: boolean }) => {
+        async (
+          o: {
+            stateDir?: string;
+            config?: string;
+            pubkey?: string;
+            checkpoint?: string[];
+            witness: boolean;
+            json?: boolean;
+          },
+        ) => {
+          const config = o.witness ? await optionalConfig(o.config) : undefined;
           const r = await verifyAuditLog(resolveStateDir(o), {
             pubkeyFile: o.pubkey,
-            checkpointFile: o.checkpoint,
+            checkpointFiles: o.checkpoint,
+            witness: witnessSettings(config),
           });
           Deno.exitCode = r.ok ? 0 : 1;
           if (o.json) return print(JSON.stringify(r));
@@ -94,8 +112,8 @@ export function registerAuditCommands(program: Command): void {
           print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
           if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
           print(`keys:  ${r.keys.join(", ") || "(none)"}`);
-          if (r.checkpoint) {
-            print(`checkpoint: ${r.checkpoint.count} entries at ${r.checkpoint.ts} matched`);
+          for (const c of r.checkpoints) {
+            print(`checkpoint: ${c.size} entries matched (${c.source})`);
           }
         },
       ),
@@ -103,16 +121,28 @@ export function registerAuditCommands(program: Command): void {
 
   program.command("audit:checkpoint")
     .description(
-      "Write a signed checkpoint {count, last_hash, ts, kid, sig} (default <state-dir>/checkpoints/<ts>.json) " +
-        "and print it; keep a copy elsewhere",
+      "Verify the log, then sign a C2SP checkpoint (origin, size, Merkle root), keep it in " +
+        "<state-dir>/checkpoints/ and publish it to the witnesses in protocol.yaml. " +
+        "Exit 1 if the log does not verify or a witness did not take it",
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--config <file>", "protocol.yaml naming the witnesses (default: found as usual)")
     .option("--out <file>", "where to write the checkpoint")
-    .action(guard(async (o: { stateDir?: string; out?: string }) => {
-      const { checkpoint, path } = await writeCheckpoint(resolveStateDir(o), o.out);
-      print(JSON.stringify(checkpoint));
-      console.error(`checkpoint written to ${path}`);
-    }));
+    .option("--json", "print the result as JSON")
+    .action(
+      guard(async (o: { stateDir?: string; config?: string; out?: string; json?: boolean }) => {
+        const config = await optionalConfig(o.config);
+        const r = await writeCheckpoint(resolveStateDir(o), {
+          out: o.out,
+          witness: witnessSettings(config),
+        });
+        if (r.published.some((p) => !p.ok)) Deno.exitCode = 1;
+        if (o.json) return print(JSON.stringify(r));
+        Deno.stdout.writeSync(new TextEncoder().encode(r.text));
+        console.error(`checkpoint written to ${r.path}`);
+        for (const p of r.published.filter((p) => p.ok)) console.error(`published to ${p.witness}`);
+      }),
+    );
 
   program.command("audit:export")
     .description("Print entries for a SIEM: jsonl (Wazuh json decoder) or RFC 5424 syslog lines")
@@ -138,7 +168,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--json", "print the result as JSON")
     .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
-      const r = await rotateSigningKey(resolveStateDir(o));
+      const r = await rotateSigningKey(resolveStateDir(o), "manual");
       if (o.json) return print(JSON.stringify(r));
       print(`audit signing key rotated at seq ${r.seq}: ${r.oldKid} -> ${r.kid}`);
       print(r.publicKeyPem.trimEnd());
@@ -195,6 +225,13 @@ export function registerAuditCommands(program: Command): void {
         },
       ),
     );
+}
+
+// The configuration is optional for audit commands: without one there is no witness.
+async function optionalConfig(file?: string): Promise<Config | undefined> {
+  const path = await findConfig({ config: file });
+  // A ConfigError (file:line:col of each problem) is mapped to exit 2 by main.
+  return path ? await loadConfig(path) : undefined;
 }
 
 // Library code never exits; the CLI maps errors to exit codes and one clear line on stderr.

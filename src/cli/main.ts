@@ -26,6 +26,7 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerWitnessCommand } from "./witness.ts";
 import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerWitnessCommand(program);
   return program;
 }
 

@@ -44,8 +44,7 @@ import { jsonSchemas } from "../runbook/schema.ts";
 import { formatProblem } from "../runbook/source.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
-import { writeCheckpoint } from "../audit/mod.ts";
+import { auditJournal, requireAuditKey, sealRun } from "./journal.ts";
 import { projectRoot, UsageError } from "./common.ts";
 import { printRunEvidence } from "../evidence/print.ts";
 
@@ -198,11 +197,11 @@ export function registerRunbookCommands(program: Command): void {
           rollout: printer,
           journal: auditJournal(stateDir),
         });
-        // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
-        const { path } = await writeCheckpoint(stateDir);
-        console.error(`  audit checkpoint: ${path}`);
+        // Every run ends sealed: key evolved, checkpoint signed and sent to the witnesses.
+        const sealed = await sealRun(stateDir, config);
         if (options.json) console.log(JSON.stringify(record, null, 2));
-        Deno.exitCode = exitCodeOf(record);
+        const code = exitCodeOf(record);
+        Deno.exitCode = code === 0 && !sealed ? 1 : code;
       } finally {
         signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
         await pool.close();

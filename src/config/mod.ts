@@ -14,6 +14,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { formatProblem, parseSource, type Problem, schemaProblems } from "../runbook/source.ts";
 import { resolveLifecycle } from "../release/driver.ts";
+import { AuditConfigSchema } from "../audit/witness/config.ts";
 
 /** The file name looked for when no `--config` is given. */
 export const CONFIG_FILE = "protocol.yaml";
@@ -211,6 +212,7 @@ export const ConfigSchema = z.strictObject({
   shadow: ShadowSchema.optional().describe(
     "Blue-green (shadow) deploys: shadow:init, shadow:build, shadow:start, shadow:rollback.",
   ),
+  audit: AuditConfigSchema.optional().describe("Audit checkpoints and their witnesses."),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */

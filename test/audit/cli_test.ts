@@ -114,17 +114,18 @@ Deno.test("audit CLI", async (t) => {
   );
 
   await t.step(
-    "checkpoint prints JSON and writes it; rotate-key and rotate-log report",
+    "checkpoint prints a C2SP checkpoint and writes it; rotate-key and rotate-log report",
     async () => {
       const c = await runCli([
         "audit:checkpoint",
         "--state-dir",
         dir,
         "--out",
-        `${dir}/../cp.json`,
+        `${dir}/../cp.txt`,
       ]);
       assert.equal(c.code, 0, c.stderr);
-      assert.equal(JSON.parse(c.stdout).count, 2);
+      assert.match(c.stdout, /^\S+\n2\n[A-Za-z0-9+/]{43}=\n\n— \S+ [A-Za-z0-9+/]+=*\n$/);
+      assert.equal(await Deno.readTextFile(`${dir}/../cp.txt`), c.stdout);
       assert.equal((await runCli(["audit:rotate-key", "--state-dir", dir])).code, 0);
       assert.equal((await runCli(["audit:rotate-log", "--state-dir", dir])).code, 0);
       const v = await runCli([
@@ -132,7 +133,7 @@ Deno.test("audit CLI", async (t) => {
         "--state-dir",
         dir,
         "--checkpoint",
-        `${dir}/../cp.json`,
+        `${dir}/../cp.txt`,
       ]);
       assert.equal(v.code, 0, v.stdout + v.stderr);
       assert.match(v.stdout, /ok: 4 entries verified in 2 file/);
