@@ -11,9 +11,16 @@
  * ```
  * @module
  */
-import { parseEntryLine } from "./entry.ts";
-import { type KeySigner, publicKeyFromRaw } from "./keys.ts";
-import { announceNextKey, finishRotation, keyIsStale, signerForTail } from "./signing.ts";
+import { Buffer } from "node:buffer";
+import { type AuditEntry, parseEntryLine } from "./entry.ts";
+import { keyForSeq, type KeySigner, publicKeyFromRaw } from "./keys.ts";
+import {
+  announceNextKey,
+  finishRotation,
+  keyIsStale,
+  readKeyring,
+  signerForTail,
+} from "./signing.ts";
 import { checkLineSignature } from "./verify_core.ts";
 import type { OpenLog } from "./writer.ts";
 
@@ -34,23 +41,40 @@ export async function signerForAppend(
   log: OpenLog,
   options: { evolve?: boolean } = {},
 ): Promise<KeySigner> {
-  let signer = await signerForTail(stateDir, log.tail);
   const torn = log.tail.torn;
   if (torn) {
     const p = parseEntryLine(torn.bytes);
+    const key = p.ok ? await expectedPublicKey(stateDir, log.tail.last) : undefined;
     if (
-      p.ok && p.entry.seq === log.tail.seq + 1 && p.entry.prev === log.tail.prev &&
-      p.entry.kid === signer.kid &&
-      checkLineSignature(torn.bytes, publicKeyFromRaw(signer.publicKeyRaw))
+      p.ok && key && p.entry.seq === log.tail.seq + 1 && p.entry.prev === log.tail.prev &&
+      p.entry.kid === key.kid && checkLineSignature(torn.bytes, publicKeyFromRaw(key.raw))
     ) {
       await log.completeTorn(p.entry);
-      signer = await signerForTail(stateDir, log.tail);
     }
   }
+  let signer = await signerForTail(stateDir, log.tail);
   if (options.evolve && await keyIsStale(stateDir, signer.kid)) {
     const next = await announceNextKey(stateDir, log, signer, "key in use for 24 h");
     await finishRotation(stateDir, signer.kid, next.signer, next.seq);
     signer = next.signer;
   }
   return signer;
+}
+
+// The public key that must have signed the entry after `last` (its private half may already be
+// destroyed by a rotation that finished after the crash).
+async function expectedPublicKey(
+  stateDir: string,
+  last: AuditEntry | undefined,
+): Promise<{ kid: string; raw: Uint8Array } | undefined> {
+  const ring = await readKeyring(stateDir);
+  if (!last) {
+    const root = keyForSeq(ring, 1);
+    return root && { kid: root.kid, raw: root.publicKeyRaw };
+  }
+  if (last.action === "key.rotated") {
+    return { kid: String(last.new_kid), raw: Buffer.from(String(last.new_public_key), "base64") };
+  }
+  const k = ring.keys[last.kid];
+  return k && { kid: last.kid, raw: Buffer.from(k.public_key, "base64") };
 }
