@@ -86,21 +86,27 @@ export async function writeCheckpoint(
   const origin = checkpointOrigin(settings);
   const witnesses = witnessesFrom(settings.witness, stateDir, settings.configFile);
   const held: Checkpoint[] = [];
-  const unreadable: PublishOutcome[] = [];
   for (const w of witnesses) {
     try {
       held.push(...await fetchWitnessCheckpoints([w], origin));
     } catch (err) {
-      // Still sign (the log verified on its own), but this witness is reported as not published.
-      unreadable.push({ witness: w.name, ok: false, attempts: 0, error: (err as Error).message });
+      // The log is still verified on its own and signed; publishing to this witness is retried
+      // below and reported if it keeps failing.
+      console.error(`WARNING: ${(err as Error).message}`);
     }
   }
   const signed = await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {
-      const signer = await signerForAppend(stateDir, log);
-      if (log.tail.torn) await log.append([], signer); // cut and record a partial line first
-      const verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+      let verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+      let signer;
+      if (verdict.firstBad?.reason === "torn last line") {
+        // A crash mid-append is not tampering: keep a complete entry, or cut and record a
+        // partial one, then judge the log again.
+        signer = await signerForAppend(stateDir, log);
+        if (log.tail.torn) await log.append([], signer);
+        verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+      }
       if (!verdict.ok) {
         const b = verdict.firstBad!;
         throw new AuditRefusedError(
@@ -108,6 +114,7 @@ export async function writeCheckpoint(
             `${b.file}: ${b.reason} (${b.detail})`,
         );
       }
+      signer ??= await signerForAppend(stateDir, log);
       const next = options.rotate
         ? await announceNextKey(stateDir, log, signer, "end of run")
         : undefined;
@@ -126,9 +133,8 @@ export async function writeCheckpoint(
   const path = options.out ??
     join(await ensureStateDir(auditPaths(stateDir).checkpoints), `${ts.replace(/[:.]/g, "-")}.txt`);
   await writePrivateFileAtomic(path, signed.text);
-  const published = [...unreadable];
+  const published: PublishOutcome[] = [];
   for (const w of witnesses) {
-    if (unreadable.some((u) => u.witness === w.name)) continue;
     published.push(
       await publishWithRetry(w, signed.text, signed.size, signed.leaves, options.retryDelayMs),
     );

@@ -294,16 +294,19 @@ export function parseEntryLine(bytes: Uint8Array): ParsedLine {
   if (typeof e.prev !== "string" || !HEX64.test(e.prev)) return bad("prev");
   if (typeof e.kid !== "string" || !HEX16.test(e.kid)) return bad("kid");
   if (typeof e.sig !== "string" || !isStrictSig(e.sig)) return bad("sig");
-  for (const [k, v] of Object.entries(e)) {
+  const keys = Object.keys(e);
+  for (const k of keys) {
     if (!FIELD_NAME.test(k)) {
       return { ok: false, detail: `field name ${JSON.stringify(k)} is not allowed` };
     }
-    const t = typeof v;
+    const t = typeof e[k];
     if (t !== "string" && t !== "number" && t !== "boolean") {
       return { ok: false, detail: `field ${k} is not a flat scalar` };
     }
   }
-  if (canonicalLine(e) !== text) {
+  // Canonical = keys in canonical order and JSON.stringify's bytes (which keep the parsed order);
+  // checked without building a second object, since verify does this for every line.
+  if (!inCanonicalOrder(keys) || JSON.stringify(e) !== text) {
     return {
       ok: false,
       reencoded: true,
@@ -317,10 +320,22 @@ function bad(field: string): ParsedLine {
   return { ok: false, detail: `missing or invalid ${field}` };
 }
 
-// Base64 decoders ignore stray characters and non-zero padding bits; requiring the exact
-// re-encoding of 64 bytes means every byte of `sig` matters.
+// Base64 decoders ignore stray characters and non-zero padding bits; requiring the one exact
+// encoding of 64 bytes (86 chars, the last with zero low bits, "==") means every byte counts.
+const STRICT_SIG = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
 function isStrictSig(sig: string): boolean {
-  if (sig.length !== 88) return false;
-  const raw = Buffer.from(sig, "base64");
-  return raw.length === 64 && raw.toString("base64") === sig;
+  return STRICT_SIG.test(sig);
+}
+
+const LEADING_KEYS = [...LEADING];
+const TRAILING_KEYS = [...TRAILING];
+function inCanonicalOrder(keys: string[]): boolean {
+  const n = keys.length;
+  const lead = LEADING_KEYS.length;
+  const trail = TRAILING_KEYS.length;
+  if (n < lead + trail) return false;
+  for (let i = 0; i < lead; i++) if (keys[i] !== LEADING_KEYS[i]) return false;
+  for (let i = 0; i < trail; i++) if (keys[n - trail + i] !== TRAILING_KEYS[i]) return false;
+  for (let i = lead + 1; i < n - trail; i++) if (!(keys[i - 1] < keys[i])) return false;
+  return true;
 }

@@ -98,6 +98,8 @@ export const gitArgs = {
 /** A git remote used as a witness; `cacheDir` is a local bare repository it fetches into. */
 export class GitWitness {
   readonly name: string;
+  // Branch head from the last fetch (undefined: no branch yet; null: not fetched).
+  private head: string | undefined | null = null;
   constructor(private readonly s: GitWitnessSettings, private readonly cacheDir: string) {
     this.name = `git ${s.url} (${s.branch})`;
   }
@@ -117,7 +119,8 @@ export class GitWitness {
   /** Appends one commit with `text` to the branch; retries when another push got there first. */
   async publish(text: string, summary: string): Promise<void> {
     for (let attempt = 1;; attempt++) {
-      const parent = await this.fetch();
+      // The head read by `checkpoints()` just before is reused once; a rejected push refetches.
+      const parent = attempt === 1 && this.head !== null ? this.head : await this.fetch();
       const blob = (await this.git(gitArgs.hashObject(this.cacheDir), text)).trim();
       const tree =
         (await this.git(gitArgs.mktree(this.cacheDir), `100644 blob ${blob}\tcheckpoint\n`))
@@ -134,13 +137,14 @@ export class GitWitness {
 
   // Fetches the branch; returns its head commit, or undefined when the branch does not exist yet.
   private async fetch(): Promise<string | undefined> {
+    this.head = null;
     await this.ensureCache();
     const r = await this.run(gitArgs.fetch(this.cacheDir, this.s.url, this.s.branch));
     if (r.code !== 0) {
-      if (/couldn't find remote ref/i.test(r.stderr)) return undefined;
+      if (/couldn't find remote ref/i.test(r.stderr)) return this.head = undefined;
       throw new WitnessError(`git fetch from ${this.s.url} failed: ${r.stderr.trim()}`);
     }
-    return (await this.git(["-C", this.cacheDir, "rev-parse", LOCAL_REF])).trim();
+    return this.head = (await this.git(["-C", this.cacheDir, "rev-parse", LOCAL_REF])).trim();
   }
 
   private async ensureCache(): Promise<void> {
