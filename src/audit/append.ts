@@ -9,7 +9,7 @@
  * @module
  */
 import { type AuditEntry, type AuditFields, validateFields } from "./entry.ts";
-import { loadSigner } from "./signing.ts";
+import { requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
 
@@ -27,7 +27,7 @@ import { openLogForAppend, withAuditLock } from "./writer.ts";
  */
 export async function appendAudit(stateDir: string, fields: AuditFields): Promise<AuditEntry> {
   validateFields(fields); // bad fields are the caller's bug: fail before touching anything
-  await loadSigner(stateDir); // MissingSigningKeyError before creating the log
+  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {

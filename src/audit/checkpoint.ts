@@ -22,7 +22,7 @@ import { writePrivateFileAtomic } from "./fs.ts";
 import { loadHistory } from "./history.ts";
 import { consistencyProof, type Hash, leafHash, treeRoot } from "./merkle.ts";
 import { auditPaths } from "./paths.ts";
-import { announceNextKey, finishRotation, loadSigner } from "./signing.ts";
+import { announceNextKey, finishRotation, requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { verifyAuditLog } from "./verify.ts";
 import { splitLines } from "./verify_core.ts";
@@ -81,7 +81,7 @@ export async function writeCheckpoint(
   stateDir: string,
   options: CheckpointOptions = {},
 ): Promise<CheckpointResult> {
-  await loadSigner(stateDir);
+  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   const settings = options.witness ?? {};
   const origin = checkpointOrigin(settings);
   const witnesses = witnessesFrom(settings.witness, stateDir, settings.configFile);

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { auditPaths, LOG_NAME, rotatedLogFiles } from "./paths.ts";
-import { loadSigner, signerForTail } from "./signing.ts";
+import { requireSigningKey, signerForTail } from "./signing.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
 
 /**
@@ -26,7 +26,7 @@ import { openLogForAppend, withAuditLock } from "./writer.ts";
 export async function rotateLog(
   stateDir: string,
 ): Promise<{ rotatedTo: string; seq: number } | null> {
-  await loadSigner(stateDir);
+  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const p = auditPaths(stateDir);
     const old = await openLogForAppend(stateDir);

@@ -44,7 +44,22 @@ import { type LogTail, type OpenLog, openLogForAppend, withAuditLock } from "./w
  * ```
  */
 export async function hasSigningKey(stateDir: string): Promise<boolean> {
-  return await exists(auditPaths(stateDir).key);
+  const p = auditPaths(stateDir);
+  // A staged next key counts: a crash mid-rotation is finished by the next append.
+  return await exists(p.key) || await exists(p.pendingKey);
+}
+
+/**
+ * Throws `MissingSigningKeyError` unless a signing key (or a staged next key) exists: the
+ * friendly check before taking the lock.
+ *
+ * @example
+ * ```ts
+ * await requireSigningKey("/srv/state");
+ * ```
+ */
+export async function requireSigningKey(stateDir: string): Promise<void> {
+  if (!await hasSigningKey(stateDir)) throw new MissingSigningKeyError(auditPaths(stateDir).key);
 }
 
 /**
@@ -166,7 +181,7 @@ export async function rotateSigningKey(
   stateDir: string,
   reason = "manual",
 ): Promise<{ oldKid: string; kid: string; publicKeyPem: string; seq: number }> {
-  await loadSigner(stateDir); // fail with the friendly error before taking the lock
+  await requireSigningKey(stateDir); // fail with the friendly error before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {

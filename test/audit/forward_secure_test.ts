@@ -136,4 +136,27 @@ Deno.test("forward-secure keys", async (t) => {
     assert.equal(e.kid, entries[2].new_kid);
     assert.equal((await verifyAuditLog(dir)).ok, true);
   });
+
+  await t.step(
+    "a crash after the old key was destroyed is finished by the next append",
+    async () => {
+      const dir = await freshStateDir();
+      await appendMany(dir, 2);
+      const { announceNextKey, loadSigner } = await import("../../src/audit/signing.ts");
+      const { openLogForAppend, withAuditLock } = await import("../../src/audit/writer.ts");
+      const next = await withAuditLock(dir, async () => {
+        const log = await openLogForAppend(dir);
+        try {
+          return await announceNextKey(dir, log, await loadSigner(dir), "end of run");
+        } finally {
+          log.close();
+        }
+      });
+      await Deno.remove(auditPaths(dir).key); // destroyed; the staged key not yet installed
+      const e = await appendAudit(dir, { action: "deploy", to: "v3" });
+      assert.equal(e.kid, next.signer.kid);
+      assert.equal(signerFromPem(await Deno.readTextFile(auditPaths(dir).key)).kid, e.kid);
+      assert.equal((await verifyAuditLog(dir)).ok, true);
+    },
+  );
 });
