@@ -61,19 +61,32 @@ for (let seq = 1; seq <= entries; seq++) {
   prev = sha256Hex(line);
 }
 await Deno.writeTextFile(auditPaths(verifyDir).log, parts.join(""), { mode: 0o600 });
-const t0 = performance.now();
-const r = await verifyAuditLog(verifyDir);
-const verifyMs = performance.now() - t0;
-if (!r.ok || r.entries !== entries) {
-  throw new Error(`bench log did not verify: ${JSON.stringify(r.firstBad)}`);
+// Best of three: the machine is shared, and the figure is the verifier's, not the neighbours'.
+let verifyMs = Infinity;
+for (let round = 0; round < 3; round++) {
+  const t0 = performance.now();
+  const r = await verifyAuditLog(verifyDir);
+  verifyMs = Math.min(verifyMs, performance.now() - t0);
+  if (!r.ok || r.entries !== entries) {
+    throw new Error(`bench log did not verify: ${JSON.stringify(r.firstBad)}`);
+  }
 }
 
 const rows = [
   ["metric", "value", "target"],
   [`append p50 (fdatasync, n=${appends})`, `${pct(lat, 0.5).toFixed(2)} ms`, ""],
   [`append p99 (fdatasync, n=${appends})`, `${pct(lat, 0.99).toFixed(2)} ms`, "<= 10 ms"],
-  [`verify ${entries} entries (all signatures)`, `${(verifyMs / 1000).toFixed(2)} s`, ""],
+  [
+    `verify ${entries} entries (all signatures, best of 3)`,
+    `${(verifyMs / 1000).toFixed(2)} s`,
+    "",
+  ],
   ["verify throughput", `${Math.round(entries / (verifyMs / 1000))} entries/s`, ">= 33000/s"],
+  [
+    "load average (1 min) at the end",
+    Deno.loadavg()[0].toFixed(2),
+    `${navigator.hardwareConcurrency} cores`,
+  ],
 ];
 const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(w[c])).join("  ").trimEnd());
