@@ -16,7 +16,7 @@
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
 import { type Config, findConfig, loadConfig } from "../config/mod.ts";
-import { witnessSettings } from "./journal.ts";
+import { witnessSettings } from "./audit_seal.ts";
 import {
   AuditInputError,
   AuditRefusedError,

@@ -13,7 +13,7 @@
  */
 import type { Command } from "commander";
 import { witnessHandler } from "../audit/witness/server.ts";
-import { UsageError } from "./common.ts";
+import { UsageError } from "../errors.ts";
 
 /**
  * Adds `witness:serve`.

@@ -15,7 +15,7 @@
  * @module
  */
 import { z } from "zod";
-import { shellQuote } from "../../runbook/template.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { safeRegex } from "../safe_regex.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
