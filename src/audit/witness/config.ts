@@ -26,9 +26,10 @@ export const WitnessSchema = z.strictObject({
     .describe("Branch of the git witness."),
   identity: z.string().min(1).optional().describe("SSH private key for the git witness."),
   known_hosts: z.string().min(1).optional().describe("known_hosts for the git witness."),
-  http: z.url({ protocol: /^https?$/ }).optional().describe(
-    "Base URL of an HTTP witness (`deno task witness:serve`): POST <url>/add-checkpoint.",
-  ),
+  http: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional()
+    .describe(
+      "Base URL of an HTTP witness (`deno task witness:serve`): POST <url>/add-checkpoint.",
+    ),
 }).refine((w) => w.git !== undefined || w.http !== undefined, {
   error: "a witness needs `git` or `http` (or both)",
 });
