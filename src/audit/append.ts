@@ -3,6 +3,7 @@
  *
  * @example
  * ```ts
+ * const stateDir = "/srv/state";
  * import { appendAudit } from "./append.ts";
  * await appendAudit(stateDir, { action: "deploy", repo: "/opt/app", from: "v1", to: "v2", status: "success" });
  * ```

@@ -6,6 +6,9 @@
  *
  * @example
  * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * declare const signer: KeySigner;
+ * declare const root: Uint8Array;
  * import { makeCheckpoint, parseCheckpoint } from "./checkpoint_core.ts";
  * const text = makeCheckpoint("example.org/audit", 10, root, signer);
  * parseCheckpoint(text).size; // 10
@@ -38,6 +41,7 @@ const B64_32 = /^[A-Za-z0-9+/]{43}=$/;
  *
  * @example
  * ```ts
+ * declare const publicKeyRaw: Uint8Array;
  * noteKeyId("example.org/audit", publicKeyRaw); // uint32
  * ```
  */
@@ -65,6 +69,9 @@ export function validOrigin(origin: string): boolean {
  *
  * @example
  * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * declare const signer: KeySigner;
+ * declare const root: Uint8Array;
  * makeCheckpoint("example.org/audit", 3, root, signer);
  * // "example.org/audit\n3\n<root b64>\n\n— example.org/audit <b64>\n"
  * ```
@@ -129,7 +136,10 @@ export function parseCheckpoint(text: string, source = "checkpoint"): Checkpoint
  *
  * @example
  * ```ts
- * checkpointSigner(cp, new Map([[kid, raw]])); // { kid, valid: true }
+ * import { publicKeyFromRaw } from "./keys.ts";
+ * declare const cp: Checkpoint;
+ * declare const raw: Uint8Array;
+ * checkpointSigner(cp, new Map([["0123456789abcdef", raw]]), (_kid, r) => publicKeyFromRaw(r));
  * ```
  */
 export function checkpointSigner(

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import type { Signer } from "./entry.ts";
+ * declare const signer: Signer;
  * import { buildEntry, GENESIS_PREV, parseEntryLine } from "./entry.ts";
  * const { line } = buildEntry({ action: "deploy", repo: "/opt/app" },
  *   { seq: 1, prev: GENESIS_PREV, ts: "2024-01-15T10:30:01.000Z", host: "h", user: "u" }, signer);
@@ -134,6 +136,7 @@ export function validateFields(fields: AuditFields): void {
  *
  * @example
  * ```ts
+ * declare const ctx: EntryContext;
  * unsignedEntry({ action: "deploy", repo: "/r" }, ctx, "0123456789abcdef");
  * ```
  */
@@ -168,7 +171,7 @@ export function unsignedEntry(
  *
  * @example
  * ```ts
- * const bytes = signingBytes({ seq: 1, ...rest });
+ * const bytes = signingBytes({ seq: 1, ts: "2024-01-15T10:30:01.000Z", action: "deploy" });
  * ```
  */
 export function signingBytes(unsigned: Record<string, unknown>): Uint8Array {
@@ -188,6 +191,7 @@ const DOMAIN_BYTES = encoder.encode(SIGNING_DOMAIN);
  *
  * @example
  * ```ts
+ * declare const lineBytes: Uint8Array;
  * const m = signedBytesOfLine(lineBytes); // { message, kid, sig } | undefined
  * ```
  */
@@ -212,6 +216,8 @@ export function signedBytesOfLine(
  *
  * @example
  * ```ts
+ * declare const ctx: EntryContext;
+ * declare const signer: Signer;
  * const { entry, line } = buildEntry({ action: "run", runbook: "deploy" }, ctx, signer);
  * ```
  */
@@ -237,6 +243,7 @@ export function buildEntry(
  *
  * @example
  * ```ts
+ * declare const line: string;
  * canonicalLine(JSON.parse(line)) === line; // for every line the writer wrote
  * ```
  */

@@ -91,6 +91,7 @@ const signerCache = new Map<string, KeySigner>();
  *
  * @example
  * ```ts
+ * const path = "/srv/state/audit-signing.key";
  * const s = signerFromPem(await Deno.readTextFile(path));
  * s.sign(new TextEncoder().encode("x")); // base64 signature
  * ```
@@ -125,6 +126,7 @@ export function signerFromPem(pem: string): KeySigner {
  *
  * @example
  * ```ts
+ * declare const pemText: string;
  * forgetSigner(pemText);
  * ```
  */
@@ -137,6 +139,8 @@ export function forgetSigner(pem: string): void {
  *
  * @example
  * ```ts
+ * import { Buffer } from "node:buffer";
+ * declare const b64: string;
  * const key = publicKeyFromRaw(Buffer.from(b64, "base64"));
  * ```
  */
@@ -178,6 +182,7 @@ export function parsePublicKeyText(text: string): Uint8Array {
  *
  * @example
  * ```ts
+ * const path = "/srv/state/audit-keyring.json";
  * const ring = parseKeyring(await Deno.readTextFile(path));
  * ```
  */
@@ -213,6 +218,7 @@ export function parseKeyring(text: string): Keyring {
  *
  * @example
  * ```ts
+ * declare const ring: Keyring;
  * keyForSeq(ring, 1); // { kid, publicKeyRaw } or undefined
  * ```
  */

@@ -37,6 +37,8 @@ export function leafHash(line: Uint8Array): Hash {
  *
  * @example
  * ```ts
+ * declare const leftHash: Hash;
+ * declare const rightHash: Hash;
  * nodeHash(leftHash, rightHash);
  * ```
  */
@@ -52,6 +54,7 @@ export const EMPTY_ROOT: Hash = createHash("sha256").digest();
  *
  * @example
  * ```ts
+ * declare const leaves: Hash[];
  * subtreeRoot(leaves, 0, leaves.length);
  * ```
  */
@@ -68,6 +71,7 @@ export function subtreeRoot(leaves: Hash[], start: number, end: number): Hash {
  *
  * @example
  * ```ts
+ * declare const leaves: Hash[];
  * treeRoot(leaves, leaves.length);
  * ```
  */
@@ -81,6 +85,7 @@ export function treeRoot(leaves: Hash[], size: number): Hash {
  *
  * @example
  * ```ts
+ * declare const leaves: Hash[];
  * rootsAtSizes(leaves, [3, 10]); // Map { 3 => root3, 10 => root10 }
  * ```
  */
@@ -112,6 +117,7 @@ export function rootsAtSizes(leaves: Iterable<Hash>, sizes: number[]): Map<numbe
  *
  * @example
  * ```ts
+ * declare const leaves: Hash[];
  * consistencyProof(leaves, 4, 7); // Hash[]
  * ```
  */
@@ -137,6 +143,9 @@ function subproof(leaves: Hash[], m: number, start: number, end: number, whole: 
  *
  * @example
  * ```ts
+ * declare const root4: Hash;
+ * declare const root7: Hash;
+ * declare const proof: Hash[];
  * verifyConsistency(4, 7, root4, root7, proof); // true | false
  * ```
  */

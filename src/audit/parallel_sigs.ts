@@ -4,6 +4,9 @@
  *
  * @example
  * ```ts
+ * import { type HistoryFile, splitLines, type TrustRoot, verifyHistory } from "./verify_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
  * import { precomputeSignatures } from "./parallel_sigs.ts";
  * const recs = splitLines(files);
  * const hints = await precomputeSignatures(files, recs, root);
@@ -28,6 +31,9 @@ const ROTATED = Buffer.from('"action":"key.rotated"');
  *
  * @example
  * ```ts
+ * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
  * const hints = await precomputeSignatures(files, splitLines(files), root, 2);
  * ```
  */

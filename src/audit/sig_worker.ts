@@ -6,6 +6,9 @@
  *
  * @example
  * ```ts
+ * declare const buf: Uint8Array;
+ * declare const offsets: Uint32Array;
+ * declare const raw: Uint8Array;
  * const w = new Worker(new URL("./sig_worker.ts", import.meta.url), { type: "module" });
  * w.postMessage({ buf, offsets, keys: [["0123456789abcdef", raw]] });
  * ```

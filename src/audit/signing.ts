@@ -40,6 +40,7 @@ import { type LogTail, type OpenLog, openLogForAppend, withAuditLock } from "./w
  *
  * @example
  * ```ts
+ * const dir = "/srv/state";
  * if (!await hasSigningKey(dir)) console.log("run deno task audit:keygen");
  * ```
  */
@@ -89,6 +90,9 @@ export async function loadSigner(stateDir: string): Promise<KeySigner> {
  *
  * @example
  * ```ts
+ * import type { OpenLog } from "./writer.ts";
+ * const dir = "/srv/state";
+ * declare const log: OpenLog;
  * const signer = await signerForTail(dir, log.tail);
  * ```
  */
@@ -207,6 +211,11 @@ export async function rotateSigningKey(
  *
  * @example
  * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * import type { OpenLog } from "./writer.ts";
+ * const dir = "/srv/state";
+ * declare const log: OpenLog;
+ * declare const old: KeySigner;
  * const next = await announceNextKey(dir, log, old, "end of run");
  * await finishRotation(dir, old.kid, next.signer, next.seq);
  * ```
@@ -237,6 +246,11 @@ export async function announceNextKey(
  *
  * @example
  * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * const dir = "/srv/state";
+ * declare const oldKid: string;
+ * declare const nextSigner: KeySigner;
+ * declare const rotatedSeq: number;
  * await finishRotation(dir, oldKid, nextSigner, rotatedSeq);
  * ```
  */
@@ -269,6 +283,9 @@ export const KEY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
  *
  * @example
  * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * const dir = "/srv/state";
+ * declare const signer: KeySigner;
  * if (await keyIsStale(dir, signer.kid)) console.log("rotate");
  * ```
  */

@@ -5,6 +5,9 @@
  *
  * @example
  * ```ts
+ * import type { OpenLog } from "./writer.ts";
+ * const stateDir = "/srv/state";
+ * declare const log: OpenLog;
  * import { signerForAppend } from "./tail.ts";
  * const signer = await signerForAppend(stateDir, log);
  * await log.append([{ action: "deploy" }], signer);
@@ -33,6 +36,9 @@ import type { OpenLog } from "./writer.ts";
  *
  * @example
  * ```ts
+ * import type { OpenLog } from "./writer.ts";
+ * const dir = "/srv/state";
+ * declare const log: OpenLog;
  * const signer = await signerForAppend(dir, log, { evolve: true });
  * ```
  */

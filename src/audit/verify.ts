@@ -53,6 +53,7 @@ export interface VerifyOptions {
  *
  * @example
  * ```ts
+ * const dir = "/srv/state";
  * const r = await verifyAuditLog(dir, { checkpointFiles: ["/safe/cp.txt"] });
  * if (!r.ok) console.log(r.firstBad!.line, r.firstBad!.reason);
  * ```

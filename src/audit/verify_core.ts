@@ -8,6 +8,9 @@
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
+ * declare const kid: string;
+ * declare const publicKeyRaw: Uint8Array;
  * import { verifyHistory } from "./verify_core.ts";
  * const r = verifyHistory([{ name: "deployments.log", bytes }], { kid, publicKeyRaw });
  * if (!r.ok) console.log(r.firstBad); // { line: 7, file: "deployments.log", reason: "edited", ... }
@@ -133,6 +136,7 @@ export function splitLines(files: HistoryFile[]): Rec[] {
  *
  * @example
  * ```ts
+ * declare const files: HistoryFile[];
  * const prepared = prepareLines(splitLines(files));
  * ```
  */
@@ -152,6 +156,10 @@ export function prepareLines(recs: Rec[]): PreparedLines {
  *
  * @example
  * ```ts
+ * import type { Checkpoint } from "./checkpoint_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
+ * declare const cp: Checkpoint;
  * const r = verifyHistory(files, root, { checkpoints: [cp] });
  * console.log(r.ok, r.entries, r.firstBad?.reason);
  * ```
@@ -412,6 +420,9 @@ export function verifyHistory(
  *
  * @example
  * ```ts
+ * import { publicKeyFromRaw } from "./keys.ts";
+ * declare const lineBytes: Uint8Array;
+ * declare const raw: Uint8Array;
  * checkLineSignature(lineBytes, publicKeyFromRaw(raw)); // true | false
  * ```
  */

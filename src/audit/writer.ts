@@ -4,6 +4,9 @@
  *
  * @example
  * ```ts
+ * import type { Signer } from "./entry.ts";
+ * const dir = "/srv/state";
+ * declare const signer: Signer;
  * import { withAuditLock, openLogForAppend } from "./writer.ts";
  * await withAuditLock(dir, async () => {
  *   const log = await openLogForAppend(dir);
@@ -44,7 +47,7 @@ export interface LogTail {
  *
  * @example
  * ```ts
- * await withAuditLock("/srv/state", async () => { ... });
+ * await withAuditLock("/srv/state", () => Promise.resolve("appended under the lock"));
  * ```
  */
 export async function withAuditLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {

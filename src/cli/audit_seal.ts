@@ -17,6 +17,10 @@ import type { Config } from "../config/mod.ts";
  *
  * @example
  * ```ts
+ * import { writeCheckpoint } from "../audit/mod.ts";
+ * import type { Config } from "../config/mod.ts";
+ * const dir = "/srv/state";
+ * declare const config: Config;
  * await writeCheckpoint(dir, { witness: witnessSettings(config) });
  * ```
  */
@@ -37,6 +41,9 @@ export function witnessSettings(config: Config | undefined): WitnessSettings {
  *
  * @example
  * ```ts
+ * import type { Config } from "../config/mod.ts";
+ * const stateDir = "/srv/state";
+ * declare const config: Config;
  * if (!await sealRun(stateDir, config)) Deno.exitCode = 1;
  * ```
  */

@@ -20,6 +20,7 @@ import { UsageError } from "../errors.ts";
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * registerWitnessCommand(new Command("protocol"));
  * ```
  */

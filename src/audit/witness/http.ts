@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * declare const text: string;
+ * declare const proofFrom: (old: number) => Uint8Array[];
  * import { HttpWitness } from "./http.ts";
  * const w = new HttpWitness("http://127.0.0.1:8700");
  * await w.publish(text, 12, (old) => proofFrom(old));

@@ -106,6 +106,8 @@ export function witnessesFrom(
  *
  * @example
  * ```ts
+ * import type { Witness } from "./mod.ts";
+ * declare const ws: Witness[];
  * const cps = await fetchWitnessCheckpoints(ws, "example.org/protocol-audit");
  * ```
  */
