@@ -17,11 +17,15 @@ import { appendMany, freshStateDir, join, lines } from "./helpers.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Private keys that have been retired, as their PEM text was on disk (for the scan below). */
+const retiredPems: string[] = [];
+
 /** Three "runs", each sealed with a key evolution, like `deno task sop:deploy` does. */
 async function threeRuns(): Promise<string> {
   const dir = await freshStateDir();
   for (let run = 0; run < 3; run++) {
     await appendMany(dir, 4, run * 10);
+    retiredPems.push(await Deno.readTextFile(auditPaths(dir).key));
     await writeCheckpoint(dir, { rotate: true });
   }
   await appendMany(dir, 2, 100);
@@ -73,6 +77,12 @@ Deno.test("forward-secure keys", async (t) => {
     const names: string[] = [];
     for await (const e of Deno.readDir(dir)) names.push(e.name);
     assert.deepEqual(names.filter((n) => n.includes(".key")), ["audit-signing.key"]);
+    // No retired key's bytes are left in any file of the state directory.
+    const bodies = retiredPems.map((pem) => pem.split("\n")[1]);
+    for (const path of await filesUnder(dir)) {
+      const text = new TextDecoder().decode(await Deno.readFile(path));
+      for (const body of bodies) assert.ok(!text.includes(body), `${path} holds a retired key`);
+    }
     assert.equal((await verifyAuditLog(dir)).ok, true);
   });
 
@@ -160,3 +170,13 @@ Deno.test("forward-secure keys", async (t) => {
     },
   );
 });
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...await filesUnder(path));
+    else if (e.isFile) out.push(path);
+  }
+  return out;
+}
