@@ -18,6 +18,7 @@
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { stateDirOn } from "../targets/files.ts";
+import { policyEntry, policyRan } from "../audit/actions.ts";
 import { Command, Option } from "commander";
 import { join, relative } from "node:path";
 import { CONFIG_FILE, findConfig, loadConfig } from "../config/mod.ts";
@@ -175,12 +176,17 @@ async function runPolicyCommand(name: string, opts: PolicyOptions): Promise<void
   const code = exitCodeOf(report, opts.strict);
   const baseDir = Deno.env.get("INIT_CWD") ?? Deno.cwd();
   console.log(formatReport(report, opts.format, { strict: opts.strict, baseDir }));
-  await recordInAudit(stateDir, report, code);
+  await recordInAudit(stateDir, report, code, opts.check);
   Deno.exitCode = code;
 }
 
 /** One signed entry per evaluation; without a signing key, a note rather than a failure. */
-async function recordInAudit(stateDir: string, report: PolicyReport, code: number) {
+async function recordInAudit(
+  stateDir: string,
+  report: PolicyReport,
+  code: number,
+  only?: string,
+) {
   if (!await hasSigningKey(stateDir)) {
     console.error(
       `note: no audit signing key in ${stateDir}; this check was not recorded in the audit log ` +
@@ -188,15 +194,10 @@ async function recordInAudit(stateDir: string, report: PolicyReport, code: numbe
     );
     return;
   }
-  const { summary } = report;
-  await appendAudit(stateDir, {
-    action: "policy",
-    policy: report.policy.id,
-    target: report.target,
-    pass: summary.pass,
-    fail: summary.fail,
-    warn: summary.warn,
-    error: summary.error,
-    status: code === 0 ? "success" : "failure",
-  });
+  // Exactly what ran: `soc2/key-permissions` for one check, so it never counts as all of SOC 2.
+  const policy = policyRan(report.policy.id, only ? [only] : []);
+  await appendAudit(
+    stateDir,
+    policyEntry({ policy, target: report.target }, report.summary, code),
+  );
 }
