@@ -42,6 +42,7 @@ export const ACTION = {
   keyRotated: "key.rotated",
   logRotated: "log.rotated",
   logRecovered: "log.recovered",
+  checkpointUnpublished: "checkpoint.unpublished",
 } as const;
 
 /** An action name. */

@@ -15,6 +15,7 @@
  */
 import { join } from "node:path";
 import { ensureStateDir } from "../state/mod.ts";
+import { ACTION } from "./actions.ts";
 import { appendAudit } from "./append.ts";
 import { makeCheckpoint } from "./checkpoint_core.ts";
 import { AuditRefusedError } from "./errors.ts";
@@ -146,7 +147,7 @@ export async function writeCheckpoint(
         "run `deno task audit:checkpoint` once the witness is back",
     );
     await appendAudit(stateDir, {
-      action: "checkpoint.unpublished",
+      action: ACTION.checkpointUnpublished,
       status: "failure",
       witness: p.witness,
       size: signed.size,

@@ -16,6 +16,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ensureStateDir } from "../state/mod.ts";
+import { ACTION } from "./actions.ts";
 import { AuditRefusedError, MissingSigningKeyError } from "./errors.ts";
 import {
   exists,
@@ -230,7 +231,7 @@ export async function announceNextKey(
   const p = auditPaths(stateDir);
   await writePrivateFileAtomic(p.pendingKey, kp.privatePem);
   const [entry] = await log.append([{
-    action: "key.rotated",
+    action: ACTION.keyRotated,
     status: "success",
     reason,
     old_kid: old.kid,
