@@ -185,9 +185,9 @@ const KID_FIELD = 25;
 const DOMAIN_BYTES = encoder.encode(SIGNING_DOMAIN);
 
 /**
- * The signed message and key id of a canonical line, straight from its bytes (no JSON parsing):
- * what the signature workers verify. Undefined when the line does not end the canonical way;
- * the sequential pass rejects such a line anyway.
+ * The signed message and key id of a canonical line, straight from its bytes (no JSON parsing).
+ * Undefined when the line does not end the canonical way; the sequential pass rejects such a
+ * line anyway.
  *
  * @example
  * ```ts
@@ -198,16 +198,65 @@ const DOMAIN_BYTES = encoder.encode(SIGNING_DOMAIN);
 export function signedBytesOfLine(
   line: Uint8Array,
 ): { message: Uint8Array; kid: string; sig: Uint8Array } | undefined {
+  const scratch = {
+    message: new Uint8Array(DOMAIN_BYTES.length + line.length),
+    sig: new Uint8Array(64),
+  };
+  const m = signedPartsInto(line, scratch);
+  return m &&
+    { message: scratch.message.subarray(0, m.messageLength), kid: m.kid, sig: scratch.sig };
+}
+
+/**
+ * `signedBytesOfLine` into reusable buffers (the signature workers' hot loop: no allocation
+ * per line). `scratch.message` must hold the domain plus the line; `scratch.sig` is 64 bytes.
+ *
+ * @example
+ * ```ts
+ * declare const lineBytes: Uint8Array;
+ * const scratch = { message: new Uint8Array(70_000), sig: new Uint8Array(64) };
+ * const m = signedPartsInto(lineBytes, scratch); // { messageLength, kid } | undefined
+ * ```
+ */
+export function signedPartsInto(
+  line: Uint8Array,
+  scratch: { message: Uint8Array; sig: Uint8Array },
+): { messageLength: number; kid: string } | undefined {
   const n = line.length;
   const cut = n - SIG_SUFFIX;
   if (cut < KID_FIELD + 1 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return undefined;
-  const message = new Uint8Array(DOMAIN_BYTES.length + cut + 1);
-  message.set(DOMAIN_BYTES);
-  message.set(line.subarray(0, cut), DOMAIN_BYTES.length);
-  message[message.length - 1] = 0x7d; // "}"
-  const kid = String.fromCharCode(...line.subarray(cut - 17, cut - 1));
-  const sig = Buffer.from(String.fromCharCode(...line.subarray(cut + 8, n - 2)), "base64");
-  return { message, kid, sig };
+  if (scratch.message.length < DOMAIN_BYTES.length + cut + 1) return undefined;
+  scratch.message.set(DOMAIN_BYTES);
+  scratch.message.set(line.subarray(0, cut), DOMAIN_BYTES.length);
+  scratch.message[DOMAIN_BYTES.length + cut] = 0x7d; // "}"
+  if (!decodeSig(line, cut + 8, scratch.sig)) return undefined;
+  return {
+    messageLength: DOMAIN_BYTES.length + cut + 1,
+    kid: latin1.decode(line.subarray(cut - 17, cut - 1)),
+  };
+}
+
+const latin1 = new TextDecoder("latin1");
+const B64 = new Int16Array(256).fill(-1);
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) =>
+  B64[c.charCodeAt(0)] = i
+);
+
+// Decodes the 86 significant base64 characters of a signature (then "==") into 64 bytes.
+function decodeSig(line: Uint8Array, at: number, out: Uint8Array): boolean {
+  let o = 0;
+  for (let i = 0; i < 84; i += 4) {
+    const a = B64[line[at + i]], b = B64[line[at + i + 1]];
+    const c = B64[line[at + i + 2]], d = B64[line[at + i + 3]];
+    if ((a | b | c | d) < 0) return false;
+    out[o++] = (a << 2) | (b >> 4);
+    out[o++] = ((b & 15) << 4) | (c >> 2);
+    out[o++] = ((c & 3) << 6) | d;
+  }
+  const a = B64[line[at + 84]], b = B64[line[at + 85]];
+  if ((a | b) < 0 || line[at + 86] !== 0x3d || line[at + 87] !== 0x3d) return false;
+  out[o] = (a << 2) | (b >> 4);
+  return true;
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 /// <reference lib="deno.worker" />
 import { type KeyObject, verify } from "node:crypto";
-import { signedBytesOfLine } from "./entry.ts";
+import { signedPartsInto } from "./entry.ts";
 import { publicKeyFromRaw } from "./keys.ts";
 
 /** Request: lines packed into one buffer; line j is buf[offsets[j], offsets[j+1]). */
@@ -26,18 +26,24 @@ export interface SigRequest {
   keys: [string, Uint8Array][];
 }
 
-// No JSON parsing here: the signed bytes are the line itself minus its fixed-length sig field.
+// No JSON parsing and no allocation per line: the signed bytes are the line itself minus its
+// fixed-length sig field, copied into one reused buffer.
 self.onmessage = (ev: MessageEvent<SigRequest>) => {
   const { buf, offsets, keys } = ev.data;
   const keyObjects = new Map<string, KeyObject>(
     keys.map(([kid, raw]) => [kid, publicKeyFromRaw(raw)]),
   );
   const valid = new Uint8Array(offsets.length - 1);
+  let longest = 0;
+  for (let j = 0; j < valid.length; j++) longest = Math.max(longest, offsets[j + 1] - offsets[j]);
+  const scratch = { message: new Uint8Array(longest + 64), sig: new Uint8Array(64) };
   for (let j = 0; j < valid.length; j++) {
     try {
-      const m = signedBytesOfLine(buf.subarray(offsets[j], offsets[j + 1]));
+      const m = signedPartsInto(buf.subarray(offsets[j], offsets[j + 1]), scratch);
       const key = m && keyObjects.get(m.kid);
-      if (key && verify(null, m.message, key, m.sig)) valid[j] = 1;
+      if (key && verify(null, scratch.message.subarray(0, m.messageLength), key, scratch.sig)) {
+        valid[j] = 1;
+      }
     } catch {
       // Anything malformed stays 0; the sequential pass diagnoses it.
     }
