@@ -43,6 +43,10 @@ export const ACTION = {
   logRotated: "log.rotated",
   logRecovered: "log.recovered",
   checkpointUnpublished: "checkpoint.unpublished",
+  changeRequest: "change.request",
+  changeApproval: "change.approval",
+  changeCheck: "change.check",
+  notifyFailed: "notify.failed",
 } as const;
 
 /** An action name. */

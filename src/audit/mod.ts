@@ -32,5 +32,6 @@ export type { CheckpointOptions, CheckpointResult, PublishOutcome } from "./chec
 export type { VerifyOptions } from "./verify.ts";
 export { checkpointOrigin, type WitnessSettings } from "./witness/mod.ts";
 export { readAuditEntries } from "./history.ts";
-export { formatSeedLine, toJsonlLine, toSyslogLine } from "./format.ts";
+export { formatSeedLine, toJsonlLine } from "./format.ts";
+export { octetFrame, syslogRecord } from "./syslog.ts";
 export { auditPaths } from "./paths.ts";

@@ -1,5 +1,5 @@
 /**
- * CLI commands for the audit log: keygen, verify, checkpoint, export, key and log rotation, and
+ * CLI commands for the audit log: keygen, verify, checkpoint, key and log rotation, and
  * the human history (`deploy:log`). Exit codes: 0 ok, 1 verification failed or operation
  * refused, 2 bad input (missing files, bad arguments).
  *
@@ -26,11 +26,10 @@ import {
   readAuditEntries,
   rotateLog,
   rotateSigningKey,
-  toJsonlLine,
-  toSyslogLine,
   verifyAuditLog,
   writeCheckpoint,
 } from "../audit/mod.ts";
+import { verifyExportedLines } from "../audit/received.ts";
 
 /** Entries that record how a run went, step by step, rather than what it changed. */
 const RUN_DETAIL = new Set(["run", "step"]);
@@ -84,6 +83,10 @@ export function registerAuditCommands(program: Command): void {
     )
     .option("--no-witness", "do not read the configured witnesses")
     .option("--json", "print the result as JSON")
+    .option(
+      "--stdin",
+      "verify exported lines read from stdin (a SIEM's copy, from seq 1) instead; needs --pubkey",
+    )
     .action(
       guard(
         async (
@@ -94,14 +97,22 @@ export function registerAuditCommands(program: Command): void {
             checkpoint?: string[];
             witness: boolean;
             json?: boolean;
+            stdin?: boolean;
           },
         ) => {
-          const config = o.witness ? await optionalConfig(o.config) : undefined;
-          const r = await verifyAuditLog(resolveStateDir(o), {
-            pubkeyFile: o.pubkey,
-            checkpointFiles: o.checkpoint,
-            witness: witnessSettings(config),
-          });
+          if (o.stdin && o.checkpoint) {
+            throw new AuditInputError(
+              "--checkpoint checks the local log; it cannot go with --stdin",
+            );
+          }
+          const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
+          const r = o.stdin
+            ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
+            : await verifyAuditLog(resolveStateDir(o), {
+              pubkeyFile: o.pubkey,
+              checkpointFiles: o.checkpoint,
+              witness: witnessSettings(config),
+            });
           Deno.exitCode = r.ok ? 0 : 1;
           if (o.json) return print(JSON.stringify(r));
           if (!r.ok) {
@@ -113,6 +124,9 @@ export function registerAuditCommands(program: Command): void {
           print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
           if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
           print(`keys:  ${r.keys.join(", ") || "(none)"}`);
+          if ("duplicates" in r && r.duplicates) {
+            print(`duplicates: ${r.duplicates} exact copies of earlier lines ignored`);
+          }
           for (const c of r.checkpoints) {
             print(`checkpoint: ${c.size} entries matched (${c.source})`);
           }
@@ -144,23 +158,6 @@ export function registerAuditCommands(program: Command): void {
         for (const p of r.published.filter((p) => p.ok)) console.error(`published to ${p.witness}`);
       }),
     );
-
-  program.command("audit:export")
-    .description("Print entries for a SIEM: jsonl (Wazuh json decoder) or RFC 5424 syslog lines")
-    .option("--state-dir <dir>", STATE_DIR_HELP)
-    .option("--format <format>", "jsonl or syslog", "jsonl")
-    .option("--since <seq>", "only entries after this seq (pass the last seq you shipped)")
-    .action(guard(async (o: { stateDir?: string; format: string; since?: string }) => {
-      if (o.format !== "jsonl" && o.format !== "syslog") {
-        throw new AuditInputError("--format must be jsonl or syslog");
-      }
-      const since = o.since === undefined ? 0 : nonNegativeInt(o.since, "--since");
-      const render = o.format === "jsonl" ? toJsonlLine : toSyslogLine;
-      const lines = (await readAuditEntries(resolveStateDir(o))).filter((e) => e.seq > since).map(
-        render,
-      );
-      if (lines.length) print(lines.join("\n"));
-    }));
 
   program.command("audit:rotate-key")
     .description(

@@ -12,6 +12,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { NotifySchema } from "./notify.ts";
 import { formatProblem, parseSource, type Problem, schemaProblems } from "../source/mod.ts";
 import { resolveLifecycle } from "./driver.ts";
 import { AuditConfigSchema } from "../audit/witness/config.ts";
@@ -213,6 +214,7 @@ export const ConfigSchema = z.strictObject({
     "Blue-green (shadow) deploys: shadow:init, shadow:build, shadow:start, shadow:rollback.",
   ),
   audit: AuditConfigSchema.optional().describe("Audit checkpoints and their witnesses."),
+  notify: NotifySchema.optional().describe("Webhooks told about requests, approvals and runs."),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
