@@ -17,6 +17,7 @@ import { ParameterError } from "../runbook/params.ts";
 import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
+import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerPlanCommands } from "./plan.ts";
 import { registerProjectCommands } from "./validate.ts";
@@ -33,6 +34,7 @@ import { registerRequestCommand } from "./request.ts";
 import { registerApproveCommand } from "./approve.ts";
 import { registerPopulationCommand } from "./population.ts";
 import { registerEvidencePackCommand } from "./evidence_pack.ts";
+import { registerRunsCommand } from "./runs.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -50,6 +52,7 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerProjectCommands(program);
   registerAuditCommands(program);
+  registerAuditExportCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
@@ -63,6 +66,7 @@ export function buildProgram(): Command {
   registerApproveCommand(program);
   registerPopulationCommand(program);
   registerEvidencePackCommand(program);
+  registerRunsCommand(program);
   return program;
 }
 
