@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { formatProblem, parseSource, type Problem, schemaProblems } from "../source/mod.ts";
@@ -227,7 +228,7 @@ export type ShadowConfig = z.infer<typeof ShadowSchema>;
 export type SshConfig = z.infer<typeof SshSchema>;
 
 /** The configuration is missing or wrong; the message says how to fix it. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   constructor(message: string, readonly problems: Problem[] = []) {
     super(message);
     this.name = "ConfigError";

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import { verifyAuditLog } from "../audit/mod.ts";
 import { sha256Hex } from "../audit/entry.ts";
 import { parseEntryLine } from "../audit/entry.ts";
@@ -46,7 +47,7 @@ export {
 export { closingLine, type EvidenceFormat, formatEvidence } from "./format.ts";
 
 /** A run id was given that has no record in the state directory. */
-export class UnknownRunError extends Error {
+export class UnknownRunError extends InputError {
   constructor(readonly run: string, readonly stateDir: string) {
     super(`no run ${run} in ${stateDir}/runs (list them with \`ls ${stateDir}/runs\`)`);
     this.name = "UnknownRunError";

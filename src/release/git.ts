@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 
 /** Field separator of {@link gitArgv.tagTable} lines. */
 export const TAB = "\t";
@@ -75,7 +76,7 @@ export async function git(dir: string, argv: string[]): Promise<GitResult> {
 }
 
 /** A git command failed where it must not; the message names the command and git's reason. */
-export class GitError extends Error {
+export class GitError extends FailureError {
   constructor(argv: string[], result: GitResult) {
     super(
       `git ${argv.join(" ")} failed (exit ${result.code}): ${

@@ -41,7 +41,7 @@ import {
   type Operation,
   type OperationContext,
   type OperationRunner,
-} from "./operations.ts";
+} from "./operation.ts";
 
 const FLAGS: Record<string, string[]> = {
   switch: ["--create"],

@@ -24,7 +24,7 @@ import {
 } from "../policy/mod.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { policyEntry, policyRan } from "../audit/actions.ts";
-import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
+import type { Operation, OperationContext, OperationRunner } from "./operation.ts";
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
 export const policyOperation: Operation = {

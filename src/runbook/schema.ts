@@ -314,3 +314,6 @@ export const KNOWN_KEYS: readonly string[] = [
   "by",
   "not_operator",
 ];
+
+/** Fields of `target` that templates may read. */
+export const TARGET_FIELDS = ["name", "host", "port", "user", "groups"] as const;

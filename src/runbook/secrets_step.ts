@@ -34,7 +34,7 @@ import {
   type OperationContext,
   type OperationDone,
   type OperationRunner,
-} from "./operations.ts";
+} from "./operation.ts";
 
 const USAGE = "expected `setup`, `key --scp` or `rotate`";
 

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import { shellQuote } from "../shell/quote.ts";
 import type { Target } from "./target.ts";
 
@@ -64,7 +65,7 @@ export function readLockScript(path: string): string {
 }
 
 /** Another run holds the lock. */
-export class LockedError extends Error {
+export class LockedError extends FailureError {
   constructor(readonly node: string, readonly holder: LockInfo | undefined, raw: string) {
     super(
       `${node}: locked by ${
@@ -80,7 +81,7 @@ export class LockedError extends Error {
 }
 
 /** The lock could not be taken for another reason (no permission, no disk, no connection). */
-export class LockFailedError extends Error {
+export class LockFailedError extends FailureError {
   constructor(node: string, detail: string) {
     super(`${node}: could not take the deploy lock: ${detail}`);
     this.name = "LockFailedError";
