@@ -17,6 +17,7 @@ import { type Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDrillReport, loadDrill, runDrill } from "../drill/mod.ts";
+import { localEngine } from "../runbook/local_engine.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 
 /** Adds the `drill` command to `program`. */
@@ -75,7 +76,8 @@ export function registerDrillCommand(program: Command): void {
       const interrupt = () => controller.abort();
       Deno.addSignalListener("SIGINT", interrupt);
       try {
-        const report = await runDrill(root, drill, {
+        const report = await runDrill(drill, {
+          engine: localEngine(root),
           stateDir,
           journal: auditJournal(stateDir),
           say: (line) => console.error(line),

@@ -19,6 +19,8 @@ import { describeRollout, formatRolloutPlan } from "../runbook/rollout.ts";
 import { LOCAL_NODE } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { printRunEvidence } from "../evidence/print.ts";
+import { checklistShapes } from "../runbook/shape.ts";
+import { projectRoot } from "../config/root.ts";
 import {
   nodesFor,
   optionalConfig,
@@ -86,7 +88,8 @@ export function registerPlanCommands(program: Command): void {
       options: RunbookOptions & { format: string; run?: string },
     ) => {
       if (options.run !== undefined || options.format === "html") {
-        Deno.exitCode = await printRunEvidence(name, options);
+        const shapes = checklistShapes(projectRoot(options.root));
+        Deno.exitCode = await printRunEvidence(name, options, shapes);
         return;
       }
       const { loaded, params } = await prepareRunbook(name, args, options);

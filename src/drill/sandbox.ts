@@ -19,10 +19,8 @@ import { join } from "node:path";
 import { generateSigningKey } from "../audit/mod.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
 import { appCommands, createDemoWorld, type DemoWorld, stopDemoApp } from "../demo/app.ts";
-import { loadRunbook } from "../runbook/load.ts";
-import { runRunbook } from "../runbook/run.ts";
+import type { RunbookEngine } from "./engine.ts";
 import { ensureStateDir } from "../state/mod.ts";
-import { LocalTarget } from "../targets/local.ts";
 import type { FaultSite } from "./faults.ts";
 
 /** A built sandbox. */
@@ -55,7 +53,7 @@ export function drillJournal(inner: Journal, drill: string): Journal {
  * (after cleaning up) when it cannot.
  */
 export async function createSandbox(
-  root: string,
+  engine: RunbookEngine,
   releases: string[],
   drill = "drill",
 ): Promise<Sandbox> {
@@ -71,17 +69,8 @@ export async function createSandbox(
     await generateSigningKey(stateDir);
     const config = await loadConfig(world.config);
     const journal = drillJournal(auditJournal(stateDir), drill);
-    const deploy = await loadRunbook(root, "deploy");
     for (const version of releases) {
-      const record = await runRunbook(deploy, {
-        root,
-        params: { version },
-        config,
-        stateDir,
-        target: new LocalTarget(),
-        confirm: () => Promise.resolve("acknowledged"),
-        journal,
-      });
+      const record = await engine.run("deploy", { version }, { config, stateDir, journal });
       if (record.status !== "success") {
         throw new Error(`the sandbox could not deploy ${version}: ${record.reason}`);
       }

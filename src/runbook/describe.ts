@@ -26,6 +26,8 @@ export interface DescribedStep extends ResolvedStep {
   depth: number;
   /** Conditions that decide at run time whether the step runs. */
   when: string[];
+  /** Where the step runs: its own `on:` (or its `uses` step's), else the run's target. */
+  on: string;
 }
 
 /** Everything plans and checklists print. */
@@ -64,6 +66,7 @@ export function describeRunbook(
     phase: item.phase,
     depth: item.depth,
     when: item.step.when === undefined ? [] : [item.step.when],
+    on: item.on ?? node?.name ?? runbook.on,
   });
   const lookup = lookupFor(context, { file: loaded.file, prefix: "" }, placeholder);
   const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
@@ -145,6 +148,10 @@ function formatStep(step: DescribedStep): string[] {
     );
   }
   if (step.confirm) lines.push(`${detail}confirm: ${step.confirm}`);
+  // An operation step (any kind of the registry): what it does and where.
+  if (step.operand !== undefined) {
+    lines.push(`${detail}${step.kind}: ${step.operand} (on ${step.on})`);
+  }
   const extras = [
     step.timeoutMs !== undefined ? `timeout ${step.timeoutMs / 1000}s` : "",
     step.retries ? `retries ${step.retries}` : "",

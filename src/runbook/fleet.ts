@@ -14,16 +14,17 @@
  */
 import { type Journal } from "../journal.ts";
 import { SecretMasker } from "../secrets/masking.ts";
-import { type InventoryNode, LOCAL_NODE, nodeApp } from "../targets/inventory.ts";
+import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
 import {
   acquireLock,
   forceUnlock,
   LockedError,
   LockFailedError,
   type LockInfo,
-  lockPath,
+  nodeLockPath,
   releaseLock,
 } from "../targets/lock.ts";
+export { nodeLockPath } from "../targets/lock.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import type { Target } from "../targets/target.ts";
 import type { LoadedRunbook } from "./load.ts";
@@ -233,11 +234,6 @@ async function runNode(
       record.reason = `${record.reason ? `${record.reason}; ` : ""}lock not released: ${problem}`;
     }
   }
-}
-
-/** Where `node`'s deploy lock lives: in its own app directory. */
-export function nodeLockPath(config: RunOptions["config"], node: InventoryNode): string {
-  return lockPath(nodeApp(config, node).dir);
 }
 
 /**

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Journal, JournalFields } from "../journal.ts";
+import type { z } from "zod";
 import type { Config } from "../config/mod.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
@@ -40,6 +41,11 @@ export interface OperationContext {
 
 /** One operation step kind. */
 export interface Operation {
+  /**
+   * The schema of the step's operand (`shadow: build v1.2.0`), with its description for
+   * editors: the runbook schema takes it from here.
+   */
+  operand: z.ZodType<string>;
   /**
    * Why an operand cannot run, checked by `validate` before any step runs; undefined when it
    * can. Operands with `${{ }}` are checked with the template left in place.

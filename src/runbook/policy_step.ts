@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { z } from "zod";
 import { nodeApp } from "../targets/inventory.ts";
 import { join } from "node:path";
 import {
@@ -28,6 +29,13 @@ import type { Operation, OperationContext, OperationRunner } from "./operation.t
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
 export const policyOperation: Operation = {
+  operand: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/, {
+    error: "expected a policy of policies/, or one check: `soc2` or `soc2/key-permissions`",
+  }).describe(
+    "Evaluate a policy of policies/ (`soc2`) or one check (`soc2/key-permissions`) on the " +
+      "step's target; the step fails when a fail-level check fails.",
+  ),
+
   problem: (spec, root) => policyProblem(root, spec),
   runner: policyStepRunner,
 };

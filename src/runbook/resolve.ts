@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { isOperation } from "./operations.ts";
 import { durationMs, type StepKind } from "./schema.ts";
 import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { renderTemplate } from "../template.ts";
@@ -39,7 +40,7 @@ export interface ResolvedStep {
   retryDelayMs: number;
   continueOnError: boolean;
   message?: string;
-  /** For reserved kinds: what the step names (the policy, the secrets operation). */
+  /** For operation kinds: what the step names (`soc2`, `build v1.2.0`). */
   operand?: string;
 }
 
@@ -83,8 +84,6 @@ export function resolveStep(
     retryDelayMs: durationMs(step.retry_delay),
     continueOnError: step.continue_on_error,
     message: step.message === undefined ? undefined : text(step.message),
-    operand: [step.policy, step.secrets, step.config, step.shadow]
-      .map((value) => value === undefined ? undefined : text(value))
-      .find((value) => value !== undefined),
+    operand: isOperation(item.kind) ? text(step[item.kind]!) : undefined,
   };
 }

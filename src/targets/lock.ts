@@ -17,6 +17,8 @@
 import { FailureError } from "../errors.ts";
 import { shellQuote } from "../shell/quote.ts";
 import type { Target } from "./target.ts";
+import type { Config } from "../config/mod.ts";
+import { type InventoryNode, LOCAL_NODE, nodeApp } from "./inventory.ts";
 
 /** Who holds a lock, written into the lock file as one JSON line. */
 export interface LockInfo {
@@ -30,6 +32,22 @@ export interface LockInfo {
 /** The lock of an app directory. */
 export function lockPath(appDir: string): string {
   return `${appDir.replace(/\/+$/, "")}/.protocol.lock`;
+}
+
+/**
+ * Where `node`'s deploy lock lives: in its own app directory.
+ *
+ * @example
+ * ```ts
+ * import { nodeLockPath } from "./lock.ts";
+ * nodeLockPath({ app: { dir: "/opt/app" } } as never); // "/opt/app/.protocol.lock"
+ * ```
+ */
+export function nodeLockPath(
+  config: Pick<Config, "app">,
+  node: InventoryNode = LOCAL_NODE,
+): string {
+  return lockPath(nodeApp(config, node).dir);
 }
 
 /** Exit code of the acquire script when another run holds the lock. */
