@@ -14,7 +14,7 @@
  */
 import { auditJournal } from "../audit/journal.ts";
 import { type Journal } from "../journal.ts";
-import $ from "dax";
+import { mustRun } from "../proc/mod.ts";
 import { join } from "node:path";
 import { generateSigningKey } from "../audit/mod.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
@@ -97,8 +97,8 @@ export async function createSandbox(
           port: w.port,
           fault: faulty ? release : undefined,
         });
-        await $`sh -c ${commands.stop}`.cwd(site.release).quiet();
-        await $`sh -c ${commands.start}`.cwd(site.release).quiet();
+        await mustRun(["sh", "-c", commands.stop], { cwd: site.release });
+        await mustRun(["sh", "-c", commands.start], { cwd: site.release });
         // Up when it answers at all (a faulty release answers 503).
         for (let i = 0; i < 100; i++) {
           const up = await fetch(w.healthUrl).then(async (r) => {
