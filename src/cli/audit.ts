@@ -40,6 +40,7 @@ const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.p
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * const program = new Command("protocol");
  * registerAuditCommands(program);
  * ```

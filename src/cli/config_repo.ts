@@ -73,6 +73,7 @@ async function configCommand(
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * registerConfigCommands(new Command("protocol"));
  * ```
  */

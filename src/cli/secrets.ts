@@ -59,6 +59,7 @@ interface StateOptions {
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * registerSecretsCommands(new Command("protocol"));
  * ```
  */

@@ -7,7 +7,8 @@
  * @example
  * ```ts
  * import { createSandbox } from "./sandbox.ts";
- * const sandbox = await createSandbox("/work/protocol", ["v1.2.0"]);
+ * import { localEngine } from "../runbook/local_engine.ts";
+ * const sandbox = await createSandbox(localEngine(Deno.cwd()), ["v1.2.0"]);
  * try { console.log(sandbox.site.release); } finally { await sandbox.destroy(); }
  * ```
  * @module

@@ -6,7 +6,9 @@
  * @example
  * ```ts
  * import { formatEvidence, loadEvidence } from "./mod.ts";
- * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", ".");
+ * import { checklistShapes } from "../runbook/shape.ts";
+ * const shapes = checklistShapes(Deno.cwd());
+ * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", shapes);
  * console.log(formatEvidence(evidence, "md"));
  * ```
  * @module

@@ -6,9 +6,11 @@
  * @example
  * ```ts
  * import { describeRunbook, formatPlan, formatChecklist } from "./describe.ts";
- * // const description = describeRunbook(loaded, params, config);
- * // console.log(formatPlan(description));
- * // console.log(formatChecklist(description, "md"));
+ * import { loadRunbook } from "./load.ts";
+ * const loaded = await loadRunbook(Deno.cwd(), "deploy");
+ * const description = describeRunbook(loaded, { version: "v1.2.0" }, undefined);
+ * console.log(formatPlan(description));
+ * console.log(formatChecklist(description, "md"));
  * ```
  * @module
  */

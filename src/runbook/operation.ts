@@ -71,7 +71,7 @@ export interface OperationDone {
  *
  * @example
  * ```ts
- * import { auditedOperation } from "./operations.ts";
+ * import { auditedOperation } from "./operation.ts";
  * import { secretsEntry } from "../audit/actions.ts";
  * const outcome = await auditedOperation(
  *   { root: ".", stateDir: "/tmp/state", config: {} as never, run: "r1" },

@@ -7,8 +7,12 @@
  * @example
  * ```ts
  * import { policyOperation } from "./policy_step.ts";
- * // const runPolicy = policyOperation.runner({ root, stateDir, config, journal, run: "r1" });
- * // const outcome = await runPolicy("soc2/key-permissions", target);
+ * import { requireConfig } from "../config/mod.ts";
+ * import { LocalTarget } from "../targets/local.ts";
+ * const config = await requireConfig({});
+ * const runPolicy = policyOperation.runner({ root: Deno.cwd(), stateDir: "/home/deploy/.protocol", config, run: "r1" });
+ * const outcome = await runPolicy("soc2/key-permissions", new LocalTarget());
+ * console.log(outcome.status, outcome.stdout);
  * ```
  * @module
  */

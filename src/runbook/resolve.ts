@@ -6,8 +6,13 @@
  * @example
  * ```ts
  * import { resolveStep } from "./resolve.ts";
- * // const resolved = resolveStep(item, context);
- * // console.log(resolved.script);
+ * import { loadRunbook } from "./load.ts";
+ * import { flatten } from "./plan.ts";
+ * import { runContext } from "./run.ts";
+ * const loaded = await loadRunbook(Deno.cwd(), "deploy");
+ * const context = runContext(loaded, { version: "v1.2.0" }, undefined, "r1");
+ * const [first] = flatten(loaded).steps;
+ * console.log(resolveStep(first, context, (ref) => `<${ref}>`).script);
  * ```
  * @module
  */

@@ -10,8 +10,12 @@
  * import { shadowOperation } from "./shadow_step.ts";
  * shadowOperation.problem("build ${{ params.version }}", "."); // undefined: valid
  * shadowOperation.problem("promote", ".");                    // says what is expected
- * // const runShadowStep = shadowOperation.runner({ root, stateDir, config, journal, run: "r1" });
- * // const outcome = await runShadowStep("start", target);
+ * import { requireConfig } from "../config/mod.ts";
+ * import { LocalTarget } from "../targets/local.ts";
+ * const config = await requireConfig({});
+ * const runShadowStep = shadowOperation.runner({ root: Deno.cwd(), stateDir: "/home/deploy/.protocol", config, run: "r1" });
+ * const outcome = await runShadowStep("status", new LocalTarget());
+ * console.log(outcome.status, outcome.stdout);
  * ```
  * @module
  */

@@ -51,6 +51,8 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
  *
  * @example
  * ```ts
+ * import { run } from "./exec.ts";
+ * const repo = "/opt/myapp-config";
  * await run(["git", "-C", repo, "push", "origin", "production"]);
  * ```
  */
