@@ -14,6 +14,7 @@ import { ProtocolError } from "../errors.ts";
 import { printError } from "./errors.ts";
 import { Command, CommanderError } from "commander";
 import { registerAuditCommands } from "./audit.ts";
+import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerPlanCommands } from "./plan.ts";
 import { registerProjectCommands } from "./validate.ts";
@@ -25,6 +26,11 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerIdentityCommand } from "./identity.ts";
+import { registerRequestCommand } from "./request.ts";
+import { registerApproveCommand } from "./approve.ts";
+import { registerPopulationCommand } from "./population.ts";
+import { registerEvidencePackCommand } from "./evidence_pack.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -39,6 +45,7 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerProjectCommands(program);
   registerAuditCommands(program);
+  registerAuditExportCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
@@ -47,6 +54,11 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerIdentityCommand(program);
+  registerRequestCommand(program);
+  registerApproveCommand(program);
+  registerPopulationCommand(program);
+  registerEvidencePackCommand(program);
   return program;
 }
 

@@ -62,6 +62,9 @@ interface RunOptions extends FleetOptions {
   forceUnlock?: string;
   acceptNewHostKeys?: boolean;
   root?: string;
+  request?: string;
+  emergency?: string;
+  approvers?: string;
 }
 
 function runOptions(command: Command): Command {
@@ -74,6 +77,9 @@ function runOptions(command: Command): Command {
     .option("--dry-run", "print the plan instead of running anything")
     .option("--force-unlock <reason>", "remove a node's stale deploy lock first (audited)")
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option("--request <id>", "the approved change request this run carries out (CR-...)")
+    .option("--emergency <reason>", "run without prior approval where the runbook permits it")
+    .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .addOption(new Option("--root <dir>").hideHelp());
 }
 
@@ -86,6 +92,9 @@ export function runArgv(runbook: string, args: string[], o: RunOptions): string[
     ["--limit", o.limit],
     ["--force-unlock", o.forceUnlock],
     ["--root", o.root],
+    ["--request", o.request],
+    ["--emergency", o.emergency],
+    ["--approvers", o.approvers],
   ];
   for (const [flag, value] of pairs) if (value !== undefined) argv.push(flag, value);
   if (o.yes) argv.push("--yes");

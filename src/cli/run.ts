@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import $ from "dax";
@@ -24,11 +24,13 @@ import { exitCodeOf, humanItems } from "../runbook/run.ts";
 import { runRollout } from "../runbook/fleet.ts";
 import { LOCAL_NODE } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
+import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { ProgressPrinter } from "./progress.ts";
 import { writeCheckpoint } from "../audit/mod.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
 import { printPlan } from "./plan.ts";
+import { type ApprovalOptions, passApprovalGate } from "./approval_gate.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 
 /** Adds `run` to `program`. */
 export function registerRunCommand(program: Command): void {
@@ -42,15 +44,20 @@ export function registerRunCommand(program: Command): void {
       "remove a node's deploy lock left by a run that is gone, first (the reason is audited)",
     )
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option("--request <id>", "the approved change request this run carries out (CR-...)")
+    .option("--emergency <reason>", "run without prior approval (hotfix, incident, rollback)")
+    .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .addHelpText(
       "after",
-      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
+      "\nExamples:\n  deno task sop:deploy v1.2.0 --request CR-20260701-a1b2c3\n" +
+        "  deno task sop:deploy v1.2.0 --limit web-2 --request CR-20260701-a1b2c3\n" +
+        '  deno task sop:hotfix -p from=v1.2.0 --emergency "checkout returns 500"\n' +
         "  deno task run rollback -p version=v1.1.0 --yes",
     )
     .action(async (
       name: string,
       args: string[],
-      options: RunbookOptions & {
+      options: RunbookOptions & ApprovalOptions & {
         dryRun?: boolean;
         yes?: boolean;
         json?: boolean;
@@ -71,6 +78,23 @@ export function registerRunCommand(program: Command): void {
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+      const notifier = await notifierFor(config, stateDir);
+      const journal = await passApprovalGate({
+        root,
+        loaded,
+        params,
+        nodes,
+        config,
+        stateDir,
+        journal: notifyingJournal(stateDir, notifier, {
+          runbook: loaded.runbook.id,
+          version: typeof params.version === "string" ? params.version : undefined,
+          nodes: nodes.map((node) => node.name),
+          operator: operator(),
+        }),
+        options,
+        say: (line) => console.error(line),
+      });
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -92,8 +116,11 @@ export function registerRunCommand(program: Command): void {
           observer: printer,
           observerFor: (node) => several ? new ProgressPrinter(write, node.name) : printer,
           rollout: printer,
-          journal: auditJournal(stateDir),
+          journal,
         });
+        // Notifications go out while the run works; wait for the last ones (or their
+        // failures, which are audited) so the checkpoint covers them.
+        await notifier.flush();
         // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
         const { path } = await writeCheckpoint(stateDir);
         console.error(`  audit checkpoint: ${path}`);
@@ -101,6 +128,7 @@ export function registerRunCommand(program: Command): void {
         Deno.exitCode = exitCodeOf(record);
       } finally {
         signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
+        await notifier.flush();
         await pool.close();
       }
     });

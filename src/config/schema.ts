@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
+import { NotifySchema } from "./notify.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -205,6 +206,7 @@ export const ConfigSchema = z.strictObject({
   shadow: ShadowSchema.optional().describe(
     "Blue-green (shadow) deploys: shadow:init, shadow:build, shadow:start, shadow:rollback.",
   ),
+  notify: NotifySchema.optional().describe("Webhooks told about requests, approvals and runs."),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */
