@@ -31,6 +31,7 @@ import { registerRequestCommand } from "./request.ts";
 import { registerApproveCommand } from "./approve.ts";
 import { registerPopulationCommand } from "./population.ts";
 import { registerEvidencePackCommand } from "./evidence_pack.ts";
+import { registerRunsCommand } from "./runs.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerApproveCommand(program);
   registerPopulationCommand(program);
   registerEvidencePackCommand(program);
+  registerRunsCommand(program);
   return program;
 }
 

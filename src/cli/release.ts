@@ -234,14 +234,25 @@ export function registerReleaseCommands(program: Command, main: Main): void {
       if (unreachable.length) Deno.exitCode = 1;
     });
 
-  runOptions(program.command("deploy:push <version>"))
+  runOptions(program.command("deploy:push [version]"))
     .description("deploy a release tag to the app's nodes (the deploy runbook, SOP 1)")
+    .option("--resume <run-id>", "continue a failed or aborted deploy: nodes that succeeded skip")
+    .option("--no-rollback-on-abort", "on an interrupt, leave an unverified node as it is")
     .addHelpText(
       "after",
       "\nSame as `run deploy VERSION`: rolling, one node at a time, each under its lock;\na node that fails its health check is rolled back by itself and stops the rollout.",
     )
-    .action(async (version: string, o: RunOptions) => {
-      Deno.exitCode = await main(runArgv("deploy", [version], o));
+    .action(async (
+      version: string | undefined,
+      o: RunOptions & { resume?: string; rollbackOnAbort: boolean },
+    ) => {
+      if ((version === undefined) === (o.resume === undefined)) {
+        throw new UsageError("give the VERSION to deploy, or --resume RUN_ID (not both)");
+      }
+      const argv = runArgv("deploy", version === undefined ? [] : [version], o);
+      if (o.resume !== undefined) argv.splice(1, 1, "--resume", o.resume);
+      if (!o.rollbackOnAbort) argv.push("--no-rollback-on-abort");
+      Deno.exitCode = await main(argv);
     });
 
   runOptions(program.command("deploy:rollback [version]"))

@@ -82,6 +82,17 @@ async function runScript(step: ResolvedStep, options: ExecuteOptions): Promise<S
       signal: options.signal,
       onOutput: options.onOutput,
     });
+    if (result.lost && !result.aborted) {
+      const { lost } = result;
+      return {
+        status: "failure",
+        attempts: 1,
+        ...result,
+        exitCode: result.code,
+        error: lost,
+        lost,
+      };
+    }
     const status: StepStatus = result.aborted
       ? "aborted"
       : result.timedOut
@@ -154,7 +165,7 @@ async function withRetries(
 ): Promise<StepOutcome> {
   let outcome = await attempt();
   let attempts = 1;
-  while (outcome.status === "failure" && attempts <= step.retries) {
+  while (outcome.status === "failure" && !outcome.lost && attempts <= step.retries) {
     if (!await sleep(step.retryDelayMs, signal)) break;
     outcome = await attempt();
     attempts++;

@@ -18,6 +18,7 @@ import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
 import { shadowOperation } from "./shadow_step.ts";
+import { restartOperation } from "./restart_step.ts";
 
 export type { Operation, OperationContext, OperationRunners } from "./operation.ts";
 
@@ -27,6 +28,7 @@ export const OPERATIONS = {
   secrets: secretsOperation,
   config: configOperation,
   shadow: shadowOperation,
+  restart: restartOperation,
 } satisfies Record<string, Operation>;
 
 /** An operation step kind. */

@@ -21,4 +21,6 @@ export interface StepOutcome {
   stderr: string;
   /** One sentence on why it failed, for the summary. */
   error?: string;
+  /** The connection to the step's node was lost: the step's real outcome is unknown. */
+  lost?: string;
 }

@@ -116,6 +116,12 @@ const stepFields = {
   retries: z.number().int().min(0).default(0),
   retry_delay: DurationSchema.default("1s"),
   continue_on_error: z.boolean().default(false),
+  changes: z.boolean().optional().describe(
+    "This step changes the node (the release switch, a restart). Until a changing step has " +
+      "started, a failure or a declined gate ends the run with nothing to undo: the failure " +
+      "path runs only after one did. On a `uses` step it covers the whole task; `restart` " +
+      "steps change by their kind.",
+  ),
   message: z.string().optional().describe("Shown when the step fails (prerequisites, criteria)."),
   run: z.string().min(1).optional().describe(
     "A POSIX shell script. Each `${{ }}` value in it becomes exactly one quoted shell word.",
