@@ -8,7 +8,7 @@
  * import { resolveStep } from "./resolve.ts";
  * import { loadRunbook } from "./load.ts";
  * import { flatten } from "./plan.ts";
- * import { runContext } from "./run.ts";
+ * import { runContext } from "./context.ts";
  * const loaded = await loadRunbook(Deno.cwd(), "deploy");
  * const context = runContext(loaded, { version: "v1.2.0" }, undefined, "r1");
  * const [first] = flatten(loaded).steps;
