@@ -28,6 +28,8 @@ import { ShadowNotConfiguredError } from "../../src/shadow/settings.ts";
 import { ShadowFailure } from "../../src/shadow/node.ts";
 import { UnknownRunError } from "../../src/evidence/mod.ts";
 import { InvalidFileError } from "../../src/source/mod.ts";
+import { SyslogSendError } from "../../src/audit/syslog_tcp.ts";
+import { ProcessFailedError } from "../../src/proc/mod.ts";
 
 Deno.test("every expected error class extends ProtocolError with its exit code", () => {
   const input = [
@@ -57,6 +59,8 @@ Deno.test("every expected error class extends ProtocolError with its exit code",
     AuthenticationError,
     CommandFailedError,
     ShadowFailure,
+    SyslogSendError,
+    ProcessFailedError,
   ];
   for (const type of input) {
     assert.ok(type.prototype instanceof InputError, `${type.name} is an input error`);
