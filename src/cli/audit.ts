@@ -240,8 +240,7 @@ function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A)
       await fn(...args);
     } catch (err) {
       if (
-        err instanceof AuditInputError || err instanceof MissingSigningKeyError ||
-        err instanceof TypeError
+        err instanceof AuditInputError || err instanceof MissingSigningKeyError
       ) {
         Deno.exitCode = 2;
       } else if (err instanceof AuditRefusedError) {
