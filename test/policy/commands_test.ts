@@ -1,7 +1,7 @@
 /**
  * Commands are built as data and parsed as data: the pure builders and parsers of the
  * collectors, the safe-regex gate, matchers and waivers — no target needed. Plus the real
- * `crontab` binary, for a throwaway user, when it is installed.
+ * `crontab` binary on the user's own crontab, saved and restored.
  */
 import assert from "node:assert/strict";
 import $ from "dax";
@@ -15,6 +15,7 @@ import { checkValue } from "../../src/policy/matchers.ts";
 import { unsafeRegexReason } from "../../src/policy/safe_regex.ts";
 import { applyWaivers } from "../../src/policy/waivers.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
+import { exclusive } from "../fixtures/helpers.ts";
 
 Deno.test("collector commands are quoted shell built from data", () => {
   assert.equal(
@@ -118,27 +119,23 @@ Deno.test("waivers: match by glob or item; expired ones stop waiving", () => {
   assert.equal(applyWaivers("other", findings, [waiver], "2026-01-01").waived.length, 0);
 });
 
-Deno.test({
-  name: "crontab collector: the real crontab binary, for a throwaway user",
-  // CI installs cron and runs as root: there it must run, never skip.
-  ignore: !Deno.env.get("CI") && (!(await $.commandExists("crontab")) ||
-    (await $`id -u nobody`.noThrow().quiet()).code !== 0 || Deno.uid() !== 0),
-  async fn() {
+Deno.test(
+  "crontab collector: the real crontab binary, the user's own crontab (restored after)",
+  // The user's crontab is shared with the cron:add test: one at a time.
+  exclusive("crontab", async () => {
     const ctx = { target: new LocalTarget(), stateDir: "/nonexistent" };
-    // Never touch a crontab someone set up: only run where `nobody` has none.
-    if ((await $`crontab -u nobody -l`.noThrow().quiet()).code === 0) return;
+    const saved = await $`crontab -l`.noThrow().quiet();
     try {
-      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
-        items: [],
-        count: 0,
-      });
-      await $`crontab -u nobody -`.stdinText("# test\n@reboot /bin/true\n").quiet();
-      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
+      await $`crontab -r`.noThrow().quiet();
+      assert.deepEqual(await crontab({ kind: "crontab" }, ctx), { items: [], count: 0 });
+      await $`crontab -`.stdinText("# test\n@reboot /bin/true\n").quiet();
+      assert.deepEqual(await crontab({ kind: "crontab" }, ctx), {
         items: [{ line: "@reboot /bin/true" }],
         count: 1,
       });
     } finally {
-      await $`crontab -u nobody -r`.noThrow().quiet();
+      if (saved.code === 0) await $`crontab -`.stdinText(saved.stdout).quiet();
+      else await $`crontab -r`.noThrow().quiet();
     }
-  },
-});
+  }),
+);
