@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { auditPaths, readAuditEntries } from "../../src/audit/mod.ts";
 import { cli, exclusive } from "../fixtures/helpers.ts";
+import { junitSchemaErrors, sarifSchemaErrors } from "../fixtures/report_schemas.ts";
 import { plantWebshell, type PolicyWorld, policyWorld } from "./world.ts";
 
 function run(world: PolicyWorld, ...args: string[]) {
@@ -73,6 +74,7 @@ Deno.test(
           cwd: world.source,
         });
         const log = JSON.parse(result.stdout);
+        assert.deepEqual(sarifSchemaErrors(log), []);
         assert.equal(log.version, "2.1.0");
         assert.match(log.$schema, /sarif-2\.1\.0/);
         const run0 = log.runs[0];
@@ -98,6 +100,7 @@ Deno.test(
 
       await t.step("junit: a suite with a failure per blocking check", async () => {
         const result = await run(world, "security:audit", "--format", "junit");
+        assert.deepEqual(await junitSchemaErrors(result.stdout), []);
         assert.match(result.stdout, /^<\?xml version="1.0"/);
         assert.match(result.stdout, /<testsuite name="security-audit" tests="6" failures="2"/);
         assert.match(
