@@ -16,14 +16,14 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../runbook/template.ts";
-import { safeRegex } from "../safe_regex.ts";
+import { SafeErePattern, safeRegex } from "../safe_regex.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
 
 /** One pattern: an id that findings name, the regex, and its weight in a per-file score. */
 export const ScanPattern = z.strictObject({
   id: z.string().regex(/^[a-z0-9_-]+$/),
-  regex: z.string().min(1),
+  regex: SafeErePattern.describe("POSIX ERE, no nested quantifiers (runs on grep -E and here)."),
   weight: z.number().int().min(0).default(1),
   description: z.string().optional(),
 });
