@@ -84,6 +84,9 @@ export function ereProblem(pattern: string): string | undefined {
   if (pattern.includes("(?")) return "`(?` groups are not POSIX ERE (the scan runs grep -E)";
   const escape = /\\([dDpPu])/.exec(pattern.replaceAll("\\\\", ""));
   if (escape) return `\\${escape[1]} is not POSIX ERE (the scan runs grep -E): use a class`;
+  if (/\[\^?\]/.test(pattern.replace(/\\./g, ""))) {
+    return "`[]...]` and `[^]...]` mean different things to grep -E and JavaScript: avoid them";
+  }
   if (/[*+?}]\?/.test(pattern.replace(/\\./g, ""))) {
     return "lazy quantifiers are not POSIX ERE (the scan runs grep -E)";
   }
@@ -103,7 +106,14 @@ export const SafeErePattern: z.ZodString = z.string().min(1).superRefine((patter
 }) as unknown as z.ZodString;
 
 /** Compiles a pattern known to be safe (checked at load) for testing facts. */
-export function safeRegex(pattern: string): { test(input: string): boolean } {
+export function safeRegex(
+  pattern: string,
+): { test(input: string): boolean; indices(input: string): number[] } {
   const regex = new RegExp(pattern);
-  return { test: (input: string) => regex.test(input.slice(0, MAX_INPUT)) };
+  const global = new RegExp(pattern, "g");
+  return {
+    test: (input: string) => regex.test(input.slice(0, MAX_INPUT)),
+    /** Where each match starts. */
+    indices: (input: string) => [...input.slice(0, MAX_INPUT).matchAll(global)].map((m) => m.index),
+  };
 }

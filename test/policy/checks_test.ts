@@ -68,7 +68,7 @@ Deno.test(
           const shell = await plantWebshell(world);
           const result = await check(world, "security-audit", "malicious-code");
           fails(result);
-          const found = new Set(result.findings.map((f) => f.message.split(": ")[1]));
+          const found = new Set(result.findings.map((f) => f.message.split(" call: ")[0]));
           for (
             const id of [
               "eval",

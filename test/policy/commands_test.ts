@@ -20,7 +20,8 @@ import { exclusive } from "../fixtures/helpers.ts";
 Deno.test("collector commands are quoted shell built from data", () => {
   assert.equal(
     findFilter(["/srv/a b", "/x'y"], [".git", "vendor"], ["*.php"], "24h"),
-    "find -H '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) -prune -o -type f " +
+    "find -H '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) ! -path '/srv/a b' " +
+      "! -path '/x'\\''y' -prune -o -type f " +
       "\\( -name '*.php' \\) -mmin -1440",
   );
   const scan = scanCommand({

@@ -63,6 +63,7 @@ Deno.test("scan patterns are checked at load: invalid and catastrophic ones, fil
     (await problemsOf(SCAN_POLICY("(?:eval)\\("))).join("\n"),
     /regex: .*grep -E/,
   );
+  assert.match((await problemsOf(SCAN_POLICY("\\[[^]]*\\]"))).join("\n"), /regex: .*grep -E/);
 });
 
 Deno.test("the CLI refuses a catastrophic scan pattern with exit 2 and names the place", async () => {
