@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/mod.ts";
 import { type CheckResult, evaluatePolicy, loadPolicy } from "../../src/policy/mod.ts";
+import { rebootEntry } from "../../src/secrets/mod.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
 import { exclusive, ROOT } from "../fixtures/helpers.ts";
 import {
@@ -237,13 +238,38 @@ Deno.test("soc2 checks: pass when ready, fail (or warn) when not", async (t) => 
       );
     });
 
-    await t.step("reboot-recovery: an @reboot entry passes, none fails", async () => {
-      await withShims(world, async () => {
-        passes(await check(world, "soc2", "reboot-recovery"));
-        await Deno.writeTextFile(join(world.dir, "crontab.txt"), "0 3 * * * /usr/bin/backup\n");
-        fails(await check(world, "soc2", "reboot-recovery"), /expected at least 1/);
-      });
-    });
+    await t.step(
+      "reboot-recovery: only this app's @reboot entry for this node's current passes",
+      async () => {
+        const crontab = join(world.dir, "crontab.txt");
+        const block = (app: string, line: string) =>
+          `# BEGIN protocol ${app}\n${line}\n# END protocol ${app}\n`;
+        await withShims(world, async () => {
+          passes(await check(world, "soc2", "reboot-recovery"));
+          const quoted = rebootEntry({ dir: world.app, start: "docker compose up -d" });
+          await Deno.writeTextFile(crontab, `MAILTO=ops\n${block("test-app", quoted)}`);
+          passes(await check(world, "soc2", "reboot-recovery"));
+          for (
+            const [why, text] of [
+              ["no @reboot at all", "0 3 * * * /usr/bin/backup\n"],
+              ["another app's entry", block("other-app", `@reboot cd ${world.app}/current && x`)],
+              ["another directory", block("test-app", "@reboot cd /srv/elsewhere/current && x")],
+              ["another node's release dir", block("test-app", `@reboot cd ${world.app} && x`)],
+              ["any @reboot line", `@reboot cd ${world.app}/current && ./start\n`],
+              ["a comment", `# ${block("test-app", `@reboot cd ${world.app}/current && x`)}`],
+            ]
+          ) {
+            await Deno.writeTextFile(crontab, text);
+            const result = await check(world, "soc2", "reboot-recovery");
+            assert.equal(result.status, "fail", why);
+            assert.equal(
+              result.findings[0].message,
+              `no @reboot entry of test-app starts ${world.app}/current`,
+            );
+          }
+        });
+      },
+    );
 
     await t.step("key-permissions: 0600/0700 pass, 0640/0750 fail", async () => {
       passes(await check(world, "soc2", "key-permissions"));

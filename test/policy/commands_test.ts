@@ -73,7 +73,16 @@ Deno.test("collector parsers", () => {
   assert.deepEqual(parseProcesses("1 root init /sbin/init\n 77 www sleep xmrig 60\n", 1), [
     { pid: 77, user: "www", comm: "sleep", name: "xmrig", args: "xmrig 60" },
   ]);
-  assert.deepEqual(parseCrontab("# x\n\n@reboot start\n"), [{ line: "@reboot start" }]);
+  assert.deepEqual(parseCrontab("# x\n\nMAILTO=ops\n@reboot start\n"), [
+    { line: "@reboot start", schedule: "@reboot", command: "start", cd: "", block: "" },
+  ]);
+  assert.deepEqual(
+    parseCrontab(
+      "# BEGIN protocol shop\n@reboot cd '/opt/my app/current' && up\n# END protocol shop\n" +
+        '17 3 * * * cd "/srv/x" ; backup\n',
+    ).map((e) => [e.schedule, e.cd, e.block]),
+    [["@reboot", "/opt/my app/current", "shop"], ["17 3 * * *", "/srv/x", ""]],
+  );
   const view = parseGitFiles("/r\0/\0a\0b\0/\0b\0/\0c\0");
   assert.deepEqual(
     ["/r/a", "/r/b", "/r/c", "/r/d", "/elsewhere"].map((f) => gitStateOf(view, f)),
@@ -131,7 +140,13 @@ Deno.test(
       assert.deepEqual(await crontab({ kind: "crontab" }, ctx), { items: [], count: 0 });
       await $`crontab -`.stdinText("# test\n@reboot /bin/true\n").quiet();
       assert.deepEqual(await crontab({ kind: "crontab" }, ctx), {
-        items: [{ line: "@reboot /bin/true" }],
+        items: [{
+          line: "@reboot /bin/true",
+          schedule: "@reboot",
+          command: "/bin/true",
+          cd: "",
+          block: "",
+        }],
         count: 1,
       });
     } finally {

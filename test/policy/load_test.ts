@@ -137,6 +137,38 @@ Deno.test("every shipped policy pattern finishes on 45-character hostile lines",
   assert.equal(parseScan(`/f.php\u00001:${hostile[2]}\n`, patterns).length, 1);
 });
 
+Deno.test("expected values may name settings; a regex may not hold a template", async () => {
+  const policy = (expect: string) =>
+    [
+      "id: t",
+      "title: T",
+      "checks:",
+      "  - id: c",
+      "    title: C",
+      "    severity: low",
+      "    message: m",
+      "    remediation: r",
+      "    collect: { kind: crontab }",
+      "    expect:",
+      `      - ${expect}`,
+      "",
+    ].join("\n");
+  assert.deepEqual(
+    await problemsOf(
+      policy(`{ count: { at_least: 1 }, where: { cd: { eq: "\${{ app.dir }}" } } }`),
+    ),
+    [],
+  );
+  assert.match(
+    (await problemsOf(policy(`{ none: { cd: { eq: "\${{ params.nope }}" } } }`))).join("\n"),
+    /^11:\d+: checks\[0\]\.expect\[0\]\.none\.cd\.eq: unknown reference/,
+  );
+  assert.match(
+    (await problemsOf(policy(`{ none: { cd: { matches: "\${{ app.dir }}" } } }`))).join("\n"),
+    /^11:\d+: checks\[0\]\.expect\[0\]\.none\.cd\.matches: a regular expression cannot/,
+  );
+});
+
 const WAIVER = (expires: string) =>
   `waivers:\n  - check: x\n    justification: j\n    approver: a\n    expires: "${expires}"\n`;
 

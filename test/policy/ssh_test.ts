@@ -12,6 +12,7 @@ import { freePort } from "../../src/demo/app.ts";
 import { cli, exclusive } from "../fixtures/helpers.ts";
 import { type SshFleet, startSshNodes } from "../fixtures/sshd.ts";
 import { sshBlock } from "../fixtures/fleet.ts";
+import { parseCrontab } from "../../src/policy/collectors/crontab.ts";
 import { git, plantWebshell, type PolicyWorld, policyWorld, RISKY_COMPOSE } from "./world.ts";
 
 interface Finding {
@@ -149,7 +150,10 @@ Deno.test(
           clearEnv: true,
         }).output();
         const crontab = await Deno.stat("/usr/bin/crontab").then(() => true, () => false);
-        const reboot = /^\s*@reboot\s/m.test(new TextDecoder().decode(local.stdout));
+        // Only test-app's entry starting the node's own current release counts.
+        const reboot = parseCrontab(new TextDecoder().decode(local.stdout)).some((e) =>
+          e.schedule === "@reboot" && e.block === "test-app" && e.cd === `${world.app}/current`
+        );
         assert.equal(status["reboot-recovery"], !crontab ? "skip" : reboot ? "pass" : "fail");
         const blocking = r.results.some((x) => x.level === "fail" && x.status === "fail");
         assert.equal(r.code, blocking ? 1 : 0, show(r));
