@@ -232,6 +232,9 @@ Deno.test(
           const param = await run(world, "security:changedfiles", "-p", "days=soon");
           assert.equal(param.code, 2);
           assert.match(param.stderr, /days must be a whole number/);
+          const negative = await run(world, "security:changedfiles", "-p", "days=-1");
+          assert.equal(negative.code, 2);
+          assert.match(negative.stderr, /parameter days must be 0 or more, got -1/);
           assert.equal((await run(world, "soc2:check", "-p", "nope=1")).code, 2);
           assert.equal((await run(world, "soc2:check", "--check", "nope")).code, 2);
         },

@@ -14,6 +14,7 @@ import { parseCompose } from "../../src/policy/collectors/compose_services.ts";
 import { checkValue } from "../../src/policy/matchers.ts";
 import { unsafeRegexReason } from "../../src/policy/safe_regex.ts";
 import { applyWaivers } from "../../src/policy/waivers.ts";
+import { bindPolicyParams } from "../../src/policy/params.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
 import { exclusive } from "../fixtures/helpers.ts";
 
@@ -107,6 +108,19 @@ Deno.test("safe regex gate and matchers", () => {
   assert.deepEqual(checkValue("0700", { at_most: "0600" }).length, 1, "execute bit is beyond 0600");
   assert.deepEqual(checkValue(["SYS_ADMIN"], { contains_any: ["ALL", "SYS_ADMIN"] }), []);
   assert.deepEqual(checkValue(undefined, { exists: true }), ["is absent"]);
+});
+
+Deno.test("int parameters: a negative number is told it must be 0 or more", () => {
+  const policy = { params: { days: { type: "int" as const, default: 15 } } };
+  assert.deepEqual(bindPolicyParams(policy, { days: "0" }), { days: 0 });
+  assert.throws(
+    () => bindPolicyParams(policy, { days: "-1" }),
+    /^PolicyParamError: parameter days must be 0 or more, got -1$/,
+  );
+  assert.throws(
+    () => bindPolicyParams(policy, { days: "soon" }),
+    /parameter days must be a whole number, got "soon"/,
+  );
 });
 
 Deno.test("waivers: match by glob or item; expired ones stop waiving", () => {
