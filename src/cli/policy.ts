@@ -174,12 +174,17 @@ async function runPolicyCommand(name: string, opts: PolicyOptions): Promise<void
   const code = exitCodeOf(report, opts.strict);
   const baseDir = Deno.env.get("INIT_CWD") ?? Deno.cwd();
   console.log(formatReport(report, opts.format, { strict: opts.strict, baseDir }));
-  await recordInAudit(stateDir, report, code);
+  await recordInAudit(stateDir, report, code, opts.check);
   Deno.exitCode = code;
 }
 
 /** One signed entry per evaluation; without a signing key, a note rather than a failure. */
-async function recordInAudit(stateDir: string, report: PolicyReport, code: number) {
+async function recordInAudit(
+  stateDir: string,
+  report: PolicyReport,
+  code: number,
+  only: string | undefined,
+) {
   if (!await hasSigningKey(stateDir)) {
     console.error(
       `note: no audit signing key in ${stateDir}; this check was not recorded in the audit log ` +
@@ -188,14 +193,23 @@ async function recordInAudit(stateDir: string, report: PolicyReport, code: numbe
     return;
   }
   const { summary } = report;
+  // Which checks did not run or did not apply, so `schedule` does not count them as done
+  // (a dependency audit without composer.json audited nothing). Flat strings: SIEM-friendly.
+  const ids = (status: string) =>
+    report.results.filter((r) => r.status === status).map((r) => r.id).join(",");
+  const notApplicable = ids("not_applicable");
+  const skipped = ids("skip");
   await appendAudit(stateDir, {
     action: "policy",
     policy: report.policy.id,
     target: report.target,
+    ...(only ? { check: only } : {}),
     pass: summary.pass,
     fail: summary.fail,
     warn: summary.warn,
     error: summary.error,
+    ...(notApplicable ? { not_applicable: notApplicable } : {}),
+    ...(skipped ? { skipped } : {}),
     status: code === 0 ? "success" : "failure",
   });
 }

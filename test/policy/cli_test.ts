@@ -256,3 +256,25 @@ Deno.test("policy CLI: without a signing key a note, not a failure", async () =>
     await world.cleanup();
   }
 });
+
+Deno.test("policy CLI: a check that did not apply is recorded so, and schedule shows it", async () => {
+  const world = await policyWorld();
+  try {
+    await Deno.remove(join(world.source, "composer.json"));
+    const result = await run(world, "security:audit", "--check", "dependencies");
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^N\/A\s+high\s+dependencies/m);
+    const entry = (await readAuditEntries(world.stateDir)).at(-1)!;
+    assert.deepEqual(
+      [entry.policy, entry.check, entry.not_applicable],
+      ["security-audit", "dependencies", "dependencies"],
+    );
+    const schedule = await cli(["schedule", "--state-dir", world.stateDir, "--format", "json"]);
+    const dependency = JSON.parse(schedule.stdout).controls.find((c: { id: string }) =>
+      c.id === "dependency-audit"
+    );
+    assert.equal(dependency.status, "not_applicable", schedule.stdout);
+  } finally {
+    await world.cleanup();
+  }
+});
