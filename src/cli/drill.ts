@@ -10,13 +10,14 @@
  * ```
  * @module
  */
+import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { projectRoot } from "../config/root.ts";
+import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDrillReport, loadDrill, runDrill } from "../drill/mod.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
-import { projectRoot, UsageError } from "./common.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
 
 /** Adds the `drill` command to `program`. */
 export function registerDrillCommand(program: Command): void {

@@ -10,14 +10,16 @@
  * ```
  * @module
  */
+import { UsageError } from "../errors.ts";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/mod.ts";
-import { InvalidRunbookError } from "../runbook/load.ts";
 import { ParameterError } from "../runbook/params.ts";
-import { formatProblem } from "../runbook/source.ts";
+import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
-import { registerRunbookCommands } from "./runbook.ts";
+import { registerRunCommand } from "./run.ts";
+import { registerPlanCommands } from "./plan.ts";
+import { registerProjectCommands } from "./validate.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerTargetCommands } from "./targets.ts";
 import { registerSecretsCommands } from "./secrets.ts";
@@ -26,7 +28,6 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
-import { UsageError } from "./common.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -40,7 +41,9 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError()
     .exitOverride();
-  registerRunbookCommands(program);
+  registerRunCommand(program);
+  registerPlanCommands(program);
+  registerProjectCommands(program);
   registerAuditCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
@@ -62,7 +65,7 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof InvalidRunbookError) {
+    if (error instanceof InvalidFileError) {
       for (const problem of error.problems) console.error(formatProblem(problem));
       console.error(`error: ${error.message}; nothing was run`);
       return 2;

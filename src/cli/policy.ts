@@ -15,12 +15,14 @@
  * ```
  * @module
  */
+import { projectRoot } from "../config/root.ts";
+import { UsageError } from "../errors.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { Command, Option } from "commander";
 import { join, relative } from "node:path";
 import { CONFIG_FILE, findConfig, loadConfig } from "../config/mod.ts";
 import { appendAudit, hasSigningKey } from "../audit/mod.ts";
-import { formatProblem } from "../runbook/source.ts";
+import { formatProblem } from "../source/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import {
   evaluatePolicy,
@@ -37,7 +39,6 @@ import {
   type Waiver,
 } from "../policy/mod.ts";
 import { policyJsonSchemas } from "../policy/schema.ts";
-import { projectRoot, UsageError } from "./common.ts";
 
 /** The shipped policies and the commands that run them. */
 export const POLICY_COMMANDS = {

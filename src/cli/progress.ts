@@ -13,7 +13,7 @@
 import type { RunObserver } from "../runbook/run.ts";
 import type { RolloutObserver } from "../runbook/fleet.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
-import type { RunRecord, StepRecord } from "../runbook/record.ts";
+import type { RunRecord, StepRecord } from "../state/runs.ts";
 import type { ResolvedStep } from "../runbook/resolve.ts";
 
 const useColor = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");

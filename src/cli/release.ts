@@ -16,12 +16,14 @@
  * ```
  * @module
  */
+import { nodeApp } from "../targets/inventory.ts";
+import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { OutputListener } from "../targets/target.ts";
-import { nodeApp } from "../runbook/run.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import {
   type AppAction,
@@ -42,8 +44,6 @@ import {
   runAppCommand,
   updateMirror,
 } from "../release/mod.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
-import { UsageError } from "./common.ts";
 
 type Main = (args: string[]) => Promise<number>;
 

@@ -11,6 +11,9 @@
  * ```
  * @module
  */
+import { requireAuditKey } from "../audit/journal.ts";
+import { projectRoot } from "../config/root.ts";
+import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
 import { join } from "node:path";
 import { appendAudit, auditPaths, readAuditEntries, verifyAuditLog } from "../audit/mod.ts";
@@ -21,9 +24,7 @@ import {
   type LogState,
   recordFields,
 } from "../schedule/mod.ts";
-import { requireAuditKey } from "./journal.ts";
 import { resolveStateDir } from "../state/mod.ts";
-import { projectRoot, UsageError } from "./common.ts";
 
 /** Adds the `schedule` command to `program`. */
 export function registerScheduleCommand(program: Command): void {

@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import {
   type Config,
@@ -27,7 +28,6 @@ import {
 import { installKey } from "../secrets/distribute.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { UsageError } from "./common.ts";
 import {
   cronAdd,
   cronRemove,

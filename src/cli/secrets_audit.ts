@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { requireAuditKey } from "../audit/journal.ts";
 import { appendAudit, type AuditFields, type FieldValue } from "../audit/mod.ts";
 import {
   AuthenticationError,
@@ -22,7 +23,6 @@ import {
   SecretsInputError,
   SecretsRefusedError,
 } from "../secrets/mod.ts";
-import { requireAuditKey } from "./journal.ts";
 
 /** Help text of `--state-dir`, the same on every command. */
 export const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";

@@ -17,10 +17,13 @@
  * ```
  * @module
  */
+import { nodeApp } from "../targets/inventory.ts";
+import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import type { Journal } from "../journal.ts";
+import { UsageError } from "../errors.ts";
 import { Command, Option } from "commander";
 import { ConfigError, requireConfig } from "../config/mod.ts";
-import { newRunId } from "../runbook/record.ts";
-import { nodeApp } from "../runbook/run.ts";
+import { newRunId } from "../state/runs.ts";
 import {
   changesNode,
   operationLabel,
@@ -28,7 +31,6 @@ import {
   runShadow,
   SHADOW_HELP,
   SHADOW_KINDS,
-  type ShadowJournal,
   ShadowNotConfiguredError,
   type ShadowOperation,
   type ShadowResult,
@@ -39,8 +41,6 @@ import {
 import { ensureStateDir, hostName, operator, resolveStateDir } from "../state/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
-import { UsageError } from "./common.ts";
 
 interface ShadowOptions {
   limit?: string;
@@ -135,7 +135,7 @@ async function onNode(
     pool: TargetPool;
     node: InventoryNode;
     settings: ShadowSettings;
-    journal: ShadowJournal;
+    journal: Journal;
     run: string;
     say?: (line: string) => void;
   },

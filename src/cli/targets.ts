@@ -10,6 +10,8 @@
  * ```
  * @module
  */
+import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { UsageError } from "../errors.ts";
 import { Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
@@ -17,8 +19,6 @@ import { type LockInfo, readLock } from "../targets/lock.ts";
 import { forceUnlockRecorded, nodeLockPath } from "../runbook/fleet.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
-import { auditJournal, requireAuditKey } from "./journal.ts";
-import { UsageError } from "./common.ts";
 
 /** What `targets --check` found on one node. */
 export interface NodeCheck {

@@ -12,8 +12,8 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
-import { formatProblem, parseSource, type Problem, schemaProblems } from "../runbook/source.ts";
-import { resolveLifecycle } from "../release/driver.ts";
+import { formatProblem, parseSource, type Problem, schemaProblems } from "../source/mod.ts";
+import { resolveLifecycle } from "./driver.ts";
 
 /** The file name looked for when no `--config` is given. */
 export const CONFIG_FILE = "protocol.yaml";

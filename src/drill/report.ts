@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { RunRecord } from "../runbook/record.ts";
+import type { RunRecord } from "../state/runs.ts";
 import type { InjectedFault } from "./faults.ts";
 import { type Drill, RESPONSE_TARGETS_MS } from "./schema.ts";
 

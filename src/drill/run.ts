@@ -12,11 +12,12 @@
  * ```
  * @module
  */
+import { type Journal } from "../journal.ts";
 import { join } from "node:path";
 import { loadRunbook } from "../runbook/load.ts";
 import { bindParameters } from "../runbook/params.ts";
 import type { ResolvedStep } from "../runbook/resolve.ts";
-import { type Journal, type RunObserver, runRunbook } from "../runbook/run.ts";
+import { type RunObserver, runRunbook } from "../runbook/run.ts";
 import { LocalTarget } from "../targets/local.ts";
 import { cleanFault, type InjectedFault, injectFault, leftover } from "./faults.ts";
 import { buildDrillReport, type DrillReport, type ObservedStep } from "./report.ts";

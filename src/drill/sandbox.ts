@@ -12,14 +12,15 @@
  * ```
  * @module
  */
+import { auditJournal } from "../audit/journal.ts";
+import { type Journal } from "../journal.ts";
 import $ from "dax";
 import { join } from "node:path";
 import { generateSigningKey } from "../audit/mod.ts";
-import { auditJournal } from "../cli/journal.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
 import { appCommands, createDemoWorld, type DemoWorld, stopDemoApp } from "../demo/app.ts";
 import { loadRunbook } from "../runbook/load.ts";
-import { type Journal, runRunbook } from "../runbook/run.ts";
+import { runRunbook } from "../runbook/run.ts";
 import { ensureStateDir } from "../state/mod.ts";
 import { LocalTarget } from "../targets/local.ts";
 import type { FaultSite } from "./faults.ts";

@@ -13,8 +13,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { InvalidRunbookError } from "../runbook/load.ts";
-import { parseSource, schemaProblems } from "../runbook/source.ts";
+import { InvalidFileError, parseSource, schemaProblems } from "../source/mod.ts";
 
 /** The kinds of fault a drill can inject. */
 export const FAULT_TYPES = [
@@ -86,7 +85,7 @@ export function drillPath(root: string, name: string): string {
 }
 
 /**
- * Parses drill text; throws `InvalidRunbookError` (exit 2, `file:line:col`) when invalid.
+ * Parses drill text; throws `InvalidFileError` (exit 2, `file:line:col`) when invalid.
  *
  * @example
  * ```ts
@@ -95,9 +94,9 @@ export function drillPath(root: string, name: string): string {
  */
 export function parseDrill(file: string, text: string): Drill {
   const source = parseSource(file, text);
-  if (source.problems.length) throw new InvalidRunbookError(source.problems);
+  if (source.problems.length) throw new InvalidFileError(source.problems);
   const parsed = DrillSchema.safeParse(source.data);
-  if (!parsed.success) throw new InvalidRunbookError(schemaProblems(source, parsed.error.issues));
+  if (!parsed.success) throw new InvalidFileError(schemaProblems(source, parsed.error.issues));
   return { ...parsed.data, file };
 }
 
@@ -115,7 +114,7 @@ export async function loadDrill(root: string, name: string): Promise<Drill> {
   try {
     text = await Deno.readTextFile(path);
   } catch {
-    throw new InvalidRunbookError([{
+    throw new InvalidFileError([{
       file: path,
       line: 1,
       column: 1,

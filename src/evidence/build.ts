@@ -14,7 +14,7 @@
  * @module
  */
 import type { AuditEntry } from "../audit/mod.ts";
-import type { RunRecord, StepRecord } from "../runbook/record.ts";
+import type { RunRecord, StepRecord } from "../state/runs.ts";
 
 /** One audit log line: its parsed entry and the SHA-256 of its bytes. */
 export interface LogLine {

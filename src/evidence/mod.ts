@@ -18,7 +18,7 @@ import { loadHistory } from "../audit/history.ts";
 import { splitLines } from "../audit/verify_core.ts";
 import { describeRunbook } from "../runbook/describe.ts";
 import { loadRunbook } from "../runbook/load.ts";
-import { readRunRecord } from "../runbook/record.ts";
+import { readRunRecord } from "../state/runs.ts";
 import {
   buildEvidence,
   type Evidence,

@@ -9,9 +9,10 @@
  * ```
  * @module
  */
+import { projectRoot } from "../config/root.ts";
+import { UsageError } from "../errors.ts";
 import { type EvidenceFormat, formatEvidence, loadEvidence, UnknownRunError } from "./mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
-import { projectRoot, UsageError } from "../cli/common.ts";
 
 /** Prints the evidence of run `options.run` of runbook `name`; returns the exit code. */
 export async function printRunEvidence(

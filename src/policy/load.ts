@@ -17,7 +17,7 @@ import {
   parseSource,
   type Problem,
   schemaProblems,
-} from "../runbook/source.ts";
+} from "../source/mod.ts";
 import { type Policy, PolicySchema, type Waiver, WaiversSchema } from "./schema.ts";
 import { GLOBAL_REFERENCES, referencesIn } from "./render.ts";
 

@@ -13,8 +13,8 @@
  */
 import type { Config } from "../config/mod.ts";
 import { auditPaths } from "../audit/mod.ts";
-import type { DataPath } from "../runbook/source.ts";
-import { TEMPLATE_PATTERN } from "../runbook/template.ts";
+import type { DataPath } from "../source/mod.ts";
+import { TEMPLATE_PATTERN } from "../template.ts";
 
 /** References a policy may use besides its own `params.*`. */
 export const GLOBAL_REFERENCES = /^(state_dir|key_file|audit_log|config_file|app\.[a-z_]+)$/;

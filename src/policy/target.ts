@@ -12,9 +12,9 @@
  * ```
  * @module
  */
-import { UsageError } from "../cli/common.ts";
+import { nodeApp } from "../targets/inventory.ts";
+import { UsageError } from "../errors.ts";
 import type { Config } from "../config/mod.ts";
-import { nodeApp } from "../runbook/run.ts";
 import { LocalTarget } from "../targets/local.ts";
 import { TargetPool } from "../targets/pool.ts";
 import type { Target } from "../targets/target.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ExecRequest } from "../targets/target.ts";
-import { type Lifecycle, processRebuild } from "./driver.ts";
+import { type Lifecycle, processRebuild } from "../config/driver.ts";
 
 /** The lifecycle actions the CLI runs directly. */
 export type AppAction = "logs" | "rebuild";

@@ -11,14 +11,14 @@
  * ```
  * @module
  */
+import { nodeApp } from "../targets/inventory.ts";
 import type { Config } from "../config/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import type { ExecRequest, OutputListener } from "../targets/target.ts";
 import { acquireLock, releaseLock } from "../targets/lock.ts";
 import { nodeLockPath } from "../runbook/fleet.ts";
-import { newRunId } from "../runbook/record.ts";
-import { nodeApp } from "../runbook/run.ts";
+import { newRunId } from "../state/runs.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { checkHealth, readNodeState } from "./status.ts";
 

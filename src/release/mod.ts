@@ -32,8 +32,7 @@ export {
   type Lifecycle,
   processRebuild,
   resolveLifecycle,
-  shellJoin,
-} from "./driver.ts";
+} from "../config/driver.ts";
 export { git, gitArgv, GitError, gitOut } from "./git.ts";
 export {
   createRelease,

@@ -13,10 +13,10 @@
  * ```
  * @module
  */
+import { nodeApp } from "../targets/inventory.ts";
 import type { Config } from "../config/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
-import { nodeApp } from "../runbook/run.ts";
 import { type NodeState, nodeStateRequest, parseNodeState } from "./node_state.ts";
 
 /** What the health URL answered. */

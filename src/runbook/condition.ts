@@ -10,8 +10,8 @@
  * ```
  * @module
  */
-import type { Lookup, TemplateValue } from "./template.ts";
-import { REFERENCE_PATTERN } from "./template.ts";
+import type { Lookup, TemplateValue } from "../template.ts";
+import { REFERENCE_PATTERN } from "../template.ts";
 
 /** A parsed condition. */
 export type Condition =

@@ -18,7 +18,7 @@ import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./run.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
-import { renderTemplate, renderValues, type TemplateValue } from "./template.ts";
+import { renderTemplate, renderValues, type TemplateValue } from "../template.ts";
 
 /** A step as a plan shows it. */
 export interface DescribedStep extends ResolvedStep {

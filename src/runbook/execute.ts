@@ -12,7 +12,7 @@
  */
 import type { OutputListener, Target } from "../targets/target.ts";
 import type { ResolvedStep } from "./resolve.ts";
-import type { StepStatus } from "./record.ts";
+import type { StepStatus } from "../state/runs.ts";
 import type { OperationRunners } from "./operations.ts";
 
 /** Asks a human to confirm; resolves to their answer. */

@@ -12,8 +12,9 @@
  * ```
  * @module
  */
+import { type Journal } from "../journal.ts";
 import { SecretMasker } from "../secrets/masking.ts";
-import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
+import { type InventoryNode, LOCAL_NODE, nodeApp } from "../targets/inventory.ts";
 import {
   acquireLock,
   forceUnlock,
@@ -26,13 +27,11 @@ import {
 import type { TargetPool } from "../targets/pool.ts";
 import type { Target } from "../targets/target.ts";
 import type { LoadedRunbook } from "./load.ts";
-import { newRunId, type RunRecord, saveRunRecord } from "./record.ts";
+import { newRunId, type RunRecord, saveRunRecord } from "../state/runs.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
 import {
-  type Journal,
   maskedJournal,
   newRunRecord,
-  nodeApp,
   Run,
   runContext,
   type RunObserver,

@@ -12,11 +12,18 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { type DataPath, formatPath, parseSource, type Problem, schemaProblems } from "./source.ts";
-import type { Source } from "./source.ts";
 import {
+  type DataPath,
+  formatPath,
+  InvalidFileError,
+  parseSource,
+  type Problem,
+  schemaProblems,
+} from "../source/mod.ts";
+import type { Source } from "../source/mod.ts";
+import {
+  KNOWN_KEYS,
   type Parameter,
-  PENDING_KINDS,
   type Runbook,
   RunbookSchema,
   type Step,
@@ -25,7 +32,7 @@ import {
   TaskSchema,
 } from "./schema.ts";
 import { parseCondition } from "./condition.ts";
-import { templateQuotingProblems, templateReferences } from "./template.ts";
+import { templateQuotingProblems, templateReferences } from "../template.ts";
 import { checkValue } from "./params.ts";
 import { TARGET_FIELDS } from "./plan.ts";
 import { isOperation, type OperationKind, OPERATIONS } from "./operations.ts";
@@ -46,14 +53,6 @@ export interface LoadedRunbook {
   tasks: Map<string, LoadedTask>;
 }
 
-/** A runbook or task that cannot be used; `problems` say where and why. */
-export class InvalidRunbookError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(`${problems.length} problem${problems.length === 1 ? "" : "s"} found`);
-    this.name = "InvalidRunbookError";
-  }
-}
-
 /** The path of a runbook given by id (`deploy`) or by path (`runbooks/deploy.yaml`). */
 export function runbookPath(root: string, name: string): string {
   return /\.ya?ml$/.test(name) ? join(root, name) : join(root, "runbooks", `${name}.yaml`);
@@ -68,7 +67,7 @@ export async function listRunbooks(root: string): Promise<string[]> {
   return ids.sort();
 }
 
-/** Loads and checks a runbook and its tasks; throws {@link InvalidRunbookError}. */
+/** Loads and checks a runbook and its tasks; throws {@link InvalidFileError}. */
 export async function loadRunbook(
   root: string,
   name: string,
@@ -82,7 +81,7 @@ export async function loadRunbook(
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     const known = await listRunbooks(root).catch(() => []);
-    throw new InvalidRunbookError([{
+    throw new InvalidFileError([{
       file,
       line: 1,
       column: 1,
@@ -91,13 +90,15 @@ export async function loadRunbook(
     }]);
   }
   const source = parseSource(file, text);
-  if (source.problems.length) throw new InvalidRunbookError(source.problems);
+  if (source.problems.length) throw new InvalidFileError(source.problems);
   const parsed = RunbookSchema.safeParse(source.data);
-  if (!parsed.success) throw new InvalidRunbookError(schemaProblems(source, parsed.error.issues));
+  if (!parsed.success) {
+    throw new InvalidFileError(schemaProblems(source, parsed.error.issues, KNOWN_KEYS));
+  }
   const runbook = parsed.data;
   const checker = new Checker(root, new Set([...failurePaths, runbook.id]));
   const problems = await checker.checkRunbook(runbook, source);
-  if (problems.length) throw new InvalidRunbookError(problems);
+  if (problems.length) throw new InvalidFileError(problems);
   return { file, runbook, source, tasks: checker.tasks };
 }
 
@@ -108,7 +109,7 @@ export async function validateFile(root: string, file: string): Promise<Problem[
       await loadRunbook(root, file);
       return [];
     } catch (error) {
-      if (error instanceof InvalidRunbookError) return error.problems;
+      if (error instanceof InvalidFileError) return error.problems;
       throw error;
     }
   }
@@ -165,8 +166,7 @@ class Checker {
           this.#failurePaths.add(name);
           const inner = await loadRunbook(this.root, name, this.#failurePaths).then(
             () => [],
-            (error) =>
-              error instanceof InvalidRunbookError ? error.problems : Promise.reject(error),
+            (error) => error instanceof InvalidFileError ? error.problems : Promise.reject(error),
           );
           if (inner.length) {
             problems.push(...inner);
@@ -205,7 +205,7 @@ class Checker {
     if (problems.length) return undefined;
     const parsed = TaskSchema.safeParse(source.data);
     if (!parsed.success) {
-      problems.push(...schemaProblems(source, parsed.error.issues));
+      problems.push(...schemaProblems(source, parsed.error.issues, KNOWN_KEYS));
       return undefined;
     }
     const task = parsed.data;
@@ -226,14 +226,6 @@ class Checker {
     const problems: Problem[] = [];
     const report = reporter(source, problems);
     const kind = stepKind(step);
-    if (kind in PENDING_KINDS) {
-      report(
-        [...path, kind],
-        `\`${kind}\` steps need ${
-          PENDING_KINDS[kind as keyof typeof PENDING_KINDS]
-        }, which this version does not have yet`,
-      );
-    }
     if (isOperation(kind)) {
       const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
       if (problem) report([...path, kind], problem);

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { type Journal } from "../journal.ts";
 import type { Config } from "../config/mod.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
@@ -21,8 +22,7 @@ import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
 import { shadowOperation } from "./shadow_step.ts";
-import type { Journal } from "./run.ts";
-import { TEMPLATE_PATTERN } from "./template.ts";
+import { TEMPLATE_PATTERN } from "../template.ts";
 
 /** Executes one operation step on a target: the operand is the step's rendered value. */
 export type OperationRunner = (operand: string, target: Target) => Promise<StepOutcome>;

@@ -15,7 +15,7 @@
  * @module
  */
 import type { Parameter } from "./schema.ts";
-import type { TemplateValue } from "./template.ts";
+import type { TemplateValue } from "../template.ts";
 
 /** A parameter value that does not fit its declaration, or a missing required one. */
 export class ParameterError extends Error {

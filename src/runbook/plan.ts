@@ -13,7 +13,7 @@
  */
 import type { LoadedRunbook } from "./load.ts";
 import { type Parameter, type Step, type StepKind, stepKind } from "./schema.ts";
-import { type Lookup, renderTemplate, type TemplateValue } from "./template.ts";
+import { type Lookup, renderTemplate, type TemplateValue } from "../template.ts";
 import { type Condition, evaluateCondition, parseCondition } from "./condition.ts";
 
 /** Where a step's templates resolve: the inputs of the task it came from, and its caller. */

@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { nodeApp } from "../targets/inventory.ts";
 import { join } from "node:path";
 import {
   blocks,
@@ -21,7 +22,6 @@ import {
   loadPolicy,
   loadWaivers,
 } from "../policy/mod.ts";
-import { nodeApp } from "./run.ts";
 import { stateDirOn } from "../targets/files.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
 

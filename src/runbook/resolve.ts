@@ -13,7 +13,7 @@
  */
 import { durationMs, type StepKind } from "./schema.ts";
 import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
-import { renderTemplate } from "./template.ts";
+import { renderTemplate } from "../template.ts";
 
 /** A step with every template resolved. */
 export interface ResolvedStep {

@@ -16,8 +16,8 @@ import { type Inventory, type InventoryNode, UnknownTargetError } from "../targe
 import { describeRunbook, type Description, formatPlan } from "./describe.ts";
 import type { LoadedRunbook } from "./load.ts";
 import { normalizeStrategy, type Step, type Strategy } from "./schema.ts";
-import type { DataPath, Problem, Source } from "./source.ts";
-import type { TemplateValue } from "./template.ts";
+import type { DataPath, Problem, Source } from "../source/mod.ts";
+import type { TemplateValue } from "../template.ts";
 
 /** Splits nodes into the batches the strategy runs them in. */
 export function planBatches(nodes: InventoryNode[], strategy: Strategy): InventoryNode[][] {

@@ -12,23 +12,25 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
+import type { Journal } from "../journal.ts";
 import type { Target } from "../targets/target.ts";
-import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
+import { type InventoryNode, LOCAL_NODE, nodeApp, sshEndpoint } from "../targets/inventory.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { type Confirmer, executeStep, type StepOutcome } from "./execute.ts";
 import { type LoadedRunbook, loadRunbook } from "./load.ts";
 import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
-import { newRunId, outputHash, type RunRecord, saveRunRecord, type StepRecord } from "./record.ts";
+import {
+  newRunId,
+  outputHash,
+  type RunRecord,
+  saveRunRecord,
+  type StepRecord,
+} from "../state/runs.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
-import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "./template.ts";
-
-/** Where audit entries go; the CLI connects it to the signed audit log. */
-export interface Journal {
-  record(fields: Record<string, string | number | boolean | undefined>): Promise<void>;
-}
+import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "../template.ts";
 
 /** A journal that masks every secret value the masker knows (now or later) in each entry. */
 export function maskedJournal(journal: Journal, masker: SecretMasker): Journal {
@@ -85,15 +87,6 @@ export function humanItems(loaded: LoadedRunbook): string[] {
     ...plan.steps.filter((item) => item.kind === "confirm").map((item) => item.step.confirm!),
     ...loaded.runbook.checklist.after,
   ];
-}
-
-/** The app settings on `node`: the configuration's, with the node's own overrides. */
-export function nodeApp(
-  config: Pick<Config, "app">,
-  node: InventoryNode = LOCAL_NODE,
-): Config["app"] {
-  const overrides = Object.entries(node.ssh?.app ?? {}).filter(([, v]) => v !== undefined);
-  return { ...config.app, ...Object.fromEntries(overrides) };
 }
 
 /** What templates read as `target.*` on `node`. */

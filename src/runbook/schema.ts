@@ -94,9 +94,7 @@ export const STEP_KINDS = [
   "config",
   "shadow",
 ] as const;
-/** Reserved for capabilities not built yet (none at the moment). */
-export const PENDING_KINDS = {} as const;
-/** Every step kind the language knows, runnable or reserved. */
+/** Every step kind the language knows. */
 export type StepKind = (typeof STEP_KINDS)[number];
 const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS];
 

@@ -19,7 +19,7 @@ import { parseShadowOperand, runShadow, shadowSettings } from "../shadow/mod.ts"
 import { hostName, operator } from "../state/mod.ts";
 import type { StepOutcome } from "./execute.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
-import { TEMPLATE_PATTERN } from "./template.ts";
+import { TEMPLATE_PATTERN } from "../template.ts";
 
 /** `shadow: init | build VERSION | status | start | rollback`. */
 export const shadowOperation: Operation = {

@@ -12,8 +12,7 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidRunbookError } from "../runbook/load.ts";
-import { parseSource, schemaProblems } from "../runbook/source.ts";
+import { InvalidFileError, parseSource, schemaProblems } from "../source/mod.ts";
 
 /** "12h", "7d", "90d", "365d": the units a schedule speaks in. */
 const INTERVAL = /^(\d+)(m|h|d)$/;
@@ -93,7 +92,7 @@ export function intervalMs(interval: string): number {
 }
 
 /**
- * Parses schedule text; throws `InvalidRunbookError` (exit 2, `file:line:col`) when invalid.
+ * Parses schedule text; throws `InvalidFileError` (exit 2, `file:line:col`) when invalid.
  *
  * @example
  * ```ts
@@ -102,9 +101,9 @@ export function intervalMs(interval: string): number {
  */
 export function parseSchedule(file: string, text: string): Schedule {
   const source = parseSource(file, text);
-  if (source.problems.length) throw new InvalidRunbookError(source.problems);
+  if (source.problems.length) throw new InvalidFileError(source.problems);
   const parsed = ScheduleSchema.safeParse(source.data);
-  if (!parsed.success) throw new InvalidRunbookError(schemaProblems(source, parsed.error.issues));
+  if (!parsed.success) throw new InvalidFileError(schemaProblems(source, parsed.error.issues));
   return parsed.data;
 }
 

@@ -38,7 +38,7 @@ export {
 } from "./operation.ts";
 export { ShadowNotConfiguredError, type ShadowSettings, shadowSettings } from "./settings.ts";
 export { performShadow, type ShadowContext, ShadowFailure, type ShadowOutcome } from "./execute.ts";
-export { runShadow, type ShadowJournal, type ShadowResult, type ShadowRunOptions } from "./run.ts";
+export { runShadow, type ShadowResult, type ShadowRunOptions } from "./run.ts";
 export {
   describeState,
   parseShadowState,

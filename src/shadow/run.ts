@@ -24,15 +24,11 @@ import {
 import { performShadow, type ShadowContext, ShadowFailure } from "./execute.ts";
 import { changesNode, operationLabel, type ShadowOperation } from "./operation.ts";
 import type { ShadowState } from "./state.ts";
-
-/** Where audit entries go (the CLI's signed audit log; a run's journal). */
-export interface ShadowJournal {
-  record(fields: Record<string, string | number | boolean | undefined>): Promise<void>;
-}
+import type { Journal } from "../journal.ts";
 
 /** What an audited operation needs besides its context. */
 export interface ShadowRunOptions extends ShadowContext {
-  journal?: ShadowJournal;
+  journal?: Journal;
   /** The run this operation belongs to: the lock holder's id and `run` in the audit entry. */
   run: string;
   /** Who runs it, from where: written into the lock. */

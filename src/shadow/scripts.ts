@@ -24,7 +24,7 @@
  * ```
  * @module
  */
-import { shellQuote as q } from "../runbook/template.ts";
+import { shellQuote as q } from "../shell/quote.ts";
 import type { ShadowSettings } from "./settings.ts";
 
 /** The two slots: one is live, the other holds the shadow (or the standby). */

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import type { NodeConfig, SshConfig } from "../config/mod.ts";
+import type { Config, NodeConfig, SshConfig } from "../config/mod.ts";
 import type { SshEndpoint } from "./ssh_command.ts";
 
 /** A place steps run: this machine, or a node reached over SSH. */
@@ -30,6 +30,24 @@ export interface InventoryNode {
 
 /** The node every inventory has: the machine the tool runs on. */
 export const LOCAL_NODE: InventoryNode = { name: "local", groups: [] };
+
+/**
+ * The app settings on `node`: the configuration's, with the node's own overrides.
+ *
+ * @example
+ * ```ts
+ * import { LOCAL_NODE, nodeApp } from "./inventory.ts";
+ * const app = { name: "shop", dir: "/opt/shop", driver: "process" as const, start: "", stop: "" };
+ * nodeApp({ app } as Parameters<typeof nodeApp>[0], LOCAL_NODE).dir; // "/opt/shop"
+ * ```
+ */
+export function nodeApp(
+  config: Pick<Config, "app">,
+  node: InventoryNode = LOCAL_NODE,
+): Config["app"] {
+  const overrides = Object.entries(node.ssh?.app ?? {}).filter(([, v]) => v !== undefined);
+  return { ...config.app, ...Object.fromEntries(overrides) };
+}
 
 /** How to reach an SSH node: its own user, port and key, else the `ssh:` defaults. */
 export function sshEndpoint(

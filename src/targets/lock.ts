@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { shellQuote } from "../runbook/template.ts";
+import { shellQuote } from "../shell/quote.ts";
 import type { Target } from "./target.ts";
 
 /** Who holds a lock, written into the lock file as one JSON line. */

@@ -20,7 +20,7 @@
  * @module
  */
 import $ from "dax";
-import { shellQuote } from "../runbook/template.ts";
+import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
 import {
   clientArgv,

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { shellQuote } from "../runbook/template.ts";
+import { shellQuote } from "../shell/quote.ts";
 
 /** Where and as whom to connect. */
 export interface SshEndpoint {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import $ from "dax";
 import { createDemoWorld, type DemoWorld, stopDemoApp } from "../../src/demo/app.ts";
 import { generateSigningKey } from "../../src/audit/mod.ts";
-import type { RunRecord } from "../../src/runbook/record.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { ensureStateDir } from "../../src/state/mod.ts";
 import { cli, listDir, ROOT, runArgs } from "../fixtures/helpers.ts";
 

@@ -6,9 +6,9 @@
  * detection rules are also tested as data.
  */
 import assert from "node:assert/strict";
+import { auditJournal } from "../../src/audit/journal.ts";
 import { join } from "node:path";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { auditJournal } from "../../src/cli/journal.ts";
 import {
   addPrivileged,
   checksIn,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createDemoWorld, stopDemoApp } from "../../src/demo/app.ts";
 import { generateSigningKey } from "../../src/audit/mod.ts";
 import type { Evidence } from "../../src/evidence/mod.ts";
-import type { RunRecord } from "../../src/runbook/record.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { ensureStateDir } from "../../src/state/mod.ts";
 import { cli, ROOT, runArgs } from "../fixtures/helpers.ts";
 

@@ -9,7 +9,7 @@ import { InvalidPolicyError, loadPolicy, loadWaivers } from "../../src/policy/lo
 import { ScanPattern } from "../../src/policy/collectors/pattern_scan.ts";
 import { parseScan } from "../../src/policy/collectors/pattern_scan.ts";
 import { safeRegex, unsafeRegexReason } from "../../src/policy/safe_regex.ts";
-import { formatProblem } from "../../src/runbook/source.ts";
+import { formatProblem } from "../../src/source/mod.ts";
 import { cli, ROOT } from "../fixtures/helpers.ts";
 
 const SCAN_POLICY = (regex: string) =>

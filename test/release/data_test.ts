@@ -16,9 +16,9 @@ import {
   processRebuild,
   releaseTags,
   rollbackRefusal,
-  shellJoin,
   statusRow,
 } from "../../src/release/mod.ts";
+import { shellJoin } from "../../src/shell/quote.ts";
 import { appActionCommand } from "../../src/release/app_commands.ts";
 import { runArgv } from "../../src/cli/release.ts";
 import { ConfigError, loadConfig } from "../../src/config/mod.ts";

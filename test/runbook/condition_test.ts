@@ -1,7 +1,7 @@
 /** `when:` conditions: the few forms accepted, the errors for the rest, and how they evaluate. */
 import assert from "node:assert/strict";
 import { evaluateCondition, parseCondition } from "../../src/runbook/condition.ts";
-import type { TemplateValue } from "../../src/runbook/template.ts";
+import type { TemplateValue } from "../../src/template.ts";
 
 Deno.test("parseCondition", async (t) => {
   await t.step("reads a reference, its negation and comparisons", () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { validateFile } from "../../src/runbook/load.ts";
-import { formatProblem } from "../../src/runbook/source.ts";
+import { formatProblem } from "../../src/source/mod.ts";
 import { cli, exists, fixture, listDir, runArgs, tempWorld } from "../fixtures/helpers.ts";
 
 interface Expected {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import type { RunRecord } from "../../src/runbook/record.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { cli, exists, fixture, runArgs, tempWorld } from "../fixtures/helpers.ts";
 
 const ROOT = fixture("projects", "policy-step");

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   renderTemplate,
-  shellQuote,
   TemplateError,
   templateQuotingProblems,
   templateReferences,
-} from "../../src/runbook/template.ts";
+} from "../../src/template.ts";
+import { shellQuote } from "../../src/shell/quote.ts";
 import { exists } from "../fixtures/helpers.ts";
 
 async function sh(script: string, cwd?: string): Promise<{ code: number; stdout: string }> {

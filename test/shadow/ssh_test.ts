@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import type { RunRecord } from "../../src/runbook/record.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import type { ShadowResult } from "../../src/shadow/mod.ts";
 import { cli, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RunRecord } from "../../src/runbook/record.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
 import { cli, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetNode, type FleetWorld } from "../fixtures/fleet.ts";

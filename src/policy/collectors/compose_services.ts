@@ -12,8 +12,8 @@
  * @module
  */
 import { z } from "zod";
-import { parseSource } from "../../runbook/source.ts";
-import { shellQuote } from "../../runbook/template.ts";
+import { parseSource } from "../../source/mod.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `compose_services` collector. */

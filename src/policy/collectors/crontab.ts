@@ -16,7 +16,7 @@
  * @module
  */
 import { z } from "zod";
-import { shellQuote } from "../../runbook/template.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `crontab` collector. */

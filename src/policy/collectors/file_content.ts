@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
-import { shellQuote } from "../../runbook/template.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `file_content` collector. */

@@ -11,7 +11,7 @@
  * @module
  */
 import { z } from "zod";
-import { shellQuote } from "../../runbook/template.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { type Collector, runOnTarget } from "./types.ts";
 
 /** The spec of a `git_state` collector. */

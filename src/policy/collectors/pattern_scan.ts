@@ -15,7 +15,7 @@
  * @module
  */
 import { z } from "zod";
-import { shellQuote } from "../../runbook/template.ts";
+import { shellQuote } from "../../shell/quote.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";
 import { phpHitContext } from "./php_context.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";

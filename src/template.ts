@@ -8,13 +8,13 @@
  *
  * @example
  * ```ts
- * import { renderTemplate, shellQuote } from "./template.ts";
+ * import { renderTemplate } from "./template.ts";
  * const lookup = (ref: string) => ref === "params.version" ? "v1.2.0" : undefined;
  * renderTemplate("git checkout ${{ params.version }}", lookup, "shell"); // "git checkout 'v1.2.0'"
- * shellQuote("it's"); // "'it'\\''s'"
  * ```
  * @module
  */
+import { shellQuote } from "./shell/quote.ts";
 
 /** A scalar a template can produce. */
 export type TemplateValue = string | number | boolean;
@@ -27,11 +27,6 @@ export const TEMPLATE_PATTERN = /\$\{\{\s*([^}]*?)\s*\}\}/g;
 
 /** A reference must be a dotted path of identifiers: `params.version`, `steps.switch.output`. */
 export const REFERENCE_PATTERN = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
-
-/** Quotes a value as one POSIX shell word: single quotes, with each `'` closed, escaped, reopened. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 /** Every reference a template string uses, in order. */
 export function templateReferences(text: string): string[] {

@@ -5,14 +5,14 @@
  *
  * @example
  * ```ts
- * import { newRunId, saveRunRecord } from "./record.ts";
+ * import { newRunId, saveRunRecord } from "./runs.ts";
  * console.log(newRunId()); // "20261123T190102Z-a1b2c3"
  * ```
  * @module
  */
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import type { TemplateValue } from "./template.ts";
+import type { TemplateValue } from "../template.ts";
 
 /** How a step ended. */
 export type StepStatus =

@@ -11,13 +11,14 @@
  *
  * @example
  * ```ts
- * import { composeLifecycle, shellJoin } from "./driver.ts";
+ * import { composeLifecycle } from "./driver.ts";
+ * import { shellJoin } from "../shell/quote.ts";
  * const commands = composeLifecycle({ file: "docker-compose.yml", services: ["web"] }, "shop");
  * shellJoin(commands.start); // "docker compose -p shop -f docker-compose.yml up -d --build --remove-orphans web"
  * ```
  * @module
  */
-import { shellQuote } from "../runbook/template.ts";
+import { shellJoin, shellQuote } from "../shell/quote.ts";
 
 /** The `app.compose` block of `protocol.yaml`. */
 export interface ComposeSettings {
@@ -128,18 +129,6 @@ export function composeShell(settings: ComposeSettings, appName: string): Requir
 export function processRebuild(app: Pick<Lifecycle, "start" | "stop" | "build">): string {
   return [app.stop, app.build, app.start].filter((c): c is string => !!c)
     .map((command) => `sh -c ${shellQuote(command)}`).join(" && ");
-}
-
-/**
- * Joins argv into one shell command line: each word quoted only when it needs to be.
- *
- * @example
- * ```ts
- * shellJoin(["echo", "a b", "c"]); // "echo 'a b' c"
- * ```
- */
-export function shellJoin(argv: readonly string[]): string {
-  return argv.map((word) => /^[\w@%+=:,./-]+$/.test(word) ? word : shellQuote(word)).join(" ");
 }
 
 /** The app settings a driver needs. */

@@ -10,8 +10,11 @@
  * ```
  * @module
  */
-import { appendAudit, auditPaths, hasSigningKey, MissingSigningKeyError } from "../audit/mod.ts";
-import type { Journal } from "../runbook/run.ts";
+import { type Journal } from "../journal.ts";
+import { appendAudit } from "./append.ts";
+import { auditPaths } from "./paths.ts";
+import { hasSigningKey } from "./signing.ts";
+import { MissingSigningKeyError } from "./errors.ts";
 
 /** A journal that appends signed entries to the audit log in `stateDir`. */
 export function auditJournal(stateDir: string): Journal {

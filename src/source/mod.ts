@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { parseSource } from "./source.ts";
+ * import { parseSource } from "./mod.ts";
  * const source = parseSource("runbooks/x.yaml", "id: x\nsteps:\n  - name: a\n");
  * source.positionOf(["steps", 0, "name"]); // { line: 3, column: 11 }
  * ```
@@ -12,7 +12,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { Document, YAMLMap } from "yaml";
 import type { z } from "zod";
-import { KNOWN_KEYS } from "./schema.ts";
+import { InputError } from "../errors.ts";
 
 /** A path into a YAML document: keys and sequence indexes. */
 export type DataPath = readonly (string | number)[];
@@ -25,6 +25,16 @@ export interface Problem {
   /** The key, as `steps[2].timeout`; empty for the whole document. */
   key: string;
   message: string;
+}
+
+/**
+ * A file (runbook, task, policy, schedule, drill, configuration) that cannot be used: every
+ * problem found, each with `file:line:column`. Exit 2; nothing was run.
+ */
+export class InvalidFileError extends InputError {
+  constructor(readonly problems: Problem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? "" : "s"} found`);
+  }
 }
 
 /** A parsed YAML file that can say where any of its keys are. */
@@ -99,8 +109,15 @@ function documentData(doc: Document): unknown {
   }
 }
 
-/** Turns zod issues into problems that point at the offending key. */
-export function schemaProblems(source: Source, issues: readonly z.core.$ZodIssue[]): Problem[] {
+/**
+ * Turns zod issues into problems that point at the offending key. An unknown key is compared
+ * with `knownKeys` (the file kind's vocabulary) to suggest what was meant.
+ */
+export function schemaProblems(
+  source: Source,
+  issues: readonly z.core.$ZodIssue[],
+  knownKeys: readonly string[] = [],
+): Problem[] {
   return issues.flatMap((issue) => {
     const path = issue.path as (string | number)[];
     if (issue.code === "unrecognized_keys") {
@@ -108,7 +125,7 @@ export function schemaProblems(source: Source, issues: readonly z.core.$ZodIssue
         file: source.file,
         ...source.keyPositionOf(path, key),
         key: formatPath([...path, key]),
-        message: `unknown key \`${key}\`${suggestion(key)}`,
+        message: `unknown key \`${key}\`${suggestion(key, knownKeys)}`,
       }));
     }
     return [{
@@ -151,12 +168,13 @@ function describeValue(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function suggestion(key: string): string {
+/** The nearest known key; never the key itself (known elsewhere, it is simply not allowed here). */
+function suggestion(key: string, knownKeys: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
-  for (const known of KNOWN_KEYS) {
+  for (const known of knownKeys) {
     const distance = editDistance(key, known);
-    if (distance < bestDistance) [best, bestDistance] = [known, distance];
+    if (distance > 0 && distance < bestDistance) [best, bestDistance] = [known, distance];
   }
   return best ? ` (did you mean \`${best}\`?)` : "";
 }

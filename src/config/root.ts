@@ -1,23 +1,15 @@
 /**
- * What every command shares: the project root and the error for bad command-line input.
+ * Where the project is: the directory holding `runbooks/`, `tasks/` and `policies/`.
  *
  * @example
  * ```ts
- * import { projectRoot } from "./common.ts";
+ * import { projectRoot } from "./root.ts";
  * console.log(projectRoot(undefined)); // the directory holding runbooks/ and tasks/
  * ```
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
-
-/** Bad command-line input; the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 /**
  * The project directory holding `runbooks/`, `tasks/` and `policies/`: `--root`, then
