@@ -121,8 +121,12 @@ export function evaluateAssertion(a: Assertion, facts: Facts, template?: string)
     const parent = a.fact.includes(".") ? pickKey(facts, a.fact.replace(/\.[^.]*$/, "")) : facts;
     const owner = (parent ?? {}) as Facts;
     const path = typeof owner.path === "string" ? owner.path : undefined;
-    const why = checkValue(pickKey(facts, a.fact), a);
-    const said = a.message ? [a.message] : why.map((w) => `${a.fact} ${w}`);
+    const value = pickKey(facts, a.fact);
+    const why = checkValue(value, a);
+    // A policy's own words: `{value}` is what was found, `{name}` a fact beside it.
+    const said = a.message
+      ? [renderFinding(a.message, { ...owner, value: value === undefined ? "absent" : value })]
+      : why.map((w) => `${a.fact} ${w}`);
     return (why.length ? said : []).map((text) => ({
       message: `${text}${path ? ` (${path})` : ""}`,
       item: path,

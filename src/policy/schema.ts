@@ -54,7 +54,10 @@ export const AssertionSchema = MatcherSchema.extend({
   count: MatcherSchema.optional().describe("How many items (matching `where`) there must be."),
   where: WhereSchema.optional().describe("With `count`: only count items matching this."),
   message: z.string().min(1).optional()
-    .describe("What a failed `fact` or `count` means, for people (default: from the matchers)."),
+    .describe(
+      "What a failed `fact` or `count` means, for people; `{value}` is the fact found, " +
+        "`{name}` a fact beside it (default: from the matchers).",
+    ),
 }).superRefine((a, ctx) => {
   const forms = (["fact", "none", "all", "count"] as const).filter((k) => a[k] !== undefined);
   if (forms.length !== 1) {

@@ -137,4 +137,15 @@ Deno.test("findings of count and fact assertions read as sentences", () => {
     evaluateAssertion(said, { key: { path: "/s/key", exists: false } })[0].message,
     "the encryption key is missing (/s/key)",
   );
+  const valued = AssertionSchema.parse({
+    fact: "log.verified",
+    eq: true,
+    message: "the log does not verify: {reason}",
+  });
+  assert.equal(
+    evaluateAssertion(valued, { log: { verified: false, reason: "line 3: edited" } })[0].message,
+    "the log does not verify: line 3: edited",
+  );
+  const age = AssertionSchema.parse({ fact: "age_days", at_most: 90, message: "{value} days" });
+  assert.equal(evaluateAssertion(age, { age_days: 100 })[0].message, "100 days");
 });
