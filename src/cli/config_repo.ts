@@ -25,6 +25,7 @@ import {
   readKey,
 } from "../secrets/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
+import { configEntry } from "../audit/actions.ts";
 import { audited, guard, STATE_DIR_HELP } from "./secrets_audit.ts";
 
 interface ConfigOptions {
@@ -54,9 +55,9 @@ async function configCommand(
   const config = await requireConfig(o);
   const repo = configRepoOf(config);
   const stateDir = resolveStateDir(o);
-  const fields = { action: "config", operation, repo: config.app.dir, env };
+  const subject = { operation, repo: config.app.dir, env, target: "local" };
   let summary = "";
-  await audited(stateDir, fields, async () => {
+  await audited(stateDir, (ending) => configEntry(subject, ending), async () => {
     const outcome = await work(repo, stateDir);
     summary = outcome.summary;
     // Flat for Wazuh: one comma-separated string, left out when no file was touched.

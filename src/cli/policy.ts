@@ -18,6 +18,7 @@
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { stateDirOn } from "../targets/files.ts";
+import { policyEntry, policyRan } from "../audit/actions.ts";
 import { Command, Option } from "commander";
 import { join, relative } from "node:path";
 import { CONFIG_FILE, findConfig, loadConfig } from "../config/mod.ts";
@@ -184,7 +185,7 @@ async function recordInAudit(
   stateDir: string,
   report: PolicyReport,
   code: number,
-  only: string | undefined,
+  only?: string,
 ) {
   if (!await hasSigningKey(stateDir)) {
     console.error(
@@ -193,24 +194,10 @@ async function recordInAudit(
     );
     return;
   }
-  const { summary } = report;
-  // Which checks did not run or did not apply, so `schedule` does not count them as done
-  // (a dependency audit without composer.json audited nothing). Flat strings: SIEM-friendly.
-  const ids = (status: string) =>
-    report.results.filter((r) => r.status === status).map((r) => r.id).join(",");
-  const notApplicable = ids("not_applicable");
-  const skipped = ids("skip");
-  await appendAudit(stateDir, {
-    action: "policy",
-    policy: report.policy.id,
-    target: report.target,
-    ...(only ? { check: only } : {}),
-    pass: summary.pass,
-    fail: summary.fail,
-    warn: summary.warn,
-    error: summary.error,
-    ...(notApplicable ? { not_applicable: notApplicable } : {}),
-    ...(skipped ? { skipped } : {}),
-    status: code === 0 ? "success" : "failure",
-  });
+  // Exactly what ran: `soc2/key-permissions` for one check, so it never counts as all of SOC 2.
+  const policy = policyRan(report.policy.id, only ? [only] : []);
+  await appendAudit(
+    stateDir,
+    policyEntry({ policy, target: report.target }, report.summary, code, report.results),
+  );
 }

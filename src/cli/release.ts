@@ -19,6 +19,7 @@
 import { nodeApp } from "../targets/inventory.ts";
 import { auditJournal, requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
+import { rebuildEntry, releaseEntry, safeMessage, succeeded } from "../audit/actions.ts";
 import { type Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
@@ -159,16 +160,14 @@ export function registerReleaseCommands(program: Command, main: Main): void {
         return;
       }
       const journal = auditJournal(stateDir);
-      const entry = {
-        action: "release",
+      const subject = {
         repo: plan.remoteUrl,
         from: plan.latest,
         to: plan.next,
-        version: plan.next,
         commit: plan.commit,
       };
       const created = await refusing(() => createRelease(plan).then(() => true));
-      await journal.record({ ...entry, status: created ? "success" : "failure" });
+      await journal.record(releaseEntry(subject, created ? succeeded() : { status: "failure" }));
       if (!created) return;
       console.log(
         o.json
@@ -370,14 +369,14 @@ async function appAction(
       if (outcome.message) {
         console.error(`${node.name}: ${outcome.message}`);
       }
-      await journal?.record({
-        action: "rebuild",
-        repo: app.dir,
-        version: outcome.version,
-        target: node.name,
-        status: outcome.ok ? "success" : "failure",
-        reason: outcome.ok ? undefined : outcome.message,
-      });
+      await journal?.record(
+        rebuildEntry(
+          { repo: app.dir, version: outcome.version, target: node.name },
+          outcome.ok
+            ? succeeded()
+            : { status: "failure", reason: safeMessage(outcome.message ?? "") },
+        ),
+      );
     }
   });
   if (failed) Deno.exitCode = 1;

@@ -14,6 +14,7 @@
 import { requireAuditKey } from "../audit/journal.ts";
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
+import { reviewEntry } from "../audit/actions.ts";
 import { type Command, Option } from "commander";
 import { join } from "node:path";
 import { appendAudit, auditPaths, readAuditEntries, verifyAuditLog } from "../audit/mod.ts";
@@ -72,11 +73,10 @@ export function registerScheduleCommand(program: Command): void {
           );
         }
         await requireAuditKey(stateDir);
-        const entry = await appendAudit(stateDir, {
-          action: "review",
-          ...recordFields(control),
-          control: control.id,
-        });
+        const entry = await appendAudit(
+          stateDir,
+          reviewEntry(control.id, recordFields(control)),
+        );
         console.error(`recorded ${control.id} as audit entry seq ${entry.seq}`);
       }
       let log: LogState;

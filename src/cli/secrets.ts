@@ -45,6 +45,10 @@ import { writeFileAtomic } from "../secrets/files.ts";
 import { hostName, operator, resolveStateDir } from "../state/mod.ts";
 import { registerConfigCommands } from "./config_repo.ts";
 import { audited, guard, STATE_DIR_HELP } from "./secrets_audit.ts";
+import { cronEntry, secretsEntry } from "../audit/actions.ts";
+
+/** The operator's machine, as runbook steps name it. */
+const LOCAL = "local";
 
 interface StateOptions {
   stateDir?: string;
@@ -71,7 +75,8 @@ export function registerSecretsCommands(program: Command): void {
       const stateDir = resolveStateDir(o);
       const given = hexkey === "-" ? await new Response(Deno.stdin.readable).text() : hexkey;
       const operation = o.rotate ? "rotate" : "setup";
-      const stored = await audited(stateDir, { action: "secrets", operation }, async () => {
+      const subject = { operation, target: LOCAL };
+      const stored = await audited(stateDir, (e) => secretsEntry(subject, e), async () => {
         const r = await storeKey(stateDir, given, { rotate: o.rotate });
         return { file: r.path, ...(r.previous ? { previous: r.previous } : {}) };
       });
@@ -98,7 +103,7 @@ export function registerSecretsCommands(program: Command): void {
       const stateDir = resolveStateDir(o);
       const r = await audited(
         stateDir,
-        { action: "secrets", operation: "encrypt", file },
+        (e) => secretsEntry({ operation: "encrypt", target: LOCAL, file }, e),
         async () => {
           return { to: await encryptFile(await readKey(stateDir), file, o.out) };
         },
@@ -119,7 +124,8 @@ export function registerSecretsCommands(program: Command): void {
     ) => {
       const stateDir = resolveStateDir(o);
       const to = o.stdout ? "stdout" : o.out ?? plaintextName(file);
-      await audited(stateDir, { action: "secrets", operation: "decrypt", file, to }, async () => {
+      const subject = { operation: "decrypt", target: LOCAL, file, to };
+      await audited(stateDir, (e) => secretsEntry(subject, e), async () => {
         const plaintext = await decryptFileToBytes(await readKey(stateDir), file);
         if (o.stdout) {
           console.error("warning: printing decrypted secrets; keep them out of logs and history");
@@ -152,15 +158,16 @@ export function registerSecretsCommands(program: Command): void {
     .action(guard(async (o: StateOptions & ScpOptions) => {
       const stateDir = resolveStateDir(o);
       if (o.scp !== undefined) {
-        const fields = { action: "secrets", operation: "key-scp", target: o.scp };
-        const r = await audited(stateDir, fields, async () => {
+        const subject = { operation: "key-scp", target: o.scp };
+        const r = await audited(stateDir, (e) => secretsEntry(subject, e), async () => {
           return { result: await copyKeyTo(o.scp!, stateDir, o) };
         });
         print(r.result);
         return;
       }
       let hex = ""; // never returned to audited(): what it returns is recorded
-      await audited(stateDir, { action: "secrets", operation: "key-export" }, async () => {
+      const subject = { operation: "key-export", target: LOCAL };
+      await audited(stateDir, (e) => secretsEntry(subject, e), async () => {
         hex = await readKeyHex(stateDir);
         return {};
       });
@@ -184,7 +191,7 @@ export function registerSecretsCommands(program: Command): void {
       let publicKey = "";
       const r = await audited(
         stateDir,
-        { action: "secrets", operation: "deploy-key" },
+        (e) => secretsEntry({ operation: "deploy-key", target: LOCAL }, e),
         async () => {
           const key = await generateDeployKey(stateDir, comment);
           publicKey = key.publicKey;
@@ -208,8 +215,11 @@ export function registerSecretsCommands(program: Command): void {
         const config = await requireConfig(o);
         const stateDir = resolveStateDir(o);
         const entry = rebootEntry(config.app);
-        const fields = { action: "cron", operation: add ? "add" : "remove", repo: config.app.dir };
-        const r = await audited(stateDir, fields, async () => {
+        const subject = {
+          operation: add ? "add" as const : "remove" as const,
+          repo: config.app.dir,
+        };
+        const r = await audited(stateDir, (e) => cronEntry(subject, e), async () => {
           const change = add
             ? await cronAdd(config.app.name, [entry], { user: o.user })
             : await cronRemove(config.app.name, { user: o.user });

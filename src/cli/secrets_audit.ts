@@ -9,14 +9,17 @@
  * @example
  * ```ts
  * import { audited, guard } from "./secrets_audit.ts";
+ * import { secretsEntry } from "../audit/actions.ts";
  * const action = guard(async () => {
- *   await audited(stateDir, { action: "secrets", operation: "encrypt" }, async () => ({}));
+ *   const subject = { operation: "encrypt", target: "local", file: ".env" };
+ *   await audited("/tmp/state", (ending) => secretsEntry(subject, ending), async () => ({}));
  * });
  * ```
  * @module
  */
 import { requireAuditKey } from "../audit/journal.ts";
-import { appendAudit, type AuditFields, type FieldValue } from "../audit/mod.ts";
+import { appendAudit, type FieldValue } from "../audit/mod.ts";
+import { type Ending, type Entry, failed, succeeded } from "../audit/actions.ts";
 import {
   AuthenticationError,
   CommandFailedError,
@@ -28,18 +31,22 @@ import {
 export const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
 
 /**
- * Runs `work` after checking the audit key, then appends one entry: `fields` plus what `work`
- * returned and `status: success`, or `status: failure` with the error's class name as `reason`
- * (messages are not recorded: a git error could quote a credential-bearing URL).
+ * Runs `work` after checking the audit key, then appends one entry built by `entry` (a builder
+ * of `audit/actions.ts`, the same one the runbook step uses): what `work` returned and
+ * `status: success`, or `status: failure` with the error's class and its credential-free
+ * message.
  *
  * @example
  * ```ts
- * await audited(stateDir, { action: "config", env: "production" }, async () => ({ files: ".env.enc" }));
+ * import { audited } from "./secrets_audit.ts";
+ * import { configEntry } from "../audit/actions.ts";
+ * const subject = { operation: "save", repo: "/opt/app", target: "local" };
+ * await audited("/tmp/state", (ending) => configEntry(subject, ending), async () => ({ env: "production" }));
  * ```
  */
 export async function audited<T extends Record<string, FieldValue | undefined>>(
   stateDir: string,
-  fields: AuditFields,
+  entry: (ending: Ending) => Entry,
   work: () => Promise<T>,
 ): Promise<T> {
   await requireAuditKey(stateDir);
@@ -47,11 +54,10 @@ export async function audited<T extends Record<string, FieldValue | undefined>>(
   try {
     result = await work();
   } catch (error) {
-    const reason = error instanceof Error ? error.name : "Error";
-    await appendAudit(stateDir, { ...fields, status: "failure", reason });
+    await appendAudit(stateDir, entry(failed(error)));
     throw error;
   }
-  await appendAudit(stateDir, { ...fields, ...result, status: "success" });
+  await appendAudit(stateDir, entry(succeeded(result)));
   return result;
 }
 

@@ -20,6 +20,7 @@
 import { nodeApp } from "../targets/inventory.ts";
 import { auditJournal, requireAuditKey } from "../audit/journal.ts";
 import type { Journal } from "../journal.ts";
+import { failed, shadowEntry, skipped } from "../audit/actions.ts";
 import { UsageError } from "../errors.ts";
 import { Command, Option } from "commander";
 import { ConfigError, requireConfig } from "../config/mod.ts";
@@ -94,14 +95,12 @@ async function shadowCommand(operation: ShadowOperation, options: ShadowOptions)
       if (stoppedBy) {
         const message = `not started: ${label} failed on ${stoppedBy}`;
         results.push({ node: node.name, label, status: "skipped", message });
-        await journal.record({
-          action: "shadow",
-          operation: operation.kind,
-          target: node.name,
-          run: `${run}@${node.name}`,
-          status: "skipped",
-          reason: message,
-        });
+        await journal.record(
+          shadowEntry(
+            { operation: operation.kind, target: node.name, run: `${run}@${node.name}` },
+            skipped(message),
+          ),
+        );
         continue;
       }
       const say = options.json ? undefined : (line: string) => console.log(`  ${line}`);
@@ -145,14 +144,9 @@ async function onNode(
     target = await o.pool.connect(o.node);
   } catch (error) {
     const message = (error as Error).message;
-    await o.journal.record({
-      action: "shadow",
-      operation: operation.kind,
-      target: o.node.name,
-      run: o.run,
-      status: "failure",
-      reason: message,
-    });
+    await o.journal.record(
+      shadowEntry({ operation: operation.kind, target: o.node.name, run: o.run }, failed(error)),
+    );
     return {
       node: o.node.name,
       operation: operation.kind,

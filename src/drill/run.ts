@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { drillEntry } from "../audit/actions.ts";
 import { type Journal } from "../journal.ts";
 import { join } from "node:path";
 import { loadRunbook } from "../runbook/load.ts";
@@ -83,13 +84,8 @@ export async function runDrill(
   const say = options.say ?? (() => {});
   const started = new Date().toISOString();
   const journal = options.journal;
-  const mark = { drill: true, drill_id: drill.id, runbook: drill.runbook, scenario: drill.id };
-  await journal?.record({
-    action: "drill",
-    ...mark,
-    severity: drill.severity,
-    status: "initiated",
-  });
+  const subject = { drill_id: drill.id, runbook: drill.runbook, severity: drill.severity };
+  await journal?.record(drillEntry(subject, { status: "initiated" }));
   say(`DRILL ${drill.id}: building a sandbox (demo app ${drill.release} on local)`);
   const loaded = await loadRunbook(root, drill.runbook);
   const named: Record<string, string> = Object.fromEntries(
@@ -152,18 +148,14 @@ export async function runDrill(
     sandboxLeft,
   });
   await saveDrillReport(options.stateDir, report);
-  await journal?.record({
-    action: "drill",
-    ...mark,
-    severity: drill.severity,
-    run: record.id,
+  await journal?.record(drillEntry({ ...subject, run: record.id }, {
     faults: report.faults.length,
     detected: report.detected,
     missed: report.missed,
     cleaned: report.cleaned,
     target_met: report.target_met,
     status: report.missed === 0 && report.cleaned ? "success" : "failure",
-  });
+  }));
   return report;
 }
 

@@ -14,6 +14,7 @@
  * @module
  */
 import type { AuditEntry } from "../audit/mod.ts";
+import { ACTION } from "../audit/actions.ts";
 import type { RunRecord, StepRecord } from "../state/runs.ts";
 
 /** One audit log line: its parsed entry and the SHA-256 of its bytes. */
@@ -165,7 +166,7 @@ export function matchStep(
 export function stepIndex(lines: LogLine[]): Map<string, LogLine> {
   const index = new Map<string, LogLine>();
   for (const line of lines) {
-    if (line.entry.action === "step") index.set(`${line.entry.run}\0${line.entry.step}`, line);
+    if (line.entry.action === ACTION.step) index.set(`${line.entry.run}\0${line.entry.step}`, line);
   }
   return index;
 }
@@ -211,7 +212,7 @@ export function runEvidence(
     });
   }
   const closing = lines.findLast((l) =>
-    l.entry.action === "run" && l.entry.run === record.id && l.entry.status !== "initiated"
+    l.entry.action === ACTION.run && l.entry.run === record.id && l.entry.status !== "initiated"
   );
   return {
     run: record.id,

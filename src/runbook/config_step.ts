@@ -34,6 +34,7 @@ import {
 } from "../secrets/mod.ts";
 import { putFile } from "../targets/files.ts";
 import type { Target } from "../targets/target.ts";
+import { configEntry } from "../audit/actions.ts";
 import {
   auditedOperation,
   operandWords,
@@ -71,14 +72,22 @@ export const configOperation: Operation = {
 function configRunner(context: OperationContext): OperationRunner {
   return (operand, target) => {
     const [verb, args] = operandWords(operand);
-    const fields = { action: "config", operation: verb, target: target.name, run: context.run };
-    return auditedOperation(context, fields, async () => {
+    const subject = {
+      operation: verb,
+      repo: context.config.app.dir,
+      target: target.name,
+      run: context.run,
+    };
+    return auditedOperation(context, (ending) => configEntry(subject, ending), async () => {
       const repo = configRepoSettings(context.config);
       if (!repo) throw new Error(`\`config: ${verb}\` needs \`config_repo:\` in protocol.yaml`);
       const outcome = await perform(verb, args, repo, target, context);
       return {
         summary: outcome.summary,
-        fields: { env: outcome.env, files: outcome.files.join(",") },
+        // Flat for Wazuh: one comma-separated string, left out when no file was touched.
+        fields: outcome.files.length
+          ? { env: outcome.env, files: outcome.files.join(",") }
+          : { env: outcome.env },
       };
     });
   };

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { type Journal } from "../journal.ts";
+import type { Journal, JournalFields } from "../journal.ts";
 import type { Config } from "../config/mod.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
@@ -23,6 +23,7 @@ import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
 import { shadowOperation } from "./shadow_step.ts";
 import { TEMPLATE_PATTERN } from "../template.ts";
+import { type Ending, type Entry, failed, succeeded } from "../audit/actions.ts";
 
 /** Executes one operation step on a target: the operand is the step's rendered value. */
 export type OperationRunner = (operand: string, target: Target) => Promise<StepOutcome>;
@@ -83,34 +84,41 @@ export function isOperation(kind: string): kind is OperationKind {
 /** What an audited operation did: one sentence, and the audit fields it adds. */
 export interface OperationDone {
   summary: string;
-  fields?: Record<string, string>;
+  fields?: JournalFields;
 }
 
 /**
  * Runs an operation's work as a step: its summary (or error) is the step's output, and one
- * audit entry — `fields` plus the work's own fields and `status` — says how it ended. Never
- * throws for a failing operation.
+ * audit entry — built by `entry` from `audit/actions.ts`, the same builder the CLI command
+ * uses — says how it ended. Never throws for a failing operation.
  *
  * @example
  * ```ts
  * import { auditedOperation } from "./operations.ts";
- * // return await auditedOperation(context, { action: "secrets", operation: "setup" }, work);
+ * import { secretsEntry } from "../audit/actions.ts";
+ * const outcome = await auditedOperation(
+ *   { root: ".", stateDir: "/tmp/state", config: {} as never, run: "r1" },
+ *   (ending) => secretsEntry({ operation: "setup", target: "local", run: "r1" }, ending),
+ *   () => Promise.resolve({ summary: "kept the key" }),
+ * );
+ * outcome.status; // "success"
  * ```
  */
 export async function auditedOperation(
   context: OperationContext,
-  fields: Record<string, string>,
+  entry: (ending: Ending) => Entry,
   work: () => Promise<OperationDone>,
 ): Promise<StepOutcome> {
   try {
     const done = await work();
     context.onOutput?.(done.summary, "stdout");
-    await context.journal?.record({ ...fields, ...done.fields, status: "success" });
+    await context.journal?.record(entry(succeeded(done.fields)));
     return { status: "success", attempts: 1, exitCode: 0, stdout: `${done.summary}\n`, stderr: "" };
   } catch (error) {
     const message = (error as Error).message;
     context.onOutput?.(message, "stderr");
-    await context.journal?.record({ ...fields, status: "failure", error: message });
+    const mask = (text: string) => context.masker?.mask(text) ?? text;
+    await context.journal?.record(entry(failed(error, mask)));
     return {
       status: "failure",
       attempts: 1,

@@ -23,6 +23,7 @@ import {
   loadWaivers,
 } from "../policy/mod.ts";
 import { stateDirOn } from "../targets/files.ts";
+import { policyEntry, policyRan } from "../audit/actions.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
@@ -58,17 +59,14 @@ function policyStepRunner(options: OperationContext): OperationRunner {
     for (const line of text.trimEnd().split("\n")) options.onOutput?.(line, "stdout");
     const code = exitCodeOf(report);
     const { summary } = report;
-    await options.journal?.record({
-      action: "policy",
-      policy: only ? `${policy.id}/${only}` : policy.id,
-      target: target.name,
-      run: options.run,
-      pass: summary.pass,
-      fail: summary.fail,
-      warn: summary.warn,
-      error: summary.error,
-      status: code === 0 ? "success" : "failure",
-    });
+    await options.journal?.record(
+      policyEntry(
+        { policy: policyRan(policy.id, only ? [only] : []), target: target.name, run: options.run },
+        summary,
+        code,
+        report.results,
+      ),
+    );
     const failing = report.results.filter((result) => blocks(result)).map((result) => result.id);
     return {
       status: code === 0 ? "success" : "failure",

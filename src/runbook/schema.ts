@@ -19,6 +19,7 @@
  * @module
  */
 import { z } from "zod";
+import { ROLES } from "../approval/approvers.ts";
 
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
 const RUNBOOK_ID = /^[a-z][a-z0-9-]*$/;
@@ -246,6 +247,19 @@ export const RunbookSchema = z.strictObject({
     "The audit entry this runbook writes when it ends, in the seed's terms: " +
       "`action: deploy`, `fields: { repo: ..., from: ..., to: ... }`; status is added.",
   ),
+  approval: z.strictObject({
+    required: z.number().int().min(1).default(1).describe("Approvals needed before it runs."),
+    by: z.enum(ROLES).default("approver").describe("The role each approver must hold."),
+    not_operator: z.boolean().default(true)
+      .describe("The operator's own approval does not count (segregation of duties)."),
+  }).optional().describe(
+    "Runs only under a change request (`--request CR_ID`) approved by listed people: " +
+      "`approval: { required: 1, by: approver, not_operator: true }`.",
+  ),
+  emergency: z.boolean().default(false).describe(
+    "May run without prior approval with `--emergency REASON`; flagged in the audit log and " +
+      "owes a retro-review within 2 business days.",
+  ),
   on_failure: z.strictObject({
     runbook: z.string().regex(RUNBOOK_ID),
     with: z.record(z.string(), Scalar).default({}),
@@ -297,4 +311,6 @@ export const KNOWN_KEYS: readonly string[] = [
   "batch",
   "max_failed",
   "concurrency",
+  "by",
+  "not_operator",
 ];

@@ -26,11 +26,13 @@ import { rotateKey } from "../secrets/rotate.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { installKey } from "../secrets/distribute.ts";
 import type { Target } from "../targets/target.ts";
+import { secretsEntry } from "../audit/actions.ts";
 import {
   auditedOperation,
   operandWords,
   type Operation,
   type OperationContext,
+  type OperationDone,
   type OperationRunner,
 } from "./operations.ts";
 
@@ -55,14 +57,25 @@ export const secretsOperation: Operation = {
 function secretsRunner(context: OperationContext): OperationRunner {
   return (operand, target) => {
     const [verb] = operandWords(operand);
-    const fields = { action: "secrets", operation: verb, target: target.name, run: context.run };
-    return auditedOperation(context, fields, async () => ({
-      summary: await perform(verb, target, context),
-    }));
+    // The same operation names as the CLI's: `secrets:key --scp NODE` is `key-scp`.
+    const subject = {
+      operation: verb === "key" ? "key-scp" : verb,
+      target: target.name,
+      run: context.run,
+    };
+    return auditedOperation(
+      context,
+      (ending) => secretsEntry(subject, ending),
+      () => perform(verb, target, context),
+    );
   };
 }
 
-async function perform(verb: string, target: Target, context: OperationContext) {
+async function perform(
+  verb: string,
+  target: Target,
+  context: OperationContext,
+): Promise<OperationDone> {
   const local = target.name === "local";
   if (verb === "rotate") {
     if (!local) throw new Error("`secrets: rotate` runs on local (the operator's checkout)");
@@ -72,19 +85,20 @@ async function perform(verb: string, target: Target, context: OperationContext) 
       masker: context.masker,
       onProgress: (line) => context.onOutput?.(line, "stdout"),
     });
-    return outcome.summary;
+    return { summary: outcome.summary };
   }
   if (local) {
     if (verb === "key") throw new Error("`secrets: key --scp` copies the key to a node: set `on:`");
+    const file = keyPath(context.stateDir);
     const summary = await hasKey(context.stateDir)
-      ? `the encryption key is already at ${keyPath(context.stateDir)}; kept`
+      ? `the encryption key is already at ${file}; kept`
       : `created the encryption key at ${
         (await storeKey(context.stateDir)).path
       } (mode 0600, directory 0700)`;
     context.masker?.add(await readKeyHex(context.stateDir));
-    return summary;
+    return { summary, fields: { file } };
   }
-  return await installOnNode(target, context, verb === "key");
+  return { summary: await installOnNode(target, context, verb === "key") };
 }
 
 /** Copies the operator's key into the node's state directory. */

@@ -48,8 +48,8 @@ export const ControlSchema = z.strictObject({
   evidence: MatchSchema,
   /**
    * The policy check that does this control (`dependencies`). A policy entry counts only when
-   * that check ran: not when it was skipped or the run was of another `check`; when it did
-   * not apply (listed in the entry's `not_applicable`), the control is not applicable.
+   * that check ran, not when it was skipped; when it did not apply (listed in the entry's
+   * `not_applicable`), the control is not applicable.
    */
   check: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
   /**

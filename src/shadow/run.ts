@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { safeMessage, shadowEntry } from "../audit/actions.ts";
 import {
   acquireLock,
   LockedError,
@@ -116,8 +117,7 @@ export async function runShadow(
     }
   }
   result.ms = Math.round(performance.now() - started);
-  await options.journal?.record({
-    action: "shadow",
+  await options.journal?.record(shadowEntry({
     operation: operation.kind,
     version: operation.kind === "build" ? operation.version : undefined,
     target: node,
@@ -128,9 +128,10 @@ export async function runShadow(
     port: result.port,
     switch_ms: result.switch_ms,
     run: options.run,
+  }, {
     status: result.status,
-    reason: result.status === "failure" ? result.message : undefined,
-  });
+    reason: result.status === "failure" ? safeMessage(result.message) : undefined,
+  }));
   return result;
 }
 

@@ -47,7 +47,6 @@ Deno.test("validate on the real project", async (t) => {
   const result = await cli(["validate", "--json"]);
   const results = JSON.parse(result.stdout) as { file: string; problems: Problem[] }[];
   const files = results.map((r) => r.file);
-  const problems = results.flatMap((r) => r.problems);
 
   await t.step("checks every runbook and task file", async () => {
     const expected = [

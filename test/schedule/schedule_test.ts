@@ -94,10 +94,10 @@ Deno.test("schedule: a dependency audit that did not apply is not applicable, no
   assert.equal(skipped.status, "overdue");
   assert.match(skipped.reasons.join(), /never done/);
   // A run of another single check says nothing about dependencies.
-  assert.equal(judge(audit(2, { check: "compose-risks" })).status, "overdue");
+  assert.equal(judge(audit(2, { policy: "security-audit/compose-risks" })).status, "overdue");
   // Where it ran, it is done.
   assert.equal(judge(audit(2, { not_applicable: "compose-risks" })).status, "current");
-  assert.equal(judge(audit(2, { check: "dependencies" })).status, "current");
+  assert.equal(judge(audit(2, { policy: "security-audit/dependencies" })).status, "current");
   // The markdown says so.
   const md = formatSchedule({
     ...evaluateSchedule(schedule, log(audit(2, { not_applicable: "dependencies" })), NOW),

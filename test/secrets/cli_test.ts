@@ -184,7 +184,7 @@ Deno.test("config commands through the CLI", async (t) => {
       const history = await cli(["deploy:log", "--action", "config", ...s.slice(0, 2)]);
       assert.match(
         history.stdout,
-        /config .*env=production operation=save files=\.env\.enc,\.gitignore status=success/,
+        /config .*env=production (target=local )?operation=save files=\.env\.enc,\.gitignore status=success/,
       );
     });
   } finally {

@@ -1,0 +1,135 @@
+/**
+ * `approvers.yaml`: the people who may deploy and approve, with their public keys and roles.
+ * Kept in a repository the operators cannot change alone (a protected branch with required
+ * review), so adding yourself as an approver needs the approval of someone already listed.
+ *
+ * ```yaml
+ * approvers:
+ *   - name: alice@example.com
+ *     public_key: ed25519:3q2+7w...=
+ *     roles: [deployer, approver]
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { parseApprovers } from "./approvers.ts";
+ * const list = parseApprovers("approvers.yaml", "approvers: []\n");
+ * list.length; // 0
+ * ```
+ * @module
+ */
+import { z } from "zod";
+import {
+  InvalidFileError,
+  parseSource,
+  type Problem,
+  schemaProblems,
+  type Source,
+} from "../source/mod.ts";
+import { InputError } from "../errors.ts";
+import { isPublicKeyText } from "./signed.ts";
+
+/** What a listed person may do: start a change (`deployer`) or approve one (`approver`). */
+export const ROLES = ["deployer", "approver"] as const;
+/** A role of {@link ROLES}. */
+export type Role = typeof ROLES[number];
+
+/** The file's schema. */
+export const ApproversSchema = z.strictObject({
+  approvers: z.array(z.strictObject({
+    name: z.string().min(1).describe("The person, as their identity names them."),
+    public_key: z.string().describe("`ed25519:<base64>`, printed by identity:keygen."),
+    roles: z.array(z.enum(ROLES)).min(1),
+  })),
+});
+
+/** One listed person. */
+export interface Approver {
+  name: string;
+  publicKey: string;
+  roles: Role[];
+}
+
+const KNOWN_KEYS = ["approvers", "name", "public_key", "roles"];
+
+/**
+ * Parses and validates `approvers.yaml` text; every problem names `file:line:column`.
+ *
+ * @example
+ * ```ts
+ * parseApprovers("approvers.yaml", "approvers:\n  - name: a\n    public_key: x\n    roles: [approver]\n");
+ * // throws InvalidFileError: approvers.yaml:3:17: approvers[0].public_key: ...
+ * ```
+ */
+export function parseApprovers(file: string, text: string): Approver[] {
+  const source = parseSource(file, text);
+  if (source.problems.length) throw new InvalidFileError(source.problems);
+  const parsed = ApproversSchema.safeParse(source.data ?? {});
+  if (!parsed.success) {
+    throw new InvalidFileError(schemaProblems(source, parsed.error.issues, KNOWN_KEYS));
+  }
+  const problems = semanticProblems(source, parsed.data);
+  if (problems.length) throw new InvalidFileError(problems);
+  return parsed.data.approvers.map((a) => ({
+    name: a.name,
+    publicKey: a.public_key,
+    roles: [...new Set(a.roles)],
+  }));
+}
+
+/**
+ * Reads and validates the approvers file at `path`.
+ *
+ * @example
+ * ```ts
+ * const approvers = await loadApprovers("/srv/ops/approvers.yaml");
+ * ```
+ */
+export async function loadApprovers(path: string): Promise<Approver[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new InputError(
+        `no approvers file at ${path}: list your team's deployers and approvers there ` +
+          `(README "Approvals"), or point --approvers / PROTOCOL_APPROVERS at it`,
+      );
+    }
+    throw error;
+  }
+  return parseApprovers(path, text);
+}
+
+function semanticProblems(
+  source: Source,
+  data: z.infer<typeof ApproversSchema>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const names = new Map<string, number>();
+  const keys = new Map<string, number>();
+  const at = (i: number, key: string, message: string) =>
+    problems.push({
+      file: source.file,
+      ...source.positionOf(["approvers", i, key]),
+      key: `approvers[${i}].${key}`,
+      message,
+    });
+  data.approvers.forEach((approver, i) => {
+    if (!isPublicKeyText(approver.public_key)) {
+      at(
+        i,
+        "public_key",
+        "expected `ed25519:` and 44 base64 characters (identity:keygen prints it)",
+      );
+    }
+    const sameName = names.get(approver.name);
+    if (sameName !== undefined) at(i, "name", `listed twice (also approvers[${sameName}])`);
+    else names.set(approver.name, i);
+    const sameKey = keys.get(approver.public_key);
+    if (sameKey !== undefined) {
+      at(i, "public_key", `is approvers[${sameKey}]'s key too: one key, one person`);
+    } else keys.set(approver.public_key, i);
+  });
+  return problems;
+}
