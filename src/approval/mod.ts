@@ -52,14 +52,15 @@ export {
 } from "./request.ts";
 export {
   addBusinessDays,
+  formatRetroReviews,
   RETRO_REVIEW_BUSINESS_DAYS,
+  retroDue,
   type RetroReview,
   retroReviews,
   type RetroStatus,
 } from "./retro.ts";
 export {
   approvalEntry,
-  journalForRequest,
   readRequestFile,
   requestEntry,
   type RequestFile,

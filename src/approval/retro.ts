@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 
 /** Business days an emergency change has to be reviewed. */
 export const RETRO_REVIEW_BUSINESS_DAYS = 2;
@@ -61,6 +62,18 @@ export function addBusinessDays(start: Date, days: number): Date {
 }
 
 /**
+ * When the retro-review of an emergency change opened at `opened` (ISO time) is due.
+ *
+ * @example
+ * ```ts
+ * retroDue("2026-07-01T10:00:00.000Z"); // "2026-07-03T10:00:00.000Z"
+ * ```
+ */
+export function retroDue(opened: string): string {
+  return addBusinessDays(new Date(opened), RETRO_REVIEW_BUSINESS_DAYS).toISOString();
+}
+
+/**
  * Every emergency change in `entries` with its review status at `now`. A retro approval by
  * the operator does not close a review (the approve command refuses it; a forged entry would
  * not verify).
@@ -73,7 +86,7 @@ export function addBusinessDays(start: Date, days: number): Date {
 export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[] {
   const reviews = new Map<string, RetroReview>();
   for (const entry of entries) {
-    if (entry.action === "change.request" && entry.emergency === true) {
+    if (entry.action === ACTION.changeRequest && entry.emergency === true) {
       const opened = String(entry.ts);
       reviews.set(String(entry.request), {
         request: String(entry.request),
@@ -81,12 +94,12 @@ export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[
         operator: String(entry.operator),
         reason: String(entry.reason ?? ""),
         opened,
-        due: addBusinessDays(new Date(opened), RETRO_REVIEW_BUSINESS_DAYS).toISOString(),
+        due: retroDue(opened),
         status: "pending",
         seq: Number(entry.seq),
       });
     }
-    if (entry.action === "change.approval" && entry.kind === "retro") {
+    if (entry.action === ACTION.changeApproval && entry.kind === "retro") {
       const review = reviews.get(String(entry.request));
       if (review && review.status !== "reviewed" && entry.approver !== review.operator) {
         review.status = "reviewed";
@@ -101,4 +114,42 @@ export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[
     }
   }
   return [...reviews.values()];
+}
+
+const STATUS_MARK: Record<RetroStatus, string> = {
+  reviewed: "reviewed",
+  pending: "pending",
+  overdue: "**OVERDUE**",
+};
+
+/**
+ * The retro-reviews as a Markdown section for `schedule`.
+ *
+ * @example
+ * ```ts
+ * formatRetroReviews([]); // "No emergency changes: no retro-reviews owed.\n"
+ * ```
+ */
+export function formatRetroReviews(reviews: readonly RetroReview[]): string {
+  if (!reviews.length) return "No emergency changes: no retro-reviews owed.\n";
+  const lines = [
+    "### Retro-reviews of emergency changes",
+    "",
+    "| Request | Runbook | Operator | Reason | Due | Status |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of reviews) {
+    const status = r.status === "reviewed"
+      ? `reviewed by ${r.reviewedBy} at ${r.reviewedAt}`
+      : STATUS_MARK[r.status];
+    const reason = r.reason.replaceAll("|", "\\|");
+    lines.push(
+      `| ${r.request} (seq ${r.seq}) | ${r.runbook} | ${r.operator} | ${reason} | ${r.due} | ${status} |`,
+    );
+  }
+  const open = reviews.filter((r) => r.status !== "reviewed");
+  if (open.length) {
+    lines.push("", ...open.map((r) => `- sign it: \`deno task approve ${r.request} --retro\``));
+  }
+  return lines.join("\n") + "\n";
 }

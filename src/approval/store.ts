@@ -11,8 +11,9 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { join } from "node:path";
-import type { Journal, JournalFields } from "../journal.ts";
+import type { JournalFields } from "../journal.ts";
 import { FailureError } from "../errors.ts";
 import { checkRequestId, requestHash, type SignedApproval, type SignedRequest } from "./request.ts";
 
@@ -84,7 +85,7 @@ export async function readRequestFile(stateDir: string, id: string): Promise<Req
 export function requestEntry(signed: SignedRequest): JournalFields {
   const r = signed.request;
   return {
-    action: "change.request",
+    action: ACTION.changeRequest,
     request: r.id,
     runbook: r.runbook,
     params: JSON.stringify(r.params),
@@ -112,7 +113,7 @@ export function requestEntry(signed: SignedRequest): JournalFields {
 export function approvalEntry(signed: SignedApproval): JournalFields {
   const a = signed.approval;
   return {
-    action: "change.approval",
+    action: ACTION.changeApproval,
     request: a.request,
     request_hash: a.request_hash,
     approver: a.approver,
@@ -121,20 +122,4 @@ export function approvalEntry(signed: SignedApproval): JournalFields {
     signature: signed.signature,
     status: "success",
   };
-}
-
-/**
- * A journal that names the change request in every entry a run writes, so the population of
- * changes can join runs to their approvals.
- *
- * @example
- * ```ts
- * const seen: Record<string, unknown>[] = [];
- * const journal = journalForRequest({ record: async (f) => void seen.push(f) }, "CR-20260701-a1b2c3");
- * await journal.record({ action: "run", status: "initiated" });
- * seen[0].request; // "CR-20260701-a1b2c3"
- * ```
- */
-export function journalForRequest(journal: Journal, id: string): Journal {
-  return { record: (fields) => journal.record({ ...fields, request: id }) };
 }

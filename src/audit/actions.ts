@@ -42,6 +42,10 @@ export const ACTION = {
   keyRotated: "key.rotated",
   logRotated: "log.rotated",
   logRecovered: "log.recovered",
+  changeRequest: "change.request",
+  changeApproval: "change.approval",
+  changeCheck: "change.check",
+  notifyFailed: "notify.failed",
 } as const;
 
 /** An action name. */

@@ -1,10 +1,13 @@
 /**
- * Human and SIEM renderings of entries: the seed's one-line history format, JSON Lines for
- * Wazuh's json decoder, and RFC 5424 syslog.
+ * Human and SIEM renderings of entries: the seed's one-line history format and JSON Lines for
+ * Wazuh's json decoder. RFC 5424 syslog records are in `syslog.ts`.
  *
  * @example
  * ```ts
  * import { formatSeedLine } from "./format.ts";
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
  * formatSeedLine(entry);
  * // "2024-01-15T10:30:01Z deploy repo=/opt/myapp from=v1.1.0 to=v1.2.0 status=success"
  * ```
@@ -33,8 +36,10 @@ const HIDDEN = new Set(["seq", "ts", "host", "user", "action", "status", "prev",
  *
  * @example
  * ```ts
- * formatSeedLine({ ts: "2024-01-15T10:30:01.000Z", action: "deploy", repo: "/opt/myapp",
- *   from: "v1.1.0", to: "v1.2.0", status: "success", ...chainFields });
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
+ * formatSeedLine(entry);
  * // "2024-01-15T10:30:01Z deploy repo=/opt/myapp from=v1.1.0 to=v1.2.0 status=success"
  * ```
  */
@@ -54,45 +59,14 @@ export function formatSeedLine(entry: AuditEntry, options: { verbose?: boolean }
  *
  * @example
  * ```ts
+ * const entry = { seq: 1, ts: "2024-01-15T10:30:01.000Z", host: "web1", user: "alice",
+ *   action: "deploy", repo: "/opt/myapp", from: "v1.1.0", to: "v1.2.0", status: "success",
+ *   prev: "0".repeat(64), kid: "0".repeat(16), sig: "" };
  * JSON.parse(toJsonlLine(entry)).action; // "deploy"
  * ```
  */
 export function toJsonlLine(entry: AuditEntry): string {
   return JSON.stringify(entry);
-}
-
-/** RFC 5424 private enterprise number used in the structured-data id. */
-export const SD_ID = "protocol@32473";
-
-/**
- * The entry as an RFC 5424 line: `<PRI>1 TS HOST protocol - ACTION [protocol@32473 k="v" …] msg`.
- * Facility 13 (log audit); severity error for failure, warning for aborted, notice otherwise.
- *
- * @example
- * ```ts
- * toSyslogLine(entry);
- * // '<109>1 2024-01-15T10:30:01.000Z web1 protocol - deploy [protocol@32473 seq="1" ...] 2024-...'
- * ```
- */
-export function toSyslogLine(entry: AuditEntry): string {
-  const severity = entry.status === "failure" ? 3 : entry.status === "aborted" ? 4 : 5;
-  const params = Object.keys(entry)
-    .filter((k) => !["ts", "host", "action", "prev", "sig"].includes(k))
-    .map((k) => `${k}="${escapeParam(String(entry[k]))}"`);
-  return `<${13 * 8 + severity}>1 ${entry.ts} ${headerToken(entry.host, 255)} protocol - ` +
-    `${headerToken(entry.action, 32)} [${SD_ID} ${params.join(" ")}] ${formatSeedLine(entry)}`;
-}
-
-/**
- * Escapes an SD-PARAM value per RFC 5424 §6.3.3: `"`, `\` and `]` get a backslash.
- *
- * @example
- * ```ts
- * escapeParam('a"b]'); // 'a\\"b\\]'
- * ```
- */
-export function escapeParam(value: string): string {
-  return value.replace(/["\\\]]/g, (c) => "\\" + c);
 }
 
 function secondPrecision(ts: string): string {
@@ -102,10 +76,4 @@ function secondPrecision(ts: string): string {
 function quote(v: FieldValue): string {
   const s = String(v);
   return s === "" || /[\s"=]/.test(s) ? JSON.stringify(s) : s;
-}
-
-// Header fields are PRINTUSASCII without spaces; anything else would break parsers.
-function headerToken(s: string, max: number): string {
-  const t = s.replace(/[^\x21-\x7e]/g, "_").slice(0, max);
-  return t === "" ? "-" : t;
 }

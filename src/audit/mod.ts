@@ -27,5 +27,6 @@ export type { BadLine, FailReason, VerifyResult } from "./verify_core.ts";
 export type { Checkpoint } from "./checkpoint_core.ts";
 export { rotateLog, writeCheckpoint } from "./maintenance.ts";
 export { readAuditEntries } from "./history.ts";
-export { formatSeedLine, toJsonlLine, toSyslogLine } from "./format.ts";
+export { formatSeedLine, toJsonlLine } from "./format.ts";
+export { octetFrame, syslogRecord } from "./syslog.ts";
 export { auditPaths } from "./paths.ts";

@@ -1,5 +1,5 @@
 /**
- * CLI commands for the audit log: keygen, verify, checkpoint, export, key and log rotation, and
+ * CLI commands for the audit log: keygen, verify, checkpoint, key and log rotation, and
  * the human history (`deploy:log`). Exit codes: 0 ok, 1 verification failed or operation
  * refused, 2 bad input (missing files, bad arguments).
  *
@@ -24,11 +24,10 @@ import {
   readAuditEntries,
   rotateLog,
   rotateSigningKey,
-  toJsonlLine,
-  toSyslogLine,
   verifyAuditLog,
   writeCheckpoint,
 } from "../audit/mod.ts";
+import { verifyExportedLines } from "../audit/received.ts";
 
 /** Entries that record how a run went, step by step, rather than what it changed. */
 const RUN_DETAIL = new Set(["run", "step"]);
@@ -76,13 +75,32 @@ export function registerAuditCommands(program: Command): void {
       "signed checkpoint to detect truncation or rewrites since it was taken",
     )
     .option("--json", "print the result as JSON")
+    .option(
+      "--stdin",
+      "verify exported lines read from stdin (a SIEM's copy, from seq 1) instead; needs --pubkey",
+    )
     .action(
       guard(
-        async (o: { stateDir?: string; pubkey?: string; checkpoint?: string; json?: boolean }) => {
-          const r = await verifyAuditLog(resolveStateDir(o), {
-            pubkeyFile: o.pubkey,
-            checkpointFile: o.checkpoint,
-          });
+        async (
+          o: {
+            stateDir?: string;
+            pubkey?: string;
+            checkpoint?: string;
+            json?: boolean;
+            stdin?: boolean;
+          },
+        ) => {
+          if (o.stdin && o.checkpoint) {
+            throw new AuditInputError(
+              "--checkpoint checks the local log; it cannot go with --stdin",
+            );
+          }
+          const r = o.stdin
+            ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
+            : await verifyAuditLog(resolveStateDir(o), {
+              pubkeyFile: o.pubkey,
+              checkpointFile: o.checkpoint,
+            });
           Deno.exitCode = r.ok ? 0 : 1;
           if (o.json) return print(JSON.stringify(r));
           if (!r.ok) {
@@ -94,6 +112,9 @@ export function registerAuditCommands(program: Command): void {
           print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
           if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
           print(`keys:  ${r.keys.join(", ") || "(none)"}`);
+          if ("duplicates" in r && r.duplicates) {
+            print(`duplicates: ${r.duplicates} exact copies of earlier lines ignored`);
+          }
           if (r.checkpoint) {
             print(`checkpoint: ${r.checkpoint.count} entries at ${r.checkpoint.ts} matched`);
           }
@@ -112,23 +133,6 @@ export function registerAuditCommands(program: Command): void {
       const { checkpoint, path } = await writeCheckpoint(resolveStateDir(o), o.out);
       print(JSON.stringify(checkpoint));
       console.error(`checkpoint written to ${path}`);
-    }));
-
-  program.command("audit:export")
-    .description("Print entries for a SIEM: jsonl (Wazuh json decoder) or RFC 5424 syslog lines")
-    .option("--state-dir <dir>", STATE_DIR_HELP)
-    .option("--format <format>", "jsonl or syslog", "jsonl")
-    .option("--since <seq>", "only entries after this seq (pass the last seq you shipped)")
-    .action(guard(async (o: { stateDir?: string; format: string; since?: string }) => {
-      if (o.format !== "jsonl" && o.format !== "syslog") {
-        throw new AuditInputError("--format must be jsonl or syslog");
-      }
-      const since = o.since === undefined ? 0 : nonNegativeInt(o.since, "--since");
-      const render = o.format === "jsonl" ? toJsonlLine : toSyslogLine;
-      const lines = (await readAuditEntries(resolveStateDir(o))).filter((e) => e.seq > since).map(
-        render,
-      );
-      if (lines.length) print(lines.join("\n"));
     }));
 
   program.command("audit:rotate-key")

@@ -10,7 +10,9 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
+import { findConfig, loadConfig } from "../config/mod.ts";
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
@@ -35,6 +37,7 @@ export function registerDrillCommand(program: Command): void {
       "local",
     )
     .option("--list", "list the drills in runbooks/drills/")
+    .option("--config <file>", "project configuration, for its notify: webhooks")
     .addOption(new Option("--root <dir>").hideHelp())
     .addHelpText(
       "after",
@@ -45,6 +48,7 @@ export function registerDrillCommand(program: Command): void {
     .action(async (name: string | undefined, options: {
       format: "md" | "json";
       stateDir?: string;
+      config?: string;
       target: string;
       list?: boolean;
       root?: string;
@@ -74,10 +78,15 @@ export function registerDrillCommand(program: Command): void {
       const controller = new AbortController();
       const interrupt = () => controller.abort();
       Deno.addSignalListener("SIGINT", interrupt);
+      const configPath = await findConfig(options);
+      const notifier = await notifierFor(
+        configPath ? await loadConfig(configPath) : undefined,
+        stateDir,
+      );
       try {
         const report = await runDrill(root, drill, {
           stateDir,
-          journal: auditJournal(stateDir),
+          journal: notifyingJournal(stateDir, notifier, { runbook: drill.runbook }),
           say: (line) => console.error(line),
           signal: controller.signal,
         });
@@ -85,6 +94,7 @@ export function registerDrillCommand(program: Command): void {
         Deno.exitCode = report.missed === 0 && report.cleaned ? 0 : 1;
       } finally {
         Deno.removeSignalListener("SIGINT", interrupt);
+        await notifier.flush();
       }
     });
 }

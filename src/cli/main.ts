@@ -10,13 +10,14 @@
  * ```
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { ProtocolError, UsageError } from "../errors.ts";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/mod.ts";
 import { ParameterError } from "../runbook/params.ts";
 import { formatProblem, InvalidFileError } from "../source/mod.ts";
 import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
+import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerPlanCommands } from "./plan.ts";
 import { registerProjectCommands } from "./validate.ts";
@@ -28,6 +29,12 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerIdentityCommand } from "./identity.ts";
+import { registerRequestCommand } from "./request.ts";
+import { registerApproveCommand } from "./approve.ts";
+import { registerPopulationCommand } from "./population.ts";
+import { registerEvidencePackCommand } from "./evidence_pack.ts";
+import { registerRunsCommand } from "./runs.ts";
 import { UnknownTargetError } from "../targets/inventory.ts";
 import { SshConnectError } from "../targets/ssh.ts";
 import { LockFailedError } from "../targets/lock.ts";
@@ -45,6 +52,7 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerProjectCommands(program);
   registerAuditCommands(program);
+  registerAuditExportCommands(program);
   registerTargetCommands(program);
   registerDemoCommand(program, main);
   registerSecretsCommands(program);
@@ -53,6 +61,12 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerIdentityCommand(program);
+  registerRequestCommand(program);
+  registerApproveCommand(program);
+  registerPopulationCommand(program);
+  registerEvidencePackCommand(program);
+  registerRunsCommand(program);
   return program;
 }
 
@@ -81,6 +95,10 @@ export async function main(args: string[]): Promise<number> {
     if (error instanceof SshConnectError || error instanceof LockFailedError) {
       console.error(`error: ${error.message}`);
       return 1;
+    }
+    if (error instanceof ProtocolError) {
+      console.error(`error: ${error.message}`);
+      return error.exitCode;
     }
     throw error;
   }

@@ -10,11 +10,9 @@
  * ```
  * @module
  */
-import type { RunObserver } from "../runbook/run.ts";
-import type { RolloutObserver } from "../runbook/fleet.ts";
+import type { ResolvedStep, RolloutObserver, RunObserver } from "../runbook/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
-import type { RunRecord, StepRecord } from "../state/runs.ts";
-import type { ResolvedStep } from "../runbook/resolve.ts";
+import type { NodeAfterAbort, RunRecord, StepRecord } from "../state/runs.ts";
 
 const useColor = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
 const paint = (code: number) => (text: string) => useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -50,6 +48,35 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
 
   nodeSkipped(node: InventoryNode, reason: string): void {
     this.write(`${MARKS.skipped} ${node.name}: ${reason}`);
+  }
+
+  preflightFinished(nodes: InventoryNode[], refused: Map<string, string>): void {
+    if (refused.size === 0) {
+      this.write(bold(`\nPreflight: ${nodes.length} node(s) reached, locked, prerequisites met`));
+      return;
+    }
+    this.write(bold(red(`\nPreflight failed on ${refused.size} of ${nodes.length} node(s):`)));
+    for (const reason of refused.values()) this.write(`  ${MARKS.failure} ${reason}`);
+    this.write("  nothing was changed on any node; every lock taken was released");
+  }
+
+  abortSummary(summary: NodeAfterAbort[], locks: Map<string, string>): void {
+    this.write(bold(yellow("\nAbort summary")));
+    for (const node of summary) {
+      const health = node.healthy === undefined
+        ? "no health check"
+        : node.healthy
+        ? green("healthy")
+        : red(`NOT healthy (${node.health})`);
+      this.write(
+        `  ${bold(node.node)}: ${node.status}; release ${node.release ?? "unknown"}; ${health}; ` +
+          `lock ${node.lock}`,
+      );
+      if (node.undo) this.write(`    ${node.undo}`);
+      if (node.problem) this.write(`    ${red(node.problem)}`);
+      this.write(`    next: ${node.next}`);
+    }
+    for (const problem of locks.values()) this.write(`  ${red(problem)}`);
   }
 
   rolloutFinished(record: RunRecord): void {
@@ -111,6 +138,9 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
     const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(", ");
     this.#headline(record, "success", tally);
     if (record.reason) this.write(`  ${record.reason}`);
+    if (record.changes_made?.length) {
+      this.write(`  changes made: ${record.changes_made.join("; ")}`);
+    }
     if (record.failure_path) {
       this.write(
         `  failure path ${record.failure_path.runbook}: ${record.failure_path.status}` +
@@ -127,7 +157,7 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
       ? green(`✔ ${record.title}: ${success}`)
       : record.status === "aborted"
       ? yellow(`■ ${record.title}: aborted`)
-      : red(`✘ ${record.title}: failure`);
+      : red(`✘ ${record.title}: ${record.status}`);
     this.write(`\n${bold(headline)} ${dim(`(${seconds}s; ${detail})`)}`);
   }
 

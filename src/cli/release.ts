@@ -62,6 +62,9 @@ interface RunOptions extends FleetOptions {
   forceUnlock?: string;
   acceptNewHostKeys?: boolean;
   root?: string;
+  request?: string;
+  emergency?: string;
+  approvers?: string;
 }
 
 function runOptions(command: Command): Command {
@@ -74,6 +77,9 @@ function runOptions(command: Command): Command {
     .option("--dry-run", "print the plan instead of running anything")
     .option("--force-unlock <reason>", "remove a node's stale deploy lock first (audited)")
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option("--request <id>", "the approved change request this run carries out (CR-...)")
+    .option("--emergency <reason>", "run without prior approval where the runbook permits it")
+    .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .addOption(new Option("--root <dir>").hideHelp());
 }
 
@@ -86,6 +92,9 @@ export function runArgv(runbook: string, args: string[], o: RunOptions): string[
     ["--limit", o.limit],
     ["--force-unlock", o.forceUnlock],
     ["--root", o.root],
+    ["--request", o.request],
+    ["--emergency", o.emergency],
+    ["--approvers", o.approvers],
   ];
   for (const [flag, value] of pairs) if (value !== undefined) argv.push(flag, value);
   if (o.yes) argv.push("--yes");
@@ -225,14 +234,25 @@ export function registerReleaseCommands(program: Command, main: Main): void {
       if (unreachable.length) Deno.exitCode = 1;
     });
 
-  runOptions(program.command("deploy:push <version>"))
+  runOptions(program.command("deploy:push [version]"))
     .description("deploy a release tag to the app's nodes (the deploy runbook, SOP 1)")
+    .option("--resume <run-id>", "continue a failed or aborted deploy: nodes that succeeded skip")
+    .option("--no-rollback-on-abort", "on an interrupt, leave an unverified node as it is")
     .addHelpText(
       "after",
       "\nSame as `run deploy VERSION`: rolling, one node at a time, each under its lock;\na node that fails its health check is rolled back by itself and stops the rollout.",
     )
-    .action(async (version: string, o: RunOptions) => {
-      Deno.exitCode = await main(runArgv("deploy", [version], o));
+    .action(async (
+      version: string | undefined,
+      o: RunOptions & { resume?: string; rollbackOnAbort: boolean },
+    ) => {
+      if ((version === undefined) === (o.resume === undefined)) {
+        throw new UsageError("give the VERSION to deploy, or --resume RUN_ID (not both)");
+      }
+      const argv = runArgv("deploy", version === undefined ? [] : [version], o);
+      if (o.resume !== undefined) argv.splice(1, 1, "--resume", o.resume);
+      if (!o.rollbackOnAbort) argv.push("--no-rollback-on-abort");
+      Deno.exitCode = await main(argv);
     });
 
   runOptions(program.command("deploy:rollback [version]"))

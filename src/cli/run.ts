@@ -1,8 +1,8 @@
 /**
  * The `run` command: runs a runbook against the targets of the project configuration.
  *
- * Exit codes: 0 success, 1 the runbook failed (after its failure path ran), 2 invalid input
- * (runbook, parameters, configuration), 130 interrupted.
+ * Exit codes: 0 success, 1 the runbook failed or was declined, or a node was lost; 2 invalid input
+ * (runbook, parameters, configuration); 130 interrupted by a signal.
  *
  * @example
  * ```ts
@@ -14,25 +14,23 @@
  * ```
  * @module
  */
-import { auditJournal, requireAuditKey } from "../audit/journal.ts";
+import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import $ from "dax";
 import { requireConfig } from "../config/mod.ts";
-import type { Confirmer } from "../runbook/execute.ts";
-import { exitCodeOf, humanItems } from "../runbook/run.ts";
-import { runRollout } from "../runbook/fleet.ts";
-import { LOCAL_NODE } from "../targets/inventory.ts";
+import { type Confirmer, humanItems } from "../runbook/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
-import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
-import { ProgressPrinter } from "./progress.ts";
-import { writeCheckpoint } from "../audit/mod.ts";
+import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
+import { resumeSource, runFromCli } from "./run_rollout.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
 import { printPlan } from "./plan.ts";
+import { type ApprovalOptions, passApprovalGate } from "./approval_gate.ts";
+import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 
 /** Adds `run` to `program`. */
 export function registerRunCommand(program: Command): void {
-  runbookOptions(program.command("run <runbook> [args...]"))
+  runbookOptions(program.command("run [runbook] [args...]"))
     .description("run a runbook against the targets of the project configuration")
     .option("--dry-run", "print the plan instead of running anything")
     .option("-y, --yes", "acknowledge the human checklist items (recorded as acknowledged)")
@@ -42,23 +40,53 @@ export function registerRunCommand(program: Command): void {
       "remove a node's deploy lock left by a run that is gone, first (the reason is audited)",
     )
     .option("--accept-new-host-keys", "record the host key of a node seen for the first time")
+    .option(
+      "--resume <run-id>",
+      "continue a failed or aborted rollout: its nodes that succeeded are skipped",
+    )
+    .option(
+      "--no-rollback-on-abort",
+      "on an interrupt, leave a node that was changed but not yet verified as it is",
+    )
+    .option("--request <id>", "the approved change request this run carries out (CR-...)")
+    .option("--emergency <reason>", "run without prior approval (hotfix, incident, rollback)")
+    .option("--approvers <file>", "approvers file (default: approvers.yaml in the project)")
     .addHelpText(
       "after",
-      "\nExamples:\n  deno task sop:deploy v1.2.0\n  deno task sop:deploy v1.2.0 --limit web-2\n" +
-        "  deno task run rollback -p version=v1.1.0 --yes",
+      "\nExamples:\n  deno task sop:deploy v1.2.0 --request CR-20260701-a1b2c3\n" +
+        "  deno task sop:deploy v1.2.0 --limit web-2 --request CR-20260701-a1b2c3\n" +
+        '  deno task sop:hotfix -p from=v1.2.0 --emergency "checkout returns 500"\n' +
+        "  deno task run rollback -p version=v1.1.0 --yes\n" +
+        "  deno task run --resume RUN_ID --yes",
     )
     .action(async (
-      name: string,
+      name: string | undefined,
       args: string[],
-      options: RunbookOptions & {
+      options: RunbookOptions & ApprovalOptions & {
         dryRun?: boolean;
         yes?: boolean;
         json?: boolean;
         forceUnlock?: string;
         acceptNewHostKeys?: boolean;
+        resume?: string;
+        rollbackOnAbort: boolean;
       },
     ) => {
-      const { root, loaded, params } = await prepareRunbook(name, args, options);
+      const resumed = options.resume === undefined
+        ? undefined
+        : await resumeSource(resolveStateDir(options), options.resume);
+      if (resumed && (name !== undefined || options.param.length || options.limit)) {
+        throw new UsageError("--resume takes the runbook, parameters and nodes of the run resumed");
+      }
+      if (!resumed && name === undefined) {
+        throw new UsageError("name the runbook to run (deno task runbooks lists them)");
+      }
+      const { root, loaded, params } = resumed
+        ? await prepareRunbook(resumed.runbook, [], {
+          ...options,
+          param: Object.entries(resumed.params).map(([k, v]) => `${k}=${v}`),
+        })
+        : await prepareRunbook(name!, args, options);
       if (options.dryRun) return await printPlan(root, loaded, params, options);
       if (options.forceUnlock !== undefined && !options.forceUnlock.trim()) {
         throw new UsageError(
@@ -67,19 +95,29 @@ export function registerRunCommand(program: Command): void {
       }
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
-      const nodes = await nodesFor(root, loaded, pool, options.limit);
+      const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
       const stateDir = await ensureStateDir(resolveStateDir(options));
       await requireAuditKey(stateDir);
       const confirm = confirmer(humanItems(loaded), options.yes ?? false);
-      const controller = new AbortController();
-      const interrupt = () => controller.abort();
-      const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-      signals.forEach((signal) => Deno.addSignalListener(signal, interrupt));
-      const write = (line: string) => console.error(line);
-      const several = nodes.length > 1 || nodes[0] !== LOCAL_NODE;
+      const notifier = await notifierFor(config, stateDir);
+      const journal = await passApprovalGate({
+        root,
+        loaded,
+        params,
+        nodes,
+        config,
+        stateDir,
+        journal: notifyingJournal(stateDir, notifier, {
+          runbook: loaded.runbook.id,
+          version: typeof params.version === "string" ? params.version : undefined,
+          nodes: nodes.map((node) => node.name),
+          operator: operator(),
+        }),
+        options,
+        say: (line) => console.error(line),
+      });
       try {
-        const printer = new ProgressPrinter(write);
-        const record = await runRollout(loaded, {
+        Deno.exitCode = await runFromCli(loaded, {
           root,
           params,
           config,
@@ -88,19 +126,16 @@ export function registerRunCommand(program: Command): void {
           nodes,
           forceUnlock: options.forceUnlock,
           confirm: confirm && onceEach(confirm),
-          signal: controller.signal,
-          observer: printer,
-          observerFor: (node) => several ? new ProgressPrinter(write, node.name) : printer,
-          rollout: printer,
-          journal: auditJournal(stateDir),
+          rollbackOnAbort: options.rollbackOnAbort,
+          resume: resumed?.record,
+          journal,
+          // Notifications go out while the run works; wait for the last ones (or their
+          // failures, which are audited) so the checkpoint covers them.
+          beforeCheckpoint: () => notifier.flush(),
+          json: options.json,
         });
-        // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
-        const { path } = await writeCheckpoint(stateDir);
-        console.error(`  audit checkpoint: ${path}`);
-        if (options.json) console.log(JSON.stringify(record, null, 2));
-        Deno.exitCode = exitCodeOf(record);
       } finally {
-        signals.forEach((signal) => Deno.removeSignalListener(signal, interrupt));
+        await notifier.flush();
         await pool.close();
       }
     });

@@ -26,6 +26,10 @@ import {
   recordFields,
 } from "../schedule/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
+import { formatRetroReviews, retroReviews } from "../approval/mod.ts";
+import { entryHash, notifierFor } from "../notify/mod.ts";
+import { findConfig, loadConfig } from "../config/mod.ts";
+import type { AuditEntry } from "../audit/mod.ts";
 
 /** Adds the `schedule` command to `program`. */
 export function registerScheduleCommand(program: Command): void {
@@ -41,6 +45,8 @@ export function registerScheduleCommand(program: Command): void {
       "--record <control>",
       "record a control done outside this tool (the SIEM review) in the audit log, then report",
     )
+    .option("--notify", "tell the notify: webhooks of protocol.yaml about each overdue control")
+    .option("--config <file>", "project configuration (for --notify)")
     .addOption(new Option("--root <dir>").hideHelp())
     .addHelpText(
       "after",
@@ -53,6 +59,8 @@ export function registerScheduleCommand(program: Command): void {
       now?: string;
       record?: string;
       root?: string;
+      notify?: boolean;
+      config?: string;
     }) => {
       const now = options.now ? new Date(options.now) : new Date();
       if (Number.isNaN(now.getTime())) {
@@ -96,7 +104,41 @@ export function registerScheduleCommand(program: Command): void {
         log = { path, verified: false, entries: 0, problem: (error as Error).message };
       }
       const report = evaluateSchedule(schedule, entries, now);
-      console.log(formatSchedule({ ...report, log }, options.format).trimEnd());
-      Deno.exitCode = report.overdue.length || !log.verified ? 1 : 0;
+      // Emergency changes owe a retro-review: one overdue is as overdue as any control.
+      const retro = retroReviews(entries, now);
+      const overdue = [
+        ...report.overdue,
+        ...retro.filter((r) => r.status === "overdue").map((r) => `retro-review ${r.request}`),
+      ];
+      const output = { ...report, overdue, retro_reviews: retro, log };
+      const text = formatSchedule(output, options.format).trimEnd();
+      console.log(options.format === "md" ? `${text}\n\n${formatRetroReviews(retro)}` : text);
+      Deno.exitCode = overdue.length || !log.verified ? 1 : 0;
+      if (overdue.length && options.notify) {
+        await notifyOverdue(options, stateDir, entries, overdue);
+      }
     });
+}
+
+/** One `control.overdue` message per overdue control, proven by the log's last entry. */
+async function notifyOverdue(
+  options: { config?: string },
+  stateDir: string,
+  entries: AuditEntry[],
+  overdue: string[],
+): Promise<void> {
+  const path = await findConfig(options);
+  const notifier = await notifierFor(path ? await loadConfig(path) : undefined, stateDir);
+  const last = entries.at(-1);
+  for (const control of overdue) {
+    notifier.send({
+      event: "control.overdue",
+      status: "overdue",
+      control,
+      ts: new Date().toISOString(),
+      audit_seq: last?.seq,
+      audit_hash: last && entryHash(last),
+    });
+  }
+  await notifier.flush();
 }

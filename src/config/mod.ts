@@ -12,6 +12,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
+import { NotifySchema } from "./notify.ts";
 import { formatProblem, parseSource, type Problem, schemaProblems } from "../source/mod.ts";
 import { resolveLifecycle } from "./driver.ts";
 
@@ -211,6 +212,7 @@ export const ConfigSchema = z.strictObject({
   shadow: ShadowSchema.optional().describe(
     "Blue-green (shadow) deploys: shadow:init, shadow:build, shadow:start, shadow:rollback.",
   ),
+  notify: NotifySchema.optional().describe("Webhooks told about requests, approvals and runs."),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */

@@ -98,6 +98,10 @@ export interface Evidence {
   log: LogVerdict;
   /** Whether every recorded command has its matching entry and the log verifies. */
   holds: boolean;
+  /** The change request the run carried out, and who approved it (from the audit log). */
+  request?: string;
+  approvers?: string[];
+  emergency?: boolean;
 }
 
 /** What the runbook file adds: the titles of `uses` groups and of the three sections. */

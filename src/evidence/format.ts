@@ -96,6 +96,12 @@ function markdown(evidence: Evidence): string {
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function htmlRun(run: RunEvidence): string {
+  if (run.status === "skipped") {
+    // A node that never started has nothing to tick: one line, not an empty table.
+    return `<p class="skipped"><b>${escape(run.node)}</b>: not started${
+      run.reason ? ` — ${escape(run.reason)}` : ""
+    }</p>`;
+  }
   const rows = run.sections.map((section) => {
     const items = section.items.flatMap((item) =>
       item.steps.map((step, i) =>
@@ -106,8 +112,9 @@ function htmlRun(run: RunEvidence): string {
           }</td>` +
             `<td rowspan="${item.steps.length}">${escape(item.number)}. ${escape(item.text)}</td>`
           : "") +
-        `<td>${escape(step.number)} ${escape(step.name)}</td><td>${escape(step.started)}</td>` +
-        `<td>${escape(item.operator)}</td><td>${escape(item.node)}</td>` +
+        `<td>${escape(step.number)} ${escape(step.name)}</td>` +
+        `<td class="nowrap">${escape(step.started)}</td>` +
+        `<td>${escape(item.operator)}</td><td class="nowrap">${escape(item.node)}</td>` +
         `<td>${step.exit_code ?? escape(step.status)}</td><td>${step.seq ?? "—"}</td>` +
         `<td class="hash" title="${step.hash ?? ""}">${short(step.hash)}</td>` +
         `<td>${escape(step.audit)}${step.detail ? `: ${escape(step.detail)}` : ""}</td></tr>`
@@ -143,8 +150,13 @@ tr.bad td { background: #fdd; }
 td.box { font-size: 1.4em; text-align: center; }
 td.hash, code { font-family: ui-monospace, monospace; }
 .closing { font-weight: bold; }
+.nowrap { white-space: nowrap; }
+#summary { border: 2px solid #999; padding: 0.5em 1em; margin-bottom: 1.5em; }
+#summary dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 1em; margin: 0; }
+#summary dt { font-weight: bold; }
 </style></head><body>
 <h1>Evidence: ${escape(evidence.title)}</h1>
+${htmlSummary(evidence)}
 <p>Run <code>${escape(evidence.run)}</code> of runbook <code>${escape(evidence.runbook)}</code>${
     params ? ` · ${escape(params)}` : ""
   }<br>Operator ${escape(evidence.operator)} on ${escape(evidence.host)} · target ${
@@ -156,6 +168,42 @@ ${evidence.runs.map(htmlRun).join("\n")}
 <p class="closing">${escape(closingLine(evidence)).replace(/`([^`]+)`/g, "<code>$1</code>")}</p>
 </body></html>
 `;
+}
+
+/** How many human items were confirmed at a terminal, acknowledged (`--yes`), not applicable. */
+function counts(evidence: Evidence): { confirmed: number; acknowledged: number; na: number } {
+  const items = evidence.runs.flatMap((run) => run.sections.flatMap((s) => s.items));
+  const steps = items.flatMap((item) => item.steps);
+  return {
+    confirmed: steps.filter((step) => step.status === "confirmed").length,
+    acknowledged: steps.filter((step) => step.status === "acknowledged").length,
+    na: items.filter((item) => item.skipped).length,
+  };
+}
+
+function htmlSummary(evidence: Evidence): string {
+  const c = counts(evidence);
+  const nodes = evidence.runs.filter((run) => !run.run.includes("."))
+    .map((run) => `${run.node} (${run.status})`);
+  const approval = evidence.emergency
+    ? `emergency change ${evidence.request} (no prior approval)`
+    : evidence.request
+    ? `${evidence.approvers?.join(", ") || "none recorded"} — request ${evidence.request}`
+    : "no change request";
+  const row = (term: string, value: string) => `<dt>${term}</dt><dd>${escape(value)}</dd>`;
+  return `<section id="summary"><dl>
+${row("Result", evidence.status)}
+${row("Operator", evidence.operator)}
+${row("Approvers", approval)}
+${row("Nodes", nodes.join(", "))}
+${
+    row(
+      "Human items",
+      `${c.confirmed} confirmed at a terminal, ${c.acknowledged} acknowledged (--yes)`,
+    )
+  }
+${row("Not applicable", String(c.na))}
+</dl></section>`;
 }
 
 /**

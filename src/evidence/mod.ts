@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { ACTION } from "../audit/actions.ts";
 import { verifyAuditLog } from "../audit/mod.ts";
 import { sha256Hex } from "../audit/entry.ts";
 import { parseEntryLine } from "../audit/entry.ts";
@@ -132,5 +133,23 @@ export async function loadEvidence(
   const shape = await shapeOf(root, record.runbook, record.params);
   const failure = record.failure_path ?? record.nodes?.find((n) => n.failure_path)?.failure_path;
   const failureShape = failure ? await shapeOf(root, failure.runbook, failure.params) : {};
-  return buildEvidence(record, lines, await logVerdict(stateDir), shape, failureShape);
+  const evidence = buildEvidence(record, lines, await logVerdict(stateDir), shape, failureShape);
+  return { ...evidence, ...approvalOf(lines, record.id) };
+}
+
+/** The request a run names in its entries, and the prior approvals the log holds for it. */
+function approvalOf(lines: LogLine[], runId: string): Partial<Evidence> {
+  const request = lines.find((l) =>
+    typeof l.entry.request === "string" && String(l.entry.run ?? "").split("@")[0] === runId
+  )?.entry.request as string | undefined;
+  if (!request) return {};
+  const approvers = lines.filter((l) =>
+    l.entry.action === ACTION.changeApproval && l.entry.request === request &&
+    l.entry.kind === "prior"
+  ).map((l) => String(l.entry.approver));
+  const emergency = lines.some((l) =>
+    l.entry.action === ACTION.changeRequest && l.entry.request === request &&
+    l.entry.emergency === true
+  );
+  return { request, approvers: [...new Set(approvers)], emergency };
 }

@@ -16,7 +16,7 @@ import type { Config } from "../config/mod.ts";
 import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
-import { runContext } from "./run.ts";
+import { runContext } from "./context.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import { renderTemplate, renderValues, type TemplateValue } from "../template.ts";
 

@@ -37,6 +37,8 @@ export interface StepOutcome {
   stderr: string;
   /** One sentence on why it failed, for the summary. */
   error?: string;
+  /** The connection to the step's node was lost: the step's real outcome is unknown. */
+  lost?: string;
 }
 
 /** Runs a step to its end, with its retries. Never throws for a failing step. */
@@ -91,6 +93,17 @@ async function runScript(step: ResolvedStep, options: ExecuteOptions): Promise<S
       signal: options.signal,
       onOutput: options.onOutput,
     });
+    if (result.lost && !result.aborted) {
+      const { lost } = result;
+      return {
+        status: "failure",
+        attempts: 1,
+        ...result,
+        exitCode: result.code,
+        error: lost,
+        lost,
+      };
+    }
     const status: StepStatus = result.aborted
       ? "aborted"
       : result.timedOut
@@ -163,7 +176,7 @@ async function withRetries(
 ): Promise<StepOutcome> {
   let outcome = await attempt();
   let attempts = 1;
-  while (outcome.status === "failure" && attempts <= step.retries) {
+  while (outcome.status === "failure" && !outcome.lost && attempts <= step.retries) {
     if (!await sleep(step.retryDelayMs, signal)) break;
     outcome = await attempt();
     attempts++;

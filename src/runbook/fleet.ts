@@ -1,8 +1,11 @@
 /**
  * Running a runbook across nodes: each node runs the whole runbook (prerequisites, steps,
- * success criteria, and its own failure path) under its deploy lock, and the strategy decides
- * which nodes run together and when the rollout stops. Nodes never started are recorded as
- * skipped, so the summary and the audit log account for every node.
+ * success criteria, and its own failure path), and the strategy decides which nodes run
+ * together and when the rollout stops. A runbook with `lock: true` first runs a preflight:
+ * every node reached, every node's lock taken and every node's prerequisites checked before
+ * the first step anywhere; one failure changes nothing anywhere. Nodes never started are
+ * recorded as skipped, so the summary and the audit log account for every node. An interrupted
+ * rollout (signal or lost connection) releases its locks and ends with an abort summary.
  *
  * @example
  * ```ts
@@ -15,44 +18,46 @@
 import { type Journal } from "../journal.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { type InventoryNode, LOCAL_NODE, nodeApp } from "../targets/inventory.ts";
-import {
-  acquireLock,
-  forceUnlock,
-  LockedError,
-  LockFailedError,
-  type LockInfo,
-  lockPath,
-  releaseLock,
-} from "../targets/lock.ts";
-import type { TargetPool } from "../targets/pool.ts";
+import { forceUnlock, type LockInfo, lockPath } from "../targets/lock.ts";
+import type { NodeTargets } from "../targets/pool.ts";
+import { type HeldLock, lockNodes, releaseLocks } from "../targets/preflight.ts";
 import type { Target } from "../targets/target.ts";
 import type { LoadedRunbook } from "./load.ts";
-import { newRunId, type RunRecord, saveRunRecord } from "../state/runs.ts";
+import { newRunId, type NodeAfterAbort, type RunRecord, saveRunRecord } from "../state/runs.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
-import {
-  maskedJournal,
-  newRunRecord,
-  Run,
-  runContext,
-  type RunObserver,
-  type RunOptions,
-} from "./run.ts";
+import { Run, type RunObserver, type RunOptions } from "./run.ts";
+import { maskedJournal, runContext } from "./context.ts";
+import { newRunRecord } from "./record.ts";
 import { normalizeStrategy } from "./schema.ts";
+import { describeInterruption, Interrupter } from "./interrupt.ts";
+import { abortSummary } from "./abort_summary.ts";
+import {
+  lockForceEntry,
+  rolloutEntry,
+  runEntry,
+  type RunSubject,
+  skipped,
+} from "../audit/actions.ts";
 
 /** Hears about the rollout as a whole. */
 export interface RolloutObserver {
   batchStarted?(batch: number, of: number, nodes: InventoryNode[]): void;
   nodeSkipped?(node: InventoryNode, reason: string): void;
+  /** Preflight is over: `refused` names each node that failed it (empty: all passed). */
+  preflightFinished?(nodes: InventoryNode[], refused: Map<string, string>): void;
+  abortSummary?(summary: NodeAfterAbort[], locks: Map<string, string>): void;
   rolloutFinished?(record: RunRecord): void;
 }
 
 /** What a rollout needs: a run's options, minus the target, plus the nodes and connections. */
 export interface RolloutOptions
-  extends Omit<RunOptions, "target" | "node" | "targetsFor" | "batch"> {
-  pool: TargetPool;
+  extends Omit<RunOptions, "target" | "node" | "targetsFor" | "batch" | "recover"> {
+  pool: NodeTargets;
   nodes: InventoryNode[];
   /** `--force-unlock REASON`: remove a stale lock first; the reason goes to the audit log. */
   forceUnlock?: string;
+  /** `--resume`: the earlier rollout this one continues; its successful nodes are skipped. */
+  resume?: RunRecord;
   /** Progress of each node's run (a prefix per node, say). */
   observerFor?: (node: InventoryNode) => RunObserver | undefined;
   rollout?: RolloutObserver;
@@ -69,15 +74,78 @@ export async function runRollout(
   const id = options.runId ?? newRunId();
   const masker = options.masker ?? new SecretMasker();
   const journal = options.journal && maskedJournal(options.journal, masker);
-  options = { ...options, masker, journal };
+  const interrupter = options.interrupter ?? new Interrupter();
+  options.signal?.addEventListener(
+    "abort",
+    () => interrupter.interrupt({ kind: "signal", what: "interrupt" }),
+    { once: true },
+  );
+  options = { ...options, masker, journal, interrupter, signal: interrupter.signal };
   const only = options.nodes.length === 1 ? options.nodes[0] : undefined;
-  if (only === LOCAL_NODE) return await runNode(loaded, options, LOCAL_NODE, id);
+  if (only === LOCAL_NODE) return await runLocal(loaded, options, id);
   return await new Rollout(loaded, options, id).execute();
+}
+
+/**
+ * A runbook on this machine whose steps may reach nodes (`on: app`): interrupted, it ends with
+ * the abort summary of the nodes it reached (or of this machine when it reached none).
+ */
+async function runLocal(
+  loaded: LoadedRunbook,
+  options: RolloutOptions,
+  id: string,
+): Promise<RunRecord> {
+  const reached = new Map<string, InventoryNode>();
+  const base = nodeRunOptions(options, LOCAL_NODE, id);
+  const record = await new Run(loaded, {
+    ...base,
+    targetsFor: (selector) => {
+      const targets = base.targetsFor!(selector);
+      for (const { node } of targets) reached.set(node.name, node);
+      return targets;
+    },
+  }).execute(true);
+  if (record.status === "aborted") {
+    const nodes = reached.size ? [...reached.values()] : [LOCAL_NODE];
+    record.abort_summary = await abortSummary(
+      record,
+      nodes,
+      options.pool,
+      options.config,
+      (node) => nodeLockPath(options.config, node),
+    );
+    await saveRunRecord(options.stateDir, record);
+    options.rollout?.abortSummary?.(record.abort_summary, new Map());
+  }
+  return record;
+}
+
+/** A node's run options within a rollout. */
+function nodeRunOptions(
+  options: RolloutOptions,
+  node: InventoryNode,
+  runId: string,
+  batch?: number,
+): RunOptions {
+  const { pool } = options;
+  return {
+    ...options,
+    target: pool.target(node),
+    node,
+    batch,
+    runId,
+    observer: options.observerFor?.(node) ?? options.observer,
+    recover: () => pool.recover(node),
+    targetsFor: (selector) =>
+      pool.inventory.select(selector).map((n) => ({ node: n, target: pool.target(n) })),
+  };
 }
 
 class Rollout {
   readonly record: RunRecord;
   readonly strategy;
+  readonly #runs = new Map<string, Run>();
+  #held: HeldLock[] = [];
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RolloutOptions, id: string) {
     this.strategy = normalizeStrategy(loaded.runbook.strategy);
@@ -87,67 +155,240 @@ class Rollout {
       ...newRunRecord(loaded, options, context, target),
       strategy: strategyLabel(this.strategy),
       nodes: [],
+      resumes: options.resume?.id,
     };
+  }
+
+  get #signal(): AbortSignal {
+    return this.options.interrupter!.signal;
   }
 
   async execute(): Promise<RunRecord> {
     const { options, record } = this;
     await this.#save();
-    await options.journal?.record({
-      action: "rollout",
-      run: record.id,
-      runbook: record.runbook,
-      target: record.target,
-      strategy: record.strategy,
+    await options.journal?.record(rolloutEntry(this.#subject(), {
       status: "initiated",
-    });
+      strategy: record.strategy,
+      resumes: record.resumes,
+    }));
+    const done = new Set(
+      (options.resume?.nodes ?? []).filter((n) => n.status === "success").map((n) => n.target),
+    );
     const batches = planBatches(options.nodes, this.strategy);
-    let failed: string[] = [];
-    let stopped: string | undefined;
-    for (const [i, batch] of batches.entries()) {
-      if (stopped) {
-        for (const node of batch) await this.#skip(node, i + 1, stopped);
-        continue;
+    const todo = options.nodes.filter((node) => !done.has(node.name));
+    let lockProblems = new Map<string, string>();
+    try {
+      if (this.loaded.runbook.lock) {
+        const refused = await this.#preflight(todo);
+        if (refused.size || this.#signal.aborted) {
+          for (const [i, batch] of batches.entries()) {
+            for (const node of batch) await this.#refuse(node, i + 1, refused, done);
+          }
+          return await this.#finish(
+            this.#signal.aborted ? "aborted" : "failure",
+            this.#signal.aborted
+              ? `${describeInterruption(options.interrupter!.interruption!)} during preflight; ` +
+                "nothing was changed on any node"
+              : `preflight failed on ${[...refused.keys()].join(", ")}: ${
+                [...refused.values()].join("; ")
+              }; nothing was changed on any node`,
+            lockProblems = await this.#releaseLocks(),
+          );
+        }
       }
-      options.rollout?.batchStarted?.(i + 1, batches.length, batch);
-      const results = await inParallel(
-        batch,
-        this.strategy.kind === "parallel" ? this.strategy.concurrency : batch.length,
-        (node) => runNode(this.loaded, options, node, `${record.id}@${node.name}`, i + 1),
+      let failed: string[] = [];
+      let stopped: string | undefined;
+      for (const [i, batch] of batches.entries()) {
+        const run = batch.filter((node) => !done.has(node.name));
+        for (const node of batch.filter((node) => done.has(node.name))) {
+          await this.#skip(node, i + 1, `succeeded in run ${options.resume!.id}`, "success");
+        }
+        if (stopped) {
+          for (const node of run) {
+            const preflighted = this.#runs.get(node.name);
+            if (!preflighted) await this.#skip(node, i + 1, stopped);
+            else {
+              record.nodes!.push(await preflighted.refuse(stopped, "skipped"));
+              options.rollout?.nodeSkipped?.(node, stopped);
+            }
+          }
+          continue;
+        }
+        if (run.length === 0) continue;
+        options.rollout?.batchStarted?.(i + 1, batches.length, run);
+        const results = await inParallel(
+          run,
+          this.strategy.kind === "parallel" ? this.strategy.concurrency : run.length,
+          (node) => this.#runNode(node, i + 1),
+        );
+        record.nodes!.push(...results);
+        await this.#save();
+        failed = [...failed, ...results.filter((r) => r.status !== "success").map((r) => r.target)];
+        if (this.#signal.aborted) stopped = "not started: the run was interrupted";
+        else if (rolloutStops(this.strategy, failed.length)) {
+          stopped = `not started: the rollout stopped after ${failed.join(", ")} failed`;
+        }
+      }
+      lockProblems = await this.#releaseLocks();
+      const aborted = this.#signal.aborted;
+      const ran = record.nodes!.filter((node) => node.status !== "skipped").length;
+      const reason = aborted
+        ? `${describeInterruption(options.interrupter!.interruption!)}; ` +
+          `${failed.length} of ${ran} node(s) did not finish: ${failed.join(", ")}`
+        : failed.length
+        ? `${failed.length} of ${ran} node(s) failed: ${failed.join(", ")}` +
+          (stopped ? `; ${record.nodes!.length - ran} not started` : "")
+        : undefined;
+      return await this.#finish(
+        aborted ? "aborted" : failed.length ? "failure" : "success",
+        reason,
+        lockProblems,
       );
-      record.nodes!.push(...results);
-      await this.#save();
-      failed = [...failed, ...results.filter((r) => r.status !== "success").map((r) => r.target)];
-      if (options.signal?.aborted) stopped = "not started: the run was interrupted";
-      else if (rolloutStops(this.strategy, failed.length)) {
-        stopped = `not started: the rollout stopped after ${failed.join(", ")} failed`;
-      }
+    } finally {
+      if (this.#held.length) await this.#releaseLocks();
     }
-    record.status = options.signal?.aborted ? "aborted" : failed.length ? "failure" : "success";
-    const ran = record.nodes!.filter((node) => node.status !== "skipped").length;
-    record.reason = failed.length
-      ? `${failed.length} of ${ran} node(s) failed: ${failed.join(", ")}` +
-        (stopped ? `; ${record.nodes!.length - ran} not started` : "")
-      : options.signal?.aborted
-      ? "interrupted"
-      : undefined;
+  }
+
+  /** Reaches and locks every node, then checks every node's prerequisites. */
+  async #preflight(nodes: InventoryNode[]): Promise<Map<string, string>> {
+    const { options } = this;
+    const info: LockInfo = {
+      run: this.record.id,
+      runbook: this.loaded.runbook.id,
+      operator: this.record.operator,
+      host: this.record.host,
+      since: new Date().toISOString(),
+    };
+    const force = options.forceUnlock;
+    const { held, refused } = await lockNodes(
+      options.pool,
+      nodes,
+      (node) => nodeLockPath(options.config, node),
+      (node) => ({ ...info, run: `${info.run}@${node.name}` }),
+      force === undefined ? undefined : async (node, path) => {
+        await forceUnlockRecorded(
+          options.pool.target(node),
+          path,
+          force,
+          options.journal,
+          info.run,
+        );
+      },
+    );
+    this.#held = held;
+    const reached = nodes.filter((node) => !refused.has(node.name));
+    await inParallel(reached, 10, async (node) => {
+      const run = this.#runFor(node);
+      const unmet = await run.checkPrerequisites();
+      if (unmet.length && !this.#signal.aborted) {
+        refused.set(node.name, `${node.name}: prerequisites not met: ${unmet.join("; ")}`);
+      }
+    });
+    options.rollout?.preflightFinished?.(nodes, refused);
+    return refused;
+  }
+
+  #runFor(node: InventoryNode): Run {
+    let run = this.#runs.get(node.name);
+    if (!run) {
+      const batch = planBatches(this.options.nodes, this.strategy)
+        .findIndex((b) => b.includes(node)) + 1;
+      run = new Run(
+        this.loaded,
+        nodeRunOptions(this.options, node, `${this.record.id}@${node.name}`, batch),
+      );
+      this.#runs.set(node.name, run);
+    }
+    return run;
+  }
+
+  /** One node's run: preflighted (lock held, prerequisites passed), or connect and run. */
+  async #runNode(node: InventoryNode, batch: number): Promise<RunRecord> {
+    const run = this.#runFor(node);
+    if (this.loaded.runbook.lock) return await run.execute(true, true);
+    try {
+      await this.options.pool.connect(node);
+    } catch (error) {
+      return await run.refuse((error as Error).message);
+    }
+    run.record.batch = batch;
+    return await run.execute(true);
+  }
+
+  /** Records a node that preflight stopped: its own failure, or another node's. */
+  async #refuse(
+    node: InventoryNode,
+    batch: number,
+    refused: Map<string, string>,
+    done: Set<string>,
+  ): Promise<void> {
+    if (done.has(node.name)) {
+      return await this.#skip(
+        node,
+        batch,
+        `succeeded in run ${this.options.resume!.id}`,
+        "success",
+      );
+    }
+    const why = refused.get(node.name);
+    const run = this.#runFor(node);
+    const record = why ? await run.refuse(`${why}; nothing was changed`) : await run.refuse(
+      this.#signal.aborted
+        ? "not started: the run was interrupted during preflight"
+        : `not started: preflight failed on ${[...refused.keys()].join(", ")}`,
+      this.#signal.aborted ? "aborted" : "skipped",
+    );
+    this.record.nodes!.push(record);
+  }
+
+  async #releaseLocks(): Promise<Map<string, string>> {
+    const held = this.#held;
+    this.#held = [];
+    return await releaseLocks(this.options.pool, held);
+  }
+
+  async #finish(
+    status: RunRecord["status"],
+    reason: string | undefined,
+    lockProblems: Map<string, string>,
+  ): Promise<RunRecord> {
+    const { options, record } = this;
+    record.status = status;
+    if (lockProblems.size) {
+      reason = `${reason ? `${reason}; ` : ""}${[...lockProblems.values()].join("; ")}`;
+    }
+    record.reason = reason;
+    record.interruption = options.interrupter!.interruption;
+    if (status === "aborted") {
+      record.abort_summary = await abortSummary(
+        record,
+        options.nodes,
+        options.pool,
+        options.config,
+        (node) => nodeLockPath(options.config, node),
+      );
+      options.rollout?.abortSummary?.(record.abort_summary, lockProblems);
+    }
     record.finished = new Date().toISOString();
     record.duration_ms = Date.parse(record.finished) - Date.parse(record.started);
     await this.#save();
-    await options.journal?.record({
-      action: "rollout",
-      run: record.id,
-      runbook: record.runbook,
-      target: record.target,
-      nodes: record.nodes!.map((node) => `${node.target}=${node.status}`).join(","),
+    await options.journal?.record(rolloutEntry(this.#subject(), {
       status: record.status,
+      nodes: record.nodes!.map((node) => `${node.target}=${node.status}`).join(","),
+      resumes: record.resumes,
       reason: record.reason,
-    });
+      interrupted_by: record.interruption && describeInterruption(record.interruption),
+    }));
     options.rollout?.rolloutFinished?.(record);
     return record;
   }
 
-  async #skip(node: InventoryNode, batch: number, reason: string): Promise<void> {
+  async #skip(
+    node: InventoryNode,
+    batch: number,
+    reason: string,
+    status: RunRecord["status"] = "skipped",
+  ): Promise<void> {
     const now = new Date().toISOString();
     this.record.nodes!.push({
       ...this.record,
@@ -156,82 +397,28 @@ class Rollout {
       batch,
       strategy: undefined,
       nodes: undefined,
+      resumes: undefined,
       started: now,
       finished: now,
-      status: "skipped",
+      steps: [],
+      status,
       reason,
     });
     this.options.rollout?.nodeSkipped?.(node, reason);
-    await this.options.journal?.record({
-      action: "run",
+    const subject = {
+      ...this.#subject(),
       run: `${this.record.id}@${node.name}`,
-      runbook: this.record.runbook,
       target: node.name,
-      status: "skipped",
-      reason,
-    });
+    };
+    await this.options.journal?.record(runEntry(subject, skipped(reason)));
+  }
+
+  #subject(): RunSubject {
+    return { run: this.record.id, runbook: this.record.runbook, target: this.record.target };
   }
 
   async #save(): Promise<void> {
     await saveRunRecord(this.options.stateDir, this.record);
-  }
-}
-
-/** One node's run: connect, take its lock, run the runbook, always release the lock. */
-async function runNode(
-  loaded: LoadedRunbook,
-  options: RolloutOptions,
-  node: InventoryNode,
-  runId: string,
-  batch?: number,
-): Promise<RunRecord> {
-  const { pool } = options;
-  const target = pool.target(node);
-  const run = new Run(loaded, {
-    ...options,
-    target,
-    node,
-    batch,
-    runId,
-    observer: options.observerFor?.(node) ?? options.observer,
-    targetsFor: (selector) =>
-      pool.inventory.select(selector).map((n) => ({ node: n, target: pool.target(n) })),
-  });
-  try {
-    await pool.connect(node);
-  } catch (error) {
-    return await run.refuse((error as Error).message);
-  }
-  if (!loaded.runbook.lock) return await run.execute(true);
-
-  const path = nodeLockPath(options.config, node);
-  const info: LockInfo = {
-    run: runId,
-    runbook: loaded.runbook.id,
-    operator: run.record.operator,
-    host: run.record.host,
-    since: new Date().toISOString(),
-  };
-  try {
-    if (options.forceUnlock !== undefined) {
-      await forceUnlockRecorded(target, path, options.forceUnlock, options.journal, runId);
-    }
-    await acquireLock(target, path, info);
-  } catch (error) {
-    if (error instanceof LockedError || error instanceof LockFailedError) {
-      return await run.refuse(error.message);
-    }
-    throw error;
-  }
-  let record: RunRecord | undefined;
-  try {
-    record = await run.execute(true);
-    return record;
-  } finally {
-    const problem = await releaseLock(target, path, runId);
-    if (problem && record) {
-      record.reason = `${record.reason ? `${record.reason}; ` : ""}lock not released: ${problem}`;
-    }
   }
 }
 
@@ -252,15 +439,13 @@ export async function forceUnlockRecorded(
   run?: string,
 ): Promise<LockInfo | undefined> {
   const holder = await forceUnlock(target, path);
-  await journal?.record({
-    action: "lock.force",
+  await journal?.record(lockForceEntry({
     run,
     target: target.name,
     lock: path,
     holder: holder ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})` : "none",
     reason,
-    status: "success",
-  });
+  }));
   return holder;
 }
 

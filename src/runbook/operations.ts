@@ -22,6 +22,7 @@ import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
 import { shadowOperation } from "./shadow_step.ts";
+import { restartOperation } from "./restart_step.ts";
 import { TEMPLATE_PATTERN } from "../template.ts";
 import { type Ending, type Entry, failed, succeeded } from "../audit/actions.ts";
 
@@ -61,6 +62,7 @@ export const OPERATIONS = {
   secrets: secretsOperation,
   config: configOperation,
   shadow: shadowOperation,
+  restart: restartOperation,
 } satisfies Record<string, Operation>;
 
 /** An operation step kind. */

@@ -111,8 +111,14 @@ export function checkValue(
         declaration.pattern !== undefined &&
         !new RegExp(`^(?:${declaration.pattern})$`).test(text)
       ) {
+        // `1.1.0` for a tag pattern: say what was almost certainly meant.
+        const hint = new RegExp(`^(?:${declaration.pattern})$`).test(`v${text}`)
+          ? `; did you mean v${text}?`
+          : "";
         throw new ParameterError(
-          `parameter "${name}" must match ${declaration.pattern}, got ${JSON.stringify(text)}`,
+          `parameter "${name}" must match ${declaration.pattern}, got ${
+            JSON.stringify(text)
+          }${hint}`,
         );
       }
       return text;

@@ -48,7 +48,12 @@ export interface PlannedStep {
   depth: number;
   /** Where the step runs when not on the run's own target: its `on:`, or its `uses` step's. */
   on?: string;
+  /** Whether running this step changes its node (its `changes:`, its task's, or its kind's). */
+  changes: boolean;
 }
+
+/** Step kinds that change a node whenever they run. */
+const CHANGING_KINDS: ReadonlySet<StepKind> = new Set(["restart"]);
 
 /** The three lists of a plan. */
 export interface Plan {
@@ -68,6 +73,7 @@ export function flatten(loaded: LoadedRunbook): Plan {
     guards: Guard[],
     depth: number,
     on?: string,
+    changes = false,
   ): PlannedStep[] =>
     steps.flatMap((step, i) => {
       const number = `${numbering}${i + 1}`;
@@ -83,6 +89,7 @@ export function flatten(loaded: LoadedRunbook): Plan {
         guards: own,
         depth,
         on: step.on ?? on,
+        changes: step.changes ?? (changes || CHANGING_KINDS.has(stepKind(step))),
       };
       if (!step.uses) return [item];
       const task = loaded.tasks.get(step.uses)!;
@@ -95,7 +102,16 @@ export function flatten(loaded: LoadedRunbook): Plan {
       };
       return [
         item,
-        ...expand(task.task.steps, phase, inner, `${number}.`, own, depth + 1, item.on),
+        ...expand(
+          task.task.steps,
+          phase,
+          inner,
+          `${number}.`,
+          own,
+          depth + 1,
+          item.on,
+          item.changes,
+        ),
       ];
     });
   const { runbook } = loaded;

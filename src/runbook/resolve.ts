@@ -83,7 +83,7 @@ export function resolveStep(
     retryDelayMs: durationMs(step.retry_delay),
     continueOnError: step.continue_on_error,
     message: step.message === undefined ? undefined : text(step.message),
-    operand: [step.policy, step.secrets, step.config, step.shadow]
+    operand: [step.policy, step.secrets, step.config, step.shadow, step.restart]
       .map((value) => value === undefined ? undefined : text(value))
       .find((value) => value !== undefined),
   };

@@ -1,41 +1,46 @@
 /**
- * Running a runbook: prerequisites (all of them, before anything changes), the human items
- * before, the steps, the success criteria, the human items after — and on a failure the
- * failure path. Every step lands in the run record and the journal as it finishes.
+ * The state machine of one runbook on one node: prerequisites (all of them, before anything
+ * changes), the human items before, the steps, the success criteria, the human items after —
+ * and on a failure the failure path, but only once a step that changes the node has started:
+ * a run that fails or is declined before that ends saying nothing was changed. An interrupted
+ * run (a signal, a lost connection) stops at once; a node it had changed without passing its
+ * success criteria goes back through its failure path unless told not to.
+ *
+ * The template context lives in `context.ts`, the record entries in `record.ts`.
  *
  * @example
  * ```ts
  * import { runRunbook } from "./run.ts";
- * // const record = await runRunbook(loaded, { root, params, config, stateDir, target });
- * // Deno.exitCode = exitCodeOf(record);
+ * import { exitCodeOf } from "./record.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * import type { Config } from "../config/mod.ts";
+ * import { LocalTarget } from "../targets/local.ts";
+ * declare const loaded: LoadedRunbook, config: Config;
+ * const record = await runRunbook(loaded, {
+ *   root: ".", params: {}, config, stateDir: "/tmp/state", target: new LocalTarget(),
+ * });
+ * Deno.exitCode = exitCodeOf(record);
  * ```
  * @module
  */
 import type { Config } from "../config/mod.ts";
 import type { Journal } from "../journal.ts";
 import type { Target } from "../targets/target.ts";
-import { type InventoryNode, LOCAL_NODE, nodeApp, sshEndpoint } from "../targets/inventory.ts";
-import { hostName, operator } from "../state/mod.ts";
+import { type InventoryNode, nodeApp } from "../targets/inventory.ts";
 import { type Confirmer, executeStep, type StepOutcome } from "./execute.ts";
 import { type LoadedRunbook, loadRunbook } from "./load.ts";
 import { bindParameters } from "./params.ts";
-import { flatten, guardsHold, lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
-import {
-  newRunId,
-  outputHash,
-  type RunRecord,
-  saveRunRecord,
-  type StepRecord,
-} from "../state/runs.ts";
+import { flatten, guardsHold, lookupFor, type Plan, type PlannedStep } from "./plan.ts";
+import type { RunContext } from "./plan.ts";
+import { newRunId, type RunRecord, saveRunRecord, type StepRecord } from "../state/runs.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "../template.ts";
-
-/** A journal that masks every secret value the masker knows (now or later) in each entry. */
-export function maskedJournal(journal: Journal, masker: SecretMasker): Journal {
-  return { record: (fields) => journal.record(masker.maskFields(fields)) };
-}
+import { maskedJournal, runContext } from "./context.ts";
+import { isFailure, newRunRecord, stepRecord } from "./record.ts";
+import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
+import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
 
 /** Hears about a run as it happens (progress output, JSON reports). */
 export interface RunObserver {
@@ -63,7 +68,17 @@ export interface RunOptions {
   /** The rollout batch this node is in, for the record. */
   batch?: number;
   confirm?: Confirmer;
+  /** Stops the run (default: the interrupter's signal). */
   signal?: AbortSignal;
+  /**
+   * Signals, lost connections and the cleanup after them (see `interrupt.ts`). Without one, a
+   * lost connection fails the step like any other failure.
+   */
+  interrupter?: Interrupter;
+  /** `false` (`--no-rollback-on-abort`): an interrupted node keeps what it had changed. */
+  rollbackOnAbort?: boolean;
+  /** Reconnects to a target whose connection was lost, before its failure path runs. */
+  recover?: (target: Target) => Promise<void>;
   observer?: RunObserver;
   journal?: Journal;
   runId?: string;
@@ -74,12 +89,17 @@ export interface RunOptions {
   masker?: SecretMasker;
 }
 
-/** Exit code for a finished run: 0 success, 1 failed, 130 interrupted. */
-export function exitCodeOf(record: RunRecord): number {
-  return record.status === "success" ? 0 : record.status === "aborted" ? 130 : 1;
-}
-
-/** The items a human must confirm in this runbook, in the order they are asked. */
+/**
+ * The items a human must confirm in this runbook, in the order they are asked.
+ *
+ * @example
+ * ```ts
+ * import { humanItems } from "./run.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * declare const loaded: LoadedRunbook;
+ * console.log(humanItems(loaded).length);
+ * ```
+ */
 export function humanItems(loaded: LoadedRunbook): string[] {
   const plan = flatten(loaded);
   return [
@@ -89,76 +109,55 @@ export function humanItems(loaded: LoadedRunbook): string[] {
   ];
 }
 
-/** What templates read as `target.*` on `node`. */
-export function targetInfo(
-  node: InventoryNode,
-  config: Pick<Config, "ssh"> | undefined,
-): RunContext["target"] {
-  if (!node.ssh) return { name: "local", host: hostName(), port: 0, user: operator(), groups: "" };
-  const { host, port, user } = sshEndpoint(node.name, node.ssh, config?.ssh ?? { port: 22 });
-  return { name: node.name, host, port, user: user ?? "", groups: node.groups.join(",") };
-}
-
-/** Builds the template context of a run on `node`. */
-export function runContext(
-  loaded: LoadedRunbook,
-  params: Record<string, TemplateValue>,
-  config: Config | undefined,
-  runId: string,
-  node: InventoryNode = LOCAL_NODE,
-): RunContext {
-  // A declared parameter with no value reads as "", so optional parameters can be tested.
-  const unset = Object.fromEntries(Object.keys(loaded.runbook.parameters).map((k) => [k, ""]));
-  return {
-    params: { ...unset, ...params },
-    vars: { ...loaded.runbook.vars, ...config?.vars, ...node.ssh?.vars },
-    app: config ? { ...nodeApp(config, node) } as Record<string, string> : {},
-    run: { id: runId, operator: operator(), host: hostName(), started: new Date().toISOString() },
-    target: targetInfo(node, config),
-    steps: new Map(),
-  };
-}
-
-/** A fresh record of a run on `target` (a node, or for a rollout its nodes), not started yet. */
-export function newRunRecord(
-  loaded: LoadedRunbook,
-  options: Pick<RunOptions, "params" | "config">,
-  context: Pick<RunContext, "run">,
-  target: string,
-): RunRecord {
-  return {
-    id: context.run.id,
-    runbook: loaded.runbook.id,
-    title: loaded.runbook.title,
-    file: loaded.file,
-    params: options.params,
-    operator: context.run.operator,
-    host: context.run.host,
-    target,
-    config: options.config.file,
-    started: context.run.started,
-    status: "running",
-    steps: [],
-  };
-}
-
-/** Runs a loaded runbook to its end and returns its record. Never throws for a failing step. */
+/**
+ * Runs a loaded runbook to its end and returns its record. Never throws for a failing step.
+ *
+ * @example
+ * ```ts
+ * import { runRunbook } from "./run.ts";
+ * import type { RunOptions } from "./run.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * declare const loaded: LoadedRunbook, options: RunOptions;
+ * const record = await runRunbook(loaded, options);
+ * console.log(record.status);
+ * ```
+ */
 export async function runRunbook(loaded: LoadedRunbook, options: RunOptions): Promise<RunRecord> {
   return await new Run(loaded, options).execute(true);
 }
 
-/** One runbook on one node: {@link Run.execute} runs it, {@link Run.refuse} records why not. */
+/**
+ * One runbook on one node: {@link Run.execute} runs it, {@link Run.refuse} records why not,
+ * {@link Run.checkPrerequisites} runs the prerequisites alone (a rollout's preflight).
+ *
+ * @example
+ * ```ts
+ * import { Run } from "./run.ts";
+ * import type { RunOptions } from "./run.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * declare const loaded: LoadedRunbook, options: RunOptions;
+ * const run = new Run(loaded, options);
+ * const unmet = await run.checkPrerequisites();
+ * const record = unmet.length ? await run.refuse(unmet.join("; ")) : await run.execute(true, true);
+ * ```
+ */
 export class Run {
   readonly context: RunContext;
   readonly record: RunRecord;
   readonly #onOutput: RunObserver["output"];
-  readonly #operations: OperationRunners;
+  readonly #plan: Plan;
+  #operations?: OperationRunners;
   /** Masks secrets in everything the run prints (observer), stores (record) and audits. */
   readonly #masker: SecretMasker;
   readonly #journal?: Journal;
+  #started = false;
+  /** A step that changes the node has started: from here on, a failure is undone. */
+  #changed = false;
+  #criteriaPassed = false;
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
+    this.#plan = flatten(loaded);
     this.context = runContext(loaded, options.params, options.config, id, options.node);
     this.record = newRunRecord(loaded, options, this.context, options.target.name);
     this.record.batch = options.batch;
@@ -166,63 +165,69 @@ export class Run {
     const output = options.observer?.output?.bind(options.observer);
     this.#onOutput = output && ((line, stream) => output(masker.mask(line), stream));
     this.#journal = options.journal && maskedJournal(options.journal, masker);
-    this.#operations = operationRunners({
-      root: options.root,
-      stateDir: options.stateDir,
-      config: { ...options.config, app: nodeApp(options.config, options.node) },
-      journal: this.#journal,
-      masker,
-      run: id,
-      signal: options.signal,
-      onOutput: this.#onOutput,
-    });
+  }
+
+  get #signal(): AbortSignal | undefined {
+    return this.options.signal ?? this.options.interrupter?.signal;
+  }
+
+  /** Whether a step that changes the node has started. */
+  get changed(): boolean {
+    return this.#changed;
   }
 
   /** Records a run that could not start on its node (unreachable, locked), with why. */
-  async refuse(reason: string): Promise<RunRecord> {
+  async refuse(reason: string, status: RunRecord["status"] = "failure"): Promise<RunRecord> {
     await this.#start(false);
-    return await this.#finish("failure", reason);
+    return await this.#finish(status, reason);
   }
 
-  async #start(failurePath: boolean): Promise<void> {
-    this.options.observer?.runStarted?.(this.record, failurePath);
-    await this.#save();
-    await this.#journal?.record({
-      action: "run",
-      run: this.record.id,
-      runbook: this.loaded.runbook.id,
-      target: this.record.target,
-      params: JSON.stringify(this.options.params),
-      status: "initiated",
-    });
+  /**
+   * Runs the prerequisites (every one, even after one failed) and returns what is unmet;
+   * `["interrupted"]` when the run was interrupted meanwhile.
+   */
+  async checkPrerequisites(): Promise<string[]> {
+    await this.#start(false);
+    this.options.observer?.phase?.("Prerequisites");
+    const unmet: string[] = [];
+    for (const item of this.#plan.prerequisites) {
+      const step = await this.#runStep(item);
+      if (this.#signal?.aborted) return ["interrupted"];
+      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
+    }
+    return unmet;
   }
 
-  /** Runs the runbook to its end; never throws for a failing step. */
-  async execute(followFailurePath: boolean): Promise<RunRecord> {
+  /**
+   * Runs the runbook to its end; never throws for a failing step. `preflighted`: the
+   * prerequisites already passed (see {@link checkPrerequisites}).
+   */
+  async execute(followFailurePath: boolean, preflighted = false): Promise<RunRecord> {
     const { observer } = this.options;
     const { runbook } = this.loaded;
-    const plan = flatten(this.loaded);
     await this.#start(!followFailurePath);
-
-    observer?.phase?.("Prerequisites");
-    const unmet: string[] = [];
-    for (const item of plan.prerequisites) {
-      const step = await this.#runStep(item);
-      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
-      if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
-    }
-    if (unmet.length) {
-      return await this.#finish("failure", `prerequisites not met: ${unmet.join("; ")}`);
+    if (!preflighted) {
+      const unmet = await this.checkPrerequisites();
+      if (this.#signal?.aborted) return await this.#aborted(followFailurePath);
+      if (unmet.length) {
+        return await this.#finish(
+          "failure",
+          `prerequisites not met: ${unmet.join("; ")}; ${this.#unchanged()}`,
+        );
+      }
     }
 
     let failed = await this.#human("before", runbook.checklist.before);
     if (!failed) {
       observer?.phase?.("Steps");
-      for (const item of plan.steps) {
+      for (const item of this.#plan.steps) {
         const step = await this.#runStep(item);
-        if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
+        if (this.#signal?.aborted) return await this.#aborted(followFailurePath);
         if (step && isFailure(step.status) && !item.step.continue_on_error) {
-          failed = `step ${step.number} "${step.name}" failed: ${step.message}`;
+          failed = {
+            reason: `step ${step.number} "${step.name}" failed: ${step.message}`,
+            declined: step.status === "declined",
+          };
           break;
         }
       }
@@ -230,25 +235,78 @@ export class Run {
     if (!failed) {
       observer?.phase?.("Success criteria");
       const missed: string[] = [];
-      for (const item of plan.success) {
+      for (const item of this.#plan.success) {
         const step = await this.#runStep(item);
-        if (this.options.signal?.aborted) return await this.#finish("aborted", "interrupted");
+        if (this.#signal?.aborted) return await this.#aborted(followFailurePath);
         if (step && isFailure(step.status)) missed.push(`${step.name}: ${step.message}`);
       }
-      if (missed.length) failed = `success criteria not met: ${missed.join("; ")}`;
+      if (missed.length) {
+        failed = { reason: `success criteria not met: ${missed.join("; ")}`, declined: false };
+      } else this.#criteriaPassed = true;
     }
     if (!failed) failed = await this.#human("after", runbook.checklist.after);
     if (!failed) return await this.#finish("success");
+    if (!this.#changed) {
+      return await this.#finish(
+        failed.declined ? "declined" : "failure",
+        `${failed.reason}; ${this.#unchanged()}`,
+      );
+    }
+    let reason = failed.reason;
     if (followFailurePath && runbook.on_failure) {
-      try {
-        await this.#failurePath();
-      } catch (error) {
-        failed += `; failure path ${runbook.on_failure.runbook} could not start: ${
-          (error as Error).message
-        }`;
+      reason += await this.#failurePath(this.#signal);
+    }
+    return await this.#finish("failure", reason);
+  }
+
+  /** Ends an interrupted run: undoes an unconfirmed change if it may, and says what it did. */
+  async #aborted(followFailurePath: boolean): Promise<RunRecord> {
+    const interruption = interruptionOf(this.#signal)!;
+    this.record.interruption = interruption;
+    const name = this.record.target;
+    let reason = describeInterruption(interruption);
+    const failure = this.loaded.runbook.on_failure;
+    if (!this.#changed) reason += `; ${this.#unchanged()}`;
+    else if (this.#criteriaPassed) reason += `; ${name} had passed its success criteria`;
+    else if (!followFailurePath || !failure) {
+      reason += `; ${name} was changed and its success criteria had not passed`;
+    } else if (this.options.rollbackOnAbort === false) {
+      reason += `; ${name} was changed before its success criteria passed and is left as it ` +
+        `is (--no-rollback-on-abort)`;
+    } else {
+      let reachable = true;
+      if (interruption.kind === "connection" && interruption.what === name) {
+        try {
+          await this.options.recover?.(this.options.target);
+        } catch (error) {
+          reachable = false;
+          reason += `; ${name} was changed but cannot be reached to undo it: ` +
+            (error as Error).message;
+        }
+      }
+      if (reachable) {
+        reason += `; ${name} had changed before its success criteria passed, so it goes back:`;
+        reason += await this.#failurePath(this.options.interrupter?.cleanup);
       }
     }
-    return await this.#finish("failure", failed);
+    return await this.#finish("aborted", reason);
+  }
+
+  #unchanged(): string {
+    return `nothing was changed on ${this.record.target}, so nothing is undone`;
+  }
+
+  async #start(failurePath: boolean): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.options.observer?.runStarted?.(this.record, failurePath);
+    await this.#save();
+    await this.#journal?.record(
+      runEntry(this.#subject(), {
+        status: "initiated",
+        params: JSON.stringify(this.options.params),
+      }),
+    );
   }
 
   /** Runs one planned step; undefined for `uses` headers, which only group. */
@@ -278,26 +336,51 @@ export class Run {
     }
     this.options.observer?.stepStarted?.(resolved);
     if (item.kind === "uses") return undefined;
+    if (item.changes) this.#changed = this.record.changed = true;
     const elsewhere = item.on && this.options.targetsFor?.(item.on);
     let outcome!: StepOutcome;
+    // A step sent to several nodes reaches them one at a time and stops at the first that
+    // fails: what makes `restart: rolling` rolling.
     for (
-      const { node, target } of elsewhere || [{ node: undefined, target: this.options.target }]
+      const { node, target } of elsewhere ||
+        [{ node: this.options.node, target: this.options.target }]
     ) {
       // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
-      const step = node ? resolveStep(item, this.#contextOn(node)) : resolved;
+      const step = elsewhere ? resolveStep(item, this.#contextOn(node!)) : resolved;
       outcome = await executeStep(step, {
         target,
-        signal: this.options.signal,
+        signal: this.#signal,
         confirm: this.options.confirm,
         onOutput: this.#onOutput,
-        operations: this.#operations,
+        operations: this.#operationRunners(),
       });
+      if (outcome.lost) {
+        this.options.interrupter?.interrupt({
+          kind: "connection",
+          what: target.name,
+          detail: outcome.lost,
+        });
+      }
       if (elsewhere && elsewhere.length > 1 && outcome.error) {
         outcome.error = `on ${target.name}: ${outcome.error}`;
       }
       if (outcome.status !== "success") break;
     }
     return await this.#finishStep(resolved, item.phase, started, outcome, item);
+  }
+
+  /** Built on first use; operations find a node's own settings by its target's name. */
+  #operationRunners(): OperationRunners {
+    return this.#operations ??= operationRunners({
+      root: this.options.root,
+      stateDir: this.options.stateDir,
+      config: { ...this.options.config, app: nodeApp(this.options.config, this.options.node) },
+      journal: this.#journal,
+      masker: this.#masker,
+      run: this.record.id,
+      signal: this.#signal,
+      onOutput: this.#onOutput,
+    });
   }
 
   async #finishStep(
@@ -307,63 +390,37 @@ export class Run {
     raw: StepOutcome,
     item?: PlannedStep,
   ): Promise<StepRecord> {
-    const mask = (text: string) => this.#masker.mask(text);
-    const outcome = {
-      ...raw,
-      stdout: mask(raw.stdout),
-      stderr: mask(raw.stderr),
-      error: raw.error && mask(raw.error),
-    };
-    const record: StepRecord = {
-      number: step.number,
-      phase,
-      name: step.name,
-      checklist: step.checklist ?? step.name,
-      kind: step.kind,
-      status: outcome.status,
-      started: started.toISOString(),
-      duration_ms: Date.now() - started.getTime(),
-      attempts: outcome.attempts,
-      exit_code: outcome.exitCode,
-      command: step.script && mask(step.script),
-      url: step.http?.url,
-      output_sha256: outcome.attempts ? outputHash(outcome.stdout, outcome.stderr) : undefined,
-      tail: isFailure(outcome.status)
-        ? (outcome.stderr || outcome.stdout).trimEnd().split("\n").slice(-20)
-        : undefined,
-      message: isFailure(outcome.status)
-        ? [step.message, outcome.error].filter(Boolean).join(": ")
-        : undefined,
-    };
+    const record = stepRecord(step, phase, started, raw, (text) => this.#masker.mask(text));
     if (item?.id) {
       // Later steps get the real output: a secret passed on must still work, only never show.
       this.context.steps.set(item.id, {
         output: raw.stdout.trim(),
-        exit_code: outcome.exitCode ?? (outcome.status === "success" ? 0 : 1),
-        status: outcome.status,
+        exit_code: raw.exitCode ?? (raw.status === "success" ? 0 : 1),
+        status: raw.status,
       });
     }
+    if (item?.changes && raw.status === "success") {
+      (this.record.changes_made ??= []).push(`${record.number} ${record.name}`);
+    }
     this.record.steps.push(record);
-    this.options.observer?.stepFinished?.(record, outcome);
+    this.options.observer?.stepFinished?.(record, { ...raw, error: record.message });
     await this.#save();
-    if (outcome.status !== "skipped") {
-      await this.#journal?.record({
-        action: "step",
-        run: this.record.id,
-        runbook: this.record.runbook,
-        target: this.record.target,
+    if (raw.status !== "skipped") {
+      await this.#journal?.record(stepEntry(this.#subject(), {
         step: record.number,
         name: record.name,
         kind: record.kind,
         exit_code: record.exit_code,
-        status: record.status,
-      });
+      }, record.status));
     }
     return record;
   }
 
   /** Asks for the human checklist items; returns why the run cannot go on, if it cannot. */
-  async #human(phase: "before" | "after", items: readonly string[]): Promise<string | undefined> {
+  async #human(
+    phase: "before" | "after",
+    items: readonly string[],
+  ): Promise<{ reason: string; declined: boolean } | undefined> {
     if (items.length === 0) return undefined;
     this.options.observer?.phase?.(phase === "before" ? "Before" : "After");
     const lookup = this.#runbookLookup();
@@ -382,24 +439,33 @@ export class Run {
         confirm: this.options.confirm,
       });
       const record = await this.#finishStep(resolved, phase, new Date(), outcome);
-      if (isFailure(record.status)) return `${question}: ${record.message}`;
+      if (isFailure(record.status)) {
+        return { reason: `${question}: ${record.message}`, declined: record.status === "declined" };
+      }
     }
     return undefined;
   }
 
-  async #failurePath(): Promise<void> {
+  /** Runs the failure path under `signal`; returns what to add to the run's reason. */
+  async #failurePath(signal: AbortSignal | undefined): Promise<string> {
     const failure = this.loaded.runbook.on_failure!;
-    this.options.observer?.phase?.(`Failure path: runbook ${failure.runbook}`);
-    const named = renderValues(failure.with, this.#runbookLookup(), () => "");
-    const loaded = await loadRunbook(this.options.root, failure.runbook);
-    const params = bindParameters(loaded.runbook.parameters, [], named);
-    const child = new Run(loaded, {
-      ...this.options,
-      masker: this.#masker,
-      params,
-      runId: `${this.record.id}.${failure.runbook}`,
-    });
-    this.record.failure_path = await child.execute(false);
+    try {
+      this.options.observer?.phase?.(`Failure path: runbook ${failure.runbook}`);
+      const named = renderValues(failure.with, this.#runbookLookup(), () => "");
+      const loaded = await loadRunbook(this.options.root, failure.runbook);
+      const params = bindParameters(loaded.runbook.parameters, [], named);
+      const child = new Run(loaded, {
+        ...this.options,
+        signal: signal ?? new AbortController().signal,
+        masker: this.#masker,
+        params,
+        runId: `${this.record.id}.${failure.runbook}`,
+      });
+      const record = this.record.failure_path = await child.execute(false);
+      return ` failure path ${failure.runbook}: ${record.status}`;
+    } catch (error) {
+      return `; failure path ${failure.runbook} could not start: ${(error as Error).message}`;
+    }
   }
 
   async #finish(status: RunRecord["status"], reason?: string): Promise<RunRecord> {
@@ -410,23 +476,22 @@ export class Run {
     this.record.duration_ms = Date.parse(this.record.finished) - Date.parse(this.record.started);
     await this.#save();
     const journal = this.#journal;
-    await journal?.record({
-      action: "run",
-      run: this.record.id,
-      runbook: runbook.id,
-      target: this.record.target,
+    await journal?.record(runEntry(this.#subject(), {
       status,
       reason: this.record.reason,
-    });
-    if (runbook.audit) {
+      interrupted_by: this.record.interruption &&
+        describeInterruption(this.record.interruption),
+    }));
+    // The runbook's own entry (deploy from → to) only when the run got as far as a change:
+    // a run refused before it changed anything deployed nothing from anywhere to anywhere.
+    if (runbook.audit && (this.#changed || status === "success")) {
       const fields = renderValues(runbook.audit.fields, this.#runbookLookup(), () => "");
-      await journal?.record({
-        action: runbook.audit.action,
-        ...fields,
-        target: this.record.target,
-        run: this.record.id,
-        status,
-      });
+      await journal?.record(
+        runbookEntry(runbook.audit.action, fields, {
+          target: this.record.target,
+          run: this.record.id,
+        }, status),
+      );
     }
     this.options.observer?.runFinished?.(this.record);
     return this.record;
@@ -444,6 +509,11 @@ export class Run {
     return { ...this.context, vars, app, target };
   }
 
+  /** This run as the audit log names it. */
+  #subject(): RunSubject {
+    return { run: this.record.id, runbook: this.record.runbook, target: this.record.target };
+  }
+
   /** Resolves templates written at the top level of the runbook (not inside a task). */
   #runbookLookup() {
     return lookupFor(this.context, { file: this.loaded.file, prefix: "" });
@@ -452,9 +522,4 @@ export class Run {
   async #save(): Promise<void> {
     await saveRunRecord(this.options.stateDir, this.record);
   }
-}
-
-function isFailure(status: StepRecord["status"]): boolean {
-  return status === "failure" || status === "timed_out" || status === "aborted" ||
-    status === "declined";
 }

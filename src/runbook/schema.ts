@@ -94,6 +94,7 @@ export const STEP_KINDS = [
   "secrets",
   "config",
   "shadow",
+  "restart",
 ] as const;
 /** Every step kind the language knows. */
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -115,6 +116,12 @@ const stepFields = {
   retries: z.number().int().min(0).default(0),
   retry_delay: DurationSchema.default("1s"),
   continue_on_error: z.boolean().default(false),
+  changes: z.boolean().optional().describe(
+    "This step changes the node (the release switch, a restart). Until a changing step has " +
+      "started, a failure or a declined gate ends the run with nothing to undo: the failure " +
+      "path runs only after one did. On a `uses` step it covers the whole task; `restart` " +
+      "steps change by their kind.",
+  ),
   message: z.string().optional().describe("Shown when the step fails (prerequisites, criteria)."),
   run: z.string().min(1).optional().describe(
     "A POSIX shell script. Each `${{ }}` value in it becomes exactly one quoted shell word.",
@@ -146,6 +153,11 @@ const stepFields = {
       "free port and health-check it), `status`, `start` (promote: new connections go to the " +
       "shadow, the old release stays up as standby) or `rollback` (back to the standby). " +
       "Needs the `shadow:` block of protocol.yaml; takes the node's deploy lock.",
+  ),
+  restart: z.literal("rolling", { error: "expected `restart: rolling`" }).optional().describe(
+    "Restart the app on each node of the step's `on:`, one node at a time: stop, start, and " +
+      "wait for its health check (app.health) to pass before the next node stops. A node " +
+      "that does not come back stops the step, so the rest of the fleet keeps serving.",
   ),
 };
 

@@ -47,8 +47,36 @@ export interface StepRecord {
   message?: string;
 }
 
-/** How a run ended. */
-export type RunStatus = "running" | "success" | "failure" | "aborted" | "skipped";
+/** How a run ended. `declined`: a human said no at a gate before anything changed. */
+export type RunStatus = "running" | "success" | "failure" | "declined" | "aborted" | "skipped";
+
+/** What stopped a run from outside: a signal to the tool, or a node's lost connection. */
+export interface Interruption {
+  kind: "signal" | "connection";
+  /** `SIGINT`, `SIGTERM`, `SIGHUP`; or the node whose connection was lost. */
+  what: string;
+  detail?: string;
+}
+
+/** One node as an aborted run left it: what an on-call engineer checks first. */
+export interface NodeAfterAbort {
+  node: string;
+  /** The run of this node: how it ended. */
+  status: RunStatus;
+  /** The active release (`current`), when it could be read. */
+  release?: string;
+  /** Whether the app answered its health check with 200; undefined when there is none. */
+  healthy?: boolean;
+  health?: string;
+  /** Whether a deploy lock is still on the node, and whose. */
+  lock: "free" | "held by this run" | "held by another run" | "unknown";
+  /** What happened to a node that had changed: rolled back, kept, or could not be undone. */
+  undo?: string;
+  /** Why a fact could not be read (unreachable node). */
+  problem?: string;
+  /** The exact command to run next. */
+  next: string;
+}
 
 /** A whole run. */
 export interface RunRecord {
@@ -76,6 +104,16 @@ export interface RunRecord {
   steps: StepRecord[];
   /** The run of the failure path (`on_failure`), when it ran. */
   failure_path?: RunRecord;
+  /** Whether this run changed its node (a step marked `changes` started). */
+  changed?: boolean;
+  /** Steps that change a node and finished successfully, as `number name`. */
+  changes_made?: string[];
+  /** What interrupted an aborted run. */
+  interruption?: Interruption;
+  /** For an aborted rollout: every node as the run left it. */
+  abort_summary?: NodeAfterAbort[];
+  /** The run this one resumes (`--resume`). */
+  resumes?: string;
 }
 
 /** A new run id: UTC time to the second, then six random hex digits. */
@@ -104,6 +142,34 @@ export async function saveRunRecord(stateDir: string, record: RunRecord): Promis
   await Deno.writeTextFile(temp, JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
   await Deno.rename(temp, path);
   return path;
+}
+
+/**
+ * The newest saved top-level run records (node runs and failure paths, which live inside
+ * their rollout's record, are left out), newest first.
+ */
+export async function listRunRecords(stateDir: string, limit = 20): Promise<RunRecord[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(runsDir(stateDir))) {
+      // Ids of node runs carry `@node`, of failure paths `.runbook`: their parent holds them.
+      if (entry.isFile && /^[^@.]+\.json$/.test(entry.name)) names.push(entry.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  // Ids start with the UTC time, so name order is time order.
+  names.sort().reverse();
+  const records: RunRecord[] = [];
+  for (const name of names.slice(0, limit)) {
+    try {
+      records.push(JSON.parse(await Deno.readTextFile(join(runsDir(stateDir), name))));
+    } catch {
+      // a record being written (temp then rename) or damaged: list the rest
+    }
+  }
+  return records;
 }
 
 /** Reads a saved run record. */

@@ -27,8 +27,22 @@ export interface PoolOptions {
   reuse?: SshReuse;
 }
 
+/** What the runbook engine needs of its connections (a test gives it an in-memory one). */
+export interface NodeTargets {
+  readonly inventory: Inventory;
+  /** The target of a node (the same object for the whole run). */
+  target(node: InventoryNode): Target;
+  /** Connects to a node up front; throws naming it when unreachable. */
+  connect(node: InventoryNode): Promise<Target>;
+  /**
+   * Reconnects to a node whose connection was lost and stops the step it left running there;
+   * throws when the node still cannot be reached.
+   */
+  recover(node: InventoryNode): Promise<void>;
+}
+
 /** Every target a run may touch. */
-export class TargetPool {
+export class TargetPool implements NodeTargets {
   readonly inventory: Inventory;
   readonly settings: SshSettings;
   readonly #local = new LocalTarget();
@@ -68,6 +82,12 @@ export class TargetPool {
     const target = this.target(node);
     if (target instanceof SshTarget) await target.connect();
     return target;
+  }
+
+  /** Reconnects to a node after a lost connection (see {@link SshTarget.recover}). */
+  async recover(node: InventoryNode): Promise<void> {
+    const target = this.target(node);
+    if (target instanceof SshTarget) await target.recover();
   }
 
   /** Closes every connection and removes the control directory. */

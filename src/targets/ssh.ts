@@ -74,6 +74,8 @@ export class SshTarget implements Target {
   #connected?: Promise<void>;
   #shell?: Promise<RemoteShell>;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The pid file of a step left running on the node when its connection was lost. */
+  orphan?: string;
 
   constructor(readonly node: SshEndpoint, readonly options: SshTargetOptions) {
     this.name = node.name;
@@ -94,6 +96,34 @@ export class SshTarget implements Target {
     return result;
   }
 
+  /**
+   * After a lost connection: opens a new master connection and shell, and stops the process
+   * group of the step the lost shell left running on the node (TERM, then KILL). Throws
+   * {@link SshConnectError} when the node still cannot be reached.
+   */
+  async recover(): Promise<void> {
+    const shell = await this.#shell?.catch(() => undefined);
+    const lost = shell?.lost !== undefined ||
+      (this.#connected && !await this.#connected.then(() => true, () => false));
+    if (!lost && this.#connected) return;
+    await shell?.close().catch(() => undefined);
+    const argv = exitMasterArgv(this.node, this.options.controlDir);
+    await $`${detached(argv)}`.noThrow().quiet().stdin("null");
+    this.#shell = undefined;
+    this.#connected = undefined;
+    await this.connect();
+    if (this.orphan) {
+      const argv = clientArgv(
+        this.node,
+        this.options.settings,
+        this.options.controlDir,
+        stopOrphanScript(this.orphan),
+      );
+      await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(30_000);
+      this.orphan = undefined;
+    }
+  }
+
   /** Ends the remote shell and the master connection. */
   async close(): Promise<void> {
     const shell = await this.#shell?.catch(() => undefined);
@@ -112,7 +142,7 @@ export class SshTarget implements Target {
     try {
       await this.connect();
     } catch (error) {
-      return failed(started, (error as Error).message);
+      return failed(started, (error as Error).message, true);
     }
     // The streamed shell's stdin carries the steps; a step with input gets its own channel.
     if (request.stdin || (this.options.reuse && this.options.reuse !== "session")) {
@@ -123,10 +153,14 @@ export class SshTarget implements Target {
       this.#shell ??= RemoteShell.open(this);
       shell = await this.#shell;
     } catch (error) {
-      return failed(started, `${this.name}: ${(error as Error).message}`);
+      return failed(started, `${this.name}: ${(error as Error).message}`, true);
     }
     if (shell.lost) {
-      return failed(started, `${this.name}: connection lost earlier in this run: ${shell.lost}`);
+      return failed(
+        started,
+        `${this.name}: connection lost earlier in this run: ${shell.lost}`,
+        true,
+      );
     }
     return await shell.run(request, started);
   }
@@ -182,7 +216,7 @@ export class SshTarget implements Target {
   }
 }
 
-function failed(started: number, message: string): ExecResult {
+function failed(started: number, message: string, lost = false): ExecResult {
   return {
     code: 255,
     stdout: "",
@@ -190,7 +224,26 @@ function failed(started: number, message: string): ExecResult {
     timedOut: false,
     aborted: false,
     ms: performance.now() - started,
+    lost: lost ? message : undefined,
   };
+}
+
+/**
+ * Stops a step's process group left behind by a lost shell: TERM, up to five seconds to go,
+ * then KILL; and removes the lost shell's private directory.
+ */
+export function stopOrphanScript(pidFile: string): string {
+  const file = shellQuote(pidFile);
+  return [
+    `pid=$(cat ${file} 2>/dev/null)`,
+    `if [ -n "$pid" ]; then`,
+    `  kill -TERM -- -"$pid" 2>/dev/null`,
+    `  i=0; while kill -0 -- -"$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done`,
+    `  kill -KILL -- -"$pid" 2>/dev/null`,
+    `fi`,
+    `rm -rf -- "$(dirname -- ${file})"`,
+    `exit 0`,
+  ].join("\n");
 }
 
 /** The step being run: where its output goes and what it is waiting for. */
@@ -268,15 +321,17 @@ class RemoteShell {
       const { status, stdout, stderr, lost } = await waiting;
       const code = lost ? 255 : Number.parseInt(status ?? "255", 10);
       const lostNote = lost
-        ? `ssh: connection to ${this.target.name} lost during the step (${lost})\n`
+        ? `ssh: connection to ${this.target.name} lost during the step (${lost})`
         : "";
+      if (lost) this.target.orphan = pidFile;
       return {
         code,
         stdout,
-        stderr: stderr + lostNote,
+        stderr: stderr + (lostNote && `${lostNote}\n`),
         timedOut,
         aborted: request.signal?.aborted ?? false,
         ms: performance.now() - started,
+        lost: lostNote || undefined,
       };
     } finally {
       clearTimeout(timer);

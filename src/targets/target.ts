@@ -39,6 +39,11 @@ export interface ExecResult {
   timedOut: boolean;
   aborted: boolean;
   ms: number;
+  /**
+   * Set when the connection to the node was lost while (or before) the script ran: the step's
+   * outcome is unknown, and the run must stop rather than fail over to its next step.
+   */
+  lost?: string;
 }
 
 /** A place where steps run. */

@@ -71,25 +71,6 @@ Deno.test("audit CLI", async (t) => {
     },
   );
 
-  await t.step("export jsonl lines parse; syslog lines carry an RFC 5424 header", async () => {
-    const j = await runCli(["audit:export", "--state-dir", dir, "--format", "jsonl"]);
-    const parsed = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    assert.deepEqual(parsed.map((e) => e.action), ["deploy", "rollback"]);
-    const s = await runCli([
-      "audit:export",
-      "--state-dir",
-      dir,
-      "--format",
-      "syslog",
-      "--since",
-      "1",
-    ]);
-    const sl = s.stdout.trim().split("\n");
-    assert.equal(sl.length, 1);
-    assert.match(sl[0], /^<\d{1,3}>1 \S+ \S+ protocol - rollback \[protocol@32473 .*\] .*rollback/);
-    assert.equal((await runCli(["audit:export", "--state-dir", dir, "--format", "xml"])).code, 2);
-  });
-
   await t.step(
     "verify: 0 when valid (count, ts, keys), 1 when tampered, --json, --pubkey",
     async () => {

@@ -7,8 +7,7 @@ import {
   validateFields,
 } from "../../src/audit/entry.ts";
 import { newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
-import { type AuditEntry, formatSeedLine, toJsonlLine, toSyslogLine } from "../../src/audit/mod.ts";
-import { escapeParam } from "../../src/audit/format.ts";
+import { type AuditEntry, formatSeedLine, toJsonlLine } from "../../src/audit/mod.ts";
 
 const signer = signerFromPem(newKeyPair().privatePem);
 const ctx = {
@@ -143,25 +142,5 @@ Deno.test("export formats", async (t) => {
     const parsed = JSON.parse(toJsonlLine(deployEntry()));
     assert.equal(parsed.action, "deploy");
     assert.ok(Object.values(parsed).every((v) => typeof v !== "object"));
-  });
-
-  await t.step("syslog lines have an RFC 5424 header and escaped SD-PARAMs", () => {
-    const line = toSyslogLine(deployEntry({ note: 'say "hi" \\ [ok]' }));
-    const m =
-      /^<(\d{1,3})>1 (\S+) (\S+) protocol - (\S+) \[protocol@32473( [a-z0-9_]+="(?:[^"\\\]]|\\["\\\]])*")+\] (.+)$/
-        .exec(line);
-    assert.ok(m, line);
-    assert.equal(m[1], String(13 * 8 + 5));
-    assert.equal(m[2], "2024-01-15T10:30:01.000Z");
-    assert.equal(m[3], "web1");
-    assert.equal(m[4], "deploy");
-    assert.ok(line.includes('note="say \\"hi\\" \\\\ [ok\\]"'));
-    assert.ok(m[6].startsWith("2024-01-15T10:30:01Z deploy repo=/opt/myapp"));
-    assert.equal(escapeParam('a"b\\c]d'), 'a\\"b\\\\c\\]d');
-  });
-
-  await t.step("failure maps to severity error", () => {
-    const { entry } = buildEntry({ action: "deploy", status: "failure" }, ctx, signer);
-    assert.ok(toSyslogLine(entry).startsWith(`<${13 * 8 + 3}>1 `));
   });
 });

@@ -59,7 +59,11 @@ Deno.test("SIGINT during a step aborts the run and its processes", async (t) => 
     await t.step("the run record says aborted, and nothing after the step ran", async () => {
       const record = JSON.parse(finished.stdout) as RunRecord;
       assert.equal(record.status, "aborted");
-      assert.equal(record.reason, "interrupted");
+      assert.equal(
+        record.reason,
+        "interrupted (SIGINT); nothing was changed on local, so nothing is undone",
+      );
+      assert.deepEqual(record.interruption, { kind: "signal", what: "SIGINT" });
       assert.deepEqual(record.steps.map((s) => [s.number, s.status]), [["1", "aborted"]]);
       const saved = await runRecords(world.stateDir);
       assert.equal(saved.length, 1);

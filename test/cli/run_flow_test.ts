@@ -59,7 +59,8 @@ Deno.test("prerequisites: all are checked, one failing stops the run before any 
       assert.equal(
         record.reason,
         "prerequisites not met: the first check is not met: exited with code 1; " +
-          "the third check is not met: exited with code 3",
+          "the third check is not met: exited with code 3; " +
+          "nothing was changed on local, so nothing is undone",
       );
       const saved = await runRecords(world.stateDir);
       assert.equal(saved.length, 1);

@@ -46,6 +46,16 @@ Deno.test("checkValue", async (t) => {
     fails(() => checkValue("env", env, "prod; rm -rf /"), /must be one of/);
   });
 
+  await t.step("a version without its v is refused with the tag it meant", () => {
+    const version = {
+      type: "string" as const,
+      pattern: "v\\d+\\.\\d+\\.\\d+",
+      required: false,
+      positional: false,
+    };
+    fails(() => checkValue("version", version, "1.1.0"), /got "1\.1\.0"; did you mean v1\.1\.0\?/);
+  });
+
   await t.step("a pattern must match the whole value", () => {
     const version = { type: "string" as const, pattern: "v\\d+\\.\\d+\\.\\d+" };
     assert.equal(checkValue("version", version, "v1.2.0"), "v1.2.0");

@@ -73,7 +73,8 @@ Deno.test("rolling deploy over SSH: a failing node stops the rollout and is roll
       assert.equal(web2.failure_path?.status, "success");
       assert.equal(web3.status, "skipped");
       assert.match(web3.reason!, /rollout stopped after web-2 failed/);
-      assert.equal(web3.steps.length, 0);
+      // Preflight checked web-3's prerequisites; none of its steps ran.
+      assert.deepEqual(web3.steps.filter((s) => s.phase !== "prerequisite"), []);
       assert.match(record.reason!, /1 of 2 node\(s\) failed: web-2; 1 not started/);
       assert.match(result.stderr, /web-3\s+skipped: not started/);
 

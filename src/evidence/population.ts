@@ -1,0 +1,242 @@
+/**
+ * The auditor's population: every production change of a period, one row each, from the audit
+ * log alone (pure). A change is a whole run (a rollout across nodes, or a run on one node) of a
+ * change runbook, dated by the entry that closed it; drills are listed apart and never counted.
+ *
+ * @example
+ * ```ts
+ * import { buildPopulation } from "./population.ts";
+ * const population = buildPopulation([], {
+ *   from: new Date("2026-07-01T00:00:00Z"), to: new Date("2026-10-01T00:00:00Z"),
+ *   now: new Date(), criteria: new Map() });
+ * population.changes.length; // 0
+ * ```
+ * @module
+ */
+import { ACTION } from "../audit/actions.ts";
+import { retroReviews, type RetroStatus } from "../approval/mod.ts";
+import type { LogLine } from "./build.ts";
+
+/** The runbooks whose runs change production (SOP 1–7). */
+export const CHANGE_RUNBOOKS: readonly string[] = [
+  "deploy",
+  "node-setup",
+  "rollback",
+  "shadow-deploy",
+  "config-change",
+  "hotfix",
+  "key-rotation",
+];
+
+/** How a change was authorized. */
+export type Authorization = "approved" | "emergency" | "none";
+
+/** What the success criteria of a run said. */
+export type CriteriaResult = "passed" | "failed" | "not_reached" | "none" | "unknown";
+
+/** One production change. */
+export interface ChangeRow {
+  ts: string;
+  run: string;
+  runbook: string;
+  /** The version or environment the change was about. */
+  subject: string;
+  nodes: string[];
+  operator: string;
+  authorization: Authorization;
+  approvers: string[];
+  /** For an emergency change: where its retro-review stands. */
+  retro?: RetroStatus;
+  result: string;
+  criteria: CriteriaResult;
+  request: string;
+  seq: number;
+  hash: string;
+}
+
+/** One drill, listed apart. */
+export interface DrillRow {
+  ts: string;
+  drill: string;
+  runbook: string;
+  result: string;
+  seq: number;
+  hash: string;
+}
+
+/** The population of a period. */
+export interface Population {
+  from: string;
+  to: string;
+  changes: ChangeRow[];
+  drills: DrillRow[];
+}
+
+/** What the population is built from besides the log. */
+export interface PopulationOptions {
+  /** Start of the period (inclusive). */
+  from: Date;
+  /** End of the period (exclusive). */
+  to: Date;
+  now: Date;
+  /** Success-criteria result by run id (from the run records). */
+  criteria: ReadonlyMap<string, CriteriaResult>;
+  runbooks?: readonly string[];
+}
+
+/** A run id of a whole run: not a node's part (`@node`) nor a failure path (`.rollback`). */
+function isWholeRun(run: unknown): run is string {
+  return typeof run === "string" && !run.includes("@") && !run.includes(".");
+}
+
+/**
+ * Builds the population of a period from the log lines.
+ *
+ * @example
+ * ```ts
+ * // const population = buildPopulation(await readLogLines(stateDir), { from, to, now, criteria });
+ * ```
+ */
+export function buildPopulation(lines: readonly LogLine[], options: PopulationOptions): Population {
+  const runbooks = new Set(options.runbooks ?? CHANGE_RUNBOOKS);
+  const inPeriod = (ts: string) => {
+    const t = Date.parse(ts);
+    return t >= options.from.getTime() && t < options.to.getTime();
+  };
+  const params = new Map<string, Record<string, unknown>>();
+  const requests = new Map<string, Record<string, unknown>>();
+  const approvals = new Map<string, string[]>();
+  for (const { entry } of lines) {
+    if (
+      entry.action === "run" && entry.status === "initiated" && typeof entry.params === "string"
+    ) {
+      const whole = String(entry.run).split("@")[0];
+      if (!params.has(whole)) params.set(whole, safeJson(entry.params));
+    }
+    if (entry.action === ACTION.changeRequest) requests.set(String(entry.request), entry);
+    if (entry.action === ACTION.changeApproval && entry.kind === "prior") {
+      const list = approvals.get(String(entry.request)) ?? [];
+      if (!list.includes(String(entry.approver))) list.push(String(entry.approver));
+      approvals.set(String(entry.request), list);
+    }
+  }
+  const retro = new Map(
+    retroReviews(lines.map((l) => l.entry), options.now).map((r) => [
+      r.request,
+      r.status,
+    ]),
+  );
+  const changes: ChangeRow[] = [];
+  const drills: DrillRow[] = [];
+  const closedRollouts = new Set<string>();
+  for (const { entry, hash } of lines) {
+    if (!inPeriod(entry.ts)) continue;
+    if (entry.action === ACTION.drill && entry.status !== "initiated") {
+      drills.push({
+        ts: entry.ts,
+        drill: String(entry.drill_id ?? entry.scenario ?? ""),
+        runbook: String(entry.runbook ?? ""),
+        result: entry.status,
+        seq: entry.seq,
+        hash,
+      });
+      continue;
+    }
+    const closing = (entry.action === "run" || entry.action === "rollout") &&
+      entry.status !== "initiated" && isWholeRun(entry.run) && entry.drill !== true;
+    if (!closing || !runbooks.has(String(entry.runbook))) continue;
+    if (entry.action === "rollout") closedRollouts.add(String(entry.run));
+    else if (closedRollouts.has(String(entry.run))) continue;
+    const run = String(entry.run);
+    const requestId = typeof entry.request === "string" ? entry.request : "";
+    const request = requests.get(requestId);
+    const emergency = request?.emergency === true;
+    const given = params.get(run) ?? {};
+    changes.push({
+      ts: entry.ts,
+      run,
+      runbook: String(entry.runbook),
+      subject: String(given.version ?? given.env ?? given.from ?? given.failed ?? ""),
+      nodes: nodesOf(entry),
+      operator: String(request?.operator ?? entry.user),
+      authorization: emergency ? "emergency" : request ? "approved" : "none",
+      approvers: approvals.get(requestId) ?? [],
+      retro: emergency ? retro.get(requestId) : undefined,
+      result: entry.status,
+      criteria: options.criteria.get(run) ?? "unknown",
+      request: requestId,
+      seq: entry.seq,
+      hash,
+    });
+  }
+  return { from: options.from.toISOString(), to: options.to.toISOString(), changes, drills };
+}
+
+function nodesOf(entry: Record<string, unknown>): string[] {
+  if (typeof entry.nodes === "string") {
+    return entry.nodes.split(",").filter(Boolean).map((pair) => pair.split("=")[0]);
+  }
+  return typeof entry.target === "string" ? [entry.target] : [];
+}
+
+function safeJson(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The exceptions an auditor looks at first. */
+export interface Exceptions {
+  unapproved: ChangeRow[];
+  emergencyWithoutReview: ChangeRow[];
+  failed: ChangeRow[];
+}
+
+/**
+ * The changes that need a word: unapproved, emergency without a signed retro-review, failed.
+ *
+ * @example
+ * ```ts
+ * exceptionsOf({ from: "", to: "", changes: [], drills: [] }).failed.length; // 0
+ * ```
+ */
+export function exceptionsOf(population: Population): Exceptions {
+  const { changes } = population;
+  return {
+    unapproved: changes.filter((c) => c.authorization === "none"),
+    emergencyWithoutReview: changes.filter((c) =>
+      c.authorization === "emergency" && c.retro !== "reviewed"
+    ),
+    failed: changes.filter((c) => c.result !== "success"),
+  };
+}
+
+/**
+ * A quarter (`2026-Q3`) or a day range as a period: [from, to) in UTC.
+ *
+ * @example
+ * ```ts
+ * periodOf("2026-Q3").to.toISOString(); // "2026-10-01T00:00:00.000Z"
+ * periodOf("2026-07-01", "2026-09-30").to.toISOString(); // "2026-10-01T00:00:00.000Z"
+ * ```
+ */
+export function periodOf(from: string, to?: string): { from: Date; to: Date } {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(from);
+  if (quarter && to === undefined) {
+    const year = Number(quarter[1]);
+    const first = (Number(quarter[2]) - 1) * 3;
+    return { from: new Date(Date.UTC(year, first, 1)), to: new Date(Date.UTC(year, first + 3, 1)) };
+  }
+  const day = (text: string | undefined, name: string) => {
+    if (!text || !/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(text))) {
+      throw new RangeError(`${name} expects a date such as 2026-07-01, got "${text ?? ""}"`);
+    }
+    return new Date(`${text}T00:00:00Z`);
+  };
+  const start = day(from, "--from");
+  const end = new Date(day(to, "--to").getTime() + 86_400_000);
+  if (end <= start) throw new RangeError("--to is before --from");
+  return { from: start, to: end };
+}

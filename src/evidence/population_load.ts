@@ -1,0 +1,117 @@
+/**
+ * Reading what the population is built from: the log lines, each run's success criteria from
+ * its run record, and the default seed of the sample (the first checkpoint written at or after
+ * the period's end, else the log's last entry — said plainly).
+ *
+ * @example
+ * ```ts
+ * import { loadPopulation, defaultSeed } from "./population_load.ts";
+ * import { periodOf } from "./population.ts";
+ * // const { population, lines } = await loadPopulation("/srv/state", periodOf("2026-Q3"));
+ * // const seed = await defaultSeed("/srv/state", lines, periodOf("2026-Q3").to);
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { auditPaths } from "../audit/mod.ts";
+import { readRunRecord, type RunRecord } from "../state/runs.ts";
+import type { LogLine } from "./build.ts";
+import { readLogLines } from "./mod.ts";
+import { buildPopulation, type CriteriaResult, type Population } from "./population.ts";
+import type { SeedSource } from "./sample.ts";
+
+/**
+ * What a run's success criteria said, from its record (every node of a rollout).
+ *
+ * @example
+ * ```ts
+ * // criteriaOf(record); // "passed"
+ * ```
+ */
+export function criteriaOf(record: RunRecord): CriteriaResult {
+  const runs = record.nodes?.filter((node) => node.status !== "skipped") ?? [record];
+  const steps = runs.flatMap((run) => run.steps.filter((step) => step.phase === "success"));
+  if (steps.some((step) => step.status !== "success")) return "failed";
+  if (steps.length) return "passed";
+  return record.status === "success" ? "none" : "not_reached";
+}
+
+/**
+ * The population of `period` from the audit log and run records of `stateDir`.
+ *
+ * @example
+ * ```ts
+ * // const { population } = await loadPopulation(stateDir, { from, to });
+ * ```
+ */
+export async function loadPopulation(
+  stateDir: string,
+  period: { from: Date; to: Date },
+  runbooks?: readonly string[],
+): Promise<{ population: Population; lines: LogLine[] }> {
+  const lines = await readLogLines(stateDir);
+  const first = buildPopulation(lines, {
+    ...period,
+    now: new Date(),
+    criteria: new Map(),
+    runbooks,
+  });
+  const criteria = new Map<string, CriteriaResult>();
+  for (const change of first.changes) {
+    const record = await readRunRecord(stateDir, change.run).catch(() => undefined);
+    criteria.set(change.run, record ? criteriaOf(record) : "unknown");
+  }
+  const population = buildPopulation(lines, { ...period, now: new Date(), criteria, runbooks });
+  return { population, lines };
+}
+
+/**
+ * The default seed: the `last_hash` of the first checkpoint written at or after `end`; without
+ * one, the hash of the log's last entry (which changes as the log grows — so the source says so).
+ *
+ * @example
+ * ```ts
+ * // const { seed, source } = await defaultSeed(stateDir, lines, new Date("2026-10-01"));
+ * ```
+ */
+export async function defaultSeed(
+  stateDir: string,
+  lines: readonly LogLine[],
+  end: Date,
+): Promise<SeedSource> {
+  const dir = auditPaths(stateDir).checkpoints;
+  const found: { ts: string; last_hash: string; count: number; file: string }[] = [];
+  try {
+    for await (const item of Deno.readDir(dir)) {
+      if (!item.isFile || !item.name.endsWith(".json")) continue;
+      try {
+        const cp = JSON.parse(await Deno.readTextFile(join(dir, item.name)));
+        if (typeof cp.ts === "string" && typeof cp.last_hash === "string") {
+          found.push({ ...cp, file: item.name });
+        }
+      } catch {
+        // Not a checkpoint; audit:verify reports broken ones.
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const after = found.filter((cp) => Date.parse(cp.ts) >= end.getTime())
+    .sort((a, b) => a.ts.localeCompare(b.ts))[0];
+  if (after) {
+    return {
+      seed: after.last_hash,
+      source: `last_hash of checkpoint ${after.file} (${after.count} entries, written ` +
+        `${after.ts}, the first at or after the period's end; check it against your copy ` +
+        `of the published checkpoints)`,
+    };
+  }
+  const last = lines.at(-1);
+  if (!last) return { seed: "empty-log", source: "the audit log is empty" };
+  return {
+    seed: last.hash,
+    source: `NO checkpoint at or after the period's end: fell back to the hash of the log's ` +
+      `last entry (seq ${last.entry.seq}, ${last.entry.ts}), which changes as the log grows; ` +
+      `write a checkpoint (audit:checkpoint), publish it, and draw the sample again`,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Interruptions over real SSH nodes. Two sshd nodes run the demo app on v1.1.0; v1.2.0 fails
+ * web-2's health check, which holds web-2 between its switch and its success criteria for a
+ * few seconds: there, SIGHUP, SIGTERM and SIGINT to the tool, and a cut SSH connection, each
+ * must end with no lock left, web-2 back on v1.1.0 and healthy, the run recorded `aborted`
+ * (record and audit log) and an abort summary printed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { RunRecord } from "../../src/state/runs.ts";
+import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
+import { cli, exists } from "../fixtures/helpers.ts";
+import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
+import { active, deployArgs, health, WEB2_HEALTH } from "./fleet_helpers.ts";
+import { watchCli } from "./watch_cli.ts";
+
+async function noLocks(world: FleetWorld): Promise<void> {
+  for (const node of world.nodes) {
+    assert.equal(await exists(join(node.appDir, ".protocol.lock")), false, `${node.name} locked`);
+  }
+}
+
+Deno.test("interrupting a deploy over SSH leaves every node known and healthy", async (t) => {
+  const world = await createFleetWorld({ nodes: 2, faults: { "web-2": "v1.2.0" } });
+  try {
+    await t.step("v1.1.0 on both nodes", async () => {
+      const result = await cli(deployArgs(world, "v1.1.0"));
+      assert.equal(result.code, 0, result.stderr);
+    });
+
+    for (const signal of ["SIGHUP", "SIGTERM", "SIGINT"] as const) {
+      await t.step(`${signal} while web-2 is switched but unverified`, async () => {
+        const run = watchCli(deployArgs(world, "v1.2.0"));
+        await run.waitFor(WEB2_HEALTH);
+        run.child.kill(signal);
+        const result = await run.result;
+        assert.equal(result.code, 130, result.stderr);
+        const record = JSON.parse(result.stdout) as RunRecord;
+        assert.equal(record.status, "aborted");
+        assert.deepEqual(record.interruption, { kind: "signal", what: signal });
+        const web2 = record.nodes![1];
+        assert.equal(web2.status, "aborted");
+        assert.equal(web2.failure_path?.runbook, "rollback");
+        assert.equal(web2.failure_path?.status, "success");
+        await noLocks(world);
+        assert.deepEqual(await Promise.all(world.nodes.map(active)), ["v1.2.0", "v1.1.0"]);
+        assert.deepEqual(await health(world.nodes[0]), { status: 200, version: "v1.2.0" });
+        assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
+        // The release interrupted in its health check did not become web-2's `previous`.
+        const previous = await Deno.readTextFile(join(world.nodes[1].appDir, "previous"));
+        assert.notEqual(previous.trim(), "v1.2.0");
+        assert.match(result.stderr, /Abort summary/);
+        assert.match(
+          result.stderr,
+          /web-2: aborted; release v1\.1\.0; healthy; lock free\n.*failure path rollback: success/,
+        );
+        assert.match(result.stderr, /next: deno task /);
+        assert.deepEqual(
+          record.abort_summary!.map((n) => [n.node, n.release, n.healthy, n.lock]),
+          [["web-1", "v1.2.0", true, "free"], ["web-2", "v1.1.0", true, "free"]],
+        );
+        const entries = await readAuditEntries(world.stateDir);
+        const mine = entries.filter((e) => String(e.run ?? "").startsWith(record.id));
+        assert.equal(mine.filter((e) => e.action === "rollout").at(-1)?.status, "aborted");
+        assert.equal(
+          mine.filter((e) => e.action === "run" && e.target === "web-2").at(-1)?.status,
+          "aborted",
+        );
+      });
+    }
+
+    await t.step("a cut SSH connection: named, undone after reconnecting, exit 1", async () => {
+      const run = watchCli(deployArgs(world, "v1.2.0"));
+      await run.waitFor(WEB2_HEALTH);
+      await world.ssh.dropConnections("web-2");
+      const result = await run.result;
+      assert.equal(result.code, 1, result.stderr);
+      const record = JSON.parse(result.stdout) as RunRecord;
+      assert.equal(record.status, "aborted");
+      assert.equal(record.interruption?.kind, "connection");
+      assert.equal(record.interruption?.what, "web-2");
+      assert.match(record.reason!, /connection to web-2 lost/);
+      assert.doesNotMatch(result.stderr, /nothing to roll back/);
+      assert.equal(record.nodes![1].failure_path?.status, "success");
+      await noLocks(world);
+      assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
+      assert.match(result.stderr, /Abort summary/);
+    });
+
+    await t.step("the audit log verifies", async () => {
+      assert.equal((await verifyAuditLog(world.stateDir)).ok, true);
+    });
+  } finally {
+    await world.cleanup();
+  }
+});
