@@ -39,6 +39,7 @@ const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.p
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * const program = new Command("protocol");
  * registerAuditCommands(program);
  * ```
@@ -209,8 +210,7 @@ function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A)
       await fn(...args);
     } catch (err) {
       if (
-        err instanceof AuditInputError || err instanceof MissingSigningKeyError ||
-        err instanceof TypeError
+        err instanceof AuditInputError || err instanceof MissingSigningKeyError
       ) {
         Deno.exitCode = 2;
       } else if (err instanceof AuditRefusedError) {

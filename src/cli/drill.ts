@@ -19,6 +19,7 @@ import { type Command, Option } from "commander";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { formatDrillReport, loadDrill, runDrill } from "../drill/mod.ts";
+import { localEngine } from "../runbook/local_engine.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 
 /** Adds the `drill` command to `program`. */
@@ -84,7 +85,8 @@ export function registerDrillCommand(program: Command): void {
         stateDir,
       );
       try {
-        const report = await runDrill(root, drill, {
+        const report = await runDrill(drill, {
+          engine: localEngine(root),
           stateDir,
           journal: notifyingJournal(stateDir, notifier, { runbook: drill.runbook }),
           say: (line) => console.error(line),

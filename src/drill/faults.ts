@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { startProcess } from "../proc/mod.ts";
 import { dirname, join } from "node:path";
 import type { FaultSpec } from "./schema.ts";
 
@@ -155,12 +156,7 @@ export async function injectFault(
     case "miner": {
       const name = spec.name ?? "xmrig";
       // argv[0] is what process listings show; `exec -a` is how real miners hide as well.
-      const process = new Deno.Command("bash", {
-        args: ["-c", `exec -a ${name} sleep 3600`],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const process = startProcess(["bash", "-c", `exec -a ${name} sleep 3600`]);
       await waitFor(async () =>
         (await Deno.readTextFile(`/proc/${process.pid}/cmdline`).catch(() => "")).startsWith(name)
       );

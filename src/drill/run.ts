@@ -15,11 +15,7 @@
 import { drillEntry } from "../audit/actions.ts";
 import { type Journal } from "../journal.ts";
 import { join } from "node:path";
-import { loadRunbook } from "../runbook/load.ts";
-import { bindParameters } from "../runbook/params.ts";
-import type { ResolvedStep } from "../runbook/resolve.ts";
-import { type RunObserver, runRunbook } from "../runbook/run.ts";
-import { LocalTarget } from "../targets/local.ts";
+import type { DrillObserver, RunbookEngine, WatchedStep } from "./engine.ts";
 import { cleanFault, type InjectedFault, injectFault, leftover } from "./faults.ts";
 import { buildDrillReport, type DrillReport, type ObservedStep } from "./report.ts";
 import { createSandbox } from "./sandbox.ts";
@@ -34,15 +30,17 @@ export interface DrillOptions {
   /** Progress lines for a human. */
   say?: (line: string) => void;
   signal?: AbortSignal;
+  /** Runs the drill's runbooks (the CLI passes `localEngine(root)`). */
+  engine: RunbookEngine;
 }
 
 /** Collects every step's output and times as the runbook runs. */
-class StepWatcher implements RunObserver {
+class StepWatcher implements DrillObserver {
   readonly steps: ObservedStep[] = [];
   #current?: ObservedStep;
   readonly #groups = new Map<string, string>();
   constructor(readonly say: (line: string) => void) {}
-  stepStarted(step: ResolvedStep): void {
+  stepStarted(step: WatchedStep): void {
     if (step.kind === "uses") {
       this.#groups.set(step.number, step.name);
       return;
@@ -76,31 +74,26 @@ class StepWatcher implements RunObserver {
 }
 
 /** Runs `drill` and returns its report. Never leaves a fault or the sandbox behind silently. */
-export async function runDrill(
-  root: string,
-  drill: Drill,
-  options: DrillOptions,
-): Promise<DrillReport> {
+export async function runDrill(drill: Drill, options: DrillOptions): Promise<DrillReport> {
   const say = options.say ?? (() => {});
   const started = new Date().toISOString();
   const journal = options.journal;
   const subject = { drill_id: drill.id, runbook: drill.runbook, severity: drill.severity };
   await journal?.record(drillEntry(subject, { status: "initiated" }));
   say(`DRILL ${drill.id}: building a sandbox (demo app ${drill.release} on local)`);
-  const loaded = await loadRunbook(root, drill.runbook);
+  const declared = new Set(await options.engine.parameters(drill.runbook));
   const named: Record<string, string> = Object.fromEntries(
     Object.entries(drill.params).map(([k, v]) => [k, String(v)]),
   );
-  if ("severity" in loaded.runbook.parameters) named.severity = drill.severity;
-  if ("rollback_to" in loaded.runbook.parameters && !("rollback_to" in named)) {
+  if (declared.has("severity")) named.severity = drill.severity;
+  if (declared.has("rollback_to") && !("rollback_to" in named)) {
     named.rollback_to = drill.release;
   }
-  const params = bindParameters(loaded.runbook.parameters, [], named);
   // A node has the release it would roll back to; the sandbox too.
   const previous = named.rollback_to && named.rollback_to !== drill.release
     ? [named.rollback_to]
     : [];
-  const sandbox = await createSandbox(root, [...previous, drill.release], drill.id);
+  const sandbox = await createSandbox(options.engine, [...previous, drill.release], drill.id);
   const faults: (InjectedFault & { leftover?: string })[] = [];
   const watcher = new StepWatcher(say);
   let record;
@@ -112,14 +105,10 @@ export async function runDrill(
       say(`  injected ${fault.type}: ${fault.what}`);
     }
     say(`running runbook ${drill.runbook} in the sandbox`);
-    record = await runRunbook(loaded, {
-      root,
-      params,
+    // Unattended: every human item is acknowledged, and the run record says so.
+    record = await options.engine.run(drill.runbook, named, {
       config: sandbox.config,
       stateDir: sandbox.site.stateDir,
-      target: new LocalTarget(),
-      // Unattended: every human item is acknowledged, and the run record says so.
-      confirm: () => Promise.resolve("acknowledged"),
       observer: watcher,
       journal: sandbox.journal,
       signal: options.signal,

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   type DataPath,
@@ -22,7 +23,7 @@ import { type Policy, PolicySchema, type Waiver, WaiversSchema } from "./schema.
 import { GLOBAL_REFERENCES, referencesIn } from "./render.ts";
 
 /** A policy or waivers file is not valid; nothing was collected. */
-export class InvalidPolicyError extends Error {
+export class InvalidPolicyError extends InputError {
   constructor(message: string, readonly problems: Problem[]) {
     super(message);
     this.name = "InvalidPolicyError";

@@ -10,10 +10,11 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import type { Policy } from "./schema.ts";
 
 /** A parameter is unknown or of the wrong type. */
-export class PolicyParamError extends Error {
+export class PolicyParamError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "PolicyParamError";

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { appActionRequest } from "./app_commands.ts";
- * appActionRequest({ dir: "/opt/app", logs: "docker compose logs" }, "logs").script;
+ * appActionRequest({ dir: "/opt/app", logs: "docker compose logs" }, "logs")?.script;
  * // 'cd -- "$APP_DIR/current" && exec sh -c "$APP_COMMAND"'
  * ```
  * @module

@@ -17,7 +17,7 @@ import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import type { ExecRequest, OutputListener } from "../targets/target.ts";
 import { acquireLock, releaseLock } from "../targets/lock.ts";
-import { nodeLockPath } from "../runbook/fleet.ts";
+import { nodeLockPath } from "../targets/lock.ts";
 import { newRunId } from "../state/runs.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { checkHealth, readNodeState } from "./status.ts";

@@ -11,8 +11,11 @@
  * @example
  * ```ts
  * import { evaluateSchedule } from "./evaluate.ts";
- * // const report = evaluateSchedule(schedule, await readAuditEntries(stateDir), new Date());
- * // Deno.exitCode = report.overdue.length ? 1 : 0;
+ * import { loadSchedule } from "./schema.ts";
+ * import { readAuditEntries } from "../audit/mod.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const report = evaluateSchedule(schedule, await readAuditEntries("/home/deploy/.protocol"), new Date());
+ * Deno.exitCode = report.overdue.length ? 1 : 0;
  * ```
  * @module
  */
@@ -113,7 +116,10 @@ function latest(entries: AuditEntry[], match: Control["evidence"]): AuditEntry |
  *
  * @example
  * ```ts
- * // const verdict = judgeControl(schedule.controls[0], entries, schedule.deployment, new Date());
+ * import { loadSchedule } from "./schema.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const verdict = judgeControl(schedule.controls[0], [], schedule.deployment, new Date());
+ * verdict.status; // "overdue" or "current"
  * ```
  */
 export function judgeControl(
@@ -219,7 +225,10 @@ export function recordFields(control: Control): Record<string, string | number |
  *
  * @example
  * ```ts
- * // const report = evaluateSchedule(schedule, entries, new Date());
+ * import { loadSchedule } from "./schema.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const report = evaluateSchedule(schedule, [], new Date());
+ * report.overdue; // every control with no evidence yet
  * ```
  */
 export function evaluateSchedule(
