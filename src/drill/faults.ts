@@ -184,7 +184,7 @@ export async function injectFault(
       return done({
         ...base,
         what: `${key} mode 0644`,
-        marker: "key.mode is 0644",
+        marker: "the key's mode is 0644",
         saved: { mode },
       });
     }
@@ -197,7 +197,7 @@ export async function injectFault(
       return done({
         ...base,
         what: `${logOf(site)} line ${line}`,
-        marker: "verified is false",
+        marker: "the audit log does not verify",
         saved: { text: original, line },
       });
     }

@@ -76,6 +76,7 @@ function policyStepRunner(options: OperationContext): OperationRunner {
         { policy: policyRan(policy.id, only ? [only] : []), target: target.name, run: options.run },
         summary,
         code,
+        report.results,
       ),
     );
     const failing = report.results.filter((result) => blocks(result)).map((result) => result.id);
