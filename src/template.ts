@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { InputError } from "./errors.ts";
 import { shellQuote } from "./shell/quote.ts";
 
 /** A scalar a template can produce. */
@@ -34,7 +35,7 @@ export function templateReferences(text: string): string[] {
 }
 
 /** Raised when a template names something that has no value. */
-export class TemplateError extends Error {
+export class TemplateError extends InputError {
   constructor(readonly reference: string, message: string) {
     super(message);
     this.name = "TemplateError";

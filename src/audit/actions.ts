@@ -42,6 +42,7 @@ export const ACTION = {
   keyRotated: "key.rotated",
   logRotated: "log.rotated",
   logRecovered: "log.recovered",
+  checkpointUnpublished: "checkpoint.unpublished",
   changeRequest: "change.request",
   changeApproval: "change.approval",
   changeCheck: "change.check",
@@ -188,7 +189,10 @@ export interface PolicyCounts {
 /**
  * A `policy` entry (`security:audit`, `soc2:check`, `policy`, `policy:` steps). `policy` is
  * exactly what ran: the policy's id, or `id/check` for a run narrowed to one check, so a
- * narrowed run never counts as the whole policy (the schedule matches the whole id).
+ * narrowed run never counts as the whole policy (the schedule matches the whole id). Given the
+ * check results, it names the checks that did not apply (`not_applicable`) or were skipped
+ * (`skipped`), comma-separated, so the schedule never counts them as done (a dependency audit
+ * of a project without composer.json audited nothing).
  *
  * @example
  * ```ts
@@ -196,13 +200,21 @@ export interface PolicyCounts {
  * const counts = { pass: 3, fail: 0, warn: 0, error: 0 };
  * policyEntry({ policy: policyRan("soc2", ["key-permissions"]), target: "local" }, counts, 0);
  * // { action: "policy", policy: "soc2/key-permissions", ..., status: "success" }
+ * policyEntry({ policy: "security-audit", target: "local" }, counts, 0,
+ *   [{ id: "dependencies", status: "not_applicable" }]);
+ * // { ..., not_applicable: "dependencies", status: "success" }
  * ```
  */
 export function policyEntry(
   subject: Where & { policy: string },
   counts: PolicyCounts,
   exitCode: number,
+  results: readonly { id: string; status: string }[] = [],
 ): Entry {
+  const ids = (status: string) =>
+    results.filter((r) => r.status === status).map((r) => r.id).join(",");
+  const notApplicable = ids("not_applicable");
+  const skippedChecks = ids("skip");
   return {
     action: ACTION.policy,
     ...subject,
@@ -210,6 +222,8 @@ export function policyEntry(
     fail: counts.fail,
     warn: counts.warn,
     error: counts.error,
+    ...(notApplicable ? { not_applicable: notApplicable } : {}),
+    ...(skippedChecks ? { skipped: skippedChecks } : {}),
     status: exitCode === 0 ? "success" : "failure",
   };
 }

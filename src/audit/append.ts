@@ -3,19 +3,22 @@
  *
  * @example
  * ```ts
+ * const stateDir = "/srv/state";
  * import { appendAudit } from "./append.ts";
  * await appendAudit(stateDir, { action: "deploy", repo: "/opt/app", from: "v1", to: "v2", status: "success" });
  * ```
  * @module
  */
 import { type AuditEntry, type AuditFields, validateFields } from "./entry.ts";
-import { loadSigner, signerForTail } from "./signing.ts";
+import { requireSigningKey } from "./signing.ts";
+import { signerForAppend } from "./tail.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
 
 /**
  * Appends one signed entry and returns it once it is on disk (fdatasync). Fills seq, ts, host,
  * user (unless given), prev, kid and sig; drops undefined fields; status defaults to "success".
  * Safe across processes: appends are serialized by an exclusive lock and each re-reads the tail.
+ * A signing key in use for more than 24 h is evolved first (forward security).
  *
  * @example
  * ```ts
@@ -25,11 +28,11 @@ import { openLogForAppend, withAuditLock } from "./writer.ts";
  */
 export async function appendAudit(stateDir: string, fields: AuditFields): Promise<AuditEntry> {
   validateFields(fields); // bad fields are the caller's bug: fail before touching anything
-  await loadSigner(stateDir); // MissingSigningKeyError before creating the log
+  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {
-      const signer = await signerForTail(stateDir, log.tail);
+      const signer = await signerForAppend(stateDir, log, { evolve: true });
       const [entry] = await log.append([fields], signer);
       return entry;
     } finally {

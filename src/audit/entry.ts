@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import type { Signer } from "./entry.ts";
+ * declare const signer: Signer;
  * import { buildEntry, GENESIS_PREV, parseEntryLine } from "./entry.ts";
  * const { line } = buildEntry({ action: "deploy", repo: "/opt/app" },
  *   { seq: 1, prev: GENESIS_PREV, ts: "2024-01-15T10:30:01.000Z", host: "h", user: "u" }, signer);
@@ -11,12 +13,13 @@
  * ```
  * @module
  */
-import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 
-/** Prefix of every signed message, so an entry signature can never be replayed as anything else. */
-export const SIGNING_DOMAIN = "protocol-audit-v1\n";
+/**
+ * Prefix of every signed message, so an entry signature can never be replayed as anything else
+ * (a checkpoint's signed text starts with its origin line, never with this).
+ */
+export const SIGNING_DOMAIN = "protocol-audit-v2\n";
 
 /** `prev` of seq 1: the hash of a domain string, so an empty history still has a fixed anchor. */
 export const GENESIS_PREV = sha256Hex("protocol-audit-v1 genesis");
@@ -65,6 +68,8 @@ export interface EntryContext {
 }
 
 const FILLED = new Set(["seq", "ts", "prev", "kid", "sig"]);
+const LEADING = new Set(["seq", "ts", "host", "user", "action"]);
+const TRAILING = new Set(["status", "prev", "kid", "sig"]);
 // SD-NAME in RFC 5424 is at most 32 printable chars; lower-case words keep Wazuh field names tidy.
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const ACTION = /^[a-z][a-z0-9_.-]{0,31}$/;
@@ -124,11 +129,13 @@ export function validateFields(fields: AuditFields): void {
 }
 
 /**
- * The entry without its signature, fields in the on-disk order: who/what first, then the
- * action's own fields, then status and the chain fields (so `tail -f` reads naturally).
+ * The entry without its signature, fields in the canonical on-disk order: seq, ts, host, user,
+ * action, then the action's own fields sorted by name, then status, prev, kid (sig last).
+ * One order for every entry, so the verifier can re-derive the exact bytes of any line.
  *
  * @example
  * ```ts
+ * declare const ctx: EntryContext;
  * unsignedEntry({ action: "deploy", repo: "/r" }, ctx, "0123456789abcdef");
  * ```
  */
@@ -144,10 +151,9 @@ export function unsignedEntry(
     user: typeof fields.user === "string" ? fields.user : ctx.user,
     action: fields.action,
   };
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined || k === "action" || k === "status" || k === "host" || k === "user") {
-      continue;
-    }
+  for (const k of Object.keys(fields).sort()) {
+    const v = fields[k];
+    if (v === undefined || LEADING.has(k) || k === "status") continue;
     out[k] = v;
   }
   out.status = fields.status ?? "success";
@@ -157,24 +163,109 @@ export function unsignedEntry(
 }
 
 /**
- * The bytes an entry signature covers: the domain string + RFC 8785 canonical JSON of every
- * field except `sig`. Canonical, so verification does not depend on how the line was written.
+ * The bytes an entry signature covers: the domain string + the entry's canonical line without
+ * its `sig` field (`JSON.stringify` of the fields in canonical order). Because every line must be
+ * exactly its canonical serialization, a verifier gets these bytes from the line itself: drop the
+ * final `,"sig":"<88 chars>"` (see `signedBytesOfLine`).
  *
  * @example
  * ```ts
- * const bytes = signingBytes({ seq: 1, ...rest });
+ * const bytes = signingBytes({ seq: 1, ts: "2024-01-15T10:30:01.000Z", action: "deploy" });
  * ```
  */
 export function signingBytes(unsigned: Record<string, unknown>): Uint8Array {
-  return encoder.encode(SIGNING_DOMAIN + canonicalize(unsigned));
+  return encoder.encode(SIGNING_DOMAIN + JSON.stringify(canonicalOrder(unsigned)));
 }
 
+// `,"sig":"` + 88 base64 chars + `"}`: the fixed-length end of every canonical line.
+const SIG_SUFFIX = 98;
+// `,"kid":"` + 16 hex + `"` just before it.
+const KID_FIELD = 25;
+const DOMAIN_BYTES = encoder.encode(SIGNING_DOMAIN);
+
 /**
- * Builds, signs and serializes one entry. The line is exactly `JSON.stringify(entry)`, which
- * the verifier re-derives to reject any alternative encoding of the same values.
+ * The signed message and key id of a canonical line, straight from its bytes (no JSON parsing).
+ * Undefined when the line does not end the canonical way; the sequential pass rejects such a
+ * line anyway.
  *
  * @example
  * ```ts
+ * declare const lineBytes: Uint8Array;
+ * const m = signedBytesOfLine(lineBytes); // { message, kid, sig } | undefined
+ * ```
+ */
+export function signedBytesOfLine(
+  line: Uint8Array,
+): { message: Uint8Array; kid: string; sig: Uint8Array } | undefined {
+  const scratch = {
+    message: new Uint8Array(DOMAIN_BYTES.length + line.length),
+    sig: new Uint8Array(64),
+  };
+  const m = signedPartsInto(line, scratch);
+  return m &&
+    { message: scratch.message.subarray(0, m.messageLength), kid: m.kid, sig: scratch.sig };
+}
+
+/**
+ * `signedBytesOfLine` into reusable buffers (the signature workers' hot loop: no allocation
+ * per line). `scratch.message` must hold the domain plus the line; `scratch.sig` is 64 bytes.
+ *
+ * @example
+ * ```ts
+ * declare const lineBytes: Uint8Array;
+ * const scratch = { message: new Uint8Array(70_000), sig: new Uint8Array(64) };
+ * const m = signedPartsInto(lineBytes, scratch); // { messageLength, kid } | undefined
+ * ```
+ */
+export function signedPartsInto(
+  line: Uint8Array,
+  scratch: { message: Uint8Array; sig: Uint8Array },
+): { messageLength: number; kid: string } | undefined {
+  const n = line.length;
+  const cut = n - SIG_SUFFIX;
+  if (cut < KID_FIELD + 1 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return undefined;
+  if (scratch.message.length < DOMAIN_BYTES.length + cut + 1) return undefined;
+  scratch.message.set(DOMAIN_BYTES);
+  scratch.message.set(line.subarray(0, cut), DOMAIN_BYTES.length);
+  scratch.message[DOMAIN_BYTES.length + cut] = 0x7d; // "}"
+  if (!decodeSig(line, cut + 8, scratch.sig)) return undefined;
+  return {
+    messageLength: DOMAIN_BYTES.length + cut + 1,
+    kid: latin1.decode(line.subarray(cut - 17, cut - 1)),
+  };
+}
+
+const latin1 = new TextDecoder("latin1");
+const B64 = new Int16Array(256).fill(-1);
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) =>
+  B64[c.charCodeAt(0)] = i
+);
+
+// Decodes the 86 significant base64 characters of a signature (then "==") into 64 bytes.
+function decodeSig(line: Uint8Array, at: number, out: Uint8Array): boolean {
+  let o = 0;
+  for (let i = 0; i < 84; i += 4) {
+    const a = B64[line[at + i]], b = B64[line[at + i + 1]];
+    const c = B64[line[at + i + 2]], d = B64[line[at + i + 3]];
+    if ((a | b | c | d) < 0) return false;
+    out[o++] = (a << 2) | (b >> 4);
+    out[o++] = ((b & 15) << 4) | (c >> 2);
+    out[o++] = ((c & 3) << 6) | d;
+  }
+  const a = B64[line[at + 84]], b = B64[line[at + 85]];
+  if ((a | b) < 0 || line[at + 86] !== 0x3d || line[at + 87] !== 0x3d) return false;
+  out[o] = (a << 2) | (b >> 4);
+  return true;
+}
+
+/**
+ * Builds, signs and serializes one entry. The line is the canonical serialization, which the
+ * verifier re-derives to reject any alternative encoding of the same values (`re-encoded`).
+ *
+ * @example
+ * ```ts
+ * declare const ctx: EntryContext;
+ * declare const signer: Signer;
  * const { entry, line } = buildEntry({ action: "run", runbook: "deploy" }, ctx, signer);
  * ```
  */
@@ -194,8 +285,35 @@ export function buildEntry(
   return { entry, line };
 }
 
-/** Result of parsing one line: the entry, or why the line is not a well-formed entry. */
-export type ParsedLine = { ok: true; entry: AuditEntry } | { ok: false; detail: string };
+/**
+ * The canonical line of an entry: its fields in canonical order, `JSON.stringify`d. A line on
+ * disk must be byte-for-byte this.
+ *
+ * @example
+ * ```ts
+ * declare const line: string;
+ * canonicalLine(JSON.parse(line)) === line; // for every line the writer wrote
+ * ```
+ */
+export function canonicalLine(entry: Record<string, unknown>): string {
+  return JSON.stringify(canonicalOrder(entry));
+}
+
+function canonicalOrder(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of LEADING) if (k in e) out[k] = e[k];
+  for (const k of Object.keys(e).sort()) if (!LEADING.has(k) && !TRAILING.has(k)) out[k] = e[k];
+  for (const k of TRAILING) if (k in e) out[k] = e[k];
+  return out;
+}
+
+/**
+ * Result of parsing one line: the entry, or why the line is not a well-formed entry
+ * (`reencoded`: the values are well-formed but the bytes are not the writer's serialization).
+ */
+export type ParsedLine =
+  | { ok: true; entry: AuditEntry }
+  | { ok: false; detail: string; reencoded?: boolean };
 
 /**
  * Strictly parses one line (bytes, without the newline). Rejects invalid UTF-8, non-objects,
@@ -231,17 +349,24 @@ export function parseEntryLine(bytes: Uint8Array): ParsedLine {
   if (typeof e.prev !== "string" || !HEX64.test(e.prev)) return bad("prev");
   if (typeof e.kid !== "string" || !HEX16.test(e.kid)) return bad("kid");
   if (typeof e.sig !== "string" || !isStrictSig(e.sig)) return bad("sig");
-  for (const [k, v] of Object.entries(e)) {
+  const keys = Object.keys(e);
+  for (const k of keys) {
     if (!FIELD_NAME.test(k)) {
       return { ok: false, detail: `field name ${JSON.stringify(k)} is not allowed` };
     }
-    const t = typeof v;
+    const t = typeof e[k];
     if (t !== "string" && t !== "number" && t !== "boolean") {
       return { ok: false, detail: `field ${k} is not a flat scalar` };
     }
   }
-  if (JSON.stringify(e) !== text) {
-    return { ok: false, detail: "line is not in the writer's exact serialization" };
+  // Canonical = keys in canonical order and JSON.stringify's bytes (which keep the parsed order);
+  // checked without building a second object, since verify does this for every line.
+  if (!inCanonicalOrder(keys) || JSON.stringify(e) !== text) {
+    return {
+      ok: false,
+      reencoded: true,
+      detail: "same values, other bytes: the line is not the writer's canonical serialization",
+    };
   }
   return { ok: true, entry: e as AuditEntry };
 }
@@ -250,10 +375,22 @@ function bad(field: string): ParsedLine {
   return { ok: false, detail: `missing or invalid ${field}` };
 }
 
-// Base64 decoders ignore stray characters and non-zero padding bits; requiring the exact
-// re-encoding of 64 bytes means every byte of `sig` matters.
+// Base64 decoders ignore stray characters and non-zero padding bits; requiring the one exact
+// encoding of 64 bytes (86 chars, the last with zero low bits, "==") means every byte counts.
+const STRICT_SIG = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
 function isStrictSig(sig: string): boolean {
-  if (sig.length !== 88) return false;
-  const raw = Buffer.from(sig, "base64");
-  return raw.length === 64 && raw.toString("base64") === sig;
+  return STRICT_SIG.test(sig);
+}
+
+const LEADING_KEYS = [...LEADING];
+const TRAILING_KEYS = [...TRAILING];
+function inCanonicalOrder(keys: string[]): boolean {
+  const n = keys.length;
+  const lead = LEADING_KEYS.length;
+  const trail = TRAILING_KEYS.length;
+  if (n < lead + trail) return false;
+  for (let i = 0; i < lead; i++) if (keys[i] !== LEADING_KEYS[i]) return false;
+  for (let i = 0; i < trail; i++) if (keys[n - trail + i] !== TRAILING_KEYS[i]) return false;
+  for (let i = lead + 1; i < n - trail; i++) if (!(keys[i - 1] < keys[i])) return false;
+  return true;
 }

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { FailureError, InputError } from "../errors.ts";
 
 /**
  * No signing key exists, so nothing can be appended. The message is fixed by the design because
@@ -21,7 +22,7 @@
  * // "no audit signing key at /home/deploy/.protocol/audit-signing.key; create one with `deno task audit:keygen`"
  * ```
  */
-export class MissingSigningKeyError extends Error {
+export class MissingSigningKeyError extends InputError {
   /** Path where the key was expected. */
   readonly path: string;
   constructor(path: string) {
@@ -40,7 +41,7 @@ export class MissingSigningKeyError extends Error {
  * throw new AuditInputError("no audit log at /tmp/x/deployments.log");
  * ```
  */
-export class AuditInputError extends Error {
+export class AuditInputError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "AuditInputError";
@@ -56,7 +57,7 @@ export class AuditInputError extends Error {
  * throw new AuditRefusedError("an audit signing key already exists; use `deno task audit:rotate-key`");
  * ```
  */
-export class AuditRefusedError extends Error {
+export class AuditRefusedError extends FailureError {
   constructor(message: string) {
     super(message);
     this.name = "AuditRefusedError";

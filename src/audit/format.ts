@@ -27,6 +27,8 @@ const FIELD_ORDER = [
   "runbook",
   "step",
   "run",
+  // Entries store fields in sorted order (canonical bytes); what was done reads before its details.
+  "operation",
 ];
 const HIDDEN = new Set(["seq", "ts", "host", "user", "action", "status", "prev", "kid", "sig"]);
 

@@ -41,6 +41,7 @@ export async function writePrivateFileAtomic(path: string, data: string): Promis
  *
  * @example
  * ```ts
+ * declare const pem: string;
  * await writePrivateFileExclusive("/srv/state/audit-signing.key", pem);
  * ```
  */
@@ -61,6 +62,7 @@ export async function writePrivateFileExclusive(path: string, data: string): Pro
  *
  * @example
  * ```ts
+ * declare const file: Deno.FsFile;
  * await writeAll(file, new TextEncoder().encode("line\n"));
  * ```
  */

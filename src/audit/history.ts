@@ -44,6 +44,7 @@ export async function loadHistory(stateDir: string): Promise<HistoryFile[]> {
  *
  * @example
  * ```ts
+ * const dir = "/srv/state";
  * const deploys = (await readAuditEntries(dir)).filter((e) => e.action === "deploy");
  * ```
  */

@@ -91,6 +91,7 @@ const signerCache = new Map<string, KeySigner>();
  *
  * @example
  * ```ts
+ * const path = "/srv/state/audit-signing.key";
  * const s = signerFromPem(await Deno.readTextFile(path));
  * s.sign(new TextEncoder().encode("x")); // base64 signature
  * ```
@@ -121,10 +122,25 @@ export function signerFromPem(pem: string): KeySigner {
 }
 
 /**
+ * Drops a key from the signer cache, so a destroyed key does not live on in this process.
+ *
+ * @example
+ * ```ts
+ * declare const pemText: string;
+ * forgetSigner(pemText);
+ * ```
+ */
+export function forgetSigner(pem: string): void {
+  signerCache.delete(pem);
+}
+
+/**
  * A node:crypto public key from raw bytes (what the verifier builds once per kid).
  *
  * @example
  * ```ts
+ * import { Buffer } from "node:buffer";
+ * declare const b64: string;
  * const key = publicKeyFromRaw(Buffer.from(b64, "base64"));
  * ```
  */
@@ -166,6 +182,7 @@ export function parsePublicKeyText(text: string): Uint8Array {
  *
  * @example
  * ```ts
+ * const path = "/srv/state/audit-keyring.json";
  * const ring = parseKeyring(await Deno.readTextFile(path));
  * ```
  */
@@ -180,6 +197,14 @@ export function parseKeyring(text: string): Keyring {
     throw new AuditInputError("keyring must be {version: 1, keys: {...}}");
   }
   for (const [kid, k] of Object.entries(ring.keys)) {
+    if (
+      typeof k !== "object" || k === null || typeof k.public_key !== "string" ||
+      !Number.isSafeInteger(k.from_seq) || !(k.to_seq === null || Number.isSafeInteger(k.to_seq))
+    ) {
+      throw new AuditInputError(
+        `keyring entry ${kid} needs public_key (base64), from_seq and to_seq (integer or null)`,
+      );
+    }
     const raw = Buffer.from(String(k.public_key), "base64");
     if (raw.length !== 32 || kidOf(raw) !== kid) {
       throw new AuditInputError(`keyring entry ${kid} does not match its public key`);
@@ -193,6 +218,7 @@ export function parseKeyring(text: string): Keyring {
  *
  * @example
  * ```ts
+ * declare const ring: Keyring;
  * keyForSeq(ring, 1); // { kid, publicKeyRaw } or undefined
  * ```
  */

@@ -1,55 +1,17 @@
 /**
- * Operations on the log as a whole: signed checkpoints and log rotation for retention.
+ * Log rotation for retention (checkpoints live in checkpoint.ts).
  *
  * @example
  * ```ts
- * import { rotateLog, writeCheckpoint } from "./maintenance.ts";
- * const { path } = await writeCheckpoint("/srv/state");
+ * import { rotateLog } from "./maintenance.ts";
  * await rotateLog("/srv/state"); // deployments.log -> deployments.log.<N>
  * ```
  * @module
  */
 import { join } from "node:path";
-import { ensureStateDir } from "../state/mod.ts";
-import { type Checkpoint, makeCheckpoint } from "./checkpoint_core.ts";
-import { writePrivateFileAtomic } from "./fs.ts";
 import { auditPaths, LOG_NAME, rotatedLogFiles } from "./paths.ts";
-import { loadSigner, signerForTail } from "./signing.ts";
+import { requireSigningKey, signerForTail } from "./signing.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
-
-/**
- * Signs a checkpoint of the history as it is now (complete lines only) and writes it to `out`
- * or `<stateDir>/checkpoints/<ts>.json`. Copy it somewhere the host cannot rewrite.
- *
- * @example
- * ```ts
- * const { checkpoint, path } = await writeCheckpoint("/srv/state");
- * console.log(JSON.stringify(checkpoint), path);
- * ```
- */
-export async function writeCheckpoint(
-  stateDir: string,
-  out?: string,
-): Promise<{ checkpoint: Checkpoint; path: string }> {
-  await loadSigner(stateDir);
-  const checkpoint = await withAuditLock(stateDir, async () => {
-    const log = await openLogForAppend(stateDir);
-    try {
-      const signer = await signerForTail(stateDir, log.tail);
-      const ts = new Date().toISOString();
-      return makeCheckpoint({ count: log.tail.seq, last_hash: log.tail.prev, ts }, signer);
-    } finally {
-      log.close();
-    }
-  });
-  let path = out;
-  if (!path) {
-    const dir = await ensureStateDir(auditPaths(stateDir).checkpoints);
-    path = join(dir, `${checkpoint.ts.replace(/[:.]/g, "-")}.json`);
-  }
-  await writePrivateFileAtomic(path, JSON.stringify(checkpoint) + "\n");
-  return { checkpoint, path };
-}
 
 /**
  * Moves the live log to `deployments.log.<N>` (N = 1 for the oldest, increasing) and starts a
@@ -64,7 +26,7 @@ export async function writeCheckpoint(
 export async function rotateLog(
   stateDir: string,
 ): Promise<{ rotatedTo: string; seq: number } | null> {
-  await loadSigner(stateDir);
+  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const p = auditPaths(stateDir);
     const old = await openLogForAppend(stateDir);

@@ -4,7 +4,7 @@
  * Every entry is one JSON line carrying `seq`, `ts`, `host`, `user`, `action`, the action's flat
  * fields, `status`, `prev` (SHA-256 of the previous line) and an Ed25519 signature (`kid`,
  * `sig`) over the domain-separated RFC 8785 form of every other field. Appends are serialized
- * across processes by an exclusive lock and fdatasynced before returning. See docs/audit.md.
+ * across processes by an exclusive lock and fdatasynced before returning. See the README's audit section.
  *
  * @example
  * ```ts
@@ -25,7 +25,12 @@ export { generateSigningKey, hasSigningKey, rotateSigningKey } from "./signing.t
 export { verifyAuditLog } from "./verify.ts";
 export type { BadLine, FailReason, VerifyResult } from "./verify_core.ts";
 export type { Checkpoint } from "./checkpoint_core.ts";
-export { rotateLog, writeCheckpoint } from "./maintenance.ts";
+export { parseCheckpoint } from "./checkpoint_core.ts";
+export { rotateLog } from "./maintenance.ts";
+export { writeCheckpoint } from "./checkpoint.ts";
+export type { CheckpointOptions, CheckpointResult, PublishOutcome } from "./checkpoint.ts";
+export type { VerifyOptions } from "./verify.ts";
+export { checkpointOrigin, type WitnessSettings } from "./witness/mod.ts";
 export { readAuditEntries } from "./history.ts";
 export { formatSeedLine, toJsonlLine } from "./format.ts";
 export { octetFrame, syslogRecord } from "./syslog.ts";

@@ -4,21 +4,20 @@
  *
  * @example
  * ```ts
+ * import { type HistoryFile, splitLines, type TrustRoot, verifyHistory } from "./verify_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
  * import { precomputeSignatures } from "./parallel_sigs.ts";
- * const hints = await precomputeSignatures(files, root);
- * verifyHistory(files, root, { hints });
+ * const recs = splitLines(files);
+ * const hints = await precomputeSignatures(files, recs, root);
+ * verifyHistory(files, root, { hints, recs });
  * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import { parseEntryLine } from "./entry.ts";
 import { kidOf } from "./keys.ts";
-import {
-  type HistoryFile,
-  type SignatureHints,
-  splitLines,
-  type TrustRoot,
-} from "./verify_core.ts";
+import type { HistoryFile, Rec, SignatureHints, TrustRoot } from "./verify_core.ts";
 
 // Below this, spawning workers costs more than it saves.
 const MIN_LINES = 4000;
@@ -32,15 +31,18 @@ const ROTATED = Buffer.from('"action":"key.rotated"');
  *
  * @example
  * ```ts
- * const hints = await precomputeSignatures(files, root, 2);
+ * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
+ * const hints = await precomputeSignatures(files, splitLines(files), root, 2);
  * ```
  */
 export async function precomputeSignatures(
   files: HistoryFile[],
+  recs: Rec[],
   root: TrustRoot,
   threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency ?? 1)),
 ): Promise<SignatureHints | undefined> {
-  const recs = splitLines(files);
   if (recs.length < MIN_LINES || threads < 1) return undefined;
   const keys = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
   for (const f of files) announcedKeys(f.bytes, keys);

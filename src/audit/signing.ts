@@ -16,26 +16,56 @@
  */
 import { Buffer } from "node:buffer";
 import { ensureStateDir } from "../state/mod.ts";
+import { ACTION } from "./actions.ts";
 import { AuditRefusedError, MissingSigningKeyError } from "./errors.ts";
-import { exists, writePrivateFileAtomic, writePrivateFileExclusive } from "./fs.ts";
-import { type Keyring, type KeySigner, newKeyPair, parseKeyring, signerFromPem } from "./keys.ts";
+import {
+  exists,
+  syncDir,
+  writeAll,
+  writePrivateFileAtomic,
+  writePrivateFileExclusive,
+} from "./fs.ts";
+import {
+  forgetSigner,
+  type Keyring,
+  type KeySigner,
+  newKeyPair,
+  parseKeyring,
+  signerFromPem,
+} from "./keys.ts";
 import { auditPaths, rotatedLogFiles } from "./paths.ts";
-import { type LogTail, openLogForAppend, withAuditLock } from "./writer.ts";
+import { type LogTail, type OpenLog, openLogForAppend, withAuditLock } from "./writer.ts";
 
 /**
  * True when a signing key exists (appends will not throw `MissingSigningKeyError`).
  *
  * @example
  * ```ts
+ * const dir = "/srv/state";
  * if (!await hasSigningKey(dir)) console.log("run deno task audit:keygen");
  * ```
  */
 export async function hasSigningKey(stateDir: string): Promise<boolean> {
-  return await exists(auditPaths(stateDir).key);
+  const p = auditPaths(stateDir);
+  // A staged next key counts: a crash mid-rotation is finished by the next append.
+  return await exists(p.key) || await exists(p.pendingKey);
 }
 
 /**
- * Loads the signer from `audit-signing.key`.
+ * Throws `MissingSigningKeyError` unless a signing key (or a staged next key) exists: the
+ * friendly check before taking the lock.
+ *
+ * @example
+ * ```ts
+ * await requireSigningKey("/srv/state");
+ * ```
+ */
+export async function requireSigningKey(stateDir: string): Promise<void> {
+  if (!await hasSigningKey(stateDir)) throw new MissingSigningKeyError(auditPaths(stateDir).key);
+}
+
+/**
+ * Loads the signer from `audit-signing.key`, tightening the file to 0600 if it was loosened.
  *
  * @example
  * ```ts
@@ -45,6 +75,8 @@ export async function hasSigningKey(stateDir: string): Promise<boolean> {
 export async function loadSigner(stateDir: string): Promise<KeySigner> {
   const path = auditPaths(stateDir).key;
   try {
+    const st = await Deno.stat(path);
+    if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
     return signerFromPem(await Deno.readTextFile(path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new MissingSigningKeyError(path);
@@ -59,23 +91,27 @@ export async function loadSigner(stateDir: string): Promise<KeySigner> {
  *
  * @example
  * ```ts
+ * import type { OpenLog } from "./writer.ts";
+ * const dir = "/srv/state";
+ * declare const log: OpenLog;
  * const signer = await signerForTail(dir, log.tail);
  * ```
  */
 export async function signerForTail(stateDir: string, tail: LogTail): Promise<KeySigner> {
-  const signer = await loadSigner(stateDir);
   const last = tail.last;
-  if (!last) return signer;
-  const expected = last.action === "key.rotated" ? String(last.new_kid) : last.kid;
-  if (signer.kid === expected) return signer;
   const p = auditPaths(stateDir);
-  if (last.action === "key.rotated" && await exists(p.pendingKey)) {
+  const expected = last && (last.action === "key.rotated" ? String(last.new_kid) : last.kid);
+  // A crash between the key.rotated entry and installing its key: finish first, because the old
+  // key file may already be overwritten.
+  if (last?.action === "key.rotated" && await exists(p.pendingKey)) {
     const pending = signerFromPem(await Deno.readTextFile(p.pendingKey));
     if (pending.kid === expected) {
-      await finishRotation(stateDir, signer.kid, pending, last.seq);
+      await finishRotation(stateDir, String(last.old_kid), pending, last.seq);
       return pending;
     }
   }
+  const signer = await loadSigner(stateDir);
+  if (!expected || signer.kid === expected) return signer;
   throw new AuditRefusedError(
     `audit signing key ${signer.kid} is not the key the log expects next (${expected}); ` +
       "restore the right key to " + p.key,
@@ -136,9 +172,10 @@ export async function generateSigningKey(
 }
 
 /**
- * Rotates the signing key: writes a `key.rotated` entry signed with the OLD key announcing the
- * new kid and public key, then installs the new key. The new key is staged on disk first, so a
- * crash at any point leaves either no rotation or one the next append finishes.
+ * Rotates the signing key (forward security): a `key.rotated` entry signed with the OLD key
+ * announces the new kid and public key, then the old private key is overwritten and unlinked.
+ * The new key is staged on disk first, so a crash at any point leaves either no rotation or one
+ * the next append finishes.
  *
  * @example
  * ```ts
@@ -147,39 +184,87 @@ export async function generateSigningKey(
  */
 export async function rotateSigningKey(
   stateDir: string,
+  reason = "manual",
 ): Promise<{ oldKid: string; kid: string; publicKeyPem: string; seq: number }> {
-  await loadSigner(stateDir); // fail with the friendly error before taking the lock
+  await requireSigningKey(stateDir); // fail with the friendly error before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {
       const old = await signerForTail(stateDir, log.tail);
-      const kp = newKeyPair();
-      const p = auditPaths(stateDir);
-      await writePrivateFileAtomic(p.pendingKey, kp.privatePem);
-      const [entry] = await log.append([{
-        action: "key.rotated",
-        status: "success",
-        old_kid: old.kid,
-        new_kid: kp.kid,
-        new_public_key: Buffer.from(kp.publicKeyRaw).toString("base64"),
-      }], old);
-      await finishRotation(stateDir, old.kid, signerFromPem(kp.privatePem), entry.seq);
-      return { oldKid: old.kid, kid: kp.kid, publicKeyPem: kp.publicKeyPem, seq: entry.seq };
+      const next = await announceNextKey(stateDir, log, old, reason);
+      await finishRotation(stateDir, old.kid, next.signer, next.seq);
+      return {
+        oldKid: old.kid,
+        kid: next.signer.kid,
+        publicKeyPem: next.signer.publicKeyPem,
+        seq: next.seq,
+      };
     } finally {
       log.close();
     }
   });
 }
 
-async function finishRotation(
+/**
+ * First half of a rotation, under the lock: stage the next key and append the `key.rotated`
+ * entry signed by `old`. The caller may still sign with `old` (a checkpoint of the log up to
+ * this entry) before `finishRotation` destroys it.
+ *
+ * @example
+ * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * import type { OpenLog } from "./writer.ts";
+ * const dir = "/srv/state";
+ * declare const log: OpenLog;
+ * declare const old: KeySigner;
+ * const next = await announceNextKey(dir, log, old, "end of run");
+ * await finishRotation(dir, old.kid, next.signer, next.seq);
+ * ```
+ */
+export async function announceNextKey(
+  stateDir: string,
+  log: OpenLog,
+  old: KeySigner,
+  reason: string,
+): Promise<{ signer: KeySigner; seq: number }> {
+  const kp = newKeyPair();
+  const p = auditPaths(stateDir);
+  await writePrivateFileAtomic(p.pendingKey, kp.privatePem);
+  const [entry] = await log.append([{
+    action: ACTION.keyRotated,
+    status: "success",
+    reason,
+    old_kid: old.kid,
+    new_kid: kp.kid,
+    new_public_key: Buffer.from(kp.publicKeyRaw).toString("base64"),
+  }], old);
+  return { signer: signerFromPem(kp.privatePem), seq: entry.seq };
+}
+
+/**
+ * Second half of a rotation: destroy the old private key (overwrite in place, fsync, then the
+ * staged key replaces it) and record both keys' seq ranges in the keyring.
+ *
+ * @example
+ * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * const dir = "/srv/state";
+ * declare const oldKid: string;
+ * declare const nextSigner: KeySigner;
+ * declare const rotatedSeq: number;
+ * await finishRotation(dir, oldKid, nextSigner, rotatedSeq);
+ * ```
+ */
+export async function finishRotation(
   stateDir: string,
   oldKid: string,
   next: KeySigner,
   seq: number,
 ): Promise<void> {
   const p = auditPaths(stateDir);
-  await writePrivateFileAtomic(p.key, await Deno.readTextFile(p.pendingKey));
-  await Deno.remove(p.pendingKey);
+  await destroyFile(p.key);
+  await Deno.rename(p.pendingKey, p.key);
+  await syncDir(stateDir);
   const ring = await readKeyring(stateDir);
   if (ring.keys[oldKid]) ring.keys[oldKid].to_seq = seq;
   ring.keys[next.kid] = {
@@ -189,6 +274,55 @@ async function finishRotation(
     created: new Date().toISOString(),
   };
   await writePrivateFileAtomic(p.keyring, JSON.stringify(ring, null, 2) + "\n");
+}
+
+/** Keys older than this are evolved before the next append, even without a run ending. */
+export const KEY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * True when the current key has been in use longer than `KEY_MAX_AGE_MS` (per the keyring).
+ *
+ * @example
+ * ```ts
+ * import type { KeySigner } from "./keys.ts";
+ * const dir = "/srv/state";
+ * declare const signer: KeySigner;
+ * if (await keyIsStale(dir, signer.kid)) console.log("rotate");
+ * ```
+ */
+export async function keyIsStale(
+  stateDir: string,
+  kid: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const created = (await readKeyring(stateDir)).keys[kid]?.created;
+  const t = created ? Date.parse(created) : NaN;
+  return Number.isFinite(t) && now - t > KEY_MAX_AGE_MS;
+}
+
+// Overwrites a private key file in place and fsyncs before it is unlinked (or replaced), so the
+// old key's bytes do not linger in a free block on simple filesystems. (Copy-on-write and
+// journaling filesystems or SSD remapping can still keep old blocks: documented in the README.)
+async function destroyFile(path: string): Promise<void> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true, write: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  try {
+    const old = await Deno.readTextFile(path).catch(() => "");
+    forgetSigner(old);
+    const size = (await f.stat()).size;
+    const noise = new Uint8Array(size);
+    crypto.getRandomValues(noise.subarray(0, Math.min(size, 65536)));
+    await writeAll(f, noise);
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await Deno.remove(path);
 }
 
 /**

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import { AuditInputError } from "./errors.ts";
 
 /** Where records go. */
@@ -22,7 +23,7 @@ export interface Destination {
 }
 
 /** The receiver could not be reached or did not take the whole stream; exit 1. */
-export class SyslogSendError extends Error {
+export class SyslogSendError extends FailureError {
   constructor(message: string) {
     super(message);
     this.name = "SyslogSendError";

@@ -1,6 +1,7 @@
 /**
- * `verifyAuditLog`: the I/O around `verifyHistory` — load the files, the trust root and the
- * checkpoint.
+ * `verifyAuditLog`: the I/O around `verifyHistory` — load the files, the trust root, the
+ * checkpoints (files and every checkpoint the configured witnesses hold), and check signatures
+ * on worker threads while this thread parses and hashes each line once.
  *
  * @example
  * ```ts
@@ -9,39 +10,74 @@
  * ```
  * @module
  */
+import type { Checkpoint } from "./checkpoint_core.ts";
+import { parseCheckpoint } from "./checkpoint_core.ts";
 import { AuditInputError } from "./errors.ts";
 import { keyForSeq, kidOf, parseKeyring, parsePublicKeyText } from "./keys.ts";
-import { parseCheckpoint } from "./checkpoint_core.ts";
 import { loadHistory } from "./history.ts";
 import { precomputeSignatures } from "./parallel_sigs.ts";
 import { readKeyring } from "./signing.ts";
-import { type TrustRoot, verifyHistory, type VerifyResult } from "./verify_core.ts";
+import {
+  prepareLines,
+  splitLines,
+  type TrustRoot,
+  verifyHistory,
+  type VerifyResult,
+} from "./verify_core.ts";
+import {
+  checkpointOrigin,
+  fetchWitnessCheckpoints,
+  witnessesFrom,
+  type WitnessSettings,
+} from "./witness/mod.ts";
+
+/** What to verify against besides the chain itself. */
+export interface VerifyOptions {
+  /** Trust root kept off the host: a PEM/base64 public key, or a keyring JSON. */
+  pubkeyFile?: string;
+  /** Checkpoint files (C2SP checkpoint text). */
+  checkpointFiles?: string[];
+  /** Checkpoints already in hand (e.g. fetched from the witnesses before taking the lock). */
+  checkpoints?: Checkpoint[];
+  /** Read every checkpoint the configured witnesses hold. */
+  witness?: WitnessSettings;
+}
 
 /**
  * Verifies the whole history (rotated files then the live log). Throws `AuditInputError` for
- * input it cannot use (no log, no trust root, unreadable checkpoint); returns `ok: false` with
- * the first bad line for a log that fails.
+ * input it cannot use (no log, no trust root, an unreadable or foreign checkpoint, an
+ * unreachable witness); returns `ok: false` with the first bad line for a log that fails.
  *
- * Trust root: `--pubkey` (a PEM/base64 public key or a keyring JSON kept off the host), else
- * the first key of `<stateDir>/audit-keyring.json`. Later keys are learned from the chain.
+ * Trust root: `--pubkey`, else the first key of `<stateDir>/audit-keyring.json`. Later keys are
+ * learned from the chain only.
  *
  * @example
  * ```ts
- * const r = await verifyAuditLog(dir, { checkpointFile: "/safe/cp.json" });
+ * const dir = "/srv/state";
+ * const r = await verifyAuditLog(dir, { checkpointFiles: ["/safe/cp.txt"] });
  * if (!r.ok) console.log(r.firstBad!.line, r.firstBad!.reason);
  * ```
  */
 export async function verifyAuditLog(
   stateDir: string,
-  options: { pubkeyFile?: string; checkpointFile?: string } = {},
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const root = await trustRoot(stateDir, options.pubkeyFile);
-  const checkpoint = options.checkpointFile
-    ? parseCheckpoint(await readInput(options.checkpointFile, "checkpoint"))
-    : undefined;
+  const checkpoints = [...options.checkpoints ?? []];
+  for (const path of options.checkpointFiles ?? []) {
+    checkpoints.push(parseCheckpoint(await readInput(path, "checkpoint"), path));
+  }
+  if (options.witness?.witness) {
+    const ws = witnessesFrom(options.witness.witness, stateDir, options.witness.configFile);
+    checkpoints.push(...await fetchWitnessCheckpoints(ws, checkpointOrigin(options.witness)));
+  }
   const files = await loadHistory(stateDir);
-  const hints = await precomputeSignatures(files, root);
-  return verifyHistory(files, root, { checkpoint, hints });
+  const recs = splitLines(files);
+  // Workers verify signatures while this thread parses and hashes.
+  const pending = precomputeSignatures(files, recs, root);
+  const prepared = prepareLines(recs);
+  const hints = await pending;
+  return verifyHistory(files, root, { checkpoints, hints, recs, prepared });
 }
 
 async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {
@@ -55,7 +91,15 @@ async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRo
     const raw = parsePublicKeyText(text);
     return { kid: kidOf(raw), publicKeyRaw: raw };
   }
-  const k = keyForSeq(await readKeyring(stateDir), 1);
+  let k;
+  try {
+    k = keyForSeq(await readKeyring(stateDir), 1);
+  } catch (err) {
+    if (err instanceof AuditInputError) throw err;
+    throw new AuditInputError(
+      `cannot read ${stateDir}/audit-keyring.json: ${(err as Error).message}`,
+    );
+  }
   if (!k) {
     throw new AuditInputError(
       `no trust root: ${stateDir}/audit-keyring.json is missing or has no key for seq 1; pass --pubkey FILE`,
@@ -64,13 +108,16 @@ async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRo
   return k;
 }
 
+// Any failure to read an input the user named is bad input (exit 2), never a stack trace.
 async function readInput(path: string, what: string): Promise<string> {
   try {
-    return await Deno.readTextFile(path);
+    return new TextDecoder("utf-8", { fatal: true }).decode(await Deno.readFile(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new AuditInputError(`${what} file not found: ${path}`);
-    }
-    throw err;
+    const why = err instanceof Deno.errors.NotFound
+      ? "not found"
+      : err instanceof TypeError
+      ? "not UTF-8 text"
+      : (err as Error).message;
+    throw new AuditInputError(`cannot read ${what} file ${path}: ${why}`);
   }
 }

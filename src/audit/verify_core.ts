@@ -8,6 +8,9 @@
  *
  * @example
  * ```ts
+ * declare const bytes: Uint8Array;
+ * declare const kid: string;
+ * declare const publicKeyRaw: Uint8Array;
  * import { verifyHistory } from "./verify_core.ts";
  * const r = verifyHistory([{ name: "deployments.log", bytes }], { kid, publicKeyRaw });
  * if (!r.ok) console.log(r.firstBad); // { line: 7, file: "deployments.log", reason: "edited", ... }
@@ -22,15 +25,17 @@ import {
   type ParsedLine,
   parseEntryLine,
   sha256Hex,
-  signingBytes,
+  signedBytesOfLine,
 } from "./entry.ts";
 import { kidOf, publicKeyFromRaw } from "./keys.ts";
 import { AuditInputError } from "./errors.ts";
-import { type Checkpoint, checkpointSignatureValid } from "./checkpoint_core.ts";
+import { type Checkpoint, checkpointSigner } from "./checkpoint_core.ts";
+import { leafHash, rootsAtSizes } from "./merkle.ts";
 
 /** The fixed set of reasons a verification can fail with. */
 export type FailReason =
   | "edited"
+  | "re-encoded"
   | "inserted"
   | "deleted"
   | "reordered"
@@ -61,7 +66,8 @@ export interface VerifyResult {
   /** SHA-256 of the last verified line (what a checkpoint records). */
   lastHash?: string;
   firstBad?: BadLine;
-  checkpoint?: { count: number; ts: string; kid: string };
+  /** Checkpoints the history matched (size and where each came from). */
+  checkpoints: { size: number; kid: string; source: string }[];
 }
 
 /** One file of the history, oldest first. */
@@ -87,7 +93,14 @@ export interface SignatureHints {
   keys: Map<string, string>;
 }
 
-interface Rec {
+/** Each line parsed and hashed once, ahead of the sequential pass (while workers verify). */
+export interface PreparedLines {
+  parsed: ParsedLine[];
+  hashes: string[];
+}
+
+/** One line of the history: which file, which line, its bytes, and whether it lacks its newline. */
+export interface Rec {
   file: number;
   line: number;
   bytes: Uint8Array;
@@ -119,22 +132,53 @@ export function splitLines(files: HistoryFile[]): Rec[] {
 }
 
 /**
+ * Parses and hashes every complete line once (the main thread's share of the work).
+ *
+ * @example
+ * ```ts
+ * declare const files: HistoryFile[];
+ * const prepared = prepareLines(splitLines(files));
+ * ```
+ */
+export function prepareLines(recs: Rec[]): PreparedLines {
+  const parsed: ParsedLine[] = new Array(recs.length);
+  const hashes: string[] = new Array(recs.length);
+  for (let i = 0; i < recs.length; i++) {
+    if (recs[i].torn) continue;
+    parsed[i] = parseEntryLine(recs[i].bytes);
+    hashes[i] = sha256Hex(recs[i].bytes);
+  }
+  return { parsed, hashes };
+}
+
+/**
  * Verifies a history. Stops at the first bad line and names a reason from `FailReason`.
  *
  * @example
  * ```ts
- * const r = verifyHistory(files, root, { checkpoint });
+ * import type { Checkpoint } from "./checkpoint_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
+ * declare const cp: Checkpoint;
+ * const r = verifyHistory(files, root, { checkpoints: [cp] });
  * console.log(r.ok, r.entries, r.firstBad?.reason);
  * ```
  */
 export function verifyHistory(
   files: HistoryFile[],
   root: TrustRoot,
-  options: { checkpoint?: Checkpoint; hints?: SignatureHints } = {},
+  options: {
+    checkpoints?: Checkpoint[];
+    hints?: SignatureHints;
+    recs?: Rec[];
+    prepared?: PreparedLines;
+  } = {},
 ): VerifyResult {
-  const recs = splitLines(files);
-  const parsed: (ParsedLine | undefined)[] = new Array(recs.length);
+  const recs = options.recs ?? splitLines(files);
+  const parsed: (ParsedLine | undefined)[] = options.prepared?.parsed ?? new Array(recs.length);
+  const hashes: (string | undefined)[] = options.prepared?.hashes ?? new Array(recs.length);
   const parse = (i: number): ParsedLine => (parsed[i] ??= parseEntryLine(recs[i].bytes));
+  const hashOf = (i: number): string => (hashes[i] ??= sha256Hex(recs[i].bytes));
   const keyObjects = new Map<string, KeyObject>();
   const keyObject = (kid: string, raw: Uint8Array) => {
     let k = keyObjects.get(kid);
@@ -147,14 +191,20 @@ export function verifyHistory(
     if (v === undefined) b64Cache.set(kid, v = Buffer.from(raw).toString("base64"));
     return v;
   };
-  const result: VerifyResult = { ok: true, entries: 0, files: files.map((f) => f.name), keys: [] };
-  const cp = options.checkpoint;
+  const result: VerifyResult = {
+    ok: true,
+    entries: 0,
+    files: files.map((f) => f.name),
+    keys: [],
+    checkpoints: [],
+  };
   const seenHashes = new Map<string, number>();
   const retired = new Map<string, number>();
   const known = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
   let current = root.kid;
   let expSeq = 1;
   let expPrev = GENESIS_PREV;
+  let rootCache: Map<number, Uint8Array> | undefined;
   const fail = (i: number, reason: FailReason, detail: string): VerifyResult => {
     const r = recs[i] ?? { file: files.length - 1, line: countLines(recs, files.length - 1) + 1 };
     result.ok = false;
@@ -175,16 +225,16 @@ export function verifyHistory(
     }
     if (rec.bytes.length === 0) return fail(i, "inserted", "empty line");
     const p = parse(i);
-    if (!p.ok) return fail(i, "edited", p.detail);
+    if (!p.ok) return fail(i, p.reencoded ? "re-encoded" : "edited", p.detail);
     const e = p.entry;
-    const hash = sha256Hex(rec.bytes);
+    const hash = hashOf(i);
     const keyRaw = known.get(e.kid);
     let sigOk = false;
     if (keyRaw) {
       const hints = options.hints;
       sigOk = (hints !== undefined && hints.valid[i] === 1 &&
         hints.keys.get(e.kid) === b64(e.kid, keyRaw)) ||
-        checkSignature(e, keyObject(e.kid, keyRaw));
+        checkLineSignature(rec.bytes, keyObject(e.kid, keyRaw));
     }
     if (!(sigOk && e.kid === current && e.seq === expSeq && e.prev === expPrev)) {
       const [reason, detail, at] = diagnose(i, e, hash, sigOk, !!keyRaw);
@@ -212,47 +262,70 @@ export function verifyHistory(
     result.lastHash = hash;
     expSeq++;
     expPrev = hash;
-    if (cp && result.entries === cp.count && hash !== cp.last_hash) {
-      checkCheckpointSignature(cp);
-      return fail(
-        i,
-        "rewritten since the checkpoint",
-        `the checkpoint of ${cp.ts} recorded a different ` +
-          `hash for entry ${cp.count}: the history up to here was replaced after the checkpoint`,
-      );
-    }
   }
-  if (cp) {
-    const cpKey = known.get(cp.kid);
-    checkCheckpointSignature(cp);
-    if (result.entries < cp.count) {
-      return fail(
-        recs.length,
-        "shorter than the checkpoint",
-        `the log has ${result.entries} entries but the checkpoint of ${cp.ts} recorded ${cp.count}: ` +
-          "entries were cut from the end",
-      );
-    }
-    if (!cpKey) {
-      // The checkpoint was signed by a key this history never used: the history was
-      // re-signed with other keys since, which is exactly what checkpoints exist to catch.
-      return fail(
-        recs.length,
-        "rewritten since the checkpoint",
-        `checkpoint is signed by key ${cp.kid}, which this history never used`,
-      );
-    }
-    result.checkpoint = { count: cp.count, ts: cp.ts, kid: cp.kid };
+  for (const cp of options.checkpoints ?? []) {
+    const bad = checkAgainstCheckpoint(cp);
+    if (bad) return bad;
   }
   return result;
 
-  // A forged checkpoint must not be able to declare a good log bad, so its signature is checked
-  // before any checkpoint verdict (with whichever keys the chain has taught us so far).
-  function checkCheckpointSignature(c: Checkpoint): void {
-    const raw = known.get(c.kid);
-    if (raw && !checkpointSignatureValid(c, keyObject(c.kid, raw))) {
-      throw new AuditInputError(`checkpoint signature does not verify under key ${c.kid}`);
+  // A checkpoint counts only when a key of this history signed it: an unknown or forged one is
+  // bad input (thrown, exit 2), never evidence that could mark an intact log as cut.
+  function checkAgainstCheckpoint(cp: Checkpoint): VerifyResult | undefined {
+    const where = cp.source ?? "checkpoint";
+    const signer = checkpointSigner(cp, known, keyObject);
+    if (!signer) {
+      throw new AuditInputError(
+        `${where} (${cp.origin}, size ${cp.size}) is signed by no key of this history: ` +
+          "it belongs to another log, or this log was cut before the key that signed it was introduced",
+      );
     }
+    if (!signer.valid) {
+      throw new AuditInputError(`${where}: signature does not verify under key ${signer.kid}`);
+    }
+    if (result.entries < cp.size) {
+      return fail(
+        recs.length,
+        "shorter than the checkpoint",
+        `the log has ${result.entries} entries but ${where} recorded ${cp.size}: ` +
+          "entries were cut from the end",
+      );
+    }
+    const root = rootsAt([cp.size]).get(cp.size)!;
+    if (Buffer.compare(root, cp.root) !== 0) {
+      const at = lineOfEntry(cp.size);
+      return fail(
+        at,
+        "rewritten since the checkpoint",
+        `the first ${cp.size} entries do not hash to the root ${where} recorded: ` +
+          "the history up to there was replaced after the checkpoint",
+      );
+    }
+    result.checkpoints.push({ size: cp.size, kid: signer.kid, source: where });
+    return undefined;
+  }
+
+  function rootsAt(sizes: number[]): Map<number, Uint8Array> {
+    rootCache ??= rootsAtSizes(
+      leafHashes(),
+      (options.checkpoints ?? []).map((c) => c.size).filter((n) => n <= result.entries),
+    );
+    const missing = sizes.filter((n) => !rootCache!.has(n));
+    if (missing.length) {
+      for (const [k, v] of rootsAtSizes(leafHashes(), missing)) rootCache.set(k, v);
+    }
+    return rootCache;
+  }
+
+  function* leafHashes(): Generator<Uint8Array> {
+    for (let i = 0, n = 0; i < recs.length && n < result.entries; i++, n++) {
+      yield leafHash(recs[i].bytes);
+    }
+  }
+
+  // Verified entries are the first `entries` recs, one per line.
+  function lineOfEntry(n: number): number {
+    return Math.max(0, Math.min(n, recs.length) - 1);
   }
 
   // Heuristics, in order of how much they can prove. A line that is not authentic (unknown or
@@ -306,7 +379,7 @@ export function verifyHistory(
       let later: number | undefined;
       for (let j = i + 1; j < recs.length; j++) {
         if (recs[j].torn) break;
-        if (sha256Hex(recs[j].bytes) === hash) {
+        if (hashOf(j) === hash) {
           return ["inserted", `copy of ${where(j)} inserted ahead of its place`, i];
         }
         const pj = parse(j);
@@ -342,17 +415,22 @@ export function verifyHistory(
 }
 
 /**
- * Checks one entry's Ed25519 signature against a public key.
+ * Checks one canonical line's Ed25519 signature against a public key, over the line's own bytes
+ * (`signedBytesOfLine`).
  *
  * @example
  * ```ts
- * checkSignature(entry, publicKeyFromRaw(raw)); // true | false
+ * import { publicKeyFromRaw } from "./keys.ts";
+ * declare const lineBytes: Uint8Array;
+ * declare const raw: Uint8Array;
+ * checkLineSignature(lineBytes, publicKeyFromRaw(raw)); // true | false
  * ```
  */
-export function checkSignature(e: AuditEntry, key: KeyObject): boolean {
-  const { sig, ...unsigned } = e;
+export function checkLineSignature(line: Uint8Array, key: KeyObject): boolean {
+  const m = signedBytesOfLine(line);
+  if (!m) return false;
   try {
-    return edVerify(null, signingBytes(unsigned), key, Buffer.from(sig, "base64"));
+    return edVerify(null, m.message, key, m.sig);
   } catch {
     return false;
   }

@@ -4,6 +4,9 @@
  *
  * @example
  * ```ts
+ * import type { Signer } from "./entry.ts";
+ * const dir = "/srv/state";
+ * declare const signer: Signer;
  * import { withAuditLock, openLogForAppend } from "./writer.ts";
  * await withAuditLock(dir, async () => {
  *   const log = await openLogForAppend(dir);
@@ -13,7 +16,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { ensureStateDir, hostName, operator } from "../state/mod.ts";
+import { ensureStateDir, hostName, operator, sudoUser } from "../state/mod.ts";
 import {
   type AuditEntry,
   type AuditFields,
@@ -44,7 +47,7 @@ export interface LogTail {
  *
  * @example
  * ```ts
- * await withAuditLock("/srv/state", async () => { ... });
+ * await withAuditLock("/srv/state", () => Promise.resolve("appended under the lock"));
  * ```
  */
 export async function withAuditLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
@@ -67,6 +70,11 @@ export interface OpenLog {
   liveSize: number;
   /** Appends entries (preceded by a log.recovered entry if the tail was torn) in one write. */
   append(fields: AuditFields[], signer: Signer): Promise<AuditEntry[]>;
+  /**
+   * The torn bytes are one complete entry that continues the chain and whose signature the
+   * caller checked: add the missing newline instead of cutting them.
+   */
+  completeTorn(entry: AuditEntry): Promise<void>;
   close(): void;
 }
 
@@ -100,6 +108,15 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
       tail,
       liveSize: st.size,
       append: (fields, signer) => appendLines(file, tail, fields, signer),
+      async completeTorn(entry) {
+        const torn = tail.torn!;
+        await writeAll(file, new Uint8Array([10]));
+        await file.syncData();
+        tail.seq = entry.seq;
+        tail.prev = sha256Hex(torn.bytes);
+        tail.last = entry;
+        tail.torn = undefined;
+      },
       close: () => file.close(),
     };
   } catch (err) {
@@ -116,6 +133,7 @@ async function appendLines(
 ): Promise<AuditEntry[]> {
   const ts = new Date().toISOString();
   const base = { ts, host: hostName(), user: operator() };
+  const sudo = sudoUser();
   const all: AuditFields[] = [];
   if (tail.torn) {
     all.push({
@@ -126,7 +144,10 @@ async function appendLines(
       cut_offset: tail.torn.offset,
     });
   }
-  all.push(...fieldsList);
+  // Who ran it through sudo is recorded only when it is real (see `sudoUser`).
+  all.push(
+    ...fieldsList.map((f) => sudo && f.sudo_user === undefined ? { ...f, sudo_user: sudo } : f),
+  );
   const entries: AuditEntry[] = [];
   const lines: string[] = [];
   let { seq, prev } = tail;

@@ -15,6 +15,8 @@
  */
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
+import { type Config, findConfig, loadConfig } from "../config/mod.ts";
+import { witnessSettings } from "./audit_seal.ts";
 import {
   AuditInputError,
   AuditRefusedError,
@@ -39,6 +41,7 @@ const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.p
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * const program = new Command("protocol");
  * registerAuditCommands(program);
  * ```
@@ -56,24 +59,29 @@ export function registerAuditCommands(program: Command): void {
       print(`audit signing key created: kid ${r.kid}`);
       print(r.publicKeyPem.trimEnd());
       print(
-        "Keep a copy of this public key off this host; verify with `audit:verify --pubkey FILE`.",
+        "This is the trust root. Keep a copy OFF this host (it is what a deploy user cannot " +
+          "forge); verify with `audit:verify --pubkey FILE`.",
       );
     }));
 
   program.command("audit:verify")
     .description(
-      "Verify the audit log (rotated files + live log): JSON, seq, hash chain, signatures, key " +
-        "validity. Exit 0 valid, 1 tampered, 2 bad input",
+      "Verify the audit log (rotated files + live log): canonical bytes, seq, hash chain, " +
+        "signatures, key seq ranges, and every checkpoint the configured witnesses hold. " +
+        "Exit 0 valid, 1 tampered, 2 bad input",
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--config <file>", "protocol.yaml naming the witnesses (default: found as usual)")
     .option(
       "--pubkey <file>",
-      "trusted public key (PEM, base64 raw, or a keyring JSON) kept off the host",
+      "trust root (PEM, base64 raw, or a keyring JSON) kept off the host",
     )
     .option(
       "--checkpoint <file>",
-      "signed checkpoint to detect truncation or rewrites since it was taken",
+      "C2SP checkpoint to check against (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option("--no-witness", "do not read the configured witnesses")
     .option("--json", "print the result as JSON")
     .option(
       "--stdin",
@@ -84,8 +92,10 @@ export function registerAuditCommands(program: Command): void {
         async (
           o: {
             stateDir?: string;
+            config?: string;
             pubkey?: string;
-            checkpoint?: string;
+            checkpoint?: string[];
+            witness: boolean;
             json?: boolean;
             stdin?: boolean;
           },
@@ -95,11 +105,13 @@ export function registerAuditCommands(program: Command): void {
               "--checkpoint checks the local log; it cannot go with --stdin",
             );
           }
+          const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
           const r = o.stdin
             ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
             : await verifyAuditLog(resolveStateDir(o), {
               pubkeyFile: o.pubkey,
-              checkpointFile: o.checkpoint,
+              checkpointFiles: o.checkpoint,
+              witness: witnessSettings(config),
             });
           Deno.exitCode = r.ok ? 0 : 1;
           if (o.json) return print(JSON.stringify(r));
@@ -115,8 +127,8 @@ export function registerAuditCommands(program: Command): void {
           if ("duplicates" in r && r.duplicates) {
             print(`duplicates: ${r.duplicates} exact copies of earlier lines ignored`);
           }
-          if (r.checkpoint) {
-            print(`checkpoint: ${r.checkpoint.count} entries at ${r.checkpoint.ts} matched`);
+          for (const c of r.checkpoints) {
+            print(`checkpoint: ${c.size} entries matched (${c.source})`);
           }
         },
       ),
@@ -124,16 +136,28 @@ export function registerAuditCommands(program: Command): void {
 
   program.command("audit:checkpoint")
     .description(
-      "Write a signed checkpoint {count, last_hash, ts, kid, sig} (default <state-dir>/checkpoints/<ts>.json) " +
-        "and print it; keep a copy elsewhere",
+      "Verify the log, then sign a C2SP checkpoint (origin, size, Merkle root), keep it in " +
+        "<state-dir>/checkpoints/ and publish it to the witnesses in protocol.yaml. " +
+        "Exit 1 if the log does not verify or a witness did not take it",
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
+    .option("--config <file>", "protocol.yaml naming the witnesses (default: found as usual)")
     .option("--out <file>", "where to write the checkpoint")
-    .action(guard(async (o: { stateDir?: string; out?: string }) => {
-      const { checkpoint, path } = await writeCheckpoint(resolveStateDir(o), o.out);
-      print(JSON.stringify(checkpoint));
-      console.error(`checkpoint written to ${path}`);
-    }));
+    .option("--json", "print the result as JSON")
+    .action(
+      guard(async (o: { stateDir?: string; config?: string; out?: string; json?: boolean }) => {
+        const config = await optionalConfig(o.config);
+        const r = await writeCheckpoint(resolveStateDir(o), {
+          out: o.out,
+          witness: witnessSettings(config),
+        });
+        if (r.published.some((p) => !p.ok)) Deno.exitCode = 1;
+        if (o.json) return print(JSON.stringify(r));
+        Deno.stdout.writeSync(new TextEncoder().encode(r.text));
+        console.error(`checkpoint written to ${r.path}`);
+        for (const p of r.published.filter((p) => p.ok)) console.error(`published to ${p.witness}`);
+      }),
+    );
 
   program.command("audit:rotate-key")
     .description(
@@ -142,7 +166,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--json", "print the result as JSON")
     .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
-      const r = await rotateSigningKey(resolveStateDir(o));
+      const r = await rotateSigningKey(resolveStateDir(o), "manual");
       if (o.json) return print(JSON.stringify(r));
       print(`audit signing key rotated at seq ${r.seq}: ${r.oldKid} -> ${r.kid}`);
       print(r.publicKeyPem.trimEnd());
@@ -201,6 +225,13 @@ export function registerAuditCommands(program: Command): void {
     );
 }
 
+// The configuration is optional for audit commands: without one there is no witness.
+async function optionalConfig(file?: string): Promise<Config | undefined> {
+  const path = await findConfig({ config: file });
+  // A ConfigError (file:line:col of each problem) is mapped to exit 2 by main.
+  return path ? await loadConfig(path) : undefined;
+}
+
 // Library code never exits; the CLI maps errors to exit codes and one clear line on stderr.
 // deno-lint-ignore no-explicit-any
 function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -209,8 +240,7 @@ function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A)
       await fn(...args);
     } catch (err) {
       if (
-        err instanceof AuditInputError || err instanceof MissingSigningKeyError ||
-        err instanceof TypeError
+        err instanceof AuditInputError || err instanceof MissingSigningKeyError
       ) {
         Deno.exitCode = 2;
       } else if (err instanceof AuditRefusedError) {

@@ -26,7 +26,7 @@ import {
 } from "../secrets/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import { configEntry } from "../audit/actions.ts";
-import { audited, guard, STATE_DIR_HELP } from "./secrets_audit.ts";
+import { audited, STATE_DIR_HELP } from "./secrets_audit.ts";
 
 interface ConfigOptions {
   config?: string;
@@ -73,6 +73,7 @@ async function configCommand(
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * registerConfigCommands(new Command("protocol"));
  * ```
  */
@@ -90,9 +91,9 @@ export function registerConfigCommands(program: Command): void {
       )
       .argument("<env>", "environment (a branch): production, staging, dev, ...")
       .option("--create", "start the environment as a new empty branch when it exists nowhere"),
-  ).action(guard(async (env: string, o: ConfigOptions & { create?: boolean }) => {
+  ).action(async (env: string, o: ConfigOptions & { create?: boolean }) => {
     await configCommand(o, "switch", env, (repo) => configSwitch(repo, env, o));
-  }));
+  });
 
   common(
     program.command("config:init")
@@ -102,11 +103,11 @@ export function registerConfigCommands(program: Command): void {
       )
       .option("--encrypt", "encrypt plaintext env files (the default)")
       .option("--decrypt", "decrypt every .enc file next to itself (mode 0600, gitignored)"),
-  ).action(guard(async (o: ConfigOptions & { decrypt?: boolean }) => {
+  ).action(async (o: ConfigOptions & { decrypt?: boolean }) => {
     await configCommand(o, o.decrypt ? "decrypt" : "encrypt", undefined, async (repo, dir) => {
       return await configInit(repo, await readKey(dir), { decrypt: o.decrypt });
     });
-  }));
+  });
 
   common(
     program.command("config:save")
@@ -115,9 +116,9 @@ export function registerConfigCommands(program: Command): void {
           "refuses if plaintext is staged, tracked or not yet encrypted",
       )
       .option("-m, --message <text>", "commit message"),
-  ).action(guard(async (o: ConfigOptions & { message?: string }) => {
+  ).action(async (o: ConfigOptions & { message?: string }) => {
     await configCommand(o, "save", undefined, (repo) => configSave(repo, o));
-  }));
+  });
 
   common(
     program.command("config:refresh")
@@ -127,9 +128,9 @@ export function registerConfigCommands(program: Command): void {
       )
       .argument("[env]", "fail unless the checkout is on this environment")
       .option("--no-pull", "decrypt what is checked out without pulling"),
-  ).action(guard(async (env: string | undefined, o: ConfigOptions & { pull: boolean }) => {
+  ).action(async (env: string | undefined, o: ConfigOptions & { pull: boolean }) => {
     await configCommand(o, "refresh", env, async (repo, dir) => {
       return await configRefresh(repo, await readKey(dir), { env, pull: o.pull });
     });
-  }));
+  });
 }

@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { formatDrillReport, loadDrill, runDrill, stagingRefusal } from "../drill/mod.ts";
 import { type Config, findConfig, loadConfig, requireConfig } from "../config/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
+import { localEngine } from "../runbook/local_engine.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 
 /** Adds the `drill` command to `program`. */
@@ -104,7 +105,8 @@ export function registerDrillCommand(program: Command): void {
       );
       try {
         const node = pool?.inventory.select(options.target)[0];
-        const report = await runDrill(root, drill, {
+        const report = await runDrill(drill, {
+          engine: localEngine(root),
           stateDir,
           journal: notifyingJournal(stateDir, notifier, { runbook: drill.runbook }),
           say: (line) => console.error(line),

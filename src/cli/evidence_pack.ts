@@ -16,6 +16,7 @@ import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import { writeEvidencePack } from "../evidence/pack.ts";
+import { checklistShapes } from "../runbook/shape.ts";
 import { resolve } from "node:path";
 
 /** Adds `evidence:pack` to `program`. */
@@ -48,6 +49,7 @@ export function registerEvidencePackCommand(program: Command): void {
         summary = await writeEvidencePack({
           stateDir: resolveStateDir(options),
           root: projectRoot(options.root),
+          shapeOf: checklistShapes(projectRoot(options.root)),
           label: period,
           out,
           sampleSize: size,

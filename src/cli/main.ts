@@ -10,12 +10,9 @@
  * ```
  * @module
  */
-import { ProtocolError, UsageError } from "../errors.ts";
+import { ProtocolError } from "../errors.ts";
+import { printError } from "./errors.ts";
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "../config/mod.ts";
-import { ParameterError } from "../runbook/params.ts";
-import { formatProblem, InvalidFileError } from "../source/mod.ts";
-import { AuditInputError, MissingSigningKeyError } from "../audit/mod.ts";
 import { registerAuditCommands } from "./audit.ts";
 import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
@@ -29,15 +26,13 @@ import { registerReleaseCommands } from "./release.ts";
 import { registerScheduleCommand } from "./schedule.ts";
 import { registerDrillCommand } from "./drill.ts";
 import { registerShadowCommands } from "./shadow.ts";
+import { registerWitnessCommand } from "./witness.ts";
 import { registerIdentityCommand } from "./identity.ts";
 import { registerRequestCommand } from "./request.ts";
 import { registerApproveCommand } from "./approve.ts";
 import { registerPopulationCommand } from "./population.ts";
 import { registerEvidencePackCommand } from "./evidence_pack.ts";
 import { registerRunsCommand } from "./runs.ts";
-import { UnknownTargetError } from "../targets/inventory.ts";
-import { SshConnectError } from "../targets/ssh.ts";
-import { LockFailedError } from "../targets/lock.ts";
 
 /** Builds the program with every command. */
 export function buildProgram(): Command {
@@ -61,6 +56,7 @@ export function buildProgram(): Command {
   registerScheduleCommand(program);
   registerDrillCommand(program);
   registerShadowCommands(program);
+  registerWitnessCommand(program);
   registerIdentityCommand(program);
   registerRequestCommand(program);
   registerApproveCommand(program);
@@ -70,37 +66,27 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI with `args`, mapping errors to messages and exit codes. */
+/**
+ * Runs the CLI with `args`, mapping errors to messages and exit codes in this one place: an
+ * expected error ({@link ProtocolError}) prints its problems and message and ends with its exit
+ * code; anything else is a bug and surfaces with its stack.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const code = await main(["plan", "deploy", "-p", "version=1", "-p", "version=2"]);
+ * code; // 2: a parameter given twice is bad input
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(args, { from: "user" });
     return Number(Deno.exitCode ?? 0);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    if (error instanceof InvalidFileError) {
-      for (const problem of error.problems) console.error(formatProblem(problem));
-      console.error(`error: ${error.message}; nothing was run`);
-      return 2;
-    }
-    if (
-      error instanceof ParameterError || error instanceof ConfigError ||
-      error instanceof UsageError || error instanceof MissingSigningKeyError ||
-      error instanceof AuditInputError || error instanceof UnknownTargetError
-    ) {
-      console.error(`error: ${error.message}`);
-      return 2;
-    }
-    if (error instanceof SshConnectError || error instanceof LockFailedError) {
-      console.error(`error: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof ProtocolError) {
-      console.error(`error: ${error.message}`);
-      return error.exitCode;
-    }
-    throw error;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (!(error instanceof ProtocolError)) throw error;
+    printError(error);
+    return error.exitCode;
   }
 }
 

@@ -13,12 +13,15 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { describeRunbook, formatChecklist, formatPlan } from "../runbook/describe.ts";
+import { describeRunbook, formatPlan } from "../runbook/describe.ts";
+import { CHECKLIST_FORMATS, type ChecklistFormat, formatChecklist } from "../runbook/checklist.ts";
 import type { LoadedRunbook } from "../runbook/load.ts";
 import { describeRollout, formatRolloutPlan } from "../runbook/rollout.ts";
 import { LOCAL_NODE } from "../targets/inventory.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { printRunEvidence } from "../evidence/print.ts";
+import { checklistShapes } from "../runbook/shape.ts";
+import { projectRoot } from "../config/root.ts";
 import {
   nodesFor,
   optionalConfig,
@@ -73,9 +76,7 @@ export function registerPlanCommands(program: Command): void {
     .description("print the change-ticket checklist generated from a runbook")
     .addOption(
       new Option("--format <format>", "output format (html: with --run)").choices([
-        "md",
-        "text",
-        "json",
+        ...Object.keys(CHECKLIST_FORMATS),
         "html",
       ]).default("md"),
     )
@@ -86,13 +87,14 @@ export function registerPlanCommands(program: Command): void {
       options: RunbookOptions & { format: string; run?: string },
     ) => {
       if (options.run !== undefined || options.format === "html") {
-        Deno.exitCode = await printRunEvidence(name, options);
+        const shapes = checklistShapes(projectRoot(options.root));
+        Deno.exitCode = await printRunEvidence(name, options, shapes);
         return;
       }
       const { loaded, params } = await prepareRunbook(name, args, options);
       const description = describeRunbook(loaded, params, await optionalConfig(options));
       Deno.stdout.writeSync(
-        new TextEncoder().encode(formatChecklist(description, options.format as "md")),
+        new TextEncoder().encode(formatChecklist(description, options.format as ChecklistFormat)),
       );
     });
 }

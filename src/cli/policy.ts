@@ -198,6 +198,6 @@ async function recordInAudit(
   const policy = policyRan(report.policy.id, only ? [only] : []);
   await appendAudit(
     stateDir,
-    policyEntry({ policy, target: report.target }, report.summary, code),
+    policyEntry({ policy, target: report.target }, report.summary, code, report.results),
   );
 }

@@ -14,7 +14,6 @@ import type { Command } from "commander";
 import { requireAuditKey } from "../audit/journal.ts";
 import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 import {
-  DEFAULT_EXPIRY_MS,
   loadApprovers,
   newRequest,
   parseExpiry,
@@ -46,9 +45,7 @@ export function registerRequestCommand(program: Command): void {
       args: string[],
       options: RunbookOptions & { expires: string; approvers?: string; json?: boolean },
     ) => {
-      const expiresInMs = options.expires === "24h"
-        ? DEFAULT_EXPIRY_MS
-        : parseExpiry(options.expires);
+      const expiresInMs = parseExpiry(options.expires);
       const { root, loaded, params } = await prepareRunbook(name, args, options);
       const config = await requireConfig(options);
       const pool = new TargetPool(config);

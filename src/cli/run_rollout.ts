@@ -12,7 +12,7 @@
  * @module
  */
 import { auditJournal } from "../audit/journal.ts";
-import { writeCheckpoint } from "../audit/mod.ts";
+import { sealRun } from "./audit_seal.ts";
 import { UsageError } from "../errors.ts";
 import {
   exitCodeOf,
@@ -56,11 +56,12 @@ export async function runFromCli(loaded: LoadedRunbook, options: CliRollout): Pr
       journal: options.journal ?? auditJournal(options.stateDir),
     });
     await options.beforeCheckpoint?.();
-    // A checkpoint per run: shipped off the host, it exposes a log cut back or rewritten.
-    const { path } = await writeCheckpoint(options.stateDir);
-    write(`  audit checkpoint: ${path}`);
+    // Every run ends sealed: key evolved, checkpoint signed and sent to the witnesses. A log
+    // that no longer verifies is refused a checkpoint and fails the command.
+    const sealed = await sealRun(options.stateDir, options.config);
     if (options.json) console.log(JSON.stringify(record, null, 2));
-    return exitCodeOf(record);
+    const code = exitCodeOf(record);
+    return code === 0 && !sealed ? 1 : code;
   } finally {
     stopListening();
   }

@@ -44,7 +44,7 @@ import {
 import { writeFileAtomic } from "../secrets/files.ts";
 import { hostName, operator, resolveStateDir } from "../state/mod.ts";
 import { registerConfigCommands } from "./config_repo.ts";
-import { audited, guard, STATE_DIR_HELP } from "./secrets_audit.ts";
+import { audited, STATE_DIR_HELP } from "./secrets_audit.ts";
 import { cronEntry, secretsEntry } from "../audit/actions.ts";
 
 /** The operator's machine, as runbook steps name it. */
@@ -59,6 +59,7 @@ interface StateOptions {
  *
  * @example
  * ```ts
+ * import { Command } from "commander";
  * registerSecretsCommands(new Command("protocol"));
  * ```
  */
@@ -71,7 +72,7 @@ export function registerSecretsCommands(program: Command): void {
     .argument("[hexkey]", "the key to store (prefer `-` and stdin: arguments show in `ps`)")
     .option("--rotate", "replace an existing key, keeping the old one as key.old-<time>")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (hexkey: string | undefined, o: StateOptions & { rotate?: boolean }) => {
+    .action(async (hexkey: string | undefined, o: StateOptions & { rotate?: boolean }) => {
       const stateDir = resolveStateDir(o);
       const given = hexkey === "-" ? await new Response(Deno.stdin.readable).text() : hexkey;
       const operation = o.rotate ? "rotate" : "setup";
@@ -92,14 +93,14 @@ export function registerSecretsCommands(program: Command): void {
       } else if (!o.rotate && given === undefined) {
         print("back it up in your password manager: `deno task secrets:key`");
       }
-    }));
+    });
 
   program.command("secrets:encrypt")
     .description("Encrypt FILE to FILE.enc (AES-256-GCM envelope); the plaintext is kept")
     .argument("<file>", "the plaintext file")
     .option("-o, --out <file>", "where to write the envelope (default: FILE.enc)")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (file: string, o: StateOptions & { out?: string }) => {
+    .action(async (file: string, o: StateOptions & { out?: string }) => {
       const stateDir = resolveStateDir(o);
       const r = await audited(
         stateDir,
@@ -109,7 +110,7 @@ export function registerSecretsCommands(program: Command): void {
         },
       );
       print(`encrypted ${file} -> ${r.to}`);
-    }));
+    });
 
   program.command("secrets:decrypt")
     .description("Decrypt FILE.enc to FILE (mode 0600), or to stdout with --stdout")
@@ -118,7 +119,7 @@ export function registerSecretsCommands(program: Command): void {
     .option("--stdout", "print the plaintext instead of writing a file (warns on stderr)")
     .option("--force", "overwrite an existing plaintext file")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (
+    .action(async (
       file: string,
       o: StateOptions & { out?: string; stdout?: boolean; force?: boolean },
     ) => {
@@ -139,7 +140,7 @@ export function registerSecretsCommands(program: Command): void {
         return {};
       });
       if (!o.stdout) print(`decrypted ${file} -> ${to} (mode 0600)`);
-    }));
+    });
 
   program.command("secrets:key")
     .description(
@@ -155,7 +156,7 @@ export function registerSecretsCommands(program: Command): void {
     .option("--config <file>", "project configuration (default: ./protocol.yaml, if any)")
     .option("--accept-new-host-keys", "record an unknown host key instead of refusing it")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (o: StateOptions & ScpOptions) => {
+    .action(async (o: StateOptions & ScpOptions) => {
       const stateDir = resolveStateDir(o);
       if (o.scp !== undefined) {
         const subject = { operation: "key-scp", target: o.scp };
@@ -176,7 +177,7 @@ export function registerSecretsCommands(program: Command): void {
           "password manager, then clear your terminal; never paste it into chat or tickets.",
       );
       print(hex);
-    }));
+    });
 
   program.command("key:generate")
     .description(
@@ -185,7 +186,7 @@ export function registerSecretsCommands(program: Command): void {
     )
     .option("--comment <text>", "key comment (default: protocol deploy key USER@HOST)")
     .option("--state-dir <dir>", STATE_DIR_HELP)
-    .action(guard(async (o: StateOptions & { comment?: string }) => {
+    .action(async (o: StateOptions & { comment?: string }) => {
       const stateDir = resolveStateDir(o);
       const comment = o.comment ?? `protocol deploy key ${operator()}@${hostName()}`;
       let publicKey = "";
@@ -203,7 +204,7 @@ export function registerSecretsCommands(program: Command): void {
         `deploy key created at ${r.file} (${r.fingerprint}). Add the public key above to the ` +
           "repository as a read-only deploy key (GitHub: Settings > Deploy keys).",
       );
-    }));
+    });
 
   const cron = (name: string, description: string, add: boolean) =>
     program.command(name)
@@ -211,7 +212,7 @@ export function registerSecretsCommands(program: Command): void {
       .option("--config <file>", "project configuration (default: ./protocol.yaml)")
       .option("--user <name>", "edit this user's crontab (needs root)")
       .option("--state-dir <dir>", STATE_DIR_HELP)
-      .action(guard(async (o: StateOptions & { config?: string; user?: string }) => {
+      .action(async (o: StateOptions & { config?: string; user?: string }) => {
         const config = await requireConfig(o);
         const stateDir = resolveStateDir(o);
         const entry = rebootEntry(config.app);
@@ -233,7 +234,7 @@ export function registerSecretsCommands(program: Command): void {
         } else {
           print(r.changed ? `removed the entry from ${who} crontab` : `no entry in ${who} crontab`);
         }
-      }));
+      });
   cron(
     "cron:add",
     "Install the @reboot entry that starts the app after a reboot (idempotent, between " +

@@ -1,31 +1,24 @@
 /**
  * What the secrets, config and cron commands share: each change is one signed audit entry
  * (success or failure, never a secret value), and library errors map to exit codes — 2 for bad
- * input, 1 for a refused operation, a failed authentication or a failed git/ssh-keygen/crontab.
+ * input, 1 for a refused operation, a failed authentication or a failed git/ssh-keygen/crontab
+ * (each error carries its exit code; `main.ts` maps them).
  *
  * No audit signing key, no change: every one of these commands checks for the key before it
  * touches anything, like `run` does, so no secret or config change goes unrecorded.
  *
  * @example
  * ```ts
- * import { audited, guard } from "./secrets_audit.ts";
+ * import { audited } from "./secrets_audit.ts";
  * import { secretsEntry } from "../audit/actions.ts";
- * const action = guard(async () => {
- *   const subject = { operation: "encrypt", target: "local", file: ".env" };
- *   await audited("/tmp/state", (ending) => secretsEntry(subject, ending), async () => ({}));
- * });
+ * const subject = { operation: "encrypt", target: "local", file: ".env" };
+ * await audited("/tmp/state", (ending) => secretsEntry(subject, ending), async () => ({}));
  * ```
  * @module
  */
 import { requireAuditKey } from "../audit/journal.ts";
 import { appendAudit, type FieldValue } from "../audit/mod.ts";
 import { type Ending, type Entry, failed, succeeded } from "../audit/actions.ts";
-import {
-  AuthenticationError,
-  CommandFailedError,
-  SecretsInputError,
-  SecretsRefusedError,
-} from "../secrets/mod.ts";
 
 /** Help text of `--state-dir`, the same on every command. */
 export const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
@@ -59,32 +52,4 @@ export async function audited<T extends Record<string, FieldValue | undefined>>(
   }
   await appendAudit(stateDir, entry(succeeded(result)));
   return result;
-}
-
-/**
- * Wraps a command action: secrets errors become one `error:` line and an exit code; anything
- * else goes to the CLI's main handler (configuration, usage and audit-key errors exit 2 there).
- *
- * @example
- * ```ts
- * program.command("secrets:key").action(guard(async () => { ... }));
- * ```
- */
-// deno-lint-ignore no-explicit-any
-export function guard<A extends any[]>(
-  fn: (...args: A) => Promise<void>,
-): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (error) {
-      if (error instanceof SecretsInputError) Deno.exitCode = 2;
-      else if (
-        error instanceof SecretsRefusedError || error instanceof AuthenticationError ||
-        error instanceof CommandFailedError
-      ) Deno.exitCode = 1;
-      else throw error;
-      console.error(`error: ${error.message}`);
-    }
-  };
 }

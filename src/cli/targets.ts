@@ -16,7 +16,8 @@ import { Command, Option } from "commander";
 import { type Config, requireConfig } from "../config/mod.ts";
 import { type InventoryNode, LOCAL_NODE, sshEndpoint } from "../targets/inventory.ts";
 import { type LockInfo, readLock } from "../targets/lock.ts";
-import { forceUnlockRecorded, nodeLockPath } from "../runbook/fleet.ts";
+import { forceUnlockRecorded } from "../runbook/fleet.ts";
+import { nodeLockPath } from "../targets/lock.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 

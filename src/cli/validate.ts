@@ -16,11 +16,17 @@
 import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
 import { type Command, Option } from "commander";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { CONFIG_FILE, configTemplate } from "../config/mod.ts";
-import { listRunbooks, loadRunbook, validateFile } from "../runbook/load.ts";
+import {
+  displayPath,
+  listRunbooks,
+  loadRunbook,
+  validateFile,
+  yamlFilesUnder,
+} from "../runbook/load.ts";
 import { jsonSchemas } from "../runbook/schema.ts";
-import { formatProblem } from "../source/mod.ts";
+import { formatProblem, printable } from "../source/mod.ts";
 
 /** Adds `validate`, `list`, `schema` and `init` to `program`. */
 export function registerProjectCommands(program: Command): void {
@@ -30,16 +36,14 @@ export function registerProjectCommands(program: Command): void {
     .addOption(new Option("--root <dir>").hideHelp())
     .action(async (files: string[], options: { json?: boolean; root?: string }) => {
       const root = projectRoot(options.root);
-      const targets = files.length
-        ? files.map((f) => relative(root, join(Deno.env.get("INIT_CWD") ?? Deno.cwd(), f)))
-        : await allFiles(root);
+      const targets = files.length ? await givenFiles(root, files) : await allFiles(root);
       const results = [];
       for (const file of targets) results.push({ file, problems: await validateFile(root, file) });
       const problems = results.flatMap((result) => result.problems);
       if (options.json) console.log(JSON.stringify(results, null, 2));
       else {
         for (const result of results) {
-          if (result.problems.length === 0) console.log(`ok   ${result.file}`);
+          if (result.problems.length === 0) console.log(`ok   ${printable(result.file)}`);
           for (const problem of result.problems) console.log(formatProblem(problem));
         }
         console.log(
@@ -125,4 +129,20 @@ async function allFiles(root: string): Promise<string[]> {
     }
   }
   return files.sort();
+}
+
+/**
+ * The files `validate` was given, resolved against where the user ran it (absolute paths stay
+ * as they are); a directory stands for the runbooks and tasks under it.
+ */
+async function givenFiles(root: string, given: string[]): Promise<string[]> {
+  const cwd = Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  const files: string[] = [];
+  for (const name of given) {
+    const path = resolve(cwd, name);
+    const info = await Deno.stat(path).catch(() => undefined);
+    if (info?.isDirectory) files.push(...await yamlFilesUnder(path));
+    else files.push(path);
+  }
+  return files.map((path) => displayPath(root, path));
 }

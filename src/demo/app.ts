@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import $ from "dax";
+import { mustRun } from "../proc/mod.ts";
 import { join } from "node:path";
 
 /** Paths and URLs of a demo world. */
@@ -70,12 +70,15 @@ export async function createDemoWorld(dir: string): Promise<DemoWorld> {
   const pidFile = join(appDir, "app.pid");
   await Deno.mkdir(work, { recursive: true });
   const git = (...args: string[]) =>
-    $`git ${args}`.cwd(work).env({
-      GIT_AUTHOR_NAME: "Demo",
-      GIT_AUTHOR_EMAIL: "demo@example.com",
-      GIT_COMMITTER_NAME: "Demo",
-      GIT_COMMITTER_EMAIL: "demo@example.com",
-    }).quiet();
+    mustRun(["git", ...args], {
+      cwd: work,
+      env: {
+        GIT_AUTHOR_NAME: "Demo",
+        GIT_AUTHOR_EMAIL: "demo@example.com",
+        GIT_COMMITTER_NAME: "Demo",
+        GIT_COMMITTER_EMAIL: "demo@example.com",
+      },
+    });
   await git("init", "--quiet", "--initial-branch=main");
   for (
     const [version, broken] of [["v1.1.0", false], ["v1.2.0", false], ["v1.3.0", true]] as const
@@ -86,7 +89,7 @@ export async function createDemoWorld(dir: string): Promise<DemoWorld> {
     await git("commit", "--quiet", "-m", `Release ${version}`);
     await git("tag", "-a", version, "-m", `Release ${version}`);
   }
-  await $`git clone --quiet --bare ${work} ${repo}`.quiet();
+  await mustRun(["git", "clone", "--quiet", "--bare", work, repo]);
   await Deno.mkdir(appDir, { recursive: true });
   const deno = Deno.execPath();
   const config = join(dir, "protocol.yaml");

@@ -260,7 +260,7 @@ export async function injectFault(
       return done({
         ...base,
         what: `${site.keyFile} mode 0644`,
-        marker: "key.mode is 0644",
+        marker: "the key's mode is 0644",
         saved: { mode: parseInt(mode, 8) },
       });
     }
@@ -274,7 +274,7 @@ export async function injectFault(
       return done({
         ...base,
         what: `${log} line ${line}`,
-        marker: "verified is false",
+        marker: "the audit log does not verify",
         saved: { text: original, line },
       });
     }

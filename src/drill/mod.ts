@@ -7,8 +7,10 @@
  * @example
  * ```ts
  * import { formatDrillReport, loadDrill, runDrill } from "./mod.ts";
- * const root = "/work/protocol";
- * const report = await runDrill(root, await loadDrill(root, "incident-response"), { stateDir: "/tmp/s" });
+ * import { localEngine } from "../runbook/local_engine.ts";
+ * const root = Deno.cwd();
+ * const drill = await loadDrill(root, "incident-response");
+ * const report = await runDrill(drill, { engine: localEngine(root), stateDir: "/tmp/s" });
  * console.log(formatDrillReport(report, "md"));
  * ```
  * @module

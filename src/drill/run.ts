@@ -15,10 +15,7 @@
 import { drillEntry } from "../audit/actions.ts";
 import { type Journal } from "../journal.ts";
 import { join } from "node:path";
-import { loadRunbook } from "../runbook/load.ts";
-import { bindParameters } from "../runbook/params.ts";
-import type { ResolvedStep } from "../runbook/resolve.ts";
-import { type RunObserver, runRunbook } from "../runbook/run.ts";
+import type { DrillObserver, RunbookEngine, WatchedStep } from "./engine.ts";
 import {
   cleanFault,
   type FaultSite,
@@ -57,6 +54,8 @@ export interface DrillOptions {
   signal?: AbortSignal;
   /** Drill on this staging node rather than in a sandbox on this machine. */
   staging?: StagingSite;
+  /** Runs the drill's runbooks (the CLI passes `localEngine(root)`). */
+  engine: RunbookEngine;
 }
 
 /**
@@ -89,12 +88,12 @@ export function stagingRefusal(
 }
 
 /** Collects every step's output and times as the runbook runs. */
-class StepWatcher implements RunObserver {
+class StepWatcher implements DrillObserver {
   readonly steps: ObservedStep[] = [];
   #current?: ObservedStep;
   readonly #groups = new Map<string, string>();
   constructor(readonly say: (line: string) => void) {}
-  stepStarted(step: ResolvedStep): void {
+  stepStarted(step: WatchedStep): void {
     if (step.kind === "uses") {
       this.#groups.set(step.number, step.name);
       return;
@@ -128,23 +127,18 @@ class StepWatcher implements RunObserver {
 }
 
 /** Runs `drill` and returns its report. Never leaves a fault or the sandbox behind silently. */
-export async function runDrill(
-  root: string,
-  drill: Drill,
-  options: DrillOptions,
-): Promise<DrillReport> {
+export async function runDrill(drill: Drill, options: DrillOptions): Promise<DrillReport> {
   const say = options.say ?? (() => {});
   const started = new Date().toISOString();
   const journal = options.journal;
   const subject = { drill_id: drill.id, runbook: drill.runbook, severity: drill.severity };
   await journal?.record(drillEntry(subject, { status: "initiated" }));
-  const loaded = await loadRunbook(root, drill.runbook);
+  const declared = new Set(await options.engine.parameters(drill.runbook));
   const named: Record<string, string> = Object.fromEntries(
     Object.entries(drill.params).map(([k, v]) => [k, String(v)]),
   );
-  if ("severity" in loaded.runbook.parameters) named.severity = drill.severity;
-  const params = bindParameters(loaded.runbook.parameters, [], named);
-  const place = await drillPlace(root, drill, named, options, say);
+  if (declared.has("severity")) named.severity = drill.severity;
+  const place = await drillPlace(drill, named, options, say);
   const faults: (InjectedFault & { leftover?: string })[] = [];
   const watcher = new StepWatcher(say);
   let record;
@@ -156,15 +150,12 @@ export async function runDrill(
       say(`  injected ${fault.type}: ${fault.what}`);
     }
     say(`running runbook ${drill.runbook} on ${place.label}`);
-    record = await runRunbook(loaded, {
-      root,
-      params,
+    // Unattended: every human item is acknowledged, and the run record says so.
+    record = await options.engine.run(drill.runbook, named, {
       config: place.config,
       stateDir: place.stateDir,
       target: place.site.target,
       node: place.node,
-      // Unattended: every human item is acknowledged, and the run record says so.
-      confirm: () => Promise.resolve("acknowledged"),
       observer: watcher,
       journal: place.journal,
       signal: options.signal,
@@ -220,7 +211,6 @@ interface DrillPlace {
 }
 
 async function drillPlace(
-  root: string,
   drill: Drill,
   named: Record<string, string>,
   options: DrillOptions,
@@ -252,7 +242,7 @@ async function drillPlace(
   const previous = named.rollback_to && named.rollback_to !== drill.release
     ? [named.rollback_to]
     : [];
-  const sandbox = await createSandbox(root, [...previous, drill.release], drill.id);
+  const sandbox = await createSandbox(options.engine, [...previous, drill.release], drill.id);
   return {
     site: sandbox.site,
     config: sandbox.config,

@@ -7,20 +7,20 @@
  * @example
  * ```ts
  * import { createSandbox } from "./sandbox.ts";
- * const sandbox = await createSandbox("/work/protocol", ["v1.2.0"]);
+ * import { localEngine } from "../runbook/local_engine.ts";
+ * const sandbox = await createSandbox(localEngine(Deno.cwd()), ["v1.2.0"]);
  * try { console.log(sandbox.site.release); } finally { await sandbox.destroy(); }
  * ```
  * @module
  */
 import { auditJournal } from "../audit/journal.ts";
 import { type Journal } from "../journal.ts";
-import $ from "dax";
+import { mustRun } from "../proc/mod.ts";
 import { join } from "node:path";
 import { generateSigningKey } from "../audit/mod.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
 import { appCommands, createDemoWorld, type DemoWorld, stopDemoApp } from "../demo/app.ts";
-import { loadRunbook } from "../runbook/load.ts";
-import { runRunbook } from "../runbook/run.ts";
+import type { RunbookEngine } from "./engine.ts";
 import { ensureStateDir } from "../state/mod.ts";
 import { LocalTarget } from "../targets/local.ts";
 import type { FaultSite } from "./faults.ts";
@@ -57,7 +57,7 @@ export function drillJournal(inner: Journal, drill: string): Journal {
  * (after cleaning up) when it cannot.
  */
 export async function createSandbox(
-  root: string,
+  engine: RunbookEngine,
   releases: string[],
   drill = "drill",
 ): Promise<Sandbox> {
@@ -73,17 +73,8 @@ export async function createSandbox(
     await generateSigningKey(stateDir);
     const config = await loadConfig(world.config);
     const journal = drillJournal(auditJournal(stateDir), drill);
-    const deploy = await loadRunbook(root, "deploy");
     for (const version of releases) {
-      const record = await runRunbook(deploy, {
-        root,
-        params: { version },
-        config,
-        stateDir,
-        target: new LocalTarget(),
-        confirm: () => Promise.resolve("acknowledged"),
-        journal,
-      });
+      const record = await engine.run("deploy", { version }, { config, stateDir, journal });
       if (record.status !== "success") {
         throw new Error(`the sandbox could not deploy ${version}: ${record.reason}`);
       }
@@ -111,8 +102,8 @@ export async function createSandbox(
           port: w.port,
           fault: faulty ? release : undefined,
         });
-        await $`sh -c ${commands.stop}`.cwd(site.release).quiet();
-        await $`sh -c ${commands.start}`.cwd(site.release).quiet();
+        await mustRun(["sh", "-c", commands.stop], { cwd: site.release });
+        await mustRun(["sh", "-c", commands.start], { cwd: site.release });
         // Up when it answers at all (a faulty release answers 503).
         for (let i = 0; i < 100; i++) {
           const up = await fetch(w.healthUrl).then(async (r) => {

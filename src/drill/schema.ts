@@ -105,7 +105,8 @@ export function parseDrill(file: string, text: string): Drill {
  *
  * @example
  * ```ts
- * const drill = await loadDrill("/work/protocol", "incident-response");
+ * import { loadDrill } from "./schema.ts";
+ * const drill = await loadDrill(Deno.cwd(), "incident-response");
  * ```
  */
 export async function loadDrill(root: string, name: string): Promise<Drill> {

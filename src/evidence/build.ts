@@ -8,8 +8,12 @@
  * @example
  * ```ts
  * import { buildEvidence } from "./build.ts";
- * // const evidence = buildEvidence(record, logLines, verdict, { headers, sections });
- * // evidence.runs[0].sections[1].items[0].ticked
+ * import { readRunRecord } from "../state/runs.ts";
+ * import { logVerdict, readLogLines } from "./mod.ts";
+ * const stateDir = "/home/deploy/.protocol";
+ * const record = await readRunRecord(stateDir, "20261123T190102Z-a1b2c3");
+ * const evidence = buildEvidence(record, await readLogLines(stateDir), await logVerdict(stateDir));
+ * evidence.runs[0].sections[0].items[0].ticked; // true when that item's steps succeeded
  * ```
  * @module
  */
@@ -239,8 +243,11 @@ export function runEvidence(
  *
  * @example
  * ```ts
- * // const evidence = buildEvidence(record, lines, { verified: true, entries: 40 });
- * // evidence.holds → every command matched and the log verifies
+ * import { buildEvidence } from "./build.ts";
+ * import { readRunRecord } from "../state/runs.ts";
+ * const record = await readRunRecord("/home/deploy/.protocol", "20261123T190102Z-a1b2c3");
+ * const evidence = buildEvidence(record, [], { verified: true, entries: 40 });
+ * evidence.holds; // false: no command matched an audit line
  * ```
  */
 export function buildEvidence(

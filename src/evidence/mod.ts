@@ -6,20 +6,21 @@
  * @example
  * ```ts
  * import { formatEvidence, loadEvidence } from "./mod.ts";
- * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", ".");
+ * import { checklistShapes } from "../runbook/shape.ts";
+ * const shapes = checklistShapes(Deno.cwd());
+ * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", shapes);
  * console.log(formatEvidence(evidence, "md"));
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import { ACTION } from "../audit/actions.ts";
 import { verifyAuditLog } from "../audit/mod.ts";
 import { sha256Hex } from "../audit/entry.ts";
 import { parseEntryLine } from "../audit/entry.ts";
 import { loadHistory } from "../audit/history.ts";
 import { splitLines } from "../audit/verify_core.ts";
-import { describeRunbook } from "../runbook/describe.ts";
-import { loadRunbook } from "../runbook/load.ts";
-import { readRunRecord } from "../state/runs.ts";
+import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import {
   buildEvidence,
   type Evidence,
@@ -47,7 +48,7 @@ export {
 export { closingLine, type EvidenceFormat, formatEvidence } from "./format.ts";
 
 /** A run id was given that has no record in the state directory. */
-export class UnknownRunError extends Error {
+export class UnknownRunError extends InputError {
   constructor(readonly run: string, readonly stateDir: string) {
     super(`no run ${run} in ${stateDir}/runs (list them with \`ls ${stateDir}/runs\`)`);
     this.name = "UnknownRunError";
@@ -95,44 +96,36 @@ export async function logVerdict(stateDir: string): Promise<LogVerdict> {
   }
 }
 
-/** Group titles and section names from the runbook file, when it still loads. */
-async function shapeOf(root: string, runbook: string, params: Evidence["params"]) {
-  try {
-    const loaded = await loadRunbook(root, runbook);
-    const description = describeRunbook(loaded, params, undefined);
-    const headers = new Map(
-      [...description.prerequisites, ...description.steps, ...description.success]
-        .filter((step) => step.depth === 0).map((step) => [step.number, step.checklist]),
-    );
-    return { headers, sections: description.sections } satisfies RunbookShape;
-  } catch {
-    // The record alone still makes a checklist; only group titles are lost.
-    return {};
-  }
-}
+/**
+ * The checklist shape (group titles, section names) of a runbook as it was run with `params`;
+ * `{}` when the runbook no longer loads — the record alone still makes a checklist. The CLI
+ * passes one in (the runbook engine knows how to read a runbook; evidence does not).
+ */
+export type ShapeReader = (runbook: string, params: RunRecord["params"]) => Promise<RunbookShape>;
 
 /**
  * Reads run `runId` and the audit log of `stateDir` and builds its evidence.
  *
  * @example
  * ```ts
- * const evidence = await loadEvidence(stateDir, runId, projectRoot);
+ * import { loadEvidence } from "./mod.ts";
+ * const evidence = await loadEvidence("/home/deploy/.protocol", "20261123T190102Z-a1b2c3", () => Promise.resolve({}));
  * Deno.exitCode = evidence.holds ? 0 : 1;
  * ```
  */
 export async function loadEvidence(
   stateDir: string,
   runId: string,
-  root: string,
+  shapeOf: ShapeReader,
 ): Promise<Evidence> {
   const record = await readRunRecord(stateDir, runId).catch((error) => {
     if (error instanceof Deno.errors.NotFound) throw new UnknownRunError(runId, stateDir);
     throw error;
   });
   const lines = await readLogLines(stateDir).catch(() => []);
-  const shape = await shapeOf(root, record.runbook, record.params);
+  const shape = await shapeOf(record.runbook, record.params);
   const failure = record.failure_path ?? record.nodes?.find((n) => n.failure_path)?.failure_path;
-  const failureShape = failure ? await shapeOf(root, failure.runbook, failure.params) : {};
+  const failureShape = failure ? await shapeOf(failure.runbook, failure.params) : {};
   const evidence = buildEvidence(record, lines, await logVerdict(stateDir), shape, failureShape);
   return { ...evidence, ...approvalOf(lines, record.id) };
 }

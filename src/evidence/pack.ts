@@ -17,7 +17,7 @@ import { auditPaths } from "../audit/mod.ts";
 import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
-import { loadEvidence, logVerdict } from "./mod.ts";
+import { loadEvidence, logVerdict, type ShapeReader } from "./mod.ts";
 import { periodOf } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
 import { drawSample, populationCsv, type SeedSource } from "./sample.ts";
@@ -28,6 +28,8 @@ import { verifyScript } from "./verify_script.ts";
 export interface PackOptions {
   stateDir: string;
   root: string;
+  /** Checklist shapes of the runbooks (the CLI passes `checklistShapes(root)`). */
+  shapeOf: ShapeReader;
   /** `2026-Q3`, or a `FROM..TO` day range. */
   label: string;
   out: string;
@@ -71,7 +73,10 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
   const evidence = new Set<string>();
   for (const change of sample) {
     try {
-      const html = formatEvidence(await loadEvidence(stateDir, change.run, options.root), "html");
+      const html = formatEvidence(
+        await loadEvidence(stateDir, change.run, options.shapeOf),
+        "html",
+      );
       await Deno.writeTextFile(join(out, "changes", `${change.run}.html`), html);
       evidence.add(change.run);
     } catch {

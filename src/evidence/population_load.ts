@@ -13,7 +13,8 @@
  * @module
  */
 import { join } from "node:path";
-import { auditPaths } from "../audit/mod.ts";
+import { Buffer } from "node:buffer";
+import { auditPaths, parseCheckpoint } from "../audit/mod.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import type { LogLine } from "./build.ts";
 import { readLogLines } from "./mod.ts";
@@ -66,7 +67,7 @@ export async function loadPopulation(
 }
 
 /**
- * The default seed: the `last_hash` of the first checkpoint written at or after `end`; without
+ * The default seed: the Merkle root of the first checkpoint written at or after `end`; without
  * one, the hash of the log's last entry (which changes as the log grows — so the source says so).
  *
  * @example
@@ -80,15 +81,19 @@ export async function defaultSeed(
   end: Date,
 ): Promise<SeedSource> {
   const dir = auditPaths(stateDir).checkpoints;
-  const found: { ts: string; last_hash: string; count: number; file: string }[] = [];
+  const found: { ts: string; root: string; size: number; file: string }[] = [];
   try {
     for await (const item of Deno.readDir(dir)) {
-      if (!item.isFile || !item.name.endsWith(".json")) continue;
+      const ts = item.isFile ? checkpointTime(item.name) : undefined;
+      if (!ts) continue;
       try {
-        const cp = JSON.parse(await Deno.readTextFile(join(dir, item.name)));
-        if (typeof cp.ts === "string" && typeof cp.last_hash === "string") {
-          found.push({ ...cp, file: item.name });
-        }
+        const cp = parseCheckpoint(await Deno.readTextFile(join(dir, item.name)), item.name);
+        found.push({
+          ts,
+          root: Buffer.from(cp.root).toString("hex"),
+          size: cp.size,
+          file: item.name,
+        });
       } catch {
         // Not a checkpoint; audit:verify reports broken ones.
       }
@@ -100,8 +105,8 @@ export async function defaultSeed(
     .sort((a, b) => a.ts.localeCompare(b.ts))[0];
   if (after) {
     return {
-      seed: after.last_hash,
-      source: `last_hash of checkpoint ${after.file} (${after.count} entries, written ` +
+      seed: after.root,
+      source: `Merkle root of checkpoint ${after.file} (${after.size} entries, written ` +
         `${after.ts}, the first at or after the period's end; check it against your copy ` +
         `of the published checkpoints)`,
     };
@@ -114,4 +119,10 @@ export async function defaultSeed(
       `last entry (seq ${last.entry.seq}, ${last.entry.ts}), which changes as the log grows; ` +
       `write a checkpoint (audit:checkpoint), publish it, and draw the sample again`,
   };
+}
+
+/** When a checkpoint file was written, from its name (`2026-10-01T00-00-00-000Z.txt`). */
+function checkpointTime(name: string): string | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z\.txt$/.exec(name);
+  return m ? `${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z` : undefined;
 }

@@ -9,15 +9,21 @@
  * ```
  * @module
  */
-import { projectRoot } from "../config/root.ts";
 import { UsageError } from "../errors.ts";
-import { type EvidenceFormat, formatEvidence, loadEvidence, UnknownRunError } from "./mod.ts";
+import {
+  type EvidenceFormat,
+  formatEvidence,
+  loadEvidence,
+  type ShapeReader,
+  UnknownRunError,
+} from "./mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 
 /** Prints the evidence of run `options.run` of runbook `name`; returns the exit code. */
 export async function printRunEvidence(
   name: string,
-  options: { run?: string; format: string; stateDir?: string; root?: string },
+  options: { run?: string; format: string; stateDir?: string },
+  shapeOf: ShapeReader,
 ): Promise<number> {
   if (!options.run) {
     throw new UsageError("--format html is for the evidence of a run: add --run RUN_ID");
@@ -33,7 +39,7 @@ export async function printRunEvidence(
   const stateDir = resolveStateDir(options);
   let evidence;
   try {
-    evidence = await loadEvidence(stateDir, options.run, projectRoot(options.root));
+    evidence = await loadEvidence(stateDir, options.run, shapeOf);
   } catch (error) {
     if (error instanceof UnknownRunError) throw new UsageError(error.message);
     throw error;

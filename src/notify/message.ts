@@ -64,7 +64,8 @@ export function eventOf(entry: Entry, topRun: string | undefined): NotifyEvent |
   if (action === ACTION.changeApproval) return "approval.given";
   if (action === ACTION.drill && status !== "initiated") return "drill.finished";
   if (action !== ACTION.run && action !== ACTION.rollout) return undefined;
-  if (entry.run !== topRun) return undefined;
+  // A drill's runbook run is part of the drill, reported once as drill.finished.
+  if (entry.run !== topRun || entry.drill === true) return undefined;
   return ({
     initiated: "run.started",
     success: "run.succeeded",

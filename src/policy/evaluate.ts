@@ -126,7 +126,9 @@ export async function evaluatePolicy(
           Object.entries(check.sources!).map(async ([name, spec]) => [name, await gather(spec)]),
         ),
       );
-      const findings = check.expect.flatMap((a) => evaluateAssertion(a, facts, check.finding));
+      // Expected values may name this target's settings too (`eq: "${{ app.dir }}/current"`).
+      const expect = renderSpec(check.expect, values);
+      const findings = expect.flatMap((a) => evaluateAssertion(a, facts, check.finding));
       const { remaining, waived, notes } = applyWaivers(
         check.id,
         findings,

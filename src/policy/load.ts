@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   type DataPath,
@@ -22,7 +23,7 @@ import { type Policy, PolicySchema, type Waiver, WaiversSchema } from "./schema.
 import { GLOBAL_REFERENCES, referencesIn } from "./render.ts";
 
 /** A policy or waivers file is not valid; nothing was collected. */
-export class InvalidPolicyError extends Error {
+export class InvalidPolicyError extends InputError {
   constructor(message: string, readonly problems: Problem[]) {
     super(message);
     this.name = "InvalidPolicyError";
@@ -71,7 +72,16 @@ export async function loadPolicy(nameOrPath: string, root: string): Promise<Poli
   const problems: Problem[] = [];
   policy.checks.forEach((check, i) => {
     const specs = check.collect ? ["collect", check.collect] : ["sources", check.sources];
-    for (const { path: at, ref } of referencesIn(specs[1], ["checks", i, specs[0] as string])) {
+    const refs = [
+      ...referencesIn(specs[1], ["checks", i, specs[0] as string]),
+      ...referencesIn(check.expect, ["checks", i, "expect"]),
+    ];
+    for (const { path: at, ref } of refs) {
+      // A regular expression is checked at load; a value substituted later would not be.
+      if (REGEX_KEYS.has(String(at.at(-1)))) {
+        problems.push(problemAt(source, at, "a regular expression cannot hold a template"));
+        continue;
+      }
       const param = ref.startsWith("params.") ? ref.slice(7) : undefined;
       if (param !== undefined ? param in policy.params : GLOBAL_REFERENCES.test(ref)) continue;
       problems.push(problemAt(source, at, `unknown reference \${{ ${ref} }}`));
@@ -80,6 +90,9 @@ export async function loadPolicy(nameOrPath: string, root: string): Promise<Poli
   if (problems.length) fail("policy", path, problems);
   return policy;
 }
+
+/** Keys whose values are regular expressions. */
+const REGEX_KEYS = new Set(["matches", "not_matches", "regex"]);
 
 function problemAt(source: ReturnType<typeof parseSource>, path: DataPath, message: string) {
   const key = path.map((p, i) => typeof p === "number" ? `[${p}]` : i ? `.${p}` : p).join("");

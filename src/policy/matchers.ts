@@ -72,6 +72,23 @@ export function checkValue(value: unknown, m: Matcher): string[] {
   return out;
 }
 
+/** A matcher in words: `matches the pattern ^@reboot\s`, `is one of a, b`. */
+export function describeMatcher(m: Matcher): string {
+  const parts: string[] = [];
+  if (m.exists !== undefined) parts.push(m.exists ? "is set" : "is not set");
+  if (m.eq !== undefined) parts.push(`is ${show(m.eq)}`);
+  if (m.ne !== undefined) parts.push(`is not ${show(m.ne)}`);
+  if (m.in) parts.push(`is one of ${m.in.map(show).join(", ")}`);
+  if (m.not_in) parts.push(`is none of ${m.not_in.map(show).join(", ")}`);
+  if (m.at_most !== undefined) parts.push(`is at most ${show(m.at_most)}`);
+  if (m.at_least !== undefined) parts.push(`is at least ${m.at_least}`);
+  if (m.matches !== undefined) parts.push(`matches the pattern ${m.matches}`);
+  if (m.not_matches !== undefined) parts.push(`does not match the pattern ${m.not_matches}`);
+  if (m.contains !== undefined) parts.push(`contains ${show(m.contains)}`);
+  if (m.contains_any) parts.push(`contains one of ${m.contains_any.map(show).join(", ")}`);
+  return parts.join(" and ");
+}
+
 /** Whether an item satisfies every field's matchers. */
 export function matchesWhere(item: unknown, where: Record<string, Matcher>): boolean {
   return Object.entries(where).every(([field, m]) =>
@@ -104,8 +121,14 @@ export function evaluateAssertion(a: Assertion, facts: Facts, template?: string)
     const parent = a.fact.includes(".") ? pickKey(facts, a.fact.replace(/\.[^.]*$/, "")) : facts;
     const owner = (parent ?? {}) as Facts;
     const path = typeof owner.path === "string" ? owner.path : undefined;
-    return checkValue(pickKey(facts, a.fact), a).map((why) => ({
-      message: `${a.fact} ${why}${path ? ` (${path})` : ""}`,
+    const value = pickKey(facts, a.fact);
+    const why = checkValue(value, a);
+    // A policy's own words: `{value}` is what was found, `{name}` a fact beside it.
+    const said = a.message
+      ? [renderFinding(a.message, { ...owner, value: value === undefined ? "absent" : value })]
+      : why.map((w) => `${a.fact} ${w}`);
+    return (why.length ? said : []).map((text) => ({
+      message: `${text}${path ? ` (${path})` : ""}`,
       item: path,
     }));
   }
@@ -118,7 +141,19 @@ export function evaluateAssertion(a: Assertion, facts: Facts, template?: string)
     return items.filter((i) => !matchesWhere(i, a.all!)).map((i) => itemFinding(i, template));
   }
   const counted = a.where ? items.filter((i) => matchesWhere(i, a.where!)).length : items.length;
-  return checkValue(counted, a.count!).map((why) => ({
-    message: `count of ${a.where ? `${a.of} matching ${JSON.stringify(a.where)}` : a.of} ${why}`,
-  }));
+  if (!checkValue(counted, a.count!).length) return [];
+  if (a.message) return [{ message: a.message }];
+  const which = a.where
+    ? ` ${
+      Object.entries(a.where).map(([field, m]) => `whose ${field} ${describeMatcher(m)}`)
+        .join(" and ")
+    }`
+    : "";
+  const found = a.where ? `${counted} of ${items.length}` : `${counted}`;
+  return [{
+    message: `found ${found} ${a.of}${which}; expected ${
+      describeMatcher(a.count!)
+        .replace(/^is /, "")
+    }`,
+  }];
 }

@@ -10,10 +10,11 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import type { Policy } from "./schema.ts";
 
 /** A parameter is unknown or of the wrong type. */
-export class PolicyParamError extends Error {
+export class PolicyParamError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "PolicyParamError";
@@ -38,6 +39,12 @@ export function bindPolicyParams(
     const raw = given[name] ?? decl.default;
     if (raw === undefined) continue;
     if (decl.type === "int") {
+      // Counts of days and the like: a negative number is a number, just not one that fits.
+      if (/^-\d+$/.test(String(raw).trim())) {
+        throw new PolicyParamError(
+          `parameter ${name} must be 0 or more, got ${String(raw).trim()}`,
+        );
+      }
       if (!/^\d+$/.test(String(raw))) {
         throw new PolicyParamError(
           `parameter ${name} must be a whole number, got ${JSON.stringify(raw)}`,

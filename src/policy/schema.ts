@@ -19,14 +19,9 @@
  */
 import { z } from "zod";
 import { COLLECTOR_SPECS } from "./collectors/mod.ts";
-import { unsafeRegexReason } from "./safe_regex.ts";
+import { SafePattern } from "./safe_regex.ts";
 
 const Value = z.union([z.string(), z.number(), z.boolean()]);
-
-const SafePattern = z.string().superRefine((pattern, ctx) => {
-  const reason = unsafeRegexReason(pattern);
-  if (reason) ctx.addIssue({ code: "custom", message: reason });
-});
 
 /** Matchers on one value; every matcher given must hold. */
 export const MatcherSchema = z.strictObject({
@@ -58,6 +53,11 @@ export const AssertionSchema = MatcherSchema.extend({
   all: WhereSchema.optional().describe("Every item must match; the ones that don't are findings."),
   count: MatcherSchema.optional().describe("How many items (matching `where`) there must be."),
   where: WhereSchema.optional().describe("With `count`: only count items matching this."),
+  message: z.string().min(1).optional()
+    .describe(
+      "What a failed `fact` or `count` means, for people; `{value}` is the fact found, " +
+        "`{name}` a fact beside it (default: from the matchers).",
+    ),
 }).superRefine((a, ctx) => {
   const forms = (["fact", "none", "all", "count"] as const).filter((k) => a[k] !== undefined);
   if (forms.length !== 1) {
@@ -132,14 +132,25 @@ export const PolicySchema = z.strictObject({
   });
 });
 
+/** Whether `text` is YYYY-MM-DD naming a day that exists (no 2030-02-30, no month 13). */
+export function isCalendarDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day;
+}
+
 /** A waiver: one check (optionally one file or item of it) accepted until a date. */
 export const WaiverSchema = z.strictObject({
   check: z.string().min(1).describe("The check id."),
   match: z.string().optional().describe("Only findings whose file or item equals/globs this."),
   justification: z.string().min(1),
   approver: z.string().min(1),
-  expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: "expected a date YYYY-MM-DD" })
-    .describe("Required: the last day the waiver applies."),
+  expires: z.string().refine(isCalendarDate, {
+    error: "not a calendar date: expected YYYY-MM-DD, a day that exists (2030-06-30)",
+  }).describe("Required: the last day the waiver applies (YYYY-MM-DD)."),
 });
 
 /** A waivers file. */

@@ -16,7 +16,8 @@ import type { Config } from "../config/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import type { ExecRequest, OutputListener } from "../targets/target.ts";
-import { acquireLock, lockPath, releaseLock } from "../targets/lock.ts";
+import { acquireLock, releaseLock } from "../targets/lock.ts";
+import { nodeLockPath } from "../targets/lock.ts";
 import { newRunId } from "../state/runs.ts";
 import { hostName, operator } from "../state/mod.ts";
 import { checkHealth, readNodeState } from "./status.ts";
@@ -61,7 +62,7 @@ export async function rebuildNode(
   onOutput: OutputListener,
 ): Promise<Outcome> {
   const run = newRunId();
-  const path = lockPath(nodeApp(config, node).dir);
+  const path = nodeLockPath(config, node);
   let version: string | undefined;
   try {
     const target = await pool.connect(node);

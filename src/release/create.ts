@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import { type Bump, bumpVersion, parseVersion, releaseTags } from "./semver.ts";
 import { git, gitArgv, gitOut } from "./git.ts";
 
@@ -31,7 +32,7 @@ export interface ReleasePlan {
 }
 
 /** release:create cannot go ahead; the message says why and what to do. */
-export class ReleaseRefusedError extends Error {
+export class ReleaseRefusedError extends FailureError {
   constructor(message: string) {
     super(message);
     this.name = "ReleaseRefusedError";

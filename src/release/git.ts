@@ -9,6 +9,8 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
+import { runProcess } from "../proc/mod.ts";
 
 /** Field separator of {@link gitArgv.tagTable} lines. */
 export const TAB = "\t";
@@ -59,23 +61,14 @@ export interface GitResult {
 
 /** Runs `git -C dir ...argv`; never prompts for credentials (no terminal may be there). */
 export async function git(dir: string, argv: string[]): Promise<GitResult> {
-  const output = await new Deno.Command("git", {
-    args: ["-C", dir, ...argv],
+  const { code, stdout, stderr } = await runProcess(["git", "-C", dir, ...argv], {
     env: { GIT_TERMINAL_PROMPT: "0" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
+  });
+  return { code, stdout, stderr };
 }
 
 /** A git command failed where it must not; the message names the command and git's reason. */
-export class GitError extends Error {
+export class GitError extends FailureError {
   constructor(argv: string[], result: GitResult) {
     super(
       `git ${argv.join(" ")} failed (exit ${result.code}): ${

@@ -7,9 +7,11 @@
  * @example
  * ```ts
  * import { nodeStateRequest, parseNodeState } from "./node_state.ts";
+ * import { LocalTarget } from "../targets/local.ts";
  * const request = nodeStateRequest("/opt/myapp", "test -f app.pid");
- * // const result = await target.exec(request);
- * // const state = parseNodeState(result.stdout);
+ * const result = await new LocalTarget().exec(request);
+ * const state = parseNodeState(result.stdout);
+ * console.log(state?.current ?? "nothing deployed");
  * parseNodeState("current=v1.2.0\nprevious=v1.1.0\n")?.current; // "v1.2.0"
  * ```
  * @module

@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { z } from "zod";
 import { join } from "node:path";
 import { configRepoSettings } from "../config/mod.ts";
 import {
@@ -41,7 +42,7 @@ import {
   type Operation,
   type OperationContext,
   type OperationRunner,
-} from "./operations.ts";
+} from "./operation.ts";
 
 const FLAGS: Record<string, string[]> = {
   switch: ["--create"],
@@ -52,6 +53,11 @@ const FLAGS: Record<string, string[]> = {
 
 /** `config: switch ENV | init [--decrypt|--encrypt] | save | refresh`. */
 export const configOperation: Operation = {
+  operand: z.string().describe(
+    "The config repository: `switch ENV`, `init [--decrypt]`, `save` (on local), `refresh` " +
+      "(decrypt the current environment into the app's env directory, on local or a node).",
+  ),
+
   problem(operand) {
     const [verb, args] = operandWords(operand);
     if (!(verb in FLAGS)) {

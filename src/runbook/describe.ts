@@ -5,10 +5,13 @@
  *
  * @example
  * ```ts
- * import { describeRunbook, formatPlan, formatChecklist } from "./describe.ts";
- * // const description = describeRunbook(loaded, params, config);
- * // console.log(formatPlan(description));
- * // console.log(formatChecklist(description, "md"));
+ * import { describeRunbook, formatPlan } from "./describe.ts";
+ * import { formatChecklist } from "./checklist.ts";
+ * import { loadRunbook } from "./load.ts";
+ * const loaded = await loadRunbook(Deno.cwd(), "deploy");
+ * const description = describeRunbook(loaded, { version: "v1.2.0" }, undefined);
+ * console.log(formatPlan(description));
+ * console.log(formatChecklist(description, "md"));
  * ```
  * @module
  */
@@ -26,6 +29,8 @@ export interface DescribedStep extends ResolvedStep {
   depth: number;
   /** Conditions that decide at run time whether the step runs. */
   when: string[];
+  /** Where the step runs: its own `on:` (or its `uses` step's), else the run's target. */
+  on: string;
 }
 
 /** Everything plans and checklists print. */
@@ -64,6 +69,7 @@ export function describeRunbook(
     phase: item.phase,
     depth: item.depth,
     when: item.step.when === undefined ? [] : [item.step.when],
+    on: item.on ?? node?.name ?? runbook.on,
   });
   const lookup = lookupFor(context, { file: loaded.file, prefix: "" }, placeholder);
   const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
@@ -145,6 +151,10 @@ function formatStep(step: DescribedStep): string[] {
     );
   }
   if (step.confirm) lines.push(`${detail}confirm: ${step.confirm}`);
+  // An operation step (any kind of the registry): what it does and where.
+  if (step.operand !== undefined) {
+    lines.push(`${detail}${step.kind}: ${step.operand} (on ${step.on})`);
+  }
   const extras = [
     step.timeoutMs !== undefined ? `timeout ${step.timeoutMs / 1000}s` : "",
     step.retries ? `retries ${step.retries}` : "",
@@ -152,70 +162,4 @@ function formatStep(step: DescribedStep): string[] {
   ].filter(Boolean);
   if (extras.length) lines.push(`${detail}(${extras.join(", ")})`);
   return lines;
-}
-
-/** A checklist section with its items. */
-export interface ChecklistSection {
-  title: string;
-  items: { text: string; kind: string; number: string }[];
-}
-
-/** The checklist: prerequisites and human items before, top-level steps and criteria, after. */
-export function checklistSections(description: Description): ChecklistSection[] {
-  const topLevel = (steps: DescribedStep[]) =>
-    steps.filter((step) => step.depth === 0).map((step) => ({
-      text: step.checklist,
-      kind: step.kind,
-      number: step.number,
-    }));
-  const human = (items: string[], prefix: string) =>
-    items.map((text, i) => ({ text, kind: "human", number: `${prefix}${i + 1}` }));
-  const [before, during, after] = description.sections;
-  return [
-    {
-      title: before,
-      items: [...topLevel(description.prerequisites), ...human(description.before, "B")],
-    },
-    { title: during, items: [...topLevel(description.steps), ...topLevel(description.success)] },
-    { title: after, items: human(description.after, "A") },
-  ].filter((section) => section.items.length > 0);
-}
-
-/** The printable checklist, as Markdown (for tickets), plain text (for paper) or JSON. */
-export function formatChecklist(description: Description, format: "md" | "text" | "json"): string {
-  const sections = checklistSections(description);
-  const params = Object.entries(description.params).map(([k, v]) => `${k}=${v}`).join(" ");
-  if (format === "json") {
-    return JSON.stringify(
-      {
-        runbook: description.runbook,
-        title: description.title,
-        sop: description.sop,
-        when: description.when,
-        params: description.params,
-        sections,
-      },
-      null,
-      2,
-    ) + "\n";
-  }
-  const lines: string[] = [];
-  if (format === "md") {
-    lines.push(`## ${description.title}`, "");
-    lines.push(`Runbook \`${description.runbook}\`${params ? ` · ${params}` : ""}`, "");
-    lines.push(`**When:** ${description.when}`);
-    for (const section of sections) {
-      lines.push("", `**${section.title}:**`, "");
-      for (const item of section.items) lines.push(`- [ ] ${item.text}`);
-    }
-    lines.push("", "Operator: ____________  Date: ____________  Change ticket: ____________");
-  } else {
-    lines.push(description.title);
-    if (params) lines.push(`(${description.runbook}: ${params})`);
-    for (const section of sections) {
-      lines.push("", `${section.title}:`);
-      for (const item of section.items) lines.push(`[ ] ${item.text}`);
-    }
-  }
-  return lines.join("\n") + "\n";
 }

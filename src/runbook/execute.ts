@@ -13,7 +13,9 @@
 import type { OutputListener, Target } from "../targets/target.ts";
 import type { ResolvedStep } from "./resolve.ts";
 import type { StepStatus } from "../state/runs.ts";
-import type { OperationRunners } from "./operations.ts";
+import type { OperationRunners } from "./operation.ts";
+import type { StepOutcome } from "./outcome.ts";
+export type { StepOutcome } from "./outcome.ts";
 
 /** Asks a human to confirm; resolves to their answer. */
 export type Confirmer = (question: string) => Promise<"confirmed" | "acknowledged" | "declined">;
@@ -26,19 +28,6 @@ export interface ExecuteOptions {
   onOutput?: OutputListener;
   /** Runs operation steps (`policy:`, `secrets:`, ...; see `operations.ts`). */
   operations?: OperationRunners;
-}
-
-/** How a step went. */
-export interface StepOutcome {
-  status: StepStatus;
-  attempts: number;
-  exitCode?: number;
-  stdout: string;
-  stderr: string;
-  /** One sentence on why it failed, for the summary. */
-  error?: string;
-  /** The connection to the step's node was lost: the step's real outcome is unknown. */
-  lost?: string;
 }
 
 /** Runs a step to its end, with its retries. Never throws for a failing step. */

@@ -17,8 +17,9 @@
  */
 import { type Journal } from "../journal.ts";
 import { SecretMasker } from "../secrets/masking.ts";
-import { type InventoryNode, LOCAL_NODE, nodeApp } from "../targets/inventory.ts";
-import { forceUnlock, type LockInfo, lockPath } from "../targets/lock.ts";
+import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
+import { forceUnlock, type LockInfo, nodeLockPath } from "../targets/lock.ts";
+export { nodeLockPath } from "../targets/lock.ts";
 import type { NodeTargets } from "../targets/pool.ts";
 import { type HeldLock, lockNodes, releaseLocks } from "../targets/preflight.ts";
 import type { Target } from "../targets/target.ts";
@@ -420,11 +421,6 @@ class Rollout {
   async #save(): Promise<void> {
     await saveRunRecord(this.options.stateDir, this.record);
   }
-}
-
-/** Where `node`'s deploy lock lives: in its own app directory. */
-export function nodeLockPath(config: RunOptions["config"], node: InventoryNode): string {
-  return lockPath(nodeApp(config, node).dir);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Loading runbooks and task files, with every problem found before anything runs: YAML syntax,
- * the schema, and what the schema cannot see (unknown references, missing tasks, steps that need
- * a capability this version does not have, templates that would not stay one shell word).
+ * Loading runbooks and task files: read, parse with positions, check against the schema, then
+ * the cross-checks of `check.ts` — every problem found before anything runs. A runbook is
+ * named by id (`deploy`, from `runbooks/`) or by a path, relative to the project or absolute.
  *
  * @example
  * ```ts
@@ -11,38 +11,18 @@
  * ```
  * @module
  */
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import {
-  type DataPath,
-  formatPath,
   InvalidFileError,
   parseSource,
   type Problem,
   schemaProblems,
+  type Source,
 } from "../source/mod.ts";
-import type { Source } from "../source/mod.ts";
-import {
-  KNOWN_KEYS,
-  type Parameter,
-  type Runbook,
-  RunbookSchema,
-  type Step,
-  stepKind,
-  type Task,
-  TaskSchema,
-} from "./schema.ts";
-import { parseCondition } from "./condition.ts";
-import { templateQuotingProblems, templateReferences } from "../template.ts";
-import { checkValue } from "./params.ts";
-import { TARGET_FIELDS } from "./plan.ts";
-import { isOperation, type OperationKind, OPERATIONS } from "./operations.ts";
+import { KNOWN_KEYS, type Runbook, RunbookSchema } from "./schema.ts";
+import { Checker, type FailurePathLoader, type LoadedTask } from "./check.ts";
 
-/** A task file, parsed and checked. */
-export interface LoadedTask {
-  file: string;
-  task: Task;
-  source: Source;
-}
+export type { LoadedTask } from "./check.ts";
 
 /** A runbook and every task it includes, parsed and checked. */
 export interface LoadedRunbook {
@@ -53,12 +33,45 @@ export interface LoadedRunbook {
   tasks: Map<string, LoadedTask>;
 }
 
-/** The path of a runbook given by id (`deploy`) or by path (`runbooks/deploy.yaml`). */
+/**
+ * The path of a runbook given by id (`deploy`) or by path (`runbooks/deploy.yaml`, or an
+ * absolute path anywhere): resolved, never joined onto the root blindly.
+ *
+ * @example
+ * ```ts
+ * import { runbookPath } from "./load.ts";
+ * runbookPath("/srv/project", "deploy"); // "/srv/project/runbooks/deploy.yaml"
+ * runbookPath("/srv/project", "/tmp/x.yaml"); // "/tmp/x.yaml"
+ * ```
+ */
 export function runbookPath(root: string, name: string): string {
-  return /\.ya?ml$/.test(name) ? join(root, name) : join(root, "runbooks", `${name}.yaml`);
+  return /\.ya?ml$/.test(name) ? resolve(root, name) : join(root, "runbooks", `${name}.yaml`);
 }
 
-/** Ids of the runbooks in `runbooks/`, sorted. */
+/**
+ * How a file is named in problems: relative to the project when it is inside it, else as given.
+ *
+ * @example
+ * ```ts
+ * import { displayPath } from "./load.ts";
+ * displayPath("/srv/project", "/srv/project/runbooks/x.yaml"); // "runbooks/x.yaml"
+ * displayPath("/srv/project", "/tmp/x.yaml"); // "/tmp/x.yaml"
+ * ```
+ */
+export function displayPath(root: string, path: string): string {
+  const inside = relative(root, path);
+  return inside.startsWith("..") || isAbsolute(inside) ? path : inside;
+}
+
+/**
+ * Ids of the runbooks in `runbooks/`, sorted.
+ *
+ * @example
+ * ```ts
+ * import { listRunbooks } from "./load.ts";
+ * (await listRunbooks(Deno.cwd())).includes("deploy"); // true in this project
+ * ```
+ */
 export async function listRunbooks(root: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const entry of Deno.readDir(join(root, "runbooks"))) {
@@ -67,14 +80,23 @@ export async function listRunbooks(root: string): Promise<string[]> {
   return ids.sort();
 }
 
-/** Loads and checks a runbook and its tasks; throws {@link InvalidFileError}. */
+/**
+ * Loads and checks a runbook and its tasks; throws {@link InvalidFileError} with every problem.
+ *
+ * @example
+ * ```ts
+ * import { loadRunbook } from "./load.ts";
+ * const { runbook } = await loadRunbook(Deno.cwd(), "runbooks/rollback.yaml");
+ * runbook.id; // "rollback"
+ * ```
+ */
 export async function loadRunbook(
   root: string,
   name: string,
   failurePaths = new Set<string>(),
 ): Promise<LoadedRunbook> {
   const path = runbookPath(root, name);
-  const file = relative(root, path);
+  const file = displayPath(root, path);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -89,303 +111,205 @@ export async function loadRunbook(
       message: `no runbook "${name}"${known.length ? `; runbooks: ${known.join(", ")}` : ""}`,
     }]);
   }
+  return await checkRunbookText(root, file, text, failurePaths);
+}
+
+async function checkRunbookText(
+  root: string,
+  file: string,
+  text: string,
+  failurePaths: Set<string>,
+): Promise<LoadedRunbook> {
   const source = parseSource(file, text);
   if (source.problems.length) throw new InvalidFileError(source.problems);
   const parsed = RunbookSchema.safeParse(source.data);
   if (!parsed.success) {
-    throw new InvalidFileError(schemaProblems(source, parsed.error.issues, KNOWN_KEYS));
+    const problems = schemaProblems(source, parsed.error.issues, KNOWN_KEYS);
+    // The cross-checks too, on what the schema could not accept, so one run shows everything.
+    const lenient = lenientRunbook(source.data);
+    if (lenient) {
+      const checker = new Checker(root, failurePathLoader(root), new Set([...failurePaths]));
+      const more = await checker.checkRunbook(lenient, source).catch(() => []);
+      const refused = problems.map((problem) => problem.key);
+      problems.push(...more.filter((problem) => !coveredBy(problem.key, refused)));
+    }
+    throw new InvalidFileError(problems);
   }
   const runbook = parsed.data;
-  const checker = new Checker(root, new Set([...failurePaths, runbook.id]));
+  const checker = new Checker(
+    root,
+    failurePathLoader(root),
+    new Set([...failurePaths, runbook.id]),
+  );
   const problems = await checker.checkRunbook(runbook, source);
   if (problems.length) throw new InvalidFileError(problems);
   return { file, runbook, source, tasks: checker.tasks };
 }
 
-/** Checks one runbook or task file as `validate` does; returns its problems. */
-export async function validateFile(root: string, file: string): Promise<Problem[]> {
-  if (file.startsWith("runbooks/") || file.startsWith("runbooks\\")) {
+/** Reads a failure-path runbook once: its parameters and, the first time, its problems. */
+function failurePathLoader(root: string): FailurePathLoader {
+  return async (name, failurePaths) => {
+    const path = runbookPath(root, name);
+    const text = await Deno.readTextFile(path).catch(() => undefined);
+    if (text === undefined) return undefined;
+    const file = displayPath(root, path);
+    const raw = parseSource(file, text).data as { parameters?: unknown } | undefined;
+    const parameters = isRecord(raw?.parameters) ? raw.parameters : {};
     try {
-      await loadRunbook(root, file);
+      await checkRunbookText(root, file, text, failurePaths);
+      return { parameters, problems: [] };
+    } catch (error) {
+      if (error instanceof InvalidFileError) return { parameters, problems: error.problems };
+      throw error;
+    }
+  };
+}
+
+/**
+ * Whether a cross-check's finding at `key` is about something the schema already refused:
+ * the same key, or a sibling inside the same refused parameter or step (its other fields are
+ * not to be trusted).
+ */
+function coveredBy(key: string, refused: string[]): boolean {
+  return refused.some((other) => {
+    if (other === key) return true;
+    const parent = other.replace(/(\.[^.[\]]+|\[\d+\])$/, "");
+    // Only inside one parameter or step: a refused step does not hide problems of the others.
+    return /[.[]/.test(parent) &&
+      (key === parent || key.startsWith(`${parent}.`) || key.startsWith(`${parent}[`));
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What the cross-checks can read of a runbook the schema refused: its lists and mappings where
+ * they have the right shape, empty where they do not. Steps are kept at their index (so
+ * problems point where they are); a step the checks cannot read is skipped by them.
+ */
+function lenientRunbook(data: unknown): Runbook | undefined {
+  if (!isRecord(data)) return undefined;
+  const steps = (value: unknown) =>
+    Array.isArray(value) ? value.map((s) => isRecord(s) ? s : {}) : [];
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v) => typeof v === "string") : [];
+  const parameters = Object.fromEntries(
+    Object.entries(isRecord(data.parameters) ? data.parameters : {}).filter(([, v]) => isRecord(v)),
+  );
+  const checklist = isRecord(data.checklist) ? data.checklist : {};
+  const audit = isRecord(data.audit) && isRecord(data.audit.fields) ? data.audit : undefined;
+  const failure = isRecord(data.on_failure) && typeof data.on_failure.runbook === "string"
+    ? {
+      runbook: data.on_failure.runbook,
+      with: isRecord(data.on_failure.with) ? data.on_failure.with : {},
+    }
+    : undefined;
+  return {
+    ...data,
+    on: typeof data.on === "string" ? data.on : undefined,
+    parameters,
+    prerequisites: steps(data.prerequisites),
+    steps: steps(data.steps),
+    success: steps(data.success),
+    checklist: { before: strings(checklist.before), after: strings(checklist.after) },
+    audit,
+    on_failure: failure,
+  } as unknown as Runbook;
+}
+
+/** What a YAML file holds, decided by its content. */
+export type FileKind = "runbook" | "task";
+
+const RUNBOOK_ONLY = [
+  "when",
+  "sop",
+  "on",
+  "strategy",
+  "lock",
+  "parameters",
+  "vars",
+  "prerequisites",
+  "checklist",
+  "success",
+  "audit",
+  "approval",
+  "emergency",
+  "on_failure",
+];
+
+/**
+ * Whether a file is a runbook or a task, by what it says: `inputs:` makes a task, any key only
+ * runbooks have (`when:`, `parameters:`, `on_failure:` ...) a runbook. A file with neither
+ * (`id`, `title`, `steps` only) is a task under `tasks/`, else a runbook.
+ *
+ * @example
+ * ```ts
+ * import { fileKind } from "./load.ts";
+ * fileKind({ id: "x", when: "always", steps: [] }, "elsewhere/x.yaml"); // "runbook"
+ * fileKind({ id: "x", inputs: {}, steps: [] }, "runbooks/x.yaml"); // "task"
+ * ```
+ */
+export function fileKind(data: unknown, file: string): FileKind {
+  if (isRecord(data)) {
+    if (RUNBOOK_ONLY.some((key) => key in data)) return "runbook";
+    if ("inputs" in data) return "task";
+  }
+  return /(^|\/)tasks\//.test(file) ? "task" : "runbook";
+}
+
+/**
+ * Checks one runbook or task file as `validate` does (the kind decided by its content);
+ * returns its problems. `file` is relative to the project or absolute.
+ *
+ * @example
+ * ```ts
+ * import { validateFile } from "./load.ts";
+ * await validateFile(Deno.cwd(), "tasks/health.yaml"); // [] when it is sound
+ * ```
+ */
+export async function validateFile(root: string, file: string): Promise<Problem[]> {
+  const path = resolve(root, file);
+  const shown = displayPath(root, path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    return [{ file: shown, line: 1, column: 1, key: "", message: "file not found" }];
+  }
+  const source = parseSource(shown, text);
+  if (source.problems.length) return source.problems;
+  if (fileKind(source.data, shown) === "runbook") {
+    try {
+      await checkRunbookText(root, shown, text, new Set());
       return [];
     } catch (error) {
       if (error instanceof InvalidFileError) return error.problems;
       throw error;
     }
   }
-  const checker = new Checker(root);
-  await checker.loadTask(file);
-  return checker.taskProblems.get(file) ?? [];
+  const checker = new Checker(root, failurePathLoader(root));
+  await checker.loadTask(shown);
+  return checker.taskProblems.get(shown) ?? [];
 }
 
-const RUN_FIELDS = ["id", "operator", "host", "started"];
-/** Target selectors: node or group names, comma-separated. */
-const SELECTOR = /^[a-z0-9][a-z0-9_.-]*(\s*,\s*[a-z0-9][a-z0-9_.-]*)*$/;
-
-/** Cross-file and cross-field checks that a schema cannot express. */
-class Checker {
-  readonly tasks = new Map<string, LoadedTask>();
-  readonly taskProblems = new Map<string, Problem[]>();
-  #loading = new Set<string>();
-  #failurePaths: Set<string>;
-
-  constructor(readonly root: string, failurePaths = new Set<string>()) {
-    this.#failurePaths = failurePaths;
+/**
+ * The runbook and task files under `dir`, sorted, as `validate DIR` checks them.
+ *
+ * @example
+ * ```ts
+ * import { yamlFilesUnder } from "./load.ts";
+ * (await yamlFilesUnder(`${Deno.cwd()}/runbooks`)).length > 0; // true in this project
+ * ```
+ */
+export async function yamlFilesUnder(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) files.push(...await yamlFilesUnder(path));
+    else if (entry.isFile && /\.ya?ml$/.test(entry.name)) files.push(path);
   }
-
-  async checkRunbook(runbook: Runbook, source: Source): Promise<Problem[]> {
-    const problems: Problem[] = [];
-    const report = reporter(source, problems);
-    this.#checkDefaults(runbook.parameters, ["parameters"], report);
-    this.#checkTarget(runbook.on, ["on"], report);
-    const seen = new Set<string>();
-    const scope = { params: runbook.parameters, inputs: undefined, seen };
-    for (const phase of ["prerequisites", "steps", "success"] as const) {
-      for (const [i, step] of runbook[phase].entries()) {
-        problems.push(...await this.#checkStep(step, [phase, i], source, scope));
-      }
-    }
-    for (const item of [...runbook.checklist.before, ...runbook.checklist.after]) {
-      this.#checkReferences(item, ["checklist"], scope, report);
-    }
-    for (const [key, value] of Object.entries(runbook.audit?.fields ?? {})) {
-      this.#checkReferences(value, ["audit", "fields", key], scope, report);
-    }
-    if (runbook.on_failure) {
-      const target = runbookPath(this.root, runbook.on_failure.runbook);
-      const other = await Deno.readTextFile(target).then((text) => parseSource(target, text).data)
-        .catch(() => undefined) as { parameters?: Record<string, unknown> } | undefined;
-      if (!other) {
-        report(
-          ["on_failure", "runbook"],
-          `no runbook "${runbook.on_failure.runbook}" in runbooks/`,
-        );
-      } else {
-        const name = runbook.on_failure.runbook;
-        if (!this.#failurePaths.has(name)) {
-          this.#failurePaths.add(name);
-          const inner = await loadRunbook(this.root, name, this.#failurePaths).then(
-            () => [],
-            (error) => error instanceof InvalidFileError ? error.problems : Promise.reject(error),
-          );
-          if (inner.length) {
-            problems.push(...inner);
-            report(["on_failure", "runbook"], `runbook "${name}" has ${inner.length} problem(s)`);
-          }
-        }
-        for (const [key, value] of Object.entries(runbook.on_failure.with)) {
-          if (!(key in (other.parameters ?? {}))) {
-            report(
-              ["on_failure", "with", key],
-              `runbook "${runbook.on_failure.runbook}" has no parameter "${key}"`,
-            );
-          }
-          this.#checkReferences(String(value), ["on_failure", "with", key], scope, report);
-        }
-      }
-    }
-    return problems;
-  }
-
-  /** Loads a task file once; its own problems are kept per file. */
-  async loadTask(file: string): Promise<LoadedTask | undefined> {
-    if (this.tasks.has(file)) return this.tasks.get(file);
-    if (this.taskProblems.has(file)) return undefined;
-    const problems: Problem[] = [];
-    this.taskProblems.set(file, problems);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(this.root, file));
-    } catch {
-      problems.push({ file, line: 1, column: 1, key: "", message: "task file not found" });
-      return undefined;
-    }
-    const source = parseSource(file, text);
-    problems.push(...source.problems);
-    if (problems.length) return undefined;
-    const parsed = TaskSchema.safeParse(source.data);
-    if (!parsed.success) {
-      problems.push(...schemaProblems(source, parsed.error.issues, KNOWN_KEYS));
-      return undefined;
-    }
-    const task = parsed.data;
-    const report = reporter(source, problems);
-    this.#checkDefaults(task.inputs, ["inputs"], report);
-    this.#loading.add(file);
-    const scope = { params: undefined, inputs: task.inputs, seen: new Set<string>() };
-    for (const [i, step] of task.steps.entries()) {
-      problems.push(...await this.#checkStep(step, ["steps", i], source, scope));
-    }
-    this.#loading.delete(file);
-    const loaded = { file, task, source };
-    if (problems.length === 0) this.tasks.set(file, loaded);
-    return problems.length === 0 ? loaded : undefined;
-  }
-
-  async #checkStep(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
-    const problems: Problem[] = [];
-    const report = reporter(source, problems);
-    const kind = stepKind(step);
-    if (isOperation(kind)) {
-      const problem = await OPERATIONS[kind].problem(step[kind]!, this.root);
-      if (problem) report([...path, kind], problem);
-    }
-    if (step.id !== undefined) {
-      if (scope.seen.has(step.id)) report([...path, "id"], `step id "${step.id}" is used twice`);
-    }
-    this.#checkTarget(step.on, [...path, "on"], report);
-    if (step.when !== undefined) {
-      try {
-        const condition = parseCondition(step.when);
-        this.#checkReferences(`\${{ ${condition.ref} }}`, [...path, "when"], scope, report);
-      } catch (error) {
-        report([...path, "when"], (error as Error).message);
-      }
-    }
-    for (const field of TEXT_FIELDS) {
-      const value = step[field];
-      if (value !== undefined) this.#checkReferences(value, [...path, field], scope, report);
-    }
-    for (const [key, value] of Object.entries(step.env ?? {})) {
-      this.#checkReferences(String(value), [...path, "env", key], scope, report);
-    }
-    if (step.run !== undefined) {
-      this.#checkReferences(step.run, [...path, "run"], scope, report);
-      for (const message of templateQuotingProblems(step.run)) report([...path, "run"], message);
-    }
-    if (step.http !== undefined) {
-      this.#checkReferences(step.http.url, [...path, "http", "url"], scope, report);
-    }
-    if (step.uses !== undefined) {
-      problems.push(...await this.#checkUses(step, path, source, scope));
-    }
-    if (step.id !== undefined) scope.seen.add(step.id);
-    return problems;
-  }
-
-  async #checkUses(step: Step, path: DataPath, source: Source, scope: Scope): Promise<Problem[]> {
-    const problems: Problem[] = [];
-    const report = reporter(source, problems);
-    const file = step.uses!;
-    if (this.#loading.has(file)) {
-      report([...path, "uses"], `${file} includes itself`);
-      return problems;
-    }
-    const task = await this.loadTask(file);
-    if (!task) {
-      const inner = this.taskProblems.get(file) ?? [];
-      if (inner.length === 1 && inner[0].message === "task file not found") {
-        report([...path, "uses"], `task file ${file} not found`);
-      } else {
-        problems.push(...inner);
-        report([...path, "uses"], `${file} has ${inner.length} problem(s)`);
-      }
-      return problems;
-    }
-    const inputs = task.task.inputs;
-    for (const [key, value] of Object.entries(step.with ?? {})) {
-      if (!(key in inputs)) {
-        const known = Object.keys(inputs);
-        report(
-          [...path, "with", key],
-          `${file} has no input "${key}"${known.length ? `; its inputs: ${known.join(", ")}` : ""}`,
-        );
-      }
-      this.#checkReferences(String(value), [...path, "with", key], scope, report);
-    }
-    for (const [key, input] of Object.entries(inputs)) {
-      if (input.required && input.default === undefined && step.with?.[key] === undefined) {
-        report([...path, "with"], `${file} needs input "${key}"`);
-      }
-    }
-    for (const inner of task.task.steps) {
-      if (inner.id && step.id) scope.seen.add(`${step.id}.${inner.id}`);
-    }
-    return problems;
-  }
-
-  #checkReferences(text: string, path: DataPath, scope: Scope, report: Report): void {
-    for (const ref of templateReferences(text)) {
-      const problem = referenceProblem(ref, scope);
-      if (problem) report(path, problem);
-    }
-  }
-
-  #checkTarget(on: string | undefined, path: DataPath, report: Report): void {
-    if (on !== undefined && !SELECTOR.test(on)) {
-      report(path, `"${on}" is not a target: name nodes or groups, comma-separated (web, web-1)`);
-    }
-  }
-
-  #checkDefaults(declarations: Record<string, Parameter>, path: DataPath, report: Report): void {
-    for (const [name, declaration] of Object.entries(declarations)) {
-      if (declaration.default === undefined) continue;
-      try {
-        checkValue(name, declaration, declaration.default);
-      } catch (error) {
-        report([...path, name, "default"], (error as Error).message);
-      }
-    }
-  }
-}
-
-type Report = (path: DataPath, message: string) => void;
-
-/** Records problems found at paths of `source` into `problems`. */
-function reporter(source: Source, problems: Problem[]): Report {
-  return (path, message) =>
-    problems.push({
-      file: source.file,
-      ...source.positionOf(path),
-      key: formatPath(path),
-      message,
-    });
-}
-
-/** Step fields whose `${{ }}` references are checked; operands are text, never shell. */
-const TEXT_FIELDS = [
-  ...["name", "checklist", "message", "cwd", "confirm"] as const,
-  ...Object.keys(OPERATIONS) as OperationKind[],
-];
-
-interface Scope {
-  params: Record<string, Parameter> | undefined;
-  inputs: Record<string, Parameter> | undefined;
-  seen: Set<string>;
-}
-
-function referenceProblem(ref: string, scope: Scope): string | undefined {
-  const [root, ...rest] = ref.split(".");
-  const name = rest[0];
-  switch (root) {
-    case "params":
-      if (!scope.params) {
-        return `\${{ ${ref} }}: a task reads its inputs (\`inputs.x\`), not params`;
-      }
-      return name && name in scope.params ? undefined : `\${{ ${ref} }}: no parameter "${name}"`;
-    case "inputs":
-      if (!scope.inputs) return `\${{ ${ref} }}: only task files have inputs`;
-      return name && name in scope.inputs ? undefined : `\${{ ${ref} }}: no input "${name}"`;
-    case "steps": {
-      const field = rest.at(-1);
-      const id = rest.slice(0, -1).join(".");
-      if (!["output", "exit_code", "status"].includes(field ?? "") || !id) {
-        return `\${{ ${ref} }}: expected steps.<id>.output, .exit_code or .status`;
-      }
-      return scope.seen.has(id) ? undefined : `\${{ ${ref} }}: no earlier step with id "${id}"`;
-    }
-    case "run":
-      return RUN_FIELDS.includes(name) && rest.length === 1
-        ? undefined
-        : `\${{ ${ref} }}: run has ${RUN_FIELDS.join(", ")}`;
-    case "vars":
-    case "app":
-      return name ? undefined : `\${{ ${ref} }}: name a field, as in ${root}.name`;
-    case "target":
-      return (TARGET_FIELDS as readonly string[]).includes(name) && rest.length === 1
-        ? undefined
-        : `\${{ ${ref} }}: target has ${TARGET_FIELDS.join(", ")}`;
-    default:
-      return `\${{ ${ref} }}: unknown; use params, inputs, vars, app, steps, run or target`;
-  }
+  return files.sort();
 }

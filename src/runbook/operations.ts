@@ -1,60 +1,26 @@
 /**
- * Operation steps: the step kinds that run one of the tool's own operations (`policy: soc2`,
- * `secrets: key --scp`, `config: refresh`, `shadow: start`) instead of a shell script. Each
- * kind is one entry here: how `validate` checks its operand before anything runs, and how a run
- * builds the runner that executes it on a step's target. Adding a kind means one file beside
- * this one and one line in {@link OPERATIONS}.
+ * The registry of operation step kinds: the step kinds that run one of the tool's own
+ * operations (`policy: soc2`, `secrets: key --scp`, `config: refresh`, `shadow: start`) instead
+ * of a shell script. Adding a kind is one file beside this one (an {@link Operation}, see
+ * `operation.ts`) and one line in {@link OPERATIONS}: `validate`, `plan`, the schema and runs
+ * take it from here.
  *
  * @example
  * ```ts
- * import { operationRunners } from "./operations.ts";
- * // const runners = operationRunners(context);
- * // const outcome = await runners.policy!("soc2/key-permissions", target);
+ * import { isOperation, OPERATIONS } from "./operations.ts";
+ * isOperation("shadow"); // true
+ * OPERATIONS.shadow.problem("promote", "."); // says what is expected
  * ```
  * @module
  */
-import type { Journal, JournalFields } from "../journal.ts";
-import type { Config } from "../config/mod.ts";
-import type { SecretMasker } from "../secrets/masking.ts";
-import type { OutputListener, Target } from "../targets/target.ts";
-import type { StepOutcome } from "./execute.ts";
+import type { Operation, OperationContext, OperationRunners } from "./operation.ts";
 import { configOperation } from "./config_step.ts";
 import { policyOperation } from "./policy_step.ts";
 import { secretsOperation } from "./secrets_step.ts";
 import { shadowOperation } from "./shadow_step.ts";
 import { restartOperation } from "./restart_step.ts";
-import { TEMPLATE_PATTERN } from "../template.ts";
-import { type Ending, type Entry, failed, succeeded } from "../audit/actions.ts";
 
-/** Executes one operation step on a target: the operand is the step's rendered value. */
-export type OperationRunner = (operand: string, target: Target) => Promise<StepOutcome>;
-
-/** What a run gives the operations of its steps. */
-export interface OperationContext {
-  /** Project root: `runbooks/`, `policies/`. */
-  root: string;
-  stateDir: string;
-  /** The configuration as the node sees it (its own app settings). */
-  config: Config;
-  journal?: Journal;
-  /** The run's id, for audit entries. */
-  run: string;
-  signal?: AbortSignal;
-  onOutput?: OutputListener;
-  /** Learns every secret value the run decrypts, so nothing prints or stores it. */
-  masker?: SecretMasker;
-}
-
-/** One operation step kind. */
-export interface Operation {
-  /**
-   * Why an operand cannot run, checked by `validate` before any step runs; undefined when it
-   * can. Operands with `${{ }}` are checked with the template left in place.
-   */
-  problem(operand: string, root: string): Promise<string | undefined> | string | undefined;
-  /** Builds the runner for one run. */
-  runner(context: OperationContext): OperationRunner;
-}
+export type { Operation, OperationContext, OperationRunners } from "./operation.ts";
 
 /** Every operation step kind this version can run. */
 export const OPERATIONS = {
@@ -68,9 +34,6 @@ export const OPERATIONS = {
 /** An operation step kind. */
 export type OperationKind = keyof typeof OPERATIONS;
 
-/** The runners of one run, built once and shared by its steps and targets. */
-export type OperationRunners = Partial<Record<string, OperationRunner>>;
-
 /** Builds every operation's runner for a run. */
 export function operationRunners(context: OperationContext): OperationRunners {
   return Object.fromEntries(
@@ -81,61 +44,4 @@ export function operationRunners(context: OperationContext): OperationRunners {
 /** Whether a step kind is an operation. */
 export function isOperation(kind: string): kind is OperationKind {
   return Object.hasOwn(OPERATIONS, kind);
-}
-
-/** What an audited operation did: one sentence, and the audit fields it adds. */
-export interface OperationDone {
-  summary: string;
-  fields?: JournalFields;
-}
-
-/**
- * Runs an operation's work as a step: its summary (or error) is the step's output, and one
- * audit entry — built by `entry` from `audit/actions.ts`, the same builder the CLI command
- * uses — says how it ended. Never throws for a failing operation.
- *
- * @example
- * ```ts
- * import { auditedOperation } from "./operations.ts";
- * import { secretsEntry } from "../audit/actions.ts";
- * const outcome = await auditedOperation(
- *   { root: ".", stateDir: "/tmp/state", config: {} as never, run: "r1" },
- *   (ending) => secretsEntry({ operation: "setup", target: "local", run: "r1" }, ending),
- *   () => Promise.resolve({ summary: "kept the key" }),
- * );
- * outcome.status; // "success"
- * ```
- */
-export async function auditedOperation(
-  context: OperationContext,
-  entry: (ending: Ending) => Entry,
-  work: () => Promise<OperationDone>,
-): Promise<StepOutcome> {
-  try {
-    const done = await work();
-    context.onOutput?.(done.summary, "stdout");
-    await context.journal?.record(entry(succeeded(done.fields)));
-    return { status: "success", attempts: 1, exitCode: 0, stdout: `${done.summary}\n`, stderr: "" };
-  } catch (error) {
-    const message = (error as Error).message;
-    context.onOutput?.(message, "stderr");
-    const mask = (text: string) => context.masker?.mask(text) ?? text;
-    await context.journal?.record(entry(failed(error, mask)));
-    return {
-      status: "failure",
-      attempts: 1,
-      exitCode: 1,
-      stdout: "",
-      stderr: `${message}\n`,
-      error: message,
-    };
-  }
-}
-
-/** Splits an operand into its subcommand and arguments: `key --scp` → ["key", ["--scp"]]. */
-export function operandWords(operand: string): [string, string[]] {
-  // Before a run renders it, a template (`${{ params.env }}`) stands for one word.
-  const words = operand.replace(TEMPLATE_PATTERN, (ref) => ref.replace(/\s+/g, ""));
-  const [verb = "", ...args] = words.trim().split(/\s+/);
-  return [verb, args];
 }

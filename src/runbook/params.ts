@@ -14,11 +14,12 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import type { Parameter } from "./schema.ts";
 import type { TemplateValue } from "../template.ts";
 
 /** A parameter value that does not fit its declaration, or a missing required one. */
-export class ParameterError extends Error {
+export class ParameterError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "ParameterError";

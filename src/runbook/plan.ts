@@ -12,7 +12,8 @@
  * @module
  */
 import type { LoadedRunbook } from "./load.ts";
-import { type Parameter, type Step, type StepKind, stepKind } from "./schema.ts";
+import { type Parameter, type Step, type StepKind, stepKind, TARGET_FIELDS } from "./schema.ts";
+export { TARGET_FIELDS } from "./schema.ts";
 import { type Lookup, renderTemplate, type TemplateValue } from "../template.ts";
 import { type Condition, evaluateCondition, parseCondition } from "./condition.ts";
 
@@ -130,9 +131,6 @@ export interface TargetInfo {
   user: string;
   groups: string;
 }
-
-/** Fields of `target` that templates may read. */
-export const TARGET_FIELDS = ["name", "host", "port", "user", "groups"] as const;
 
 /** What a step's templates can read. Step results are filled in as the run goes. */
 export interface RunContext {

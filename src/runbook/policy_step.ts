@@ -7,11 +7,16 @@
  * @example
  * ```ts
  * import { policyOperation } from "./policy_step.ts";
- * // const runPolicy = policyOperation.runner({ root, stateDir, config, journal, run: "r1" });
- * // const outcome = await runPolicy("soc2/key-permissions", target);
+ * import { requireConfig } from "../config/mod.ts";
+ * import { LocalTarget } from "../targets/local.ts";
+ * const config = await requireConfig({});
+ * const runPolicy = policyOperation.runner({ root: Deno.cwd(), stateDir: "/home/deploy/.protocol", config, run: "r1" });
+ * const outcome = await runPolicy("soc2/key-permissions", new LocalTarget());
+ * console.log(outcome.status, outcome.stdout);
  * ```
  * @module
  */
+import { z } from "zod";
 import { nodeApp } from "../targets/inventory.ts";
 import { join } from "node:path";
 import {
@@ -24,10 +29,17 @@ import {
 } from "../policy/mod.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { policyEntry, policyRan } from "../audit/actions.ts";
-import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
+import type { Operation, OperationContext, OperationRunner } from "./operation.ts";
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
 export const policyOperation: Operation = {
+  operand: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/, {
+    error: "expected a policy of policies/, or one check: `soc2` or `soc2/key-permissions`",
+  }).describe(
+    "Evaluate a policy of policies/ (`soc2`) or one check (`soc2/key-permissions`) on the " +
+      "step's target; the step fails when a fail-level check fails.",
+  ),
+
   problem: (spec, root) => policyProblem(root, spec),
   runner: policyStepRunner,
 };
@@ -64,6 +76,7 @@ function policyStepRunner(options: OperationContext): OperationRunner {
         { policy: policyRan(policy.id, only ? [only] : []), target: target.name, run: options.run },
         summary,
         code,
+        report.results,
       ),
     );
     const failing = report.results.filter((result) => blocks(result)).map((result) => result.id);

@@ -6,11 +6,17 @@
  * @example
  * ```ts
  * import { resolveStep } from "./resolve.ts";
- * // const resolved = resolveStep(item, context);
- * // console.log(resolved.script);
+ * import { loadRunbook } from "./load.ts";
+ * import { flatten } from "./plan.ts";
+ * import { runContext } from "./context.ts";
+ * const loaded = await loadRunbook(Deno.cwd(), "deploy");
+ * const context = runContext(loaded, { version: "v1.2.0" }, undefined, "r1");
+ * const [first] = flatten(loaded).steps;
+ * console.log(resolveStep(first, context, (ref) => `<${ref}>`).script);
  * ```
  * @module
  */
+import { isOperation } from "./operations.ts";
 import { durationMs, type StepKind } from "./schema.ts";
 import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { renderTemplate } from "../template.ts";
@@ -39,7 +45,7 @@ export interface ResolvedStep {
   retryDelayMs: number;
   continueOnError: boolean;
   message?: string;
-  /** For reserved kinds: what the step names (the policy, the secrets operation). */
+  /** For operation kinds: what the step names (`soc2`, `build v1.2.0`). */
   operand?: string;
 }
 
@@ -83,8 +89,6 @@ export function resolveStep(
     retryDelayMs: durationMs(step.retry_delay),
     continueOnError: step.continue_on_error,
     message: step.message === undefined ? undefined : text(step.message),
-    operand: [step.policy, step.secrets, step.config, step.shadow, step.restart]
-      .map((value) => value === undefined ? undefined : text(value))
-      .find((value) => value !== undefined),
+    operand: isOperation(item.kind) ? text(step[item.kind]!) : undefined,
   };
 }

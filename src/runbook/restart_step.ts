@@ -14,6 +14,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
+import { z } from "zod";
 import { nodeApp } from "../targets/inventory.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import { shellQuote } from "../shell/quote.ts";
@@ -67,6 +68,11 @@ export function restartScript(app: { dir: string; stop?: string; start?: string 
  * ```
  */
 export const restartOperation = {
+  operand: z.literal("rolling", { error: "expected `restart: rolling`" }).describe(
+    "Restart the app on each node of the step's `on:`, one node at a time: stop, start, and " +
+      "wait for its health check (app.health) to pass before the next node stops. A node " +
+      "that does not come back stops the step, so the rest of the fleet keeps serving.",
+  ),
   problem(operand: string): string | undefined {
     return operand === "rolling" ? undefined : `expected \`restart: rolling\`, got "${operand}"`;
   },

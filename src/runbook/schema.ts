@@ -18,6 +18,7 @@
  * ```
  * @module
  */
+import { type OperationKind, OPERATIONS } from "./operations.ts";
 import { z } from "zod";
 import { ROLES } from "../approval/approvers.ts";
 
@@ -80,25 +81,24 @@ export const HttpCheckSchema = z.strictObject({
   timeout: DurationSchema.default("5s").describe("Per request."),
 });
 
-/**
- * Step kinds this version can run, and the kinds the language reserves for capabilities that
- * are not built yet. A reserved kind is part of the schema so runbooks can say what the SOP
- * says, but `validate` refuses it until the capability exists: never a step that pretends.
- */
-export const STEP_KINDS = [
-  "run",
-  "uses",
-  "http",
-  "confirm",
-  "policy",
-  "secrets",
-  "config",
-  "shadow",
-  "restart",
-] as const;
+/** The step kinds the engine runs itself; operation kinds come from the registry. */
+const BASIC_KINDS = ["run", "uses", "http", "confirm"] as const;
+
+/** Every step kind: the basic ones, then each operation of `operations.ts`. */
+export const STEP_KINDS: readonly StepKind[] = [
+  ...BASIC_KINDS,
+  ...Object.keys(OPERATIONS) as OperationKind[],
+];
 /** Every step kind the language knows. */
-export type StepKind = (typeof STEP_KINDS)[number];
-const ALL_KINDS: readonly StepKind[] = [...STEP_KINDS];
+export type StepKind = (typeof BASIC_KINDS)[number] | OperationKind;
+const ALL_KINDS = STEP_KINDS;
+
+/** One optional field per operation kind, its operand schema taken from the registry. */
+function operandFields(): { [K in OperationKind]: z.ZodOptional<z.ZodType<string>> } {
+  return Object.fromEntries(
+    Object.entries(OPERATIONS).map(([kind, operation]) => [kind, operation.operand.optional()]),
+  ) as { [K in OperationKind]: z.ZodOptional<z.ZodType<string>> };
+}
 
 const stepFields = {
   id: z.string().regex(IDENTIFIER, {
@@ -132,33 +132,7 @@ const stepFields = {
   with: z.record(z.string(), Scalar).optional().describe("Inputs of the included task."),
   http: HttpCheckSchema.optional(),
   confirm: z.string().min(1).optional().describe("A question a human must answer yes to."),
-  policy: z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/, {
-    error: "expected a policy of policies/, or one check: `soc2` or `soc2/key-permissions`",
-  }).optional().describe(
-    "Evaluate a policy of policies/ (`soc2`) or one check (`soc2/key-permissions`) on the " +
-      "step's target; the step fails when a fail-level check fails.",
-  ),
-  secrets: z.string().optional().describe(
-    "The encryption key: `setup` (create it on local; install the operator's key on a node), " +
-      "`key --scp` (copy it to the step's node, 0600/0700), `rotate` (re-encrypt every " +
-      "environment branch with a new key, all or nothing).",
-  ),
-  config: z.string().optional().describe(
-    "The config repository: `switch ENV`, `init [--decrypt]`, `save` (on local), `refresh` " +
-      "(decrypt the current environment into the app's env directory, on local or a node).",
-  ),
-  shadow: z.string().optional().describe(
-    "A blue-green (SOP 4) operation on the step's target: `init` (start the node's front " +
-      "proxy on the live port), `build VERSION` (start the release in the shadow slot on a " +
-      "free port and health-check it), `status`, `start` (promote: new connections go to the " +
-      "shadow, the old release stays up as standby) or `rollback` (back to the standby). " +
-      "Needs the `shadow:` block of protocol.yaml; takes the node's deploy lock.",
-  ),
-  restart: z.literal("rolling", { error: "expected `restart: rolling`" }).optional().describe(
-    "Restart the app on each node of the step's `on:`, one node at a time: stop, start, and " +
-      "wait for its health check (app.health) to pass before the next node stops. A node " +
-      "that does not come back stops the step, so the rest of the fleet keeps serving.",
-  ),
+  ...operandFields(),
 };
 
 /** One step: exactly one of `run`, `uses`, `http`, `confirm` (or a reserved kind). */
@@ -326,3 +300,6 @@ export const KNOWN_KEYS: readonly string[] = [
   "by",
   "not_operator",
 ];
+
+/** Fields of `target` that templates may read. */
+export const TARGET_FIELDS = ["name", "host", "port", "user", "groups"] as const;

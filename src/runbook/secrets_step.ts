@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { z } from "zod";
 import { configRepoSettings } from "../config/mod.ts";
 import { hasKey, keyPath, readKeyHex, storeKey } from "../secrets/key_file.ts";
 import { rotateKey } from "../secrets/rotate.ts";
@@ -34,12 +35,18 @@ import {
   type OperationContext,
   type OperationDone,
   type OperationRunner,
-} from "./operations.ts";
+} from "./operation.ts";
 
 const USAGE = "expected `setup`, `key --scp` or `rotate`";
 
 /** `secrets: setup | key --scp | rotate`. */
 export const secretsOperation: Operation = {
+  operand: z.string().describe(
+    "The encryption key: `setup` (create it on local; install the operator's key on a node), " +
+      "`key --scp` (copy it to the step's node, 0600/0700), `rotate` (re-encrypt every " +
+      "environment branch with a new key, all or nothing).",
+  ),
+
   problem(operand) {
     const [verb, args] = operandWords(operand);
     if (verb === "setup" || verb === "rotate") return args.length ? USAGE : undefined;

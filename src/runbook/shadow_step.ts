@@ -10,19 +10,32 @@
  * import { shadowOperation } from "./shadow_step.ts";
  * shadowOperation.problem("build ${{ params.version }}", "."); // undefined: valid
  * shadowOperation.problem("promote", ".");                    // says what is expected
- * // const runShadowStep = shadowOperation.runner({ root, stateDir, config, journal, run: "r1" });
- * // const outcome = await runShadowStep("start", target);
+ * import { requireConfig } from "../config/mod.ts";
+ * import { LocalTarget } from "../targets/local.ts";
+ * const config = await requireConfig({});
+ * const runShadowStep = shadowOperation.runner({ root: Deno.cwd(), stateDir: "/home/deploy/.protocol", config, run: "r1" });
+ * const outcome = await runShadowStep("status", new LocalTarget());
+ * console.log(outcome.status, outcome.stdout);
  * ```
  * @module
  */
+import { z } from "zod";
 import { parseShadowOperand, runShadow, shadowSettings } from "../shadow/mod.ts";
 import { hostName, operator } from "../state/mod.ts";
-import type { StepOutcome } from "./execute.ts";
-import type { Operation, OperationContext, OperationRunner } from "./operations.ts";
+import type { StepOutcome } from "./outcome.ts";
+import type { Operation, OperationContext, OperationRunner } from "./operation.ts";
 import { TEMPLATE_PATTERN } from "../template.ts";
 
 /** `shadow: init | build VERSION | status | start | rollback`. */
 export const shadowOperation: Operation = {
+  operand: z.string().describe(
+    "A blue-green (SOP 4) operation on the step's target: `init` (start the node's front " +
+      "proxy on the live port), `build VERSION` (start the release in the shadow slot on a " +
+      "free port and health-check it), `status`, `start` (promote: new connections go to the " +
+      "shadow, the old release stays up as standby) or `rollback` (back to the standby). " +
+      "Needs the `shadow:` block of protocol.yaml; takes the node's deploy lock.",
+  ),
+
   problem: (operand) => {
     // A template (`build ${{ params.version }}`) is checked as a placeholder tag: its value is
     // validated against the parameter's pattern, and parsed again when the step runs.

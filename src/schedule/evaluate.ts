@@ -11,8 +11,11 @@
  * @example
  * ```ts
  * import { evaluateSchedule } from "./evaluate.ts";
- * // const report = evaluateSchedule(schedule, await readAuditEntries(stateDir), new Date());
- * // Deno.exitCode = report.overdue.length ? 1 : 0;
+ * import { loadSchedule } from "./schema.ts";
+ * import { readAuditEntries } from "../audit/mod.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const report = evaluateSchedule(schedule, await readAuditEntries("/home/deploy/.protocol"), new Date());
+ * Deno.exitCode = report.overdue.length ? 1 : 0;
  * ```
  * @module
  */
@@ -20,7 +23,7 @@ import type { AuditEntry } from "../audit/mod.ts";
 import { type Control, intervalMs, type Schedule } from "./schema.ts";
 
 /** Where a control stands. */
-export type ControlStatus = "current" | "overdue" | "not_recorded";
+export type ControlStatus = "current" | "overdue" | "not_recorded" | "not_applicable";
 
 /** The entry that last showed a control (or a deployment) was done. */
 export interface EvidenceRef {
@@ -88,6 +91,21 @@ const ref = (entry: AuditEntry): EvidenceRef => ({
   run: typeof entry.run === "string" ? entry.run : undefined,
 });
 
+/** The ids a policy entry lists in a comma-separated field (`not_applicable`, `skipped`). */
+function listed(entry: AuditEntry, field: string): string[] {
+  const value = entry[field];
+  return typeof value === "string" ? value.split(",").filter(Boolean) : [];
+}
+
+/**
+ * How a policy entry bears on a control done by one of its checks. A run narrowed to other
+ * checks (`policy: security-audit/compose-risks`) does not match the control's evidence at all.
+ */
+function checkOutcome(entry: AuditEntry, check: string): "ran" | "not_applicable" | "not_run" {
+  if (listed(entry, "skipped").includes(check)) return "not_run";
+  return listed(entry, "not_applicable").includes(check) ? "not_applicable" : "ran";
+}
+
 function latest(entries: AuditEntry[], match: Control["evidence"]): AuditEntry | undefined {
   for (let i = entries.length - 1; i >= 0; i--) if (matches(entries[i], match)) return entries[i];
   return undefined;
@@ -98,7 +116,10 @@ function latest(entries: AuditEntry[], match: Control["evidence"]): AuditEntry |
  *
  * @example
  * ```ts
- * // const verdict = judgeControl(schedule.controls[0], entries, schedule.deployment, new Date());
+ * import { loadSchedule } from "./schema.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const verdict = judgeControl(schedule.controls[0], [], schedule.deployment, new Date());
+ * verdict.status; // "overdue" or "current"
  * ```
  */
 export function judgeControl(
@@ -107,7 +128,15 @@ export function judgeControl(
   deployment: Schedule["deployment"],
   now: Date,
 ): ControlVerdict {
-  const evidence = entries.filter((entry) => matches(entry, control.evidence));
+  const matching = entries.filter((entry) => matches(entry, control.evidence));
+  const check = control.check;
+  // A run where the control's check did not apply says the control itself does not apply.
+  const latestRun = check
+    ? matching.findLast((entry) => checkOutcome(entry, check) !== "not_run")
+    : undefined;
+  const evidence = check
+    ? matching.filter((entry) => checkOutcome(entry, check) === "ran")
+    : matching;
   const last = evidence.at(-1);
   const verdict: ControlVerdict = {
     id: control.id,
@@ -120,6 +149,15 @@ export function judgeControl(
     last: last && ref(last),
     reasons: [],
   };
+  if (check && latestRun && checkOutcome(latestRun, check) === "not_applicable") {
+    verdict.status = "not_applicable";
+    verdict.last = ref(latestRun);
+    verdict.reasons.push(
+      `the ${check} check did not apply on the latest run (seq ${latestRun.seq}, ` +
+        `${latestRun.ts}): there was nothing to audit`,
+    );
+    return verdict;
+  }
   if (!last && control.only_where_recorded) {
     verdict.status = "not_recorded";
     verdict.reasons.push(
@@ -187,7 +225,10 @@ export function recordFields(control: Control): Record<string, string | number |
  *
  * @example
  * ```ts
- * // const report = evaluateSchedule(schedule, entries, new Date());
+ * import { loadSchedule } from "./schema.ts";
+ * const schedule = await loadSchedule("policies/schedule.yaml");
+ * const report = evaluateSchedule(schedule, [], new Date());
+ * report.overdue; // every control with no evidence yet
  * ```
  */
 export function evaluateSchedule(

@@ -26,6 +26,7 @@ const MARK: Record<ControlVerdict["status"], string> = {
   current: "current",
   overdue: "**OVERDUE**",
   not_recorded: "not recorded",
+  not_applicable: "not applicable",
 };
 
 /**

@@ -47,6 +47,12 @@ export const ControlSchema = z.strictObject({
   /** Audit entries that show the control was done. */
   evidence: MatchSchema,
   /**
+   * The policy check that does this control (`dependencies`). A policy entry counts only when
+   * that check ran, not when it was skipped; when it did not apply (listed in the entry's
+   * `not_applicable`), the control is not applicable.
+   */
+  check: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+  /**
    * Done outside this tool (a SIEM dashboard): only judged once something recorded it, so a
    * team that does not record it here is told so instead of being told it is overdue.
    */

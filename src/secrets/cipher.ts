@@ -40,6 +40,8 @@ async function importKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * const envelope = await encryptEnvelope(key, new TextEncoder().encode("A=1\n"));
  * await Deno.writeTextFile(".env.enc", envelope);
  * ```
@@ -69,6 +71,8 @@ export async function encryptEnvelope(key: Uint8Array, plaintext: Uint8Array): P
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * const plain = await decryptEnvelope(key, await Deno.readTextFile(".env.enc"), ".env.enc");
  * ```
  */

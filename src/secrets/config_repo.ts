@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * import { configRefresh, configSwitch } from "./config_repo.ts";
  * const repo = { path: "/srv/config", remote: "origin", environments: ["production"], env_dir: "/opt/myapp/shared" };
  * await configSwitch(repo, "production");
@@ -99,6 +101,12 @@ export async function commitStaged(repoPath: string, message: string): Promise<v
  *
  * @example
  * ```ts
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
  * await configSwitch(repo, "staging");
  * ```
  */
@@ -156,6 +164,14 @@ export async function configSwitch(
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
  * const { files } = await configInit(repo, key); // [".env.enc"]
  * ```
  */
@@ -234,6 +250,12 @@ async function decryptAll(
  *
  * @example
  * ```ts
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
  * const { files } = await configSave(repo); // committed and pushed
  * ```
  */
@@ -290,6 +312,15 @@ export async function configSave(
  *
  * @example
  * ```ts
+ * import { SecretMasker } from "./masking.ts";
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
  * const masker = new SecretMasker();
  * await configRefresh(repo, key, { masker }); // masker now knows every value
  * ```
@@ -330,6 +361,14 @@ export interface RefreshOptions {
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
  * const { env, plain } = await decryptForRefresh(repo, key);
  * for (const [name, bytes] of plain) console.log(env, name, bytes.length);
  * ```

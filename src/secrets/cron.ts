@@ -144,6 +144,8 @@ export interface CronChange {
  *
  * @example
  * ```ts
+ * import { requireConfig } from "../config/mod.ts";
+ * const config = await requireConfig({});
  * const { changed } = await cronAdd("myapp", [rebootEntry(config.app)]);
  * ```
  */

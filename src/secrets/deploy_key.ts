@@ -59,6 +59,7 @@ export interface DeployKey {
  *
  * @example
  * ```ts
+ * const stateDir = "/home/deploy/.protocol";
  * const key = await generateDeployKey(stateDir, `protocol deploy key deploy@${Deno.hostname()}`);
  * ```
  */

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { FailureError, InputError } from "../errors.ts";
 
 /**
  * Input the tool cannot use: a malformed key, a missing file, an unknown environment, an
@@ -20,7 +21,7 @@
  * throw new SecretsInputError("the key must be 64 hexadecimal characters");
  * ```
  */
-export class SecretsInputError extends Error {
+export class SecretsInputError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = "SecretsInputError";
@@ -36,7 +37,7 @@ export class SecretsInputError extends Error {
  * throw new SecretsRefusedError("a key already exists; use --rotate");
  * ```
  */
-export class SecretsRefusedError extends Error {
+export class SecretsRefusedError extends FailureError {
   constructor(message: string) {
     super(message);
     this.name = "SecretsRefusedError";
@@ -53,7 +54,7 @@ export class SecretsRefusedError extends Error {
  * // "cannot decrypt .env.enc: authentication failed (wrong key, or the file was changed)"
  * ```
  */
-export class AuthenticationError extends Error {
+export class AuthenticationError extends FailureError {
   constructor(what = "the envelope") {
     super(`cannot decrypt ${what}: authentication failed (wrong key, or the file was changed)`);
     this.name = "AuthenticationError";
@@ -69,7 +70,7 @@ export class AuthenticationError extends Error {
  * throw new CommandFailedError(["git", "push"], 128, "fatal: no remote");
  * ```
  */
-export class CommandFailedError extends Error {
+export class CommandFailedError extends FailureError {
   constructor(readonly argv: string[], readonly code: number, readonly stderr: string) {
     const detail = stderr.trim().split("\n").slice(-5).join("\n");
     super(`\`${argv.join(" ")}\` failed (exit ${code})${detail ? `:\n${detail}` : ""}`);

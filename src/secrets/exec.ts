@@ -1,7 +1,8 @@
 /**
- * The one place the secrets module runs external programs (git, ssh-keygen, crontab). Commands
- * are built as argv arrays by pure functions elsewhere; this runs them without a shell, with no
- * terminal prompts (a hidden git credential prompt would hang a runbook).
+ * How the secrets module runs external programs (git, ssh-keygen, crontab): through the one
+ * process runner (`proc/`), with no terminal prompts (a hidden git credential prompt would hang
+ * a runbook) and the C locale (messages are parsed). Commands are built as argv arrays by pure
+ * functions elsewhere.
  *
  * @example
  * ```ts
@@ -11,6 +12,7 @@
  * @module
  */
 import { CommandFailedError } from "./errors.ts";
+import { runProcess } from "../proc/mod.ts";
 
 /** What a finished command left. */
 export interface CommandResult {
@@ -37,22 +39,11 @@ export interface RunOptions {
  * ```
  */
 export async function tryRun(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
-  const [program, ...args] = argv;
-  const child = new Deno.Command(program, {
-    args,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
+  const { code, stdout, stderr } = await runProcess(argv, {
+    stdin: options.stdin,
     env: { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...options.env },
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  });
+  return { code, stdout, stderr };
 }
 
 /**
@@ -60,6 +51,8 @@ export async function tryRun(argv: string[], options: RunOptions = {}): Promise<
  *
  * @example
  * ```ts
+ * import { run } from "./exec.ts";
+ * const repo = "/opt/myapp-config";
  * await run(["git", "-C", repo, "push", "origin", "production"]);
  * ```
  */

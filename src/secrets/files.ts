@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * import { decryptFile, encryptFile } from "./files.ts";
  * const enc = await encryptFile(key, "/srv/config/.env");     // writes /srv/config/.env.enc
  * await decryptFile(key, enc, "/opt/myapp/shared/.env");       // mode 0600
@@ -24,6 +26,7 @@ export const ENC_SUFFIX = ".enc";
  *
  * @example
  * ```ts
+ * const bytes = new TextEncoder().encode("A=1\n");
  * await writeFileAtomic("/opt/myapp/shared/.env", bytes, 0o600);
  * ```
  */
@@ -80,6 +83,8 @@ export async function readInput(path: string): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * await encryptFile(key, ".env"); // ".env.enc"
  * ```
  */
@@ -98,6 +103,8 @@ export async function encryptFile(
  *
  * @example
  * ```ts
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * const text = new TextDecoder().decode(await decryptFileToBytes(key, ".env.enc"));
  * ```
  */
@@ -113,6 +120,10 @@ export async function decryptFileToBytes(key: Uint8Array, path: string): Promise
  *
  * @example
  * ```ts
+ * import { SecretMasker } from "./masking.ts";
+ * const masker = new SecretMasker();
+ * import { readKey } from "./key_file.ts";
+ * const key = await readKey("/home/deploy/.protocol");
  * const { out, plaintext } = await decryptFile(key, ".env.enc");
  * masker.addEnv(new TextDecoder().decode(plaintext));
  * ```

@@ -81,6 +81,7 @@ export function keyFromHex(hex: string): Uint8Array {
  *
  * @example
  * ```ts
+ * const stateDir = "/home/deploy/.protocol";
  * if (!await hasKey(stateDir)) console.error("run secrets:setup first");
  * ```
  */
@@ -99,6 +100,7 @@ export async function hasKey(stateDir: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * const stateDir = "/home/deploy/.protocol";
  * console.log(await readKeyHex(stateDir)); // for a password-manager backup
  * ```
  */
@@ -127,6 +129,7 @@ export async function readKeyHex(stateDir: string): Promise<string> {
  *
  * @example
  * ```ts
+ * const stateDir = "/home/deploy/.protocol";
  * const key = await readKey(stateDir);
  * ```
  */
@@ -151,6 +154,7 @@ export interface StoredKey {
  *
  * @example
  * ```ts
+ * const stateDir = "/home/deploy/.protocol";
  * const { path, previous } = await storeKey(stateDir, undefined, { rotate: true });
  * console.log(`new key at ${path}; old key kept at ${previous}`);
  * ```

@@ -81,6 +81,8 @@ export class SecretMasker {
    *
    * @example
    * ```ts
+   * import { readKeyHex } from "./key_file.ts";
+   * const keyHex = await readKeyHex("/home/deploy/.protocol");
    * const masker = new SecretMasker([keyHex]);
    * ```
    */
@@ -93,6 +95,8 @@ export class SecretMasker {
    *
    * @example
    * ```ts
+   * import { SecretMasker } from "./masking.ts";
+   * const masker = new SecretMasker();
    * masker.add("hunter22", "s3cr3t");
    * ```
    */
@@ -111,6 +115,8 @@ export class SecretMasker {
    *
    * @example
    * ```ts
+   * import { SecretMasker } from "./masking.ts";
+   * const masker = new SecretMasker();
    * masker.addEnv(await Deno.readTextFile("/opt/myapp/shared/.env"));
    * ```
    */
@@ -135,6 +141,9 @@ export class SecretMasker {
    *
    * @example
    * ```ts
+   * import { SecretMasker } from "./masking.ts";
+   * const masker = new SecretMasker();
+   * const stepOutput = "DB_PASSWORD=hunter22";
    * masker.mask(stepOutput);
    * ```
    */
@@ -153,6 +162,11 @@ export class SecretMasker {
    *
    * @example
    * ```ts
+   * import { SecretMasker } from "./masking.ts";
+   * const masker = new SecretMasker();
+   * const stateDir = "/home/deploy/.protocol";
+   * import { appendAudit } from "../audit/mod.ts";
+   * const text = "connected with hunter22";
    * await appendAudit(stateDir, masker.maskFields({ action: "run", output: text }));
    * ```
    */

@@ -8,6 +8,13 @@
  *
  * @example
  * ```ts
+ * const repo = {
+ *   path: "/opt/myapp-config",
+ *   remote: "origin",
+ *   environments: ["production", "staging"],
+ *   env_dir: "/opt/myapp/shared",
+ * };
+ * const stepOutput = "DB_PASSWORD=hunter22";
  * import { configRefresh, readKey, SecretMasker } from "./mod.ts";
  * const masker = new SecretMasker();
  * const key = await readKey("/home/deploy/.protocol");

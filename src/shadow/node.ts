@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import type { Target } from "../targets/target.ts";
 import {
   adoptCandidateScript,
@@ -52,7 +53,7 @@ export interface ShadowOutcome {
 }
 
 /** An operation could not be done; the message says why and what was left untouched. */
-export class ShadowFailure extends Error {
+export class ShadowFailure extends FailureError {
   constructor(
     message: string,
     readonly from?: string,

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import type { Config, ShadowConfig } from "../config/mod.ts";
 
 /** Everything a shadow operation needs to know about one node. */
@@ -38,7 +39,7 @@ export interface ShadowSettings {
 }
 
 /** The `shadow:` block is missing: shadow operations cannot run. */
-export class ShadowNotConfiguredError extends Error {
+export class ShadowNotConfiguredError extends InputError {
   constructor(file: string | undefined) {
     super(
       `blue-green deploys are not configured${file ? ` in ${file}` : ""}: add a \`shadow:\` ` +

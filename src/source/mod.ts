@@ -9,7 +9,9 @@
  * ```
  * @module
  */
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { printable } from "./printable.ts";
+export { printable } from "./printable.ts";
+import { isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { Document, YAMLMap } from "yaml";
 import type { z } from "zod";
 import { InputError } from "../errors.ts";
@@ -59,9 +61,11 @@ export function formatPath(path: DataPath): string {
 /** Formats a problem the way compilers do, so editors and terminals can jump to it. */
 export function formatProblem(problem: Problem): string {
   const where = `${problem.file}:${problem.line}:${problem.column}`;
-  return problem.key
+  const text = problem.key
     ? `${where}: ${problem.key}: ${problem.message}`
     : `${where}: ${problem.message}`;
+  // One problem is one line, whatever its key or value holds.
+  return printable(text).replaceAll("\n", "\\n");
 }
 
 /** Parses YAML text, keeping what is needed to point at any key. */
@@ -91,22 +95,53 @@ export function parseSource(file: string, text: string): Source {
     }
     return positionOf([...path, key]);
   };
-  const problems = [...doc.errors, ...doc.warnings].map((error) => ({
-    file,
-    line: error.linePos?.[0].line ?? 1,
-    column: error.linePos?.[0].col ?? 1,
-    key: "",
-    message: `YAML: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
-  }));
-  return { file, data: documentData(doc), problems, positionOf, keyPositionOf };
+  const problems: Problem[] = [...doc.errors, ...doc.warnings].map((error) => {
+    const opening = error.code === "MISSING_CHAR" && /^Missing closing/.test(error.message)
+      ? openingQuote(doc, error.pos[0])
+      : undefined;
+    if (opening !== undefined) {
+      return {
+        file,
+        ...at(opening),
+        key: "",
+        message: "YAML: this quote is never closed (the file ends inside it)",
+      };
+    }
+    return {
+      file,
+      line: error.linePos?.[0].line ?? 1,
+      column: error.linePos?.[0].col ?? 1,
+      key: "",
+      message: `YAML: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+    };
+  });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // The parser's own reason (an alias bomb: "Excessive alias count ..."), not a schema
+    // complaint about the empty document it leaves behind.
+    problems.push({
+      file,
+      line: 1,
+      column: 1,
+      key: "",
+      message: `YAML: ${(error as Error).message.split("\n")[0]}`,
+    });
+  }
+  return { file, data, problems, positionOf, keyPositionOf };
 }
 
-function documentData(doc: Document): unknown {
-  try {
-    return doc.toJS({ maxAliasCount: 100 });
-  } catch {
-    return undefined;
-  }
+/** Where the quoted scalar that runs to `end` (an unclosed quote) starts. */
+function openingQuote(doc: Document, end: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+      if (quoted && node.range && node.range[1] >= end - 1) start ??= node.range[0];
+    },
+  });
+  return start;
 }
 
 /**

@@ -29,12 +29,49 @@ export async function ensureStateDir(dir: string): Promise<string> {
 }
 
 /**
- * The person who ran the tool: `$SUDO_USER` when run through sudo, else the login user.
- * The seed's tool recorded the file owner; an auditor needs the human.
+ * The login name of the real user id (getpwuid, as `id -un` prints it): never `$USER`,
+ * `$LOGNAME` or `$SUDO_USER`, which anyone can set. `uid:<n>` when the uid has no name.
+ *
+ * @example
+ * ```ts
+ * operator(); // "deploy"
+ * ```
  */
 export function operator(): string {
-  return Deno.env.get("SUDO_USER") || Deno.env.get("USER") || Deno.env.get("LOGNAME") ||
-    userInfo().username;
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${Deno.uid() ?? "unknown"}`;
+  }
+}
+
+/**
+ * The user who ran `sudo`, only when this process really runs as root through sudo (uid 0 and
+ * sudo's `SUDO_UID`/`SUDO_USER` agree with the password database); otherwise undefined.
+ *
+ * @example
+ * ```ts
+ * sudoUser(); // "alice" under `sudo deno task ...`, else undefined
+ * ```
+ */
+export function sudoUser(): string | undefined {
+  if (Deno.uid() !== 0) return undefined;
+  const name = Deno.env.get("SUDO_USER");
+  const uid = Deno.env.get("SUDO_UID");
+  if (!name || !uid || !/^\d+$/.test(uid) || uid === "0") return undefined;
+  return passwdName(Number(uid)) === name ? name : undefined;
+}
+
+function passwdName(uid: number): string | undefined {
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 3 && Number(f[2]) === uid && /^\d+$/.test(f[2])) return f[0];
+    }
+  } catch {
+    // no passwd file: no sudo user can be confirmed
+  }
+  return undefined;
 }
 
 /** The host name recorded in run records and audit entries. */

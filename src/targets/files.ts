@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import type { Target } from "./target.ts";
 
 /** How a file is written. */
@@ -59,7 +60,7 @@ export function putFileScript(options: PutFileOptions = {}): string {
 }
 
 /** The write failed on the target; says where and why. */
-export class PutFileError extends Error {
+export class PutFileError extends FailureError {
   constructor(readonly target: string, readonly path: string, detail: string) {
     super(`${target}: cannot write ${path}: ${detail}`);
     this.name = "PutFileError";

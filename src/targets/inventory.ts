@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { InputError } from "../errors.ts";
 import type { Config, NodeConfig, SshConfig } from "../config/mod.ts";
 import type { SshEndpoint } from "./ssh_command.ts";
 
@@ -65,7 +66,7 @@ export function sshEndpoint(
 }
 
 /** A selector named nothing the inventory knows. */
-export class UnknownTargetError extends Error {
+export class UnknownTargetError extends InputError {
   constructor(readonly target: string, known: string[]) {
     super(`unknown target "${target}"; known: ${known.join(", ")}`);
     this.name = "UnknownTargetError";

@@ -14,8 +14,11 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import { shellQuote } from "../shell/quote.ts";
 import type { Target } from "./target.ts";
+import type { Config } from "../config/mod.ts";
+import { type InventoryNode, LOCAL_NODE, nodeApp } from "./inventory.ts";
 
 /** Who holds a lock, written into the lock file as one JSON line. */
 export interface LockInfo {
@@ -29,6 +32,22 @@ export interface LockInfo {
 /** The lock of an app directory. */
 export function lockPath(appDir: string): string {
   return `${appDir.replace(/\/+$/, "")}/.protocol.lock`;
+}
+
+/**
+ * Where `node`'s deploy lock lives: in its own app directory.
+ *
+ * @example
+ * ```ts
+ * import { nodeLockPath } from "./lock.ts";
+ * nodeLockPath({ app: { dir: "/opt/app" } } as never); // "/opt/app/.protocol.lock"
+ * ```
+ */
+export function nodeLockPath(
+  config: Pick<Config, "app">,
+  node: InventoryNode = LOCAL_NODE,
+): string {
+  return lockPath(nodeApp(config, node).dir);
 }
 
 /** Exit code of the acquire script when another run holds the lock. */
@@ -64,7 +83,7 @@ export function readLockScript(path: string): string {
 }
 
 /** Another run holds the lock. */
-export class LockedError extends Error {
+export class LockedError extends FailureError {
   constructor(readonly node: string, readonly holder: LockInfo | undefined, raw: string) {
     super(
       `${node}: locked by ${
@@ -80,7 +99,7 @@ export class LockedError extends Error {
 }
 
 /** The lock could not be taken for another reason (no permission, no disk, no connection). */
-export class LockFailedError extends Error {
+export class LockFailedError extends FailureError {
   constructor(node: string, detail: string) {
     super(`${node}: could not take the deploy lock: ${detail}`);
     this.name = "LockFailedError";

@@ -6,10 +6,11 @@
  * @example
  * ```ts
  * import { TargetPool } from "./pool.ts";
- * // const pool = new TargetPool(config);
- * // const target = pool.target(pool.inventory.node("web-1"));
- * // await target.exec({ script: "uptime" });
- * // await pool.close();
+ * import { requireConfig } from "../config/mod.ts";
+ * const pool = new TargetPool(await requireConfig({}));
+ * const target = await pool.connect(pool.inventory.nodes[0]);
+ * await target.exec({ script: "uptime" });
+ * await pool.close();
  * ```
  * @module
  */

@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { FailureError } from "../errors.ts";
 import $ from "dax";
 import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
@@ -51,7 +52,7 @@ export interface SshTargetOptions {
 }
 
 /** A node could not be reached; the message names it and carries OpenSSH's own words. */
-export class SshConnectError extends Error {
+export class SshConnectError extends FailureError {
   constructor(readonly node: string, readonly detail: string) {
     super(`${node}: cannot connect: ${detail}`);
     this.name = "SshConnectError";

@@ -95,17 +95,18 @@ Deno.test("audit CLI", async (t) => {
   );
 
   await t.step(
-    "checkpoint prints JSON and writes it; rotate-key and rotate-log report",
+    "checkpoint prints a C2SP checkpoint and writes it; rotate-key and rotate-log report",
     async () => {
       const c = await runCli([
         "audit:checkpoint",
         "--state-dir",
         dir,
         "--out",
-        `${dir}/../cp.json`,
+        `${dir}/../cp.txt`,
       ]);
       assert.equal(c.code, 0, c.stderr);
-      assert.equal(JSON.parse(c.stdout).count, 2);
+      assert.match(c.stdout, /^\S+\n2\n[A-Za-z0-9+/]{43}=\n\n— \S+ [A-Za-z0-9+/]+=*\n$/);
+      assert.equal(await Deno.readTextFile(`${dir}/../cp.txt`), c.stdout);
       assert.equal((await runCli(["audit:rotate-key", "--state-dir", dir])).code, 0);
       assert.equal((await runCli(["audit:rotate-log", "--state-dir", dir])).code, 0);
       const v = await runCli([
@@ -113,10 +114,100 @@ Deno.test("audit CLI", async (t) => {
         "--state-dir",
         dir,
         "--checkpoint",
-        `${dir}/../cp.json`,
+        `${dir}/../cp.txt`,
       ]);
       assert.equal(v.code, 0, v.stdout + v.stderr);
       assert.match(v.stdout, /ok: 4 entries verified in 2 file/);
     },
   );
+});
+
+Deno.test("audit CLI: bad inputs exit 2 with one line, bad logs are never checkpointed", async (t) => {
+  const dir = await freshStateDir();
+  await appendAudit(dir, { action: "deploy", to: "v1" });
+  await appendAudit(dir, { action: "deploy", to: "v2" });
+  const tmp = `${dir}/..`;
+  await Deno.writeTextFile(`${tmp}/junk.txt`, "not a key\n");
+  await Deno.writeFile(`${tmp}/binary`, new Uint8Array([0xff, 0xfe, 0x00]));
+  const noStack = (r: { stderr: string }) => assert.doesNotMatch(r.stderr, /\n\s+at /);
+
+  await t.step("unreadable or malformed --pubkey / --checkpoint / keyring", async () => {
+    const cases: string[][] = [
+      ["--pubkey", tmp], // a directory
+      ["--pubkey", `${tmp}/missing.pub`],
+      ["--pubkey", `${tmp}/junk.txt`],
+      ["--pubkey", `${tmp}/binary`],
+      ["--checkpoint", tmp],
+      ["--checkpoint", `${tmp}/missing.txt`],
+      ["--checkpoint", `${tmp}/junk.txt`],
+      ["--checkpoint", `${tmp}/binary`],
+    ];
+    for (const extra of cases) {
+      const r = await runCli(["audit:verify", "--state-dir", dir, ...extra]);
+      assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+      noStack(r);
+    }
+    const ring = auditPaths(dir).keyring;
+    const saved = await Deno.readTextFile(ring);
+    for (const bad of ["{", '{"version":1,"keys":{"x":{}}}', '{"version":1,"keys":{"x":null}}']) {
+      await Deno.writeTextFile(ring, bad);
+      const r = await runCli(["audit:verify", "--state-dir", dir]);
+      assert.equal(r.code, 2, r.stderr);
+      noStack(r);
+    }
+    await Deno.writeTextFile(ring, saved);
+  });
+
+  await t.step("a checkpoint signed by a key this history never had is exit 2", async () => {
+    const other = await freshStateDir();
+    await appendAudit(other, { action: "deploy", to: "v1" });
+    await appendAudit(other, { action: "deploy", to: "v2" });
+    await appendAudit(other, { action: "deploy", to: "v3" });
+    const c = await runCli([
+      "audit:checkpoint",
+      "--state-dir",
+      other,
+      "--out",
+      `${tmp}/foreign.txt`,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    const r = await runCli([
+      "audit:verify",
+      "--state-dir",
+      dir,
+      "--checkpoint",
+      `${tmp}/foreign.txt`,
+    ]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /signed by no key of this history/);
+  });
+
+  await t.step("checkpoint refuses (exit 1) a log that does not verify", async () => {
+    const log = auditPaths(dir).log;
+    const text = await Deno.readTextFile(log);
+    await Deno.writeTextFile(log, text.replace('"v1"', '"v9"'));
+    const r = await runCli(["audit:checkpoint", "--state-dir", dir, "--out", `${tmp}/cp.txt`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /refusing to sign a checkpoint over a log that does not verify/);
+    assert.equal(await Deno.stat(`${tmp}/cp.txt`).then(() => true, () => false), false);
+    await Deno.writeTextFile(log, text);
+    // Two checkpoint files at once.
+    const a = await runCli(["audit:checkpoint", "--state-dir", dir, "--out", `${tmp}/a.txt`]);
+    assert.equal(a.code, 0, a.stderr);
+    await appendAudit(dir, { action: "deploy", to: "v3" });
+    const b = await runCli(["audit:checkpoint", "--state-dir", dir, "--out", `${tmp}/b.txt`]);
+    assert.equal(b.code, 0, b.stderr);
+    const v = await runCli([
+      "audit:verify",
+      "--state-dir",
+      dir,
+      "--checkpoint",
+      `${tmp}/a.txt`,
+      "--checkpoint",
+      `${tmp}/b.txt`,
+    ]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.equal(v.stdout.match(/^checkpoint: /gm)?.length, 2);
+  });
 });

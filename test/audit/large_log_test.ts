@@ -6,7 +6,7 @@ import { auditPaths, rotateSigningKey, verifyAuditLog } from "../../src/audit/mo
 import { precomputeSignatures } from "../../src/audit/parallel_sigs.ts";
 import { loadSigner, readKeyring } from "../../src/audit/signing.ts";
 import { keyForSeq } from "../../src/audit/keys.ts";
-import { verifyHistory } from "../../src/audit/verify_core.ts";
+import { splitLines, verifyHistory } from "../../src/audit/verify_core.ts";
 import { freshStateDir, join, lines } from "./helpers.ts";
 
 Deno.test("a 5,000-entry log with a key rotation verifies through worker threads; an edit is still caught", async () => {
@@ -34,7 +34,8 @@ Deno.test("a 5,000-entry log with a key rotation verifies through worker threads
 
   const bytes = await Deno.readFile(log);
   const root = keyForSeq(await readKeyring(dir), 1)!;
-  const hints = await precomputeSignatures([{ name: log, bytes }], root, 2);
+  const files = [{ name: log, bytes }];
+  const hints = await precomputeSignatures(files, splitLines(files), root, 2);
   assert.ok(hints, "the worker path ran");
   assert.equal(
     hints.valid.reduce((n, v) => n + v, 0),

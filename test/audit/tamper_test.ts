@@ -170,8 +170,8 @@ Deno.test("tamper detection", async (t) => {
 Deno.test("checkpoint detects truncation and rewrites", async (t) => {
   const cpDir = await freshStateDir();
   await appendMany(cpDir, 12);
-  const { path: cpPath, checkpoint } = await writeCheckpoint(cpDir);
-  assert.equal(checkpoint.count, 12);
+  const { path: cpPath, size } = await writeCheckpoint(cpDir);
+  assert.equal(size, 12);
   const log = auditPaths(cpDir).log;
   const full = await Deno.readFile(log);
 
@@ -179,9 +179,9 @@ Deno.test("checkpoint detects truncation and rewrites", async (t) => {
     "the intact log passes with the checkpoint, also after further appends",
     async () => {
       await appendMany(cpDir, 2, 100);
-      const r = await verifyAuditLog(cpDir, { checkpointFile: cpPath });
+      const r = await verifyAuditLog(cpDir, { checkpointFiles: [cpPath] });
       assert.equal(r.ok, true, JSON.stringify(r.firstBad));
-      assert.equal(r.checkpoint?.count, 12);
+      assert.deepEqual(r.checkpoints.map((c) => c.size), [12]);
       await Deno.writeFile(log, full);
     },
   );
@@ -192,7 +192,7 @@ Deno.test("checkpoint detects truncation and rewrites", async (t) => {
       await Deno.writeFile(log, join(ls.slice(0, ls.length - cut)));
       const plain = await verifyAuditLog(cpDir);
       assert.equal(plain.ok, true, "a clean truncation is invisible without a checkpoint");
-      const r = await verifyAuditLog(cpDir, { checkpointFile: cpPath });
+      const r = await verifyAuditLog(cpDir, { checkpointFiles: [cpPath] });
       cases++;
       assert.equal(r.ok, false);
       assert.equal(r.firstBad!.reason, "shorter than the checkpoint");
@@ -215,7 +215,7 @@ Deno.test("checkpoint detects truncation and rewrites", async (t) => {
         }
         const plain = await verifyAuditLog(cpDir);
         assert.equal(plain.ok, true, "a re-signed history is valid on its own");
-        const r = await verifyAuditLog(cpDir, { checkpointFile: cpPath });
+        const r = await verifyAuditLog(cpDir, { checkpointFiles: [cpPath] });
         cases++;
         assert.deepEqual([r.firstBad!.line, r.firstBad!.reason], [
           12,
@@ -228,13 +228,12 @@ Deno.test("checkpoint detects truncation and rewrites", async (t) => {
   await t.step("a checkpoint with a forged signature is bad input", async () => {
     await Deno.writeFile(log, full);
     const forgedPath = `${cpPath}.forged`;
-    await Deno.writeTextFile(
-      forgedPath,
-      JSON.stringify({ ...parseCheckpoint(await Deno.readTextFile(cpPath)), count: 3 }),
-    );
+    const text = await Deno.readTextFile(cpPath);
+    await Deno.writeTextFile(forgedPath, text.replace(/\n12\n/, "\n13\n"));
+    assert.equal(parseCheckpoint(await Deno.readTextFile(forgedPath)).size, 13);
     await assert.rejects(
-      () => verifyAuditLog(cpDir, { checkpointFile: forgedPath }),
-      /checkpoint signature/,
+      () => verifyAuditLog(cpDir, { checkpointFiles: [forgedPath] }),
+      /signature does not verify/,
     );
   });
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createDemoWorld, type DemoWorld } from "../../src/demo/app.ts";
 import type { Description } from "../../src/runbook/describe.ts";
-import type { ChecklistSection } from "../../src/runbook/describe.ts";
+import type { ChecklistSection } from "../../src/runbook/checklist.ts";
 import { cli, exists, listDir } from "../fixtures/helpers.ts";
 
 /** Asserts each needle occurs in `text`, each after the one before. */

@@ -5,6 +5,7 @@
  * and a fault the runbook cannot detect (a malicious dependency) reported as missed. The
  * detection rules are also tested as data.
  */
+import { localEngine } from "../../src/runbook/local_engine.ts";
 import assert from "node:assert/strict";
 import { auditJournal } from "../../src/audit/journal.ts";
 import { join } from "node:path";
@@ -81,7 +82,8 @@ Deno.test(
     const world = await tempWorld({ prefix: "drill-test-" });
     try {
       const drill = await loadDrill(ROOT, "incident-response");
-      const report = await runDrill(ROOT, drill, {
+      const report = await runDrill(drill, {
+        engine: localEngine(ROOT),
         stateDir: world.stateDir,
         journal: auditJournal(world.stateDir),
       });

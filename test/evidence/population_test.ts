@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { appendAudit } from "../../src/audit/mod.ts";
 import { defaultSeed } from "../../src/evidence/population_load.ts";
+import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
+import { generateSigningKey } from "../../src/audit/mod.ts";
+import { loadSigner } from "../../src/audit/signing.ts";
 import { cli, fixture, runArgs, runRecords, tempWorld } from "../fixtures/helpers.ts";
 import { screenshot, shareOf } from "./chromium.ts";
 
@@ -165,18 +168,22 @@ Deno.test("population, sample and evidence pack of a period", async (t) => {
 Deno.test("default seed: the first checkpoint at or after the period's end", async () => {
   const dir = await Deno.makeTempDir();
   try {
+    await generateSigningKey(dir);
+    const signer = await loadSigner(dir);
     await Deno.mkdir(join(dir, "checkpoints"));
-    const write = (name: string, ts: string, hash: string) =>
+    // Real C2SP checkpoints, named as audit:checkpoint names them (the time it wrote them).
+    const write = (ts: string, fill: number) =>
       Deno.writeTextFile(
-        join(dir, "checkpoints", name),
-        JSON.stringify({ count: 3, last_hash: hash, ts, kid: "k", sig: "s" }),
+        join(dir, "checkpoints", `${ts.replace(/[:.]/g, "-")}.txt`),
+        makeCheckpoint("example.org/audit", 3, new Uint8Array(32).fill(fill), signer),
       );
-    await write("a.json", "2026-09-30T23:00:00.000Z", "a".repeat(64));
-    await write("b.json", "2026-10-01T08:00:00.000Z", "b".repeat(64));
-    await write("c.json", "2026-10-03T08:00:00.000Z", "c".repeat(64));
+    await write("2026-09-30T23:00:00.000Z", 0xaa);
+    await write("2026-10-01T08:00:00.000Z", 0xbb);
+    await write("2026-10-03T08:00:00.000Z", 0xcc);
+    await Deno.writeTextFile(join(dir, "checkpoints", "notes.txt"), "not a checkpoint");
     const seed = await defaultSeed(dir, [], new Date("2026-10-01T00:00:00Z"));
-    assert.equal(seed.seed, "b".repeat(64));
-    assert.match(seed.source, /checkpoint b\.json/);
+    assert.equal(seed.seed, "bb".repeat(32));
+    assert.match(seed.source, /checkpoint 2026-10-01T08-00-00-000Z\.txt \(3 entries/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { deliver } from "../../src/notify/mod.ts";
+import { deliver, eventOf, messageBody } from "../../src/notify/mod.ts";
 import { cli, fixture, runArgs, tempWorld } from "../fixtures/helpers.ts";
 
 interface Received {
@@ -125,4 +125,35 @@ Deno.test("notify: a run's webhooks carry its audit seq and hash; a dead one is 
     await server.shutdown();
     await world.cleanup();
   }
+});
+
+Deno.test("notify: only the run as a whole is an event; drills report once", () => {
+  assert.equal(eventOf({ action: "rollout", status: "initiated", run: "R" }, "R"), "run.started");
+  assert.equal(eventOf({ action: "rollout", status: "aborted", run: "R" }, "R"), "run.aborted");
+  assert.equal(eventOf({ action: "run", status: "failure", run: "R@web-1" }, "R"), undefined);
+  assert.equal(eventOf({ action: "run", status: "failure", run: "R.rollback" }, "R"), undefined);
+  assert.equal(
+    eventOf({ action: "run", status: "success", run: "R", drill: true }, "R"),
+    undefined,
+  );
+  assert.equal(eventOf({ action: "drill", status: "success" }, undefined), "drill.finished");
+  assert.equal(eventOf({ action: "step", status: "success", run: "R" }, "R"), undefined);
+  const text = JSON.parse(messageBody({
+    event: "run.failed",
+    status: "failure",
+    ts: "t",
+    runbook: "deploy",
+    version: "v1.2.0",
+    nodes: ["web-1", "web-2"],
+    operator: "bob",
+    approvers: ["alice"],
+    run: "R",
+    audit_seq: 7,
+    audit_hash: "ab",
+  }, "slack")).text;
+  assert.equal(
+    text,
+    "*run.failed* deploy v1.2.0 on web-1, web-2 — status failure by bob, approved by alice\n" +
+      "run R · audit seq 7 sha256 ab",
+  );
 });

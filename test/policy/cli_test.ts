@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { auditPaths, readAuditEntries } from "../../src/audit/mod.ts";
 import { cli, exclusive } from "../fixtures/helpers.ts";
+import { junitSchemaErrors, sarifSchemaErrors } from "../fixtures/report_schemas.ts";
 import { plantWebshell, type PolicyWorld, policyWorld } from "./world.ts";
 
 function run(world: PolicyWorld, ...args: string[]) {
@@ -73,8 +74,9 @@ Deno.test(
           cwd: world.source,
         });
         const log = JSON.parse(result.stdout);
+        assert.deepEqual(sarifSchemaErrors(log), []);
         assert.equal(log.version, "2.1.0");
-        assert.match(log.$schema, /sarif-2\.1\.0/);
+        assert.match(log.$schema, /sarif-schema-2\.1\.0\.json$/);
         const run0 = log.runs[0];
         const rules = run0.tool.driver.rules;
         assert.ok(rules.length >= 6);
@@ -98,8 +100,9 @@ Deno.test(
 
       await t.step("junit: a suite with a failure per blocking check", async () => {
         const result = await run(world, "security:audit", "--format", "junit");
+        assert.deepEqual(await junitSchemaErrors(result.stdout), []);
         assert.match(result.stdout, /^<\?xml version="1.0"/);
-        assert.match(result.stdout, /<testsuite name="security-audit" tests="7" failures="2"/);
+        assert.match(result.stdout, /<testsuite name="security-audit" tests="8" failures="2"/);
         assert.match(
           result.stdout,
           /<testcase classname="security-audit" name="malicious-code: [^"]*"[^>]*>\s*<failure/,
@@ -229,6 +232,9 @@ Deno.test(
           const param = await run(world, "security:changedfiles", "-p", "days=soon");
           assert.equal(param.code, 2);
           assert.match(param.stderr, /days must be a whole number/);
+          const negative = await run(world, "security:changedfiles", "-p", "days=-1");
+          assert.equal(negative.code, 2);
+          assert.match(negative.stderr, /parameter days must be 0 or more, got -1/);
           assert.equal((await run(world, "soc2:check", "-p", "nope=1")).code, 2);
           assert.equal((await run(world, "soc2:check", "--check", "nope")).code, 2);
         },
@@ -246,6 +252,28 @@ Deno.test("policy CLI: without a signing key a note, not a failure", async () =>
     const result = await run(world, "soc2:check", "--check", "deploy-strategy");
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /note: no audit signing key/);
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("policy CLI: a check that did not apply is recorded so, and schedule shows it", async () => {
+  const world = await policyWorld();
+  try {
+    await Deno.remove(join(world.source, "composer.json"));
+    const result = await run(world, "security:audit", "--check", "dependencies");
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^N\/A\s+high\s+dependencies/m);
+    const entry = (await readAuditEntries(world.stateDir)).at(-1)!;
+    assert.deepEqual(
+      [entry.policy, entry.not_applicable],
+      ["security-audit/dependencies", "dependencies"],
+    );
+    const schedule = await cli(["schedule", "--state-dir", world.stateDir, "--format", "json"]);
+    const dependency = JSON.parse(schedule.stdout).controls.find((c: { id: string }) =>
+      c.id === "dependency-audit"
+    );
+    assert.equal(dependency.status, "not_applicable", schedule.stdout);
   } finally {
     await world.cleanup();
   }

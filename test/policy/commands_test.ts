@@ -1,7 +1,7 @@
 /**
  * Commands are built as data and parsed as data: the pure builders and parsers of the
  * collectors, the safe-regex gate, matchers and waivers — no target needed. Plus the real
- * `crontab` binary, for a throwaway user, when it is installed.
+ * `crontab` binary on the user's own crontab, saved and restored.
  */
 import assert from "node:assert/strict";
 import $ from "dax";
@@ -14,12 +14,15 @@ import { parseCompose } from "../../src/policy/collectors/compose_services.ts";
 import { checkValue } from "../../src/policy/matchers.ts";
 import { unsafeRegexReason } from "../../src/policy/safe_regex.ts";
 import { applyWaivers } from "../../src/policy/waivers.ts";
+import { bindPolicyParams } from "../../src/policy/params.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
+import { exclusive } from "../fixtures/helpers.ts";
 
 Deno.test("collector commands are quoted shell built from data", () => {
   assert.equal(
     findFilter(["/srv/a b", "/x'y"], [".git", "vendor"], ["*.php"], "24h"),
-    "find -H '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) -prune -o -type f " +
+    "find -H '/srv/a b' '/x'\\''y' \\( -name '.git' -o -name 'vendor' \\) ! -path '/srv/a b' " +
+      "! -path '/x'\\''y' -prune -o -type f " +
       "\\( -name '*.php' \\) -mmin -1440",
   );
   const scan = scanCommand({
@@ -71,7 +74,16 @@ Deno.test("collector parsers", () => {
   assert.deepEqual(parseProcesses("1 root init /sbin/init\n 77 www sleep xmrig 60\n", 1), [
     { pid: 77, user: "www", comm: "sleep", name: "xmrig", args: "xmrig 60" },
   ]);
-  assert.deepEqual(parseCrontab("# x\n\n@reboot start\n"), [{ line: "@reboot start" }]);
+  assert.deepEqual(parseCrontab("# x\n\nMAILTO=ops\n@reboot start\n"), [
+    { line: "@reboot start", schedule: "@reboot", command: "start", cd: "", block: "" },
+  ]);
+  assert.deepEqual(
+    parseCrontab(
+      "# BEGIN protocol shop\n@reboot cd '/opt/my app/current' && up\n# END protocol shop\n" +
+        '17 3 * * * cd "/srv/x" ; backup\n',
+    ).map((e) => [e.schedule, e.cd, e.block]),
+    [["@reboot", "/opt/my app/current", "shop"], ["17 3 * * *", "/srv/x", ""]],
+  );
   const view = parseGitFiles("/r\0/\0a\0b\0/\0b\0/\0c\0");
   assert.deepEqual(
     ["/r/a", "/r/b", "/r/c", "/r/d", "/elsewhere"].map((f) => gitStateOf(view, f)),
@@ -98,6 +110,19 @@ Deno.test("safe regex gate and matchers", () => {
   assert.deepEqual(checkValue(undefined, { exists: true }), ["is absent"]);
 });
 
+Deno.test("int parameters: a negative number is told it must be 0 or more", () => {
+  const policy = { params: { days: { type: "int" as const, default: 15 } } };
+  assert.deepEqual(bindPolicyParams(policy, { days: "0" }), { days: 0 });
+  assert.throws(
+    () => bindPolicyParams(policy, { days: "-1" }),
+    /^PolicyParamError: parameter days must be 0 or more, got -1$/,
+  );
+  assert.throws(
+    () => bindPolicyParams(policy, { days: "soon" }),
+    /parameter days must be a whole number, got "soon"/,
+  );
+});
+
 Deno.test("waivers: match by glob or item; expired ones stop waiving", () => {
   const waiver = {
     check: "c",
@@ -118,27 +143,29 @@ Deno.test("waivers: match by glob or item; expired ones stop waiving", () => {
   assert.equal(applyWaivers("other", findings, [waiver], "2026-01-01").waived.length, 0);
 });
 
-Deno.test({
-  name: "crontab collector: the real crontab binary, for a throwaway user",
-  // CI installs cron and runs as root: there it must run, never skip.
-  ignore: !Deno.env.get("CI") && (!(await $.commandExists("crontab")) ||
-    (await $`id -u nobody`.noThrow().quiet()).code !== 0 || Deno.uid() !== 0),
-  async fn() {
+Deno.test(
+  "crontab collector: the real crontab binary, the user's own crontab (restored after)",
+  // The user's crontab is shared with the cron:add test: one at a time.
+  exclusive("crontab", async () => {
     const ctx = { target: new LocalTarget(), stateDir: "/nonexistent" };
-    // Never touch a crontab someone set up: only run where `nobody` has none.
-    if ((await $`crontab -u nobody -l`.noThrow().quiet()).code === 0) return;
+    const saved = await $`crontab -l`.noThrow().quiet();
     try {
-      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
-        items: [],
-        count: 0,
-      });
-      await $`crontab -u nobody -`.stdinText("# test\n@reboot /bin/true\n").quiet();
-      assert.deepEqual(await crontab({ kind: "crontab", user: "nobody" }, ctx), {
-        items: [{ line: "@reboot /bin/true" }],
+      await $`crontab -r`.noThrow().quiet();
+      assert.deepEqual(await crontab({ kind: "crontab" }, ctx), { items: [], count: 0 });
+      await $`crontab -`.stdinText("# test\n@reboot /bin/true\n").quiet();
+      assert.deepEqual(await crontab({ kind: "crontab" }, ctx), {
+        items: [{
+          line: "@reboot /bin/true",
+          schedule: "@reboot",
+          command: "/bin/true",
+          cd: "",
+          block: "",
+        }],
         count: 1,
       });
     } finally {
-      await $`crontab -u nobody -r`.noThrow().quiet();
+      if (saved.code === 0) await $`crontab -`.stdinText(saved.stdout).quiet();
+      else await $`crontab -r`.noThrow().quiet();
     }
-  },
-});
+  }),
+);

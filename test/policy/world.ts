@@ -93,9 +93,11 @@ export async function policyWorld(options: { config?: string } = {}): Promise<Po
     `#!/bin/sh\ncat ${join(dir, "composer-audit.json")}\n`,
     { mode: 0o755 },
   );
+  // What `deno task cron:add` writes: this app's block, cd into this node's current release.
   await Deno.writeTextFile(
     join(dir, "crontab.txt"),
-    "# m h dom mon dow\n@reboot cd /app && ./start\n",
+    `# m h dom mon dow\n# BEGIN protocol test-app\n@reboot cd ${app}/current && true\n` +
+      "# END protocol test-app\n",
   );
   await Deno.writeTextFile(
     join(dir, "composer-audit.json"),

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { appendAudit, type AuditEntry, generateSigningKey } from "../../src/audit/mod.ts";
 import { evaluateSchedule, loadSchedule, parseSchedule } from "../../src/schedule/mod.ts";
+import { formatSchedule } from "../../src/schedule/format.ts";
 import { ensureStateDir } from "../../src/state/mod.ts";
 import { cli, ROOT } from "../fixtures/helpers.ts";
 
@@ -77,6 +78,41 @@ Deno.test("schedule: overdue and current controls from a constructed log", async
   // Ten days on, the weekly audits are overdue too; the drill still is not.
   const later = evaluateSchedule(schedule, entries, new Date(NOW.getTime() + 10 * DAY));
   assert.deepEqual(later.overdue, ["security-audit", "key-rotation", "dependency-audit"]);
+});
+
+Deno.test("schedule: a dependency audit that did not apply is not applicable, not done", async () => {
+  const schedule = await loadSchedule(join(ROOT, "policies", "schedule.yaml"));
+  const audit = (days: number, extra: Record<string, string> = {}) => ({
+    ts: ago(days),
+    action: "policy",
+    policy: "security-audit",
+    status: "success",
+    ...extra,
+  });
+  const judge = (...rows: Record<string, string | number | boolean>[]) =>
+    evaluateSchedule(schedule, log(...rows), NOW).controls.find((c) =>
+      c.id === "dependency-audit"
+    )!;
+  // The last security audit found no composer.json: nothing was audited, so nothing is done.
+  const na = judge(audit(10), audit(2, { not_applicable: "dependencies" }));
+  assert.equal(na.status, "not_applicable");
+  assert.equal(na.last?.seq, 2);
+  assert.match(na.reasons.join(), /did not apply .*seq 2/);
+  // A skipped dependency check (no composer on the node) is not evidence either.
+  const skipped = judge(audit(2, { skipped: "dependencies,compose-risks" }));
+  assert.equal(skipped.status, "overdue");
+  assert.match(skipped.reasons.join(), /never done/);
+  // A run of another single check says nothing about dependencies.
+  assert.equal(judge(audit(2, { policy: "security-audit/compose-risks" })).status, "overdue");
+  // Where it ran, it is done.
+  assert.equal(judge(audit(2, { not_applicable: "compose-risks" })).status, "current");
+  assert.equal(judge(audit(2, { policy: "security-audit/dependencies" })).status, "current");
+  // The markdown says so.
+  const md = formatSchedule({
+    ...evaluateSchedule(schedule, log(audit(2, { not_applicable: "dependencies" })), NOW),
+    log: { path: "log", verified: true, entries: 1 },
+  }, "md");
+  assert.match(md, /\| Dependency audit \| Weekly \(automated via CI\) \| .* \| not applicable \|/);
 });
 
 Deno.test("schedule: a file without a due rule is refused with its position", () => {

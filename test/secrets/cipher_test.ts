@@ -12,7 +12,7 @@ import {
   keyFromHex,
   SecretsInputError,
 } from "../../src/secrets/mod.ts";
-import { node, type Peer, php, skipUnlessPresent } from "./interop.ts";
+import { node, type Peer, php } from "./interop.ts";
 
 const text = new TextEncoder();
 const keyHex = generateKeyHex();
@@ -103,7 +103,6 @@ Deno.test("bad envelopes fail clearly, never with plaintext", async (t) => {
 for (const peer of [php, node] as Peer[]) {
   Deno.test({
     name: `interoperability with ${peer.name} (openssl aes-256-gcm), both directions`,
-    ignore: await skipUnlessPresent(peer.program),
     fn: async (t) => {
       const cases: [string, Uint8Array][] = [
         ["env file", text.encode("DB_PASSWORD=hunter22\nAPP_KEY=base64:abc/def+==\n")],

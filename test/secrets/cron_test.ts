@@ -14,8 +14,7 @@ import {
   withCronBlock,
   withoutCronBlock,
 } from "../../src/secrets/mod.ts";
-import { cli, tempWorld } from "../fixtures/helpers.ts";
-import { skipUnlessPresent } from "./interop.ts";
+import { cli, exclusive, tempWorld } from "../fixtures/helpers.ts";
 
 const BLOCK = "# BEGIN protocol app\n@reboot x\n# END protocol app\n";
 
@@ -57,8 +56,8 @@ Deno.test("crontab text", async (t) => {
 
 Deno.test({
   name: "the real crontab: idempotent add, preserve, remove, no crontab",
-  ignore: await skipUnlessPresent("crontab"),
-  fn: async (t) => {
+  // The user's crontab is shared with the policy collector's test: one at a time.
+  fn: exclusive("crontab", async (t) => {
     const saved = await new Deno.Command("crontab", {
       args: ["-l"],
       stdout: "piped",
@@ -122,5 +121,5 @@ Deno.test({
       else await new Deno.Command("crontab", { args: ["-r"], stderr: "null" }).output();
       await world.cleanup();
     }
-  },
+  }),
 });

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { deployKeyArgv } from "../../src/secrets/mod.ts";
 import { cli, tempWorld } from "../fixtures/helpers.ts";
-import { skipUnlessPresent } from "./interop.ts";
 
 Deno.test("deployKeyArgv: empty passphrase, ed25519, the given file and comment", () => {
   assert.deepEqual(deployKeyArgv("/s/deploy_key", "c d"), [
@@ -22,7 +21,6 @@ Deno.test("deployKeyArgv: empty passphrase, ed25519, the given file and comment"
 
 Deno.test({
   name: "key:generate creates the deploy key once",
-  ignore: await skipUnlessPresent("ssh-keygen"),
   fn: async (t) => {
     const world = await tempWorld({ prefix: "secrets-deploykey-" });
     const path = join(world.stateDir, "deploy_key");

@@ -49,18 +49,6 @@ try {
 } catch { process.stderr.write("authentication failed\\n"); process.exit(3); }
 `;
 
-/** Whether a program is on the PATH. */
-export async function hasProgram(name: string): Promise<boolean> {
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
-    .output();
-  return out.success;
-}
-
-/** Tests of a missing peer are skipped locally but fail in CI, which installs every peer. */
-export async function skipUnlessPresent(name: string): Promise<boolean> {
-  return !(await hasProgram(name)) && Deno.env.get("CI") !== "true";
-}
-
 async function pipe(argv: string[], input: string): Promise<{ code: number; out: string }> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),

@@ -7,7 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decryptEnvelope, keyFromHex, rotateKey } from "../../src/secrets/mod.ts";
+import {
+  decryptEnvelope,
+  keyFromHex,
+  rebootEntry,
+  rotateKey,
+  withCronBlock,
+} from "../../src/secrets/mod.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
 import { cli, exclusive, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { git } from "./config_repo_helpers.ts";
@@ -75,196 +81,216 @@ const remoteEnc = (w: { remote: string }, branch: string) =>
 
 Deno.test(
   "SOP 2, 5 and 7 over SSH nodes",
-  exclusive("processes", async (t) => {
-    const w = await world();
-    const savedCrontab = await new Deno.Command("crontab", {
-      args: ["-l"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    try {
-      const node = (i: number) => w.nodes[i];
-      const nodeState = (i: number) => join(w.dir, node(i).name, "state");
+  // The login user's crontab is changed too (SOP 2's cron:add): one crontab test at a time.
+  exclusive(
+    "processes",
+    exclusive("crontab", async (t) => {
+      const w = await world();
+      const savedCrontab = await new Deno.Command("crontab", {
+        args: ["-l"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      try {
+        const node = (i: number) => w.nodes[i];
+        const nodeState = (i: number) => join(w.dir, node(i).name, "state");
 
-      await t.step("secrets:key --scp copies the key with 0600/0700", async () => {
-        const to = join(w.dir, "scp-target", "state");
-        const port = w.ssh.nodes[0].port;
-        const r = await cli([
-          "secrets:key",
-          `--scp=${w.ssh.user}@127.0.0.1:${port}`,
-          "--to-dir",
-          to,
-          "--config",
-          w.config,
-          "--state-dir",
-          w.stateDir,
-        ]);
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /installed the encryption key .*0600, directory 0700/);
-        assert.equal(await Deno.readTextFile(join(to, "key")), await keyHex(w.stateDir));
-        assert.equal(await mode(join(to, "key")), 0o600);
-        assert.equal(await mode(to), 0o700);
-        const bad = await cli(["secrets:key", "--scp=no such", "--state-dir", w.stateDir]);
-        assert.equal(bad.code, 2, bad.stderr);
-        await assertNoSecrets(w, r.stdout, r.stderr);
-      });
-
-      await t.step("SOP 2: node-setup brings both nodes up from nothing", async () => {
-        const r = await cli(runArgs(
-          ROOT,
-          w,
-          "node-setup",
-          "v1.1.0",
-          "--yes",
-          "-p",
-          `deploy_key=${join(w.dir, "deploy_key")}`,
-        ));
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        assert.equal(await keyHex(nodeState(1)), await keyHex(w.stateDir));
-        assert.equal(await mode(join(nodeState(1), "key")), 0o600);
-        assert.equal(await mode(nodeState(1)), 0o700);
-        const env = join(node(1).appDir, "shared", ".env");
-        assert.equal(await Deno.readTextFile(env), `DB_PASSWORD=${SECRETS.production}\nDEBUG=0\n`);
-        assert.equal(await mode(env), 0o600);
-        assert.equal((await fetch(node(1).healthUrl).then((res) => res.text())).length > 0, true);
-        const crontab = await new Deno.Command("crontab", { args: ["-l"], stdout: "piped" })
-          .output();
-        assert.match(
-          new TextDecoder().decode(crontab.stdout),
-          /# BEGIN protocol demo-app\n@reboot cd '.*web-2\/app\/current' && /,
-        );
-        assert.match(r.stdout + r.stderr, /soc2/);
-        assert.match(r.stdout + r.stderr, /ssh-ed25519 /); // the public deploy key, shown for the confirm
-        await assertNoSecrets(w, r.stdout, r.stderr);
-      });
-
-      await t.step("SOP 5: config-change refreshes every node and restarts it", async () => {
-        const r = await cli(runArgs(ROOT, w, "config-change", "production", "--yes"));
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        for (const i of [0, 1]) {
-          const env = join(node(i).appDir, "shared", ".env");
-          assert.match(await Deno.readTextFile(env), new RegExp(SECRETS.production));
-          assert.equal(await mode(env), 0o600);
-        }
-        // Decrypted for editing, encrypted again: no plaintext is left in the checkout.
-        assert.equal(await Deno.lstat(join(w.checkout, ".env")).then(() => 1, () => 0), 0);
-        await assertNoSecrets(w, r.stdout, r.stderr);
-      });
-
-      await t.step("decrypted values are masked in output, records and audit", async () => {
-        const root = join(w.dir, "leaky-project");
-        await Deno.mkdir(join(root, "runbooks"), { recursive: true });
-        await Deno.writeTextFile(
-          join(root, "runbooks", "leak.yaml"),
-          [
-            "id: leak",
-            "title: Prints the secrets it decrypted",
-            "when: A test needs secrets printed",
-            "steps:",
-            "  - name: Refresh the config on the nodes",
-            "    on: app",
-            "    config: refresh",
-            "  - name: Print the env file",
-            "    on: app",
-            "    run: cat ${{ app.dir }}/shared/.env",
-            "  - name: Fail while printing it",
-            "    on: app",
-            "    run: cat ${{ app.dir }}/shared/.env >&2; exit 3",
-          ].join("\n"),
-        );
-        const r = await cli(runArgs(root, w, "leak", "--yes"));
-        assert.equal(r.code, 1, r.stdout + r.stderr);
-        assert.match(r.stdout + r.stderr, /DB_PASSWORD=\*\*\*/);
-        assert.match(r.stdout + r.stderr, /DEBUG=0/); // short values are not secrets
-        await assertNoSecrets(w, r.stdout, r.stderr);
-      });
-
-      await t.step("SOP 7: a branch failing halfway changes nothing", async () => {
-        const before = await keyHex(w.stateDir);
-        const heads = await git("--git-dir", w.remote, "for-each-ref");
-        await assert.rejects(
-          rotateKey(
-            {
-              path: w.checkout,
-              remote: "origin",
-              environments: ["production", "staging"],
-              env_dir: "/nonexistent",
-            },
+        await t.step("secrets:key --scp copies the key with 0600/0700", async () => {
+          const to = join(w.dir, "scp-target", "state");
+          const port = w.ssh.nodes[0].port;
+          const r = await cli([
+            "secrets:key",
+            `--scp=${w.ssh.user}@127.0.0.1:${port}`,
+            "--to-dir",
+            to,
+            "--config",
+            w.config,
+            "--state-dir",
             w.stateDir,
-            {
-              beforeCommit: (env) => {
-                if (env === "staging") throw new Error("disk full while re-encrypting staging");
-              },
-            },
-          ),
-          /nothing was pushed and the old key stays in force: disk full/,
-        );
-        assert.equal(await keyHex(w.stateDir), before);
-        assert.equal(await git("--git-dir", w.remote, "for-each-ref"), heads);
-        for (const env of ["production", "staging"] as const) {
-          assert.match(
-            (await decryptsWith(before, await remoteEnc(w, env)))!,
-            new RegExp(SECRETS[env]),
-          );
-          const local = await git("-C", w.checkout, "show", `${env}:.env.enc`);
-          assert.ok(
-            await decryptsWith(before, local),
-            `${env} locally still decrypts with the old key`,
-          );
-        }
-        assert.equal((await git("-C", w.checkout, "status", "--porcelain")).trim(), "");
-        assert.equal(await Deno.lstat(join(w.stateDir, "key.next")).then(() => 1, () => 0), 0);
-      });
-
-      await t.step("SOP 7: a rejected push changes nothing", async () => {
-        const before = await keyHex(w.stateDir);
-        const hook = join(w.remote, "hooks", "pre-receive");
-        await Deno.writeTextFile(hook, "#!/bin/sh\necho 'protected: rejected' >&2\nexit 1\n", {
-          mode: 0o755,
-        });
-        const r = await cli(runArgs(ROOT, w, "key-rotation", "--yes"));
-        await Deno.remove(hook);
-        assert.equal(r.code, 1, r.stdout + r.stderr);
-        assert.match(r.stdout + r.stderr, /nothing was pushed and the old key stays in force/);
-        assert.equal(await keyHex(w.stateDir), before);
-        assert.ok(
-          await decryptsWith(before, await git("-C", w.checkout, "show", "staging:.env.enc")),
-        );
-      });
-
-      await t.step(
-        "SOP 7: key-rotation re-encrypts every branch and reaches every node",
-        async () => {
-          const before = await keyHex(w.stateDir);
-          const r = await cli(runArgs(ROOT, w, "key-rotation", "--yes"));
-          assert.equal(r.code, 0, r.stdout + r.stderr);
-          const after = await keyHex(w.stateDir);
-          assert.notEqual(after, before);
-          const kept = [...Deno.readDirSync(w.stateDir)].map((e) => e.name).filter((n) =>
-            n.startsWith("key.old-")
-          );
-          assert.equal(kept.length, 1);
-          assert.equal(await Deno.readTextFile(join(w.stateDir, kept[0])), before);
-          for (const env of ["production", "staging"] as const) {
-            const text = await remoteEnc(w, env);
-            assert.match((await decryptsWith(after, text))!, new RegExp(SECRETS[env]));
-            assert.equal(await decryptsWith(before, text), undefined);
-          }
-          for (const i of [0, 1]) {
-            assert.equal(await keyHex(nodeState(i)), after);
-            assert.equal(await mode(join(nodeState(i), "key")), 0o600);
-          }
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, /installed the encryption key .*0600, directory 0700/);
+          assert.equal(await Deno.readTextFile(join(to, "key")), await keyHex(w.stateDir));
+          assert.equal(await mode(join(to, "key")), 0o600);
+          assert.equal(await mode(to), 0o700);
+          const bad = await cli(["secrets:key", "--scp=no such", "--state-dir", w.stateDir]);
+          assert.equal(bad.code, 2, bad.stderr);
           await assertNoSecrets(w, r.stdout, r.stderr);
-          const verify = await cli(["audit:verify", "--state-dir", w.stateDir]);
-          assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-        },
-      );
-    } finally {
-      await restoreCrontab(savedCrontab);
-      await w.cleanup();
-    }
-  }),
+        });
+
+        await t.step("SOP 2: node-setup brings both nodes up from nothing", async () => {
+          const r = await cli(runArgs(
+            ROOT,
+            w,
+            "node-setup",
+            "v1.1.0",
+            "--yes",
+            "-p",
+            `deploy_key=${join(w.dir, "deploy_key")}`,
+          ));
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          assert.equal(await keyHex(nodeState(1)), await keyHex(w.stateDir));
+          assert.equal(await mode(join(nodeState(1), "key")), 0o600);
+          assert.equal(await mode(nodeState(1)), 0o700);
+          const env = join(node(1).appDir, "shared", ".env");
+          assert.equal(
+            await Deno.readTextFile(env),
+            `DB_PASSWORD=${SECRETS.production}\nDEBUG=0\n`,
+          );
+          assert.equal(await mode(env), 0o600);
+          assert.equal((await fetch(node(1).healthUrl).then((res) => res.text())).length > 0, true);
+          const crontab = await new Deno.Command("crontab", { args: ["-l"], stdout: "piped" })
+            .output();
+          assert.match(
+            new TextDecoder().decode(crontab.stdout),
+            /# BEGIN protocol demo-app\n@reboot cd '.*web-2\/app\/current' && /,
+          );
+          assert.match(r.stdout + r.stderr, /soc2/);
+          assert.match(r.stdout + r.stderr, /ssh-ed25519 /); // the public deploy key, shown for the confirm
+          await assertNoSecrets(w, r.stdout, r.stderr);
+        });
+
+        await t.step("SOP 5: config-change refreshes every node and restarts it", async () => {
+          const r = await cli(runArgs(ROOT, w, "config-change", "production", "--yes"));
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          for (const i of [0, 1]) {
+            const env = join(node(i).appDir, "shared", ".env");
+            assert.match(await Deno.readTextFile(env), new RegExp(SECRETS.production));
+            assert.equal(await mode(env), 0o600);
+          }
+          // Decrypted for editing, encrypted again: no plaintext is left in the checkout.
+          assert.equal(await Deno.lstat(join(w.checkout, ".env")).then(() => 1, () => 0), 0);
+          await assertNoSecrets(w, r.stdout, r.stderr);
+        });
+
+        await t.step("decrypted values are masked in output, records and audit", async () => {
+          const root = join(w.dir, "leaky-project");
+          await Deno.mkdir(join(root, "runbooks"), { recursive: true });
+          await Deno.writeTextFile(
+            join(root, "runbooks", "leak.yaml"),
+            [
+              "id: leak",
+              "title: Prints the secrets it decrypted",
+              "when: A test needs secrets printed",
+              "steps:",
+              "  - name: Refresh the config on the nodes",
+              "    on: app",
+              "    config: refresh",
+              "  - name: Print the env file",
+              "    on: app",
+              "    run: cat ${{ app.dir }}/shared/.env",
+              "  - name: Fail while printing it",
+              "    on: app",
+              "    run: cat ${{ app.dir }}/shared/.env >&2; exit 3",
+            ].join("\n"),
+          );
+          const r = await cli(runArgs(root, w, "leak", "--yes"));
+          assert.equal(r.code, 1, r.stdout + r.stderr);
+          assert.match(r.stdout + r.stderr, /DB_PASSWORD=\*\*\*/);
+          assert.match(r.stdout + r.stderr, /DEBUG=0/); // short values are not secrets
+          await assertNoSecrets(w, r.stdout, r.stderr);
+        });
+
+        await t.step("SOP 7: a branch failing halfway changes nothing", async () => {
+          const before = await keyHex(w.stateDir);
+          const heads = await git("--git-dir", w.remote, "for-each-ref");
+          await assert.rejects(
+            rotateKey(
+              {
+                path: w.checkout,
+                remote: "origin",
+                environments: ["production", "staging"],
+                env_dir: "/nonexistent",
+              },
+              w.stateDir,
+              {
+                beforeCommit: (env) => {
+                  if (env === "staging") throw new Error("disk full while re-encrypting staging");
+                },
+              },
+            ),
+            /nothing was pushed and the old key stays in force: disk full/,
+          );
+          assert.equal(await keyHex(w.stateDir), before);
+          assert.equal(await git("--git-dir", w.remote, "for-each-ref"), heads);
+          for (const env of ["production", "staging"] as const) {
+            assert.match(
+              (await decryptsWith(before, await remoteEnc(w, env)))!,
+              new RegExp(SECRETS[env]),
+            );
+            const local = await git("-C", w.checkout, "show", `${env}:.env.enc`);
+            assert.ok(
+              await decryptsWith(before, local),
+              `${env} locally still decrypts with the old key`,
+            );
+          }
+          assert.equal((await git("-C", w.checkout, "status", "--porcelain")).trim(), "");
+          assert.equal(await Deno.lstat(join(w.stateDir, "key.next")).then(() => 1, () => 0), 0);
+        });
+
+        await t.step("SOP 7: a rejected push changes nothing", async () => {
+          const before = await keyHex(w.stateDir);
+          const hook = join(w.remote, "hooks", "pre-receive");
+          await Deno.writeTextFile(hook, "#!/bin/sh\necho 'protected: rejected' >&2\nexit 1\n", {
+            mode: 0o755,
+          });
+          const r = await cli(runArgs(ROOT, w, "key-rotation", "--yes"));
+          await Deno.remove(hook);
+          assert.equal(r.code, 1, r.stdout + r.stderr);
+          assert.match(r.stdout + r.stderr, /nothing was pushed and the old key stays in force/);
+          assert.equal(await keyHex(w.stateDir), before);
+          assert.ok(
+            await decryptsWith(before, await git("-C", w.checkout, "show", "staging:.env.enc")),
+          );
+        });
+
+        await t.step(
+          "SOP 7: key-rotation re-encrypts every branch and reaches every node",
+          async () => {
+            // Both nodes live on this machine and share one crontab, where SOP 2 left the last
+            // node's entry; a real node has its own. Give each node its entry, so SOC 2's
+            // reboot-recovery (this app, this node's current release) holds on both.
+            const entries = [0, 1].map((i) => rebootEntry({ dir: node(i).appDir, start: "true" }));
+            await installCrontab(withCronBlock("", "demo-app", entries));
+            const before = await keyHex(w.stateDir);
+            const r = await cli(runArgs(ROOT, w, "key-rotation", "--yes"));
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            const after = await keyHex(w.stateDir);
+            assert.notEqual(after, before);
+            const kept = [...Deno.readDirSync(w.stateDir)].map((e) => e.name).filter((n) =>
+              n.startsWith("key.old-")
+            );
+            assert.equal(kept.length, 1);
+            assert.equal(await Deno.readTextFile(join(w.stateDir, kept[0])), before);
+            for (const env of ["production", "staging"] as const) {
+              const text = await remoteEnc(w, env);
+              assert.match((await decryptsWith(after, text))!, new RegExp(SECRETS[env]));
+              assert.equal(await decryptsWith(before, text), undefined);
+            }
+            for (const i of [0, 1]) {
+              assert.equal(await keyHex(nodeState(i)), after);
+              assert.equal(await mode(join(nodeState(i), "key")), 0o600);
+            }
+            await assertNoSecrets(w, r.stdout, r.stderr);
+            const verify = await cli(["audit:verify", "--state-dir", w.stateDir]);
+            assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+          },
+        );
+      } finally {
+        await restoreCrontab(savedCrontab);
+        await w.cleanup();
+      }
+    }),
+  ),
 );
+
+async function installCrontab(text: string): Promise<void> {
+  const child = new Deno.Command("crontab", { args: ["-"], stdin: "piped" }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  assert.equal((await child.status).code, 0);
+}
 
 async function restoreCrontab(saved: Deno.CommandOutput): Promise<void> {
   const child = new Deno.Command("crontab", {

@@ -1,13 +1,17 @@
 /**
  * `crontab`: the entries of a user's crontab, read with `crontab -l` on the target. One item per
- * entry (comments and blank lines dropped). No crontab is an empty list; no `crontab` binary
- * is a skip, because nothing can be said.
+ * entry (comments and blank lines dropped): the line, its schedule (`@reboot`, `0 3 * * *`), its
+ * command, the directory the command first `cd`s into, and the app whose block it is in (the
+ * `# BEGIN protocol NAME` … `# END protocol NAME` markers `cron:add` writes). No crontab is an
+ * empty list; no `crontab` binary is a skip, because nothing can be said.
  *
  * @example
  * ```ts
  * import { crontabCommand, parseCrontab } from "./crontab.ts";
  * crontabCommand(undefined); // "command -v crontab ... crontab -l"
- * parseCrontab("# m h\n@reboot cd /app && start\n"); // [{ line: "@reboot cd /app && start" }]
+ * parseCrontab("# BEGIN protocol shop\n@reboot cd /app/current && start\n# END protocol shop\n");
+ * // [{ line: "@reboot cd /app/current && start", schedule: "@reboot",
+ * //    command: "cd /app/current && start", cd: "/app/current", block: "shop" }]
  * ```
  * @module
  */
@@ -32,11 +36,68 @@ export function crontabCommand(user: string | undefined): string {
     `case "$out" in *"no crontab"*) exit 0;; esac\nprintf '%s\\n' "$out" >&2; exit 1`;
 }
 
+/** One crontab entry. */
+export interface CrontabEntry {
+  line: string;
+  schedule: string;
+  command: string;
+  /** The directory a leading `cd DIR &&` changes to; "" when the command starts otherwise. */
+  cd: string;
+  /** The app whose `# BEGIN protocol NAME` block holds the entry; "" outside every block. */
+  block: string;
+}
+
+/** The first shell word of `text` with its quotes removed, and what follows it. */
+export function firstShellWord(text: string): [string, string] {
+  let word = "";
+  let i = 0;
+  for (; i < text.length && !/\s/.test(text[i]); i++) {
+    const c = text[i];
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) return ["", text];
+      word += text.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        word += text[j] === "\\" ? text[++j] : text[j];
+      }
+      i = j;
+    } else if (c === "\\") word += text[++i] ?? "";
+    else word += c;
+  }
+  return [word, text.slice(i)];
+}
+
+function entry(line: string, block: string): CrontabEntry {
+  const at = /^(@\w+)\s+(.*)$/.exec(line);
+  const fields = at ? undefined : /^((?:\S+\s+){4}\S+)\s+(.*)$/.exec(line);
+  const [schedule, command] = at ? [at[1], at[2]] : fields ? [fields[1], fields[2]] : ["", line];
+  let cd = "";
+  const cdMatch = /^cd\s+(.*)$/.exec(command);
+  if (cdMatch) {
+    const [dir, rest] = firstShellWord(cdMatch[1]);
+    if (/^\s*(&&|;|$)/.test(rest)) cd = dir;
+  }
+  // Cron turns a bare % into a newline, so entries escape it; the directory is the unescaped one.
+  return { line, schedule, command, cd: cd.replaceAll("\\%", "%"), block };
+}
+
 /** The entries of a crontab listing. */
-export function parseCrontab(text: string): { line: string }[] {
-  return text.split("\n").map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"))
-    .map((line) => ({ line }));
+export function parseCrontab(text: string): CrontabEntry[] {
+  const entries: CrontabEntry[] = [];
+  let block = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const marker = /^# (BEGIN|END) protocol (.+)$/.exec(line);
+    if (marker) block = marker[1] === "BEGIN" ? marker[2] : "";
+    if (!line || line.startsWith("#")) continue;
+    // Environment settings (MAILTO=ops) are not entries.
+    if (/^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) continue;
+    entries.push(entry(line, block));
+  }
+  return entries;
 }
 
 /** Collects `{items: [{line}], count}`. */

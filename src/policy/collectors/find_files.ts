@@ -9,7 +9,7 @@
  * ```ts
  * import { findFilter } from "./find_files.ts";
  * findFilter(["/srv/app"], [".git"], ["*.php"], "24h");
- * // "find -H '/srv/app' \\( -name '.git' \\) -prune -o -type f \\( -name '*.php' \\) -mmin -1440"
+ * // "find -H '/srv/app' \\( -name '.git' \\) ! -path '/srv/app' -prune -o -type f \\( -name '*.php' \\) -mmin -1440"
  * ```
  * @module
  */
@@ -41,7 +41,14 @@ export function durationMinutes(value: string | undefined): number | undefined {
   return Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as "m" | "h" | "d"];
 }
 
-/** The `find` expression shared with the pattern scan: prune, type, names, age. Pure. */
+/** A path as a `find -path` pattern that matches only itself (glob characters escaped). */
+const literalPath = (path: string) => shellQuote(path.replace(/[*?[\]\\]/g, "\\$&"));
+
+/**
+ * The `find` expression shared with the pattern scan: prune, type, names, age. Pure.
+ * Excluded directories are pruned below the paths given, never a path itself: a scan of
+ * `…/vendor` named explicitly scans it.
+ */
 export function findFilter(
   paths: string[],
   excludeDirs: string[],
@@ -52,6 +59,7 @@ export function findFilter(
   const parts = ["find", "-H", ...paths.map(shellQuote)];
   if (excludeDirs.length) {
     parts.push("\\(", excludeDirs.map((d) => `-name ${shellQuote(d)}`).join(" -o "), "\\)");
+    for (const path of paths) parts.push("!", "-path", literalPath(path));
     parts.push("-prune", "-o");
   }
   parts.push("-type", "f");

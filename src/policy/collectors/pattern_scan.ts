@@ -10,20 +10,21 @@
  * import { scanCommand } from "./pattern_scan.ts";
  * scanCommand({ paths: ["/srv/app"], include: ["*.php"], exclude_dirs: ["vendor"],
  *   patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }] });
- * // "find -H '/srv/app' \\( -name 'vendor' \\) -prune -o -type f ... | xargs -0 -r -P ... grep ..."
+ * // "find -H '/srv/app' \\( -name 'vendor' \\) ! -path '/srv/app' -prune -o -type f ... | xargs ..."
  * ```
  * @module
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { safeRegex } from "../safe_regex.ts";
+import { SafeErePattern, safeRegex } from "../safe_regex.ts";
+import { phpHitContext } from "./php_context.ts";
 import { type Collector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
 
 /** One pattern: an id that findings name, the regex, and its weight in a per-file score. */
 export const ScanPattern = z.strictObject({
   id: z.string().regex(/^[a-z0-9_-]+$/),
-  regex: z.string().min(1),
+  regex: SafeErePattern.describe("POSIX ERE, no nested quantifiers (runs on grep -E and here)."),
   weight: z.number().int().min(0).default(1),
   description: z.string().optional(),
 });
@@ -37,6 +38,10 @@ export const PatternScanSpec = z.strictObject({
   modified_within: z.string().optional().describe('Only files modified within "24h", "15d".'),
   patterns: z.array(ScanPattern).min(1),
   per_file: z.boolean().default(false).describe("One item per file with a score, not per line."),
+  language: z.enum(["php"]).optional().describe(
+    "php: each hit gets `context` (code, string, comment); method and static calls and " +
+      "definitions (`$x->eval(`, `Foo::system(`, `function exec(`) are not hits.",
+  ),
 });
 
 type Spec = z.infer<typeof PatternScanSpec>;
@@ -61,10 +66,34 @@ export interface ScanHit {
   pattern: string;
   weight: number;
   text: string;
+  /** With `language`: where on the line the pattern matched (a call in code, or a mention). */
+  context?: "code" | "string" | "comment";
+}
+
+/**
+ * Where a pattern stands on a line, by the language's rules: the first match in code wins,
+ * else a mention in a string or comment; undefined when every match is a method call or a
+ * definition (not the function the pattern names).
+ */
+function languageContext(
+  re: ReturnType<typeof safeRegex>,
+  text: string,
+): ScanHit["context"] | undefined {
+  let mention: ScanHit["context"];
+  for (const index of re.indices(text)) {
+    const context = phpHitContext(text, index);
+    if (context === "code") return "code";
+    if (context === "string" || context === "comment") mention ??= context;
+  }
+  return mention;
 }
 
 /** Splits grep's `file\0line:text` output into hits, one per pattern that matches the line. */
-export function parseScan(stdout: string, patterns: Spec["patterns"]): ScanHit[] {
+export function parseScan(
+  stdout: string,
+  patterns: Spec["patterns"],
+  language?: Spec["language"],
+): ScanHit[] {
   const compiled = patterns.map((p) => ({ ...p, re: safeRegex(p.regex) }));
   const hits: ScanHit[] = [];
   for (const record of stdout.split("\n")) {
@@ -76,8 +105,12 @@ export function parseScan(stdout: string, patterns: Spec["patterns"]): ScanHit[]
     const line = Number(rest.slice(0, colon));
     const text = rest.slice(colon + 1);
     for (const p of compiled) {
-      if (p.re.test(text)) {
-        hits.push({ file, line, pattern: p.id, weight: p.weight, text: text.trim().slice(0, 200) });
+      if (!p.re.test(text)) continue;
+      const hit = { file, line, pattern: p.id, weight: p.weight, text: text.trim().slice(0, 200) };
+      if (!language) hits.push(hit);
+      else {
+        const context = languageContext(p.re, text);
+        if (context) hits.push({ ...hit, context });
       }
     }
   }
@@ -118,7 +151,7 @@ export const patternScan: Collector<Spec> = async (spec, ctx) => {
   if (result.code !== 0 && result.code !== 1) {
     throw new NotCollected("error", `scan failed (${result.code}): ${result.stderr.slice(0, 300)}`);
   }
-  const hits = parseScan(result.stdout, spec.patterns);
+  const hits = parseScan(result.stdout, spec.patterns, spec.language);
   const items = spec.per_file ? scoreFiles(hits) : hits;
   return { paths, items, count: items.length };
 };

@@ -54,7 +54,8 @@ export function formatSarif(report: PolicyReport, options: { baseDir?: string } 
       ruleId: r.id,
       ruleIndex,
       level: r.level === "warn" ? "warning" : LEVEL[r.severity],
-      message: { text: `${r.title}: ${f.message}` },
+      // The location is carried apart; the text says what was found and why it matters.
+      message: { text: `${r.message} Found: ${f.message}` },
       locations: [{
         physicalLocation: {
           artifactLocation: { uri: sarifUri(f.file!, options.baseDir) },
@@ -67,13 +68,15 @@ export function formatSarif(report: PolicyReport, options: { baseDir?: string } 
   const rules = report.results.map(rule);
   return JSON.stringify(
     {
-      $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+      $schema:
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
       version: "2.1.0",
       runs: [{
         tool: {
           driver: {
             name: "protocol-policy",
-            informationUri: "https://github.com/protocol/protocol",
+            // No informationUri: the project has no public home page, and SARIF makes it
+            // optional rather than asking for a made-up one.
             semanticVersion: "0.1.0",
             rules,
           },
