@@ -4,7 +4,7 @@
  * commit's tree holds one file, `checkpoint`, with the note text; the branch's whole history is
  * the witness's record, so deleting the file in a later commit removes nothing.
  *
- * Commands are built by pure functions (`gitArgs`) and run by `runProgram`.
+ * Commands are built by pure functions (`gitArgs`) and run by `runProcess` (src/proc).
  *
  * @example
  * ```ts
@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { runProgram } from "./process.ts";
+import { runProcess } from "../../proc/mod.ts";
 
 /** Settings of a git witness. */
 export interface GitWitnessSettings {
@@ -161,7 +161,7 @@ export class GitWitness {
   }
 
   private run(args: string[], stdin?: string) {
-    return runProgram("git", args, {
+    return runProcess(["git", ...args], {
       stdin,
       env: {
         GIT_SSH_COMMAND: sshCommand(this.s),
