@@ -14,6 +14,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { AuditInputError } from "./errors.ts";
 
 /**
  * Prefix of every signed message, so an entry signature can never be replayed as anything else
@@ -92,7 +93,7 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * Checks caller fields against the entry rules; throws a `TypeError` naming the bad field.
+ * Checks caller fields against the entry rules; throws an {@link AuditInputError} naming the bad field.
  *
  * @example
  * ```ts
@@ -102,28 +103,34 @@ export function sha256Hex(data: string | Uint8Array): string {
  */
 export function validateFields(fields: AuditFields): void {
   if (typeof fields.action !== "string" || !ACTION.test(fields.action)) {
-    throw new TypeError(`audit action must match ${ACTION}, got ${JSON.stringify(fields.action)}`);
+    throw new AuditInputError(
+      `audit action must match ${ACTION}, got ${JSON.stringify(fields.action)}`,
+    );
   }
   if (
     fields.status !== undefined &&
     (typeof fields.status !== "string" || !STATUS.test(fields.status))
   ) {
-    throw new TypeError(`audit status must match ${STATUS}, got ${JSON.stringify(fields.status)}`);
+    throw new AuditInputError(
+      `audit status must match ${STATUS}, got ${JSON.stringify(fields.status)}`,
+    );
   }
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
     if (FILLED.has(k)) {
-      throw new TypeError(`audit field ${k} is filled in by the log, not the caller`);
+      throw new AuditInputError(`audit field ${k} is filled in by the log, not the caller`);
     }
     if (!FIELD_NAME.test(k)) {
-      throw new TypeError(`audit field name ${JSON.stringify(k)} must match ${FIELD_NAME}`);
+      throw new AuditInputError(`audit field name ${JSON.stringify(k)} must match ${FIELD_NAME}`);
     }
     const t = typeof v;
     if (t !== "string" && t !== "number" && t !== "boolean") {
-      throw new TypeError(`audit field ${k} must be a string, number or boolean (flat for Wazuh)`);
+      throw new AuditInputError(
+        `audit field ${k} must be a string, number or boolean (flat for Wazuh)`,
+      );
     }
     if (t === "number" && !Number.isFinite(v)) {
-      throw new TypeError(`audit field ${k} must be finite`);
+      throw new AuditInputError(`audit field ${k} must be finite`);
     }
   }
 }
@@ -280,7 +287,7 @@ export function buildEntry(
   const line = JSON.stringify(entry);
   const size = encoder.encode(line).length;
   if (size > MAX_LINE_BYTES) {
-    throw new TypeError(`audit entry is ${size} bytes; lines must stay under 64 KiB`);
+    throw new AuditInputError(`audit entry is ${size} bytes; lines must stay under 64 KiB`);
   }
   return { entry, line };
 }
