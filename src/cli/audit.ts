@@ -253,7 +253,8 @@ function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A)
   };
 }
 
-function nonNegativeInt(s: string, flag: string): number {
+/** A flag's value as a whole number of 0 or more; anything else is bad input (exit 2). */
+export function nonNegativeInt(s: string, flag: string): number {
   if (!/^\d+$/.test(s)) {
     throw new AuditInputError(`${flag} must be a non-negative integer, got ${JSON.stringify(s)}`);
   }

@@ -17,6 +17,7 @@
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
 import { AuditInputError, AuditRefusedError, MissingSigningKeyError } from "../audit/mod.ts";
+import { nonNegativeInt } from "./audit.ts";
 import {
   describeBad,
   exportableEntries,
@@ -169,13 +170,6 @@ function guard<A>(fn: (options: A) => Promise<void>): (options: A) => Promise<vo
       console.error(`error: ${err.message}`);
     }
   };
-}
-
-function nonNegativeInt(s: string, flag: string): number {
-  if (!/^\d+$/.test(s)) {
-    throw new AuditInputError(`${flag} must be a non-negative integer, got ${JSON.stringify(s)}`);
-  }
-  return Number(s);
 }
 
 // Large exports go out in ~1 MiB writes rather than one write per entry.
