@@ -8,8 +8,8 @@ import { loadRunbook, validateFile } from "../../src/runbook/load.ts";
 import { loadPolicy } from "../../src/policy/load.ts";
 import { parseSource, type Problem, schemaProblems } from "../../src/source/mod.ts";
 import { KNOWN_KEYS, TaskSchema } from "../../src/runbook/schema.ts";
-import { main } from "../../src/cli/main.ts";
 import { listDir, tempWorld } from "../fixtures/helpers.ts";
+import { inProcess } from "../fixtures/in_process.ts";
 
 /** A project with the given files (path → text) in a temp directory. */
 async function project(files: Record<string, string>): Promise<string> {
@@ -19,23 +19,6 @@ async function project(files: Record<string, string>): Promise<string> {
     await Deno.writeTextFile(join(root, path), text);
   }
   return root;
-}
-
-/** Runs the CLI in this process, capturing what it prints and its exit code. */
-async function inProcess(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => void out.push(parts.join(" "));
-  console.error = (...parts: unknown[]) => void err.push(parts.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-    Deno.exitCode = 0;
-  }
 }
 
 const where = (problems: Problem[]) =>

@@ -9,24 +9,7 @@ import { join } from "node:path";
 import { validateFile } from "../../src/runbook/load.ts";
 import { formatProblem } from "../../src/source/mod.ts";
 import { cli, exists, fixture, listDir, runArgs, tempWorld } from "../fixtures/helpers.ts";
-import { main } from "../../src/cli/main.ts";
-
-/** Runs the CLI in this process, capturing what it prints and its exit code. */
-async function inProcess(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...parts: unknown[]) => void out.push(parts.join(" "));
-  console.error = (...parts: unknown[]) => void err.push(parts.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-    Deno.exitCode = 0;
-  }
-}
+import { inProcess } from "../fixtures/in_process.ts";
 
 interface Expected {
   line: number;
