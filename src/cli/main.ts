@@ -13,6 +13,7 @@
 import { exitCodeFor } from "./errors.ts";
 import { Command } from "commander";
 import { registerAuditCommands } from "./audit.ts";
+import { sealingAuditWrites } from "./audit_sealing.ts";
 import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
 import { registerPlanCommands } from "./plan.ts";
@@ -78,12 +79,16 @@ export function buildProgram(): Command {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync(args, { from: "user" });
-    return Number(Deno.exitCode ?? 0);
-  } catch (error) {
-    return exitCodeFor(error);
-  }
+  const program = buildProgram();
+  // Whatever the command, the audit logs it wrote end sealed (key evolved, checkpoint published).
+  return await sealingAuditWrites(program, async () => {
+    try {
+      await program.parseAsync(args, { from: "user" });
+      return Number(Deno.exitCode ?? 0);
+    } catch (error) {
+      return exitCodeFor(error);
+    }
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
