@@ -13,8 +13,7 @@
  * ```
  * @module
  */
-import { ProtocolError } from "../errors.ts";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { COMMANDS } from "./commands.ts";
 
 /**
@@ -66,8 +65,8 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
 }
 
 /**
- * Runs the CLI with `args`, mapping errors to messages and exit codes in this one place: an
- * expected error ({@link ProtocolError}) prints its problems and message and ends with its exit
+ * Runs the CLI with `args`, mapping errors to messages and exit codes in this one place
+ * (`exitCodeFor`): an expected error prints its problems and message and ends with its exit
  * code; anything else is a bug and surfaces with its stack.
  *
  * @example
@@ -82,12 +81,9 @@ export async function main(args: string[]): Promise<number> {
     await (await buildProgram(args)).parseAsync(args, { from: "user" });
     return Number(Deno.exitCode ?? 0);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (!(error instanceof ProtocolError)) throw error;
-    // The printer reads YAML positions: loaded only when there is an error to print.
-    const { printError } = await import("./errors.ts");
-    printError(error);
-    return error.exitCode;
+    // The mapping prints YAML positions: its module loads only when there is an error to map.
+    const { exitCodeFor } = await import("./errors.ts");
+    return exitCodeFor(error);
   }
 }
 

@@ -75,7 +75,7 @@ async function staticClosure(file: string): Promise<{ local: string[]; npm: stri
 
 Deno.test("commands: start-up loads the registry and commander, no command module", async () => {
   const { local, npm } = await staticClosure(MAIN);
-  assert.deepEqual(local, ["cli/commands.ts", "cli/main.ts", "errors.ts"]);
+  assert.deepEqual(local, ["cli/commands.ts", "cli/main.ts"]);
   assert.deepEqual(npm, ["npm:commander"]);
 });
 
