@@ -10,9 +10,8 @@
  * ```
  * @module
  */
-import { ProtocolError } from "../errors.ts";
-import { printError } from "./errors.ts";
-import { Command, CommanderError } from "commander";
+import { exitCodeFor } from "./errors.ts";
+import { Command } from "commander";
 import { registerAuditCommands } from "./audit.ts";
 import { registerAuditExportCommands } from "./audit_export.ts";
 import { registerRunCommand } from "./run.ts";
@@ -83,10 +82,7 @@ export async function main(args: string[]): Promise<number> {
     await buildProgram().parseAsync(args, { from: "user" });
     return Number(Deno.exitCode ?? 0);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (!(error instanceof ProtocolError)) throw error;
-    printError(error);
-    return error.exitCode;
+    return exitCodeFor(error);
   }
 }
 
