@@ -15,7 +15,6 @@
  */
 import { Command } from "commander";
 import { COMMANDS } from "./commands.ts";
-import { sealingAuditWrites } from "./audit_sealing.ts";
 
 /**
  * The command `args` asks for (`help NAME` asks for NAME), when it is a known one.
@@ -80,6 +79,8 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
 export async function main(args: string[]): Promise<number> {
   const program = await buildProgram(args);
   // Whatever the command, the audit logs it wrote end sealed (key evolved, checkpoint published).
+  // Two small modules (a watch of appends), loaded beside the command's own.
+  const { sealingAuditWrites } = await import("./audit_sealing.ts");
   return await sealingAuditWrites(program, async () => {
     try {
       await program.parseAsync(args, { from: "user" });
