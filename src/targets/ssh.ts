@@ -20,7 +20,7 @@
  * @module
  */
 import { FailureError } from "../errors.ts";
-import $ from "dax";
+import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
 import {
@@ -109,6 +109,7 @@ export class SshTarget implements Target {
     if (!lost && this.#connected) return;
     await shell?.close().catch(() => undefined);
     const argv = exitMasterArgv(this.node, this.options.controlDir);
+    const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     this.#shell = undefined;
     this.#connected = undefined;
@@ -120,6 +121,7 @@ export class SshTarget implements Target {
         this.options.controlDir,
         stopOrphanScript(this.orphan),
       );
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(30_000);
       this.orphan = undefined;
     }
@@ -131,6 +133,7 @@ export class SshTarget implements Target {
     await shell?.close();
     if (this.#connected && await this.#connected.then(() => true, () => false)) {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
   }
@@ -181,6 +184,7 @@ export class SshTarget implements Target {
       controlDir,
       `sh -c ${shellQuote(script)}`,
     );
+    const $ = await dax();
     const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
       .stdout(stdout.sink()).stderr(stderr.sink());
     return {
@@ -196,6 +200,7 @@ export class SshTarget implements Target {
   async #startMaster(): Promise<void> {
     const { settings, controlDir } = this.options;
     const log = masterLogPath(controlDir, this.node);
+    const $ = await dax();
     const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
@@ -213,6 +218,7 @@ export class SshTarget implements Target {
       this.options.controlDir,
       killScript(pidFile, signal),
     );
+    const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
   }
 }
@@ -290,6 +296,7 @@ class RemoteShell {
     const stdin = new TransformStream<Uint8Array, Uint8Array>();
     this.#writer = stdin.writable.getWriter();
     const argv = clientArgv(node, options.settings, options.controlDir, REMOTE_SHELL);
+    const $ = await dax();
     this.#child = $`${detached(argv)}`.noThrow().stdin(stdin.readable)
       .stdout(this.#sink(this.#out, "stdout")).stderr(this.#sink(this.#err, "stderr"))
       .then((result) => this.#ended(`ssh exited with ${result.code}`));
