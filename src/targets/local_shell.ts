@@ -1,7 +1,7 @@
 /**
  * One long-lived local `sh` that a run's local steps are streamed into, with the framing the
  * SSH target uses for a node's remote shell: a step costs a pipe write and one fork of that
- * shell (`setsid sh -c`), instead of a dax process, a wrapper `sh`, `setsid` and `sh` each.
+ * shell (`setsid /bin/sh -c`), instead of a dax process, a wrapper `sh`, `setsid` and `sh` each.
  *
  * Each step runs in its own session (`setsid`), so a `cd`, `exit` or `set -e` cannot leak into
  * the next step and a timeout or Ctrl-C stops its whole process group, children included (TERM,
@@ -30,8 +30,12 @@ import { type ExecRequest, type ExecResult, OutputCollector } from "./target.ts"
 /** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
 export const KILL_GRACE_MS = 5000;
 
-/** The command that becomes the long-lived shell: in its own session, reading steps on stdin. */
-export const LOCAL_SHELL = ["setsid", "sh"];
+/**
+ * The command that becomes the long-lived shell: in its own session, reading steps on stdin.
+ * `/bin/sh` by path, here and in each step: `setsid` looks a bare `sh` up in every directory of
+ * PATH (ten failed `execve` calls a step on a machine with pyenv and cargo in front).
+ */
+export const LOCAL_SHELL = ["setsid", "/bin/sh"];
 
 /**
  * The block written into the local shell for one step: the step in its own session with stdin
@@ -42,12 +46,12 @@ export const LOCAL_SHELL = ["setsid", "sh"];
  * ```ts
  * import { frameLocalStep } from "./local_shell.ts";
  * frameLocalStep({ script: "echo hi", env: { A: "1" } }, "__m");
- * // "setsid sh -c 'export A='\"'\"'1'\"'\"'\necho hi' </dev/null &\nprintf ... __m pid ..."
+ * // "setsid /bin/sh -c 'export A='\"'\"'1'\"'\"'\necho hi' </dev/null &\nprintf ... __m pid ..."
  * ```
  */
 export function frameLocalStep(step: RemoteStep, marker: string): string {
   return [
-    `setsid sh -c ${shellQuote(innerScript(step))} </dev/null &`,
+    `setsid /bin/sh -c ${shellQuote(innerScript(step))} </dev/null &`,
     `printf '\\n%s pid %s\\n' ${marker} "$!"`,
     `wait $!; __protocol_status=$?`,
     `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,

@@ -199,7 +199,7 @@ Deno.test("local target: the frame quotes the script once and reports pid, statu
   assert.equal(
     frame,
     [
-      `setsid sh -c 'cd -- '\\''/tmp/x y'\\'' || exit 1`,
+      `setsid /bin/sh -c 'cd -- '\\''/tmp/x y'\\'' || exit 1`,
       `export N='\\''v'\\''`,
       `echo '\\''a b'\\''' </dev/null &`,
       `printf '\\n%s pid %s\\n' __m "$!"`,
