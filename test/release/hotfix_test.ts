@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import $ from "dax";
 import type { NodeStatus } from "../../src/release/mod.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
 import { cli, exclusive, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
@@ -120,14 +121,17 @@ Deno.test(
 
       let fix = "";
       await t.step("the fix is committed on a branch from the production tag", async () => {
-        // The runbook's health checks hold the answer to the patch release, so the app names
-        // its release by its release directory (as apps name theirs by the tag), on main and
-        // in the fix alike: the same line on both sides, so the merge back is clean.
-        await releaseNamedByDirectory(main);
-        await $`git -C ${main} commit --quiet -am ${"Name the release by its directory"}`;
-        await $`git -C ${main} push --quiet origin main`;
+        // The runbook's health checks hold the answer to the patch release, so the fix first
+        // makes the app name its release by its release directory (as apps name theirs by the
+        // tag), a commit main takes too, so the merge back is clean.
         await $`git -C ${work} checkout --quiet -b hotfix/critical-fix v1.2.0`;
         await releaseNamedByDirectory(work);
+        await $`git -C ${work} commit --quiet -am ${"Name the release by its directory"}`;
+        await $`git -C ${main} fetch --quiet ${work} hotfix/critical-fix`;
+        await $`git -C ${main} merge --quiet -s ours --no-commit FETCH_HEAD`;
+        await releaseNamedByDirectory(main);
+        await $`git -C ${main} commit --quiet -am ${"Merge: name the release by its directory"}`;
+        await $`git -C ${main} push --quiet origin main`;
         fix = await commitFile(work, "FIX.md", "the critical fix\n");
       });
 
@@ -180,6 +184,30 @@ Deno.test(
         ]);
         assert.equal((await verifyAuditLog(world.stateDir)).ok, true);
       });
+
+      await t.step(
+        "a hotfix whose patch tag exists already fails before any node changes: no rollback",
+        async () => {
+          const deploys = async () =>
+            (await readAuditEntries(world.stateDir)).filter((e) => e.action === "deploy").length;
+          const before = await deploys();
+          await $`git -C ${work} checkout --quiet -b hotfix/second v1.2.0`;
+          await commitFile(work, "SECOND.md", "another fix\n");
+          const result = await cli(hotfix("-p", "branch=hotfix/second", "--yes", "--json"));
+          assert.equal(result.code, 1, result.stderr);
+          const record = JSON.parse(result.stdout) as RunRecord;
+          const [web1, web2] = record.nodes!;
+          assert.match(web1.reason!, /v1\.2\.1 exists already \(tags never move\)/);
+          assert.match(web1.reason!, /nothing was changed on web-1, so nothing is undone/);
+          assert.equal(web1.failure_path, undefined, "SOP 3 ran although nothing changed");
+          assert.equal(web2.status, "skipped");
+          for (const node of world.nodes) {
+            const link = await Deno.readLink(join(node.appDir, "current"));
+            assert.equal(link, "releases/v1.2.1", node.name);
+          }
+          assert.equal(await deploys(), before, "a deploy entry for a run that deployed nothing");
+        },
+      );
     } finally {
       await world.cleanup();
     }
