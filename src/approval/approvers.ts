@@ -27,6 +27,7 @@ import {
   type Source,
 } from "../source/mod.ts";
 import { InputError } from "../errors.ts";
+import { readOrRefuse } from "./read.ts";
 import { isPublicKeyText } from "./signed.ts";
 
 /** What a listed person may do: start a change (`deployer`) or approve one (`approver`). */
@@ -86,18 +87,11 @@ export function parseApprovers(file: string, text: string): Approver[] {
  * ```
  */
 export async function loadApprovers(path: string): Promise<Approver[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new InputError(
-        `no approvers file at ${path}: list your team's deployers and approvers there ` +
-          `(README "Approvals"), or point --approvers / PROTOCOL_APPROVERS at it`,
-      );
-    }
-    throw error;
-  }
+  const text = await readOrRefuse(path, () =>
+    new InputError(
+      `no approvers file at ${path}: list your team's deployers and approvers there ` +
+        `(README "Approvals"), or point --approvers / PROTOCOL_APPROVERS at it`,
+    ));
   return parseApprovers(path, text);
 }
 

@@ -23,6 +23,7 @@ import {
 } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import { FailureError, InputError } from "../errors.ts";
+import { readOrRefuse } from "./read.ts";
 import { publicKeyText } from "./signed.ts";
 
 /** The file of an identity inside its directory. */
@@ -129,17 +130,10 @@ export async function createIdentity(
  */
 export async function loadIdentity(dir: string): Promise<Identity> {
   const path = join(dir, IDENTITY_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new MissingIdentityError(
-        `no identity at ${path}: create yours with \`deno task identity:keygen --name YOU\``,
-      );
-    }
-    throw error;
-  }
+  const text = await readOrRefuse(path, () =>
+    new MissingIdentityError(
+      `no identity at ${path}: create yours with \`deno task identity:keygen --name YOU\``,
+    ));
   const mode = (await Deno.stat(path)).mode ?? 0;
   if (mode & 0o077) {
     throw new FailureError(

@@ -15,6 +15,7 @@ import { ACTION } from "../audit/actions.ts";
 import { join } from "node:path";
 import type { JournalFields } from "../journal.ts";
 import { FailureError } from "../errors.ts";
+import { readOrRefuse } from "./read.ts";
 import { checkRequestId, requestHash, type SignedApproval, type SignedRequest } from "./request.ts";
 
 /** A request as stored: the signed request and every approval given so far. */
@@ -63,15 +64,11 @@ export async function saveRequestFile(stateDir: string, file: RequestFile): Prom
  * ```
  */
 export async function readRequestFile(stateDir: string, id: string): Promise<RequestFile> {
-  const path = requestPath(stateDir, id);
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as RequestFile;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UnknownRequestError(`no change request ${id} (looked for ${path})`);
-    }
-    throw error;
-  }
+  const text = await readOrRefuse(
+    requestPath(stateDir, id),
+    (path) => new UnknownRequestError(`no change request ${id} (looked for ${path})`),
+  );
+  return JSON.parse(text) as RequestFile;
 }
 
 /**

@@ -42,6 +42,7 @@ export const ACTION = {
   keyRotated: "key.rotated",
   logRotated: "log.rotated",
   logRecovered: "log.recovered",
+  formatUpgraded: "format.upgraded",
   checkpointUnpublished: "checkpoint.unpublished",
   changeRequest: "change.request",
   changeApproval: "change.approval",

@@ -317,9 +317,11 @@ function canonicalOrder(e: Record<string, unknown>): Record<string, unknown> {
 /**
  * Result of parsing one line: the entry, or why the line is not a well-formed entry
  * (`reencoded`: the values are well-formed but the bytes are not the writer's serialization).
+ * `v1Form`: exact `JSON.stringify` bytes but not in canonical field order, which only a v1
+ * entry may be (the old writer kept the caller's field order).
  */
 export type ParsedLine =
-  | { ok: true; entry: AuditEntry }
+  | { ok: true; entry: AuditEntry; v1Form?: true }
   | { ok: false; detail: string; reencoded?: boolean };
 
 /**
@@ -368,13 +370,16 @@ export function parseEntryLine(bytes: Uint8Array): ParsedLine {
   }
   // Canonical = keys in canonical order and JSON.stringify's bytes (which keep the parsed order);
   // checked without building a second object, since verify does this for every line.
-  if (!inCanonicalOrder(keys) || JSON.stringify(e) !== text) {
+  if (JSON.stringify(e) !== text) {
     return {
       ok: false,
       reencoded: true,
       detail: "same values, other bytes: the line is not the writer's canonical serialization",
     };
   }
+  // Exact bytes with the fields in another order is the v1 layout (see legacy_v1.ts): readable,
+  // and the verifier accepts it only as a v1-signed entry before the log moved to v2.
+  if (!inCanonicalOrder(keys)) return { ok: true, entry: e as AuditEntry, v1Form: true };
   return { ok: true, entry: e as AuditEntry };
 }
 

@@ -28,6 +28,8 @@ import {
   signedBytesOfLine,
 } from "./entry.ts";
 import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { ACTION } from "./actions.ts";
+import { checkV1Signature } from "./legacy_v1.ts";
 import { AuditInputError } from "./errors.ts";
 import { type Checkpoint, checkpointSigner } from "./checkpoint_core.ts";
 import { leafHash, rootsAtSizes } from "./merkle.ts";
@@ -36,6 +38,7 @@ import { leafHash, rootsAtSizes } from "./merkle.ts";
 export type FailReason =
   | "edited"
   | "re-encoded"
+  | "downgraded"
   | "inserted"
   | "deleted"
   | "reordered"
@@ -205,6 +208,8 @@ export function verifyHistory(
   let expSeq = 1;
   let expPrev = GENESIS_PREV;
   let rootCache: Map<number, Uint8Array> | undefined;
+  // v1 entries are accepted only before the first v2 entry (format.upgraded after a v1 prefix).
+  let v1Open = true;
   const fail = (i: number, reason: FailReason, detail: string): VerifyResult => {
     const r = recs[i] ?? { file: files.length - 1, line: countLines(recs, files.length - 1) + 1 };
     result.ok = false;
@@ -230,17 +235,37 @@ export function verifyHistory(
     const hash = hashOf(i);
     const keyRaw = known.get(e.kid);
     let sigOk = false;
+    let v1 = false;
     if (keyRaw) {
       const hints = options.hints;
-      sigOk = (hints !== undefined && hints.valid[i] === 1 &&
+      sigOk = !p.v1Form && ((hints !== undefined && hints.valid[i] === 1 &&
         hints.keys.get(e.kid) === b64(e.kid, keyRaw)) ||
-        checkLineSignature(rec.bytes, keyObject(e.kid, keyRaw));
+        checkLineSignature(rec.bytes, keyObject(e.kid, keyRaw)));
+      // A v1 entry (the old signing input) counts only in the history's v1 prefix.
+      if (!sigOk && v1Open) v1 = sigOk = checkV1Signature(e, keyObject(e.kid, keyRaw));
     }
     if (!(sigOk && e.kid === current && e.seq === expSeq && e.prev === expPrev)) {
-      const [reason, detail, at] = diagnose(i, e, hash, sigOk, !!keyRaw);
+      const [reason, detail, at]: [FailReason, string, number] = !sigOk && !v1Open && keyRaw &&
+          checkV1Signature(e, keyObject(e.kid, keyRaw))
+        ? ["downgraded", `a v1 entry after the log moved to v2 (${ACTION.formatUpgraded})`, i]
+        : p.v1Form && !v1Open
+        ? ["re-encoded", "same values, other bytes: not the writer's canonical serialization", i]
+        : diagnose(i, e, hash, sigOk, !!keyRaw);
       return fail(at, reason, detail);
     }
     // The entry is authentic and in place.
+    if (!v1 && v1Open) {
+      // The first v2 entry ends the v1 prefix for good; after v1 entries it must say so.
+      v1Open = false;
+      if (result.entries > 0 && e.action !== ACTION.formatUpgraded) {
+        return fail(
+          i,
+          "downgraded",
+          `v1 entries end at seq ${expSeq - 1} but this first v2 entry is ${e.action}, ` +
+            `not ${ACTION.formatUpgraded}`,
+        );
+      }
+    }
     if (e.action === "key.rotated") {
       const raw = Buffer.from(String(e.new_public_key ?? ""), "base64");
       if (raw.length !== 32 || kidOf(raw) !== e.new_kid) {

@@ -16,6 +16,7 @@
  * @module
  */
 import { basename } from "node:path";
+import { ACTION } from "./actions.ts";
 import { ensureStateDir, hostName, operator, sudoUser } from "../state/mod.ts";
 import {
   type AuditEntry,
@@ -27,6 +28,7 @@ import {
   type Signer,
 } from "./entry.ts";
 import { AuditRefusedError } from "./errors.ts";
+import { lastLineIsV1, upgradeEntry } from "./legacy_v1.ts";
 import { syncDir, writeAll } from "./fs.ts";
 import { auditPaths, rotatedLogFiles } from "./paths.ts";
 
@@ -39,6 +41,10 @@ export interface LogTail {
   last?: AuditEntry;
   /** Bytes after the last newline of the live log, to be cut before the next write. */
   torn?: { offset: number; bytes: Uint8Array };
+  /** The last complete line's bytes. */
+  lastLine?: Uint8Array;
+  /** The last entry is format v1: the next append writes `format.upgraded` first. */
+  v1?: boolean;
 }
 
 /**
@@ -104,6 +110,9 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
       const rotated = (await rotatedLogFiles(stateDir)).at(-1);
       if (rotated) tail = { ...await readTailOf(rotated), torn: tail.torn };
     }
+    if (tail.last && tail.lastLine) {
+      tail.v1 = await lastLineIsV1(stateDir, tail.lastLine, tail.last);
+    }
     return {
       tail,
       liveSize: st.size,
@@ -115,6 +124,8 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
         tail.seq = entry.seq;
         tail.prev = sha256Hex(torn.bytes);
         tail.last = entry;
+        tail.lastLine = torn.bytes;
+        tail.v1 = false; // only a v2-signed entry is completed
         tail.torn = undefined;
       },
       close: () => file.close(),
@@ -135,9 +146,12 @@ async function appendLines(
   const base = { ts, host: hostName(), user: operator() };
   const sudo = sudoUser();
   const all: AuditFields[] = [];
+  // After a v1 history, the first entry in the current format says so (the verifier accepts no
+  // v1 entry after it).
+  if (tail.v1) all.push(upgradeEntry());
   if (tail.torn) {
     all.push({
-      action: "log.recovered",
+      action: ACTION.logRecovered,
       status: "success",
       cut_bytes: tail.torn.bytes.length,
       cut_sha256: sha256Hex(tail.torn.bytes),
@@ -166,6 +180,7 @@ async function appendLines(
   tail.prev = prev;
   tail.last = entries.at(-1);
   tail.torn = undefined;
+  tail.v1 = false;
   return entries.slice(all.length - fieldsList.length);
 }
 
@@ -220,7 +235,13 @@ async function readTail(
           "run `deno task audit:verify`",
       );
     }
-    return { seq: p.entry.seq, prev: sha256Hex(lineBytes), last: p.entry, torn };
+    return {
+      seq: p.entry.seq,
+      prev: sha256Hex(lineBytes),
+      last: p.entry,
+      torn,
+      lastLine: lineBytes,
+    };
   }
 }
 

@@ -4,10 +4,11 @@
  * operator's identity), and where the approvers file is.
  *
  * A runbook that declares `approval:` runs only with `--request CR_ID` whose request matches
- * and carries its approvals, or with `--emergency REASON` where the runbook permits it. The
- * gate is on once the team has an approvers file (`approvers.yaml` in the project, or
- * `--approvers` / `$PROTOCOL_APPROVERS`); without one, such runs are recorded as
- * `approval=none` so the population shows them as unapproved.
+ * and carries its approvals, or with `--emergency REASON` where the runbook permits it. Without
+ * an approvers file (`approvers.yaml` in the project, or `--approvers` / `$PROTOCOL_APPROVERS`)
+ * such a run is refused, saying how to set one up: deleting the file never opens the door. A
+ * team that does not approve changes says so in `protocol.yaml` (`approval: { mode: off,
+ * reason: ... }`); its runs carry `approval=off` and the reason in every entry.
  *
  * @example
  * ```ts
@@ -160,21 +161,22 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
   if (options.emergency !== undefined) return await emergencyRun(context);
   const policy = loaded.runbook.approval ?? (options.request ? DEFAULT_POLICY : undefined);
   if (!policy) return context.journal;
-  const path = approversPath(context.root, options.approvers);
-  const configured = options.approvers !== undefined ||
-    Deno.env.get("PROTOCOL_APPROVERS") !== undefined ||
-    await Deno.stat(path).then(() => true, () => false);
-  if (!configured) {
+  const off = context.config.approval;
+  if (off?.mode === "off" && !options.request) {
     context.say(
-      `  approval: ${loaded.runbook.id} declares approval, but there is no ${path}: ` +
-        `not enforced, recorded as approval=none`,
+      `  approval: off for this project (${context.config.file}: "${off.reason}"); ` +
+        `recorded as approval=off in every entry of this run`,
     );
-    return tagged(context.journal, { approval: "none" });
+    return tagged(context.journal, { approval: "off", approval_reason: off.reason! });
+  }
+  const path = approversPath(context.root, options.approvers);
+  if (!await exists(path)) {
+    throw new ApprovalRefusedError(noApproversFile(loaded, context.params, path));
   }
   if (!options.request) {
     throw new ApprovalRefusedError(
       `refused before anything ran: ${loaded.runbook.id} needs an approved change request. ` +
-        `Ask for one with \`deno task request ${loaded.runbook.id} ...\` (same parameters), ` +
+        `Ask for one with \`${requestCommand(loaded, context.params)}\` (same parameters), ` +
         `have an approver run \`deno task approve CR_ID\`, then run with --request CR_ID`,
     );
   }
@@ -230,7 +232,7 @@ async function emergencyRun(context: GateContext): Promise<Journal> {
   }
   const me = await myIdentity();
   const path = approversPath(context.root, options.approvers);
-  if (await Deno.stat(path).then(() => true, () => false)) {
+  if (await exists(path)) {
     const listed = (await loadApprovers(path)).find((a) => a.name === me.name);
     if (!listed?.roles.includes("deployer") || listed.publicKey !== me.publicKey) {
       throw new ApprovalRefusedError(
@@ -256,6 +258,53 @@ async function emergencyRun(context: GateContext): Promise<Journal> {
       `retro-review by ${retroDue(request.created)} (\`deno task approve ${request.id} --retro\`)`,
   );
   return tagged(context.journal, { request: request.id, emergency: true });
+}
+
+/**
+ * The command that asks for approval of the run about to start (`request` takes the same
+ * parameters as `run`).
+ *
+ * @example
+ * ```ts
+ * // requestCommand(loaded, { version: "v1.2.0" }); // "deno task request deploy -p version=v1.2.0"
+ * ```
+ */
+export function requestCommand(loaded: LoadedRunbook, params: AboutToRun["params"]): string {
+  const args = Object.entries(params).map(([key, value]) => ` -p ${key}=${value}`).join("");
+  return `deno task request ${loaded.runbook.id}${args}`;
+}
+
+/** Why a run that needs approval cannot start without an approvers file, and the way out. */
+function noApproversFile(
+  loaded: LoadedRunbook,
+  params: AboutToRun["params"],
+  path: string,
+): string {
+  const { id, approval, emergency } = loaded.runbook;
+  const who = approval
+    ? `${approval.required} approval(s) by role ${approval.by}` +
+      (approval.not_operator ? ", not the operator" : "")
+    : "an approved change request";
+  return [
+    `refused before anything ran: ${id} requires ${who}, and there is no approvers file ` +
+    `at ${path}.`,
+    'Set up segregation of duties once (README "Approvals"):',
+    "  each person:  deno task identity:keygen --name you@example.com",
+    `  the team:     commit ${path} listing names, public keys and roles`,
+    "Then for each change:",
+    `  the operator: ${requestCommand(loaded, params)}`,
+    "  an approver:  deno task approve CR_ID",
+    `  the operator: deno task run ${id} ... --request CR_ID`,
+    ...(emergency
+      ? [`An emergency may run now with --emergency "reason" (owes a retro-review).`]
+      : []),
+    "A team that does not approve changes says so in protocol.yaml: approval: { mode: off, " +
+    'reason: "..." } (recorded in every run and shown to auditors).',
+  ].join("\n");
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
 }
 
 function tagged(journal: Journal, fields: Record<string, string | boolean>): Journal {

@@ -19,10 +19,8 @@ import { type Config, findConfig, loadConfig } from "../config/mod.ts";
 import { witnessSettings } from "./audit_seal.ts";
 import {
   AuditInputError,
-  AuditRefusedError,
   formatSeedLine,
   generateSigningKey,
-  MissingSigningKeyError,
   readAuditEntries,
   rotateLog,
   rotateSigningKey,
@@ -53,7 +51,7 @@ export function registerAuditCommands(program: Command): void {
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--json", "print {kid, publicKeyPem} as JSON")
-    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+    .action(async (o: { stateDir?: string; json?: boolean }) => {
       const r = await generateSigningKey(resolveStateDir(o));
       if (o.json) return print(JSON.stringify(r));
       print(`audit signing key created: kid ${r.kid}`);
@@ -62,7 +60,7 @@ export function registerAuditCommands(program: Command): void {
         "This is the trust root. Keep a copy OFF this host (it is what a deploy user cannot " +
           "forge); verify with `audit:verify --pubkey FILE`.",
       );
-    }));
+    });
 
   program.command("audit:verify")
     .description(
@@ -88,50 +86,48 @@ export function registerAuditCommands(program: Command): void {
       "verify exported lines read from stdin (a SIEM's copy, from seq 1) instead; needs --pubkey",
     )
     .action(
-      guard(
-        async (
-          o: {
-            stateDir?: string;
-            config?: string;
-            pubkey?: string;
-            checkpoint?: string[];
-            witness: boolean;
-            json?: boolean;
-            stdin?: boolean;
-          },
-        ) => {
-          if (o.stdin && o.checkpoint) {
-            throw new AuditInputError(
-              "--checkpoint checks the local log; it cannot go with --stdin",
-            );
-          }
-          const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
-          const r = o.stdin
-            ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
-            : await verifyAuditLog(resolveStateDir(o), {
-              pubkeyFile: o.pubkey,
-              checkpointFiles: o.checkpoint,
-              witness: witnessSettings(config),
-            });
-          Deno.exitCode = r.ok ? 0 : 1;
-          if (o.json) return print(JSON.stringify(r));
-          if (!r.ok) {
-            const b = r.firstBad!;
-            return print(
-              `FAILED: line ${b.line} of ${b.file}: ${b.reason} (${b.detail}); ${r.entries} entries verified before it`,
-            );
-          }
-          print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
-          if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
-          print(`keys:  ${r.keys.join(", ") || "(none)"}`);
-          if ("duplicates" in r && r.duplicates) {
-            print(`duplicates: ${r.duplicates} exact copies of earlier lines ignored`);
-          }
-          for (const c of r.checkpoints) {
-            print(`checkpoint: ${c.size} entries matched (${c.source})`);
-          }
+      async (
+        o: {
+          stateDir?: string;
+          config?: string;
+          pubkey?: string;
+          checkpoint?: string[];
+          witness: boolean;
+          json?: boolean;
+          stdin?: boolean;
         },
-      ),
+      ) => {
+        if (o.stdin && o.checkpoint) {
+          throw new AuditInputError(
+            "--checkpoint checks the local log; it cannot go with --stdin",
+          );
+        }
+        const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
+        const r = o.stdin
+          ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
+          : await verifyAuditLog(resolveStateDir(o), {
+            pubkeyFile: o.pubkey,
+            checkpointFiles: o.checkpoint,
+            witness: witnessSettings(config),
+          });
+        Deno.exitCode = r.ok ? 0 : 1;
+        if (o.json) return print(JSON.stringify(r));
+        if (!r.ok) {
+          const b = r.firstBad!;
+          return print(
+            `FAILED: line ${b.line} of ${b.file}: ${b.reason} (${b.detail}); ${r.entries} entries verified before it`,
+          );
+        }
+        print(`ok: ${r.entries} entries verified in ${r.files.length} file(s)`);
+        if (r.entries) print(`first: ${r.firstTs}\nlast:  ${r.lastTs}`);
+        print(`keys:  ${r.keys.join(", ") || "(none)"}`);
+        if ("duplicates" in r && r.duplicates) {
+          print(`duplicates: ${r.duplicates} exact copies of earlier lines ignored`);
+        }
+        for (const c of r.checkpoints) {
+          print(`checkpoint: ${c.size} entries matched (${c.source})`);
+        }
+      },
     );
 
   program.command("audit:checkpoint")
@@ -145,7 +141,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--out <file>", "where to write the checkpoint")
     .option("--json", "print the result as JSON")
     .action(
-      guard(async (o: { stateDir?: string; config?: string; out?: string; json?: boolean }) => {
+      async (o: { stateDir?: string; config?: string; out?: string; json?: boolean }) => {
         const config = await optionalConfig(o.config);
         const r = await writeCheckpoint(resolveStateDir(o), {
           out: o.out,
@@ -156,7 +152,7 @@ export function registerAuditCommands(program: Command): void {
         Deno.stdout.writeSync(new TextEncoder().encode(r.text));
         console.error(`checkpoint written to ${r.path}`);
         for (const p of r.published.filter((p) => p.ok)) console.error(`published to ${p.witness}`);
-      }),
+      },
     );
 
   program.command("audit:rotate-key")
@@ -165,12 +161,12 @@ export function registerAuditCommands(program: Command): void {
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--json", "print the result as JSON")
-    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+    .action(async (o: { stateDir?: string; json?: boolean }) => {
       const r = await rotateSigningKey(resolveStateDir(o), "manual");
       if (o.json) return print(JSON.stringify(r));
       print(`audit signing key rotated at seq ${r.seq}: ${r.oldKid} -> ${r.kid}`);
       print(r.publicKeyPem.trimEnd());
-    }));
+    });
 
   program.command("audit:rotate-log")
     .description(
@@ -179,7 +175,7 @@ export function registerAuditCommands(program: Command): void {
     )
     .option("--state-dir <dir>", STATE_DIR_HELP)
     .option("--json", "print the result as JSON")
-    .action(guard(async (o: { stateDir?: string; json?: boolean }) => {
+    .action(async (o: { stateDir?: string; json?: boolean }) => {
       const r = await rotateLog(resolveStateDir(o));
       if (o.json) return print(JSON.stringify(r));
       print(
@@ -187,7 +183,7 @@ export function registerAuditCommands(program: Command): void {
           ? `rotated to ${r.rotatedTo}; the new log starts at seq ${r.seq}`
           : "nothing to rotate: the log is empty",
       );
-    }));
+    });
 
   program.command("deploy:log")
     .description("Show the deployment history, one line per entry (newest last)")
@@ -198,30 +194,28 @@ export function registerAuditCommands(program: Command): void {
     .option("--verbose", "also show seq, host, user and kid")
     .option("--json", "print entries as a JSON array")
     .action(
-      guard(
-        async (
-          o: {
-            stateDir?: string;
-            limit?: string;
-            action?: string;
-            verbose?: boolean;
-            json?: boolean;
-            all?: boolean;
-          },
-        ) => {
-          const limit = o.limit === undefined ? undefined : nonNegativeInt(o.limit, "--limit");
-          let entries = await readAuditEntries(resolveStateDir(o));
-          if (o.action) entries = entries.filter((e) => e.action === o.action);
-          // The history reads like the seed's log: deploys, rollbacks, config changes. The run
-          // and step entries that evidence each of them show with --all or --action.
-          else if (!o.all) entries = entries.filter((e) => !RUN_DETAIL.has(String(e.action)));
-          if (limit !== undefined) entries = limit === 0 ? [] : entries.slice(-limit);
-          if (o.json) return print(JSON.stringify(entries));
-          if (entries.length) {
-            print(entries.map((e) => formatSeedLine(e, { verbose: o.verbose })).join("\n"));
-          }
+      async (
+        o: {
+          stateDir?: string;
+          limit?: string;
+          action?: string;
+          verbose?: boolean;
+          json?: boolean;
+          all?: boolean;
         },
-      ),
+      ) => {
+        const limit = o.limit === undefined ? undefined : nonNegativeInt(o.limit, "--limit");
+        let entries = await readAuditEntries(resolveStateDir(o));
+        if (o.action) entries = entries.filter((e) => e.action === o.action);
+        // The history reads like the seed's log: deploys, rollbacks, config changes. The run
+        // and step entries that evidence each of them show with --all or --action.
+        else if (!o.all) entries = entries.filter((e) => !RUN_DETAIL.has(String(e.action)));
+        if (limit !== undefined) entries = limit === 0 ? [] : entries.slice(-limit);
+        if (o.json) return print(JSON.stringify(entries));
+        if (entries.length) {
+          print(entries.map((e) => formatSeedLine(e, { verbose: o.verbose })).join("\n"));
+        }
+      },
     );
 }
 
@@ -230,27 +224,6 @@ async function optionalConfig(file?: string): Promise<Config | undefined> {
   const path = await findConfig({ config: file });
   // A ConfigError (file:line:col of each problem) is mapped to exit 2 by main.
   return path ? await loadConfig(path) : undefined;
-}
-
-// Library code never exits; the CLI maps errors to exit codes and one clear line on stderr.
-// deno-lint-ignore no-explicit-any
-function guard<A extends any[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      if (
-        err instanceof AuditInputError || err instanceof MissingSigningKeyError
-      ) {
-        Deno.exitCode = 2;
-      } else if (err instanceof AuditRefusedError) {
-        Deno.exitCode = 1;
-      } else {
-        throw err;
-      }
-      console.error(`error: ${err.message}`);
-    }
-  };
 }
 
 /** A flag's value as a whole number of 0 or more; anything else is bad input (exit 2). */

@@ -16,7 +16,8 @@
  */
 import type { Command } from "commander";
 import { resolveStateDir } from "../state/mod.ts";
-import { AuditInputError, AuditRefusedError, MissingSigningKeyError } from "../audit/mod.ts";
+import { AuditInputError } from "../audit/mod.ts";
+import { FailureError } from "../errors.ts";
 import { nonNegativeInt } from "./audit.ts";
 import {
   describeBad,
@@ -26,7 +27,6 @@ import {
 } from "../audit/export.ts";
 import { forwardToSyslog } from "../audit/forward.ts";
 import { octetFrame, syslogRecord } from "../audit/syslog.ts";
-import { SyslogSendError } from "../audit/syslog_tcp.ts";
 import type { VerifyResult } from "../audit/verify_core.ts";
 
 const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
@@ -73,7 +73,7 @@ export function registerAuditExportCommands(program: Command): void {
     .option("--since <seq>", "only entries after this seq (pass the last seq you shipped)")
     .option("--pubkey <file>", PUBKEY_HELP)
     .option("--force", "export a log that does not verify (every unexportable line is named)")
-    .action(guard(async (o: ExportOptions) => {
+    .action(async (o: ExportOptions) => {
       if (o.format !== "jsonl" && o.format !== "syslog") {
         throw new AuditInputError(
           `--format must be jsonl or syslog, got ${JSON.stringify(o.format)}`,
@@ -93,7 +93,7 @@ export function registerAuditExportCommands(program: Command): void {
       for (const r of records) if (r.entry.seq > since) await out.add(render(r));
       await out.flush();
       if (skipped.length) Deno.exitCode = 1;
-    }));
+    });
 
   program.command("audit:forward")
     .description(
@@ -107,7 +107,7 @@ export function registerAuditExportCommands(program: Command): void {
     .option("--force", "send from a log that does not verify (every unsendable line is named)")
     .option("--timeout <seconds>", "give up after this long without progress", "30")
     .option("--json", "print the result as JSON")
-    .action(guard(async (o: ForwardCliOptions) => {
+    .action(async (o: ForwardCliOptions) => {
       const timeout = nonNegativeInt(o.timeout, "--timeout");
       if (timeout === 0) throw new AuditInputError("--timeout must be at least 1 second");
       const r = await forwardToSyslog(resolveStateDir(o), o.syslog, {
@@ -129,7 +129,7 @@ export function registerAuditExportCommands(program: Command): void {
           ? `forwarded ${r.sent} entries (seq ${r.firstSeq}..${r.lastSeq}) to ${r.destination}`
           : `nothing new for ${r.destination} (last seq sent: ${r.lastSeq})`,
       );
-    }));
+    });
 }
 
 function warnForced(verdict: VerifyResult, skipped: SkippedLine[]): void {
@@ -147,29 +147,6 @@ function warnSkipped(skipped: SkippedLine[]): void {
       `error: line ${s.line} of ${s.file} is not an entry and was not exported: ${s.detail}`,
     );
   }
-}
-
-// Library code never exits; the CLI maps errors to exit codes and one clear line on stderr.
-function guard<A>(fn: (options: A) => Promise<void>): (options: A) => Promise<void> {
-  return async (options: A) => {
-    try {
-      await fn(options);
-    } catch (err) {
-      if (err instanceof AuditInputError || err instanceof MissingSigningKeyError) {
-        Deno.exitCode = 2;
-      } else if (err instanceof AuditRefusedError || err instanceof SyslogSendError) {
-        Deno.exitCode = 1;
-      } else if (err instanceof Deno.errors.BrokenPipe) {
-        // The reader went away (`| head`): the export is incomplete, which is a failure.
-        Deno.exitCode = 1;
-        console.error("error: stdout was closed before the export finished");
-        return;
-      } else {
-        throw err;
-      }
-      console.error(`error: ${err.message}`);
-    }
-  };
 }
 
 // Large exports go out in ~1 MiB writes rather than one write per entry.
@@ -190,6 +167,12 @@ class StdoutBatch {
     }
     this.#parts = [];
     this.#size = 0;
-    for (let w = 0; w < all.length;) w += await Deno.stdout.write(all.subarray(w));
+    try {
+      for (let w = 0; w < all.length;) w += await Deno.stdout.write(all.subarray(w));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      // The reader went away (`| head`): the export is incomplete, which is a failure.
+      throw new FailureError("stdout was closed before the export finished");
+    }
   }
 }

@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import type { ProtocolError } from "../errors.ts";
+import { CommanderError } from "commander";
+import { ProtocolError } from "../errors.ts";
 import { formatProblem, InvalidFileError, printable } from "../source/mod.ts";
 
 /**
@@ -32,4 +33,23 @@ export function printError(error: ProtocolError): void {
     return;
   }
   console.error(`error: ${printable(error.message)}`);
+}
+
+/**
+ * The CLI's one mapping from an error to an exit code: a commander usage error is 2 (`--help`
+ * and `--version` are 0), an expected error ({@link ProtocolError}) prints its message and ends
+ * with its own code; anything else is a bug and is thrown on, to surface with its stack.
+ *
+ * @example
+ * ```ts
+ * import { exitCodeFor } from "./errors.ts";
+ * import { UsageError } from "../errors.ts";
+ * exitCodeFor(new UsageError("--limit must be a non-negative integer")); // 2, message on stderr
+ * ```
+ */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (!(error instanceof ProtocolError)) throw error;
+  printError(error);
+  return error.exitCode;
 }

@@ -4,38 +4,48 @@
  * Exit codes: 0 success; 1 a runbook, check or verification failed; 2 invalid input
  * (runbook, parameters, configuration, flags); 130 interrupted.
  *
+ * Only the module of the command that runs is imported (see `commands.ts`): start-up pays for
+ * that command's dependencies and no other's.
+ *
  * @example
  * ```sh
  * deno run -A src/cli/main.ts plan deploy v1.2.0
  * ```
  * @module
  */
-import { ProtocolError } from "../errors.ts";
-import { printError } from "./errors.ts";
-import { Command, CommanderError } from "commander";
-import { registerAuditCommands } from "./audit.ts";
-import { registerAuditExportCommands } from "./audit_export.ts";
-import { registerRunCommand } from "./run.ts";
-import { registerPlanCommands } from "./plan.ts";
-import { registerProjectCommands } from "./validate.ts";
-import { registerDemoCommand } from "./demo.ts";
-import { registerTargetCommands } from "./targets.ts";
-import { registerSecretsCommands } from "./secrets.ts";
-import { registerPolicyCommands } from "./policy.ts";
-import { registerReleaseCommands } from "./release.ts";
-import { registerScheduleCommand } from "./schedule.ts";
-import { registerDrillCommand } from "./drill.ts";
-import { registerShadowCommands } from "./shadow.ts";
-import { registerWitnessCommand } from "./witness.ts";
-import { registerIdentityCommand } from "./identity.ts";
-import { registerRequestCommand } from "./request.ts";
-import { registerApproveCommand } from "./approve.ts";
-import { registerPopulationCommand } from "./population.ts";
-import { registerEvidencePackCommand } from "./evidence_pack.ts";
-import { registerRunsCommand } from "./runs.ts";
+import { Command } from "commander";
+import { COMMANDS } from "./commands.ts";
 
-/** Builds the program with every command. */
-export function buildProgram(): Command {
+/**
+ * The command `args` asks for (`help NAME` asks for NAME), when it is a known one.
+ *
+ * @example
+ * ```ts
+ * import { requestedCommand } from "./main.ts";
+ * requestedCommand(["run", "deploy", "v1.2.0"]); // "run"
+ * requestedCommand(["help", "audit:verify"]); // "audit:verify"
+ * requestedCommand(["--help"]); // undefined
+ * ```
+ */
+export function requestedCommand(args: readonly string[]): string | undefined {
+  const words = args.filter((arg) => !arg.startsWith("-"));
+  const name = words[0] === "help" ? words[1] : words[0];
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? name : undefined;
+}
+
+/**
+ * Builds the program for `args`: the requested command's module registers its commands; with no
+ * known command (`--help`, a typo), every command is listed by its summary alone, so help and
+ * "unknown command" suggestions name them all without importing any.
+ *
+ * @example
+ * ```ts
+ * import { buildProgram } from "./main.ts";
+ * const program = await buildProgram(["--help"]);
+ * program.commands.length > 50; // true: every command, none of them loaded
+ * ```
+ */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command("protocol")
     .description(
       "Runs the deployment SOPs as YAML runbooks, with a signed audit log.\n" +
@@ -43,32 +53,20 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError()
     .exitOverride();
-  registerRunCommand(program);
-  registerPlanCommands(program);
-  registerProjectCommands(program);
-  registerAuditCommands(program);
-  registerAuditExportCommands(program);
-  registerTargetCommands(program);
-  registerDemoCommand(program, main);
-  registerSecretsCommands(program);
-  registerPolicyCommands(program);
-  registerReleaseCommands(program, main);
-  registerScheduleCommand(program);
-  registerDrillCommand(program);
-  registerShadowCommands(program);
-  registerWitnessCommand(program);
-  registerIdentityCommand(program);
-  registerRequestCommand(program);
-  registerApproveCommand(program);
-  registerPopulationCommand(program);
-  registerEvidencePackCommand(program);
-  registerRunsCommand(program);
+  const name = requestedCommand(args);
+  if (name !== undefined) {
+    (await COMMANDS[name].load())(program, main);
+    return program;
+  }
+  for (const [command, { summary }] of Object.entries(COMMANDS)) {
+    program.command(command).description(summary);
+  }
   return program;
 }
 
 /**
- * Runs the CLI with `args`, mapping errors to messages and exit codes in this one place: an
- * expected error ({@link ProtocolError}) prints its problems and message and ends with its exit
+ * Runs the CLI with `args`, mapping errors to messages and exit codes in this one place
+ * (`exitCodeFor`): an expected error prints its problems and message and ends with its exit
  * code; anything else is a bug and surfaces with its stack.
  *
  * @example
@@ -80,13 +78,12 @@ export function buildProgram(): Command {
  */
 export async function main(args: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(args, { from: "user" });
+    await (await buildProgram(args)).parseAsync(args, { from: "user" });
     return Number(Deno.exitCode ?? 0);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (!(error instanceof ProtocolError)) throw error;
-    printError(error);
-    return error.exitCode;
+    // The mapping prints YAML positions: its module loads only when there is an error to map.
+    const { exitCodeFor } = await import("./errors.ts");
+    return exitCodeFor(error);
   }
 }
 

@@ -164,6 +164,31 @@ export const ShadowSchema = z.strictObject({
   ),
 });
 
+/**
+ * Whether runbooks that declare `approval:` are held to it. `required` (the default): such a run
+ * needs an approved change request, and without an approvers file it is refused. `off`: the team
+ * says in writing that it does not approve changes (a demo, a one-person team); the reason is
+ * recorded in every entry of those runs and the auditor's population lists them as exceptions.
+ */
+export const ApprovalConfigSchema = z.strictObject({
+  mode: z.enum(["required", "off"]).default("required").describe(
+    "`required`: runbooks that declare approval run only under an approved request. " +
+      "`off`: they run without one, recorded as `approval=off` with the reason.",
+  ),
+  reason: z.string().trim().min(1).optional().describe(
+    "Why this project does not approve changes (required with `mode: off`; shown to auditors).",
+  ),
+}).superRefine((approval, ctx) => {
+  if (approval.mode === "off" && !approval.reason) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["mode"],
+      message: 'off needs a reason, as in `reason: "single-person team"`; ' +
+        "it is recorded in every run it lets through",
+    });
+  }
+});
+
 /** The schema of `protocol.yaml`. */
 export const ConfigSchema = z.strictObject({
   app: z.strictObject({
@@ -212,6 +237,9 @@ export const ConfigSchema = z.strictObject({
   ),
   notify: NotifySchema.optional().describe("Webhooks told about requests, approvals and runs."),
   audit: AuditConfigSchema.optional().describe("Audit checkpoints and their witnesses."),
+  approval: ApprovalConfigSchema.optional().describe(
+    "Whether runbooks that declare approval are held to it (default: required).",
+  ),
 });
 
 /** A loaded configuration, with relative paths made absolute against the file's directory. */

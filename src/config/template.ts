@@ -29,6 +29,15 @@ deployment:
   secrets: encrypted
 vars: {}
 
+# Segregation of duties (SOC 2 CC8.1): runbooks that declare \`approval:\` (deploy, rollback,
+# config-change, key-rotation) run only under a change request another person approved
+# (\`deno task identity:keygen\`, approvers.yaml, \`deno task request\`, \`deno task approve\`);
+# without approvers.yaml they are refused. A team that does not approve changes says so here,
+# and the reason is recorded in every run and shown to auditors as an exception:
+# approval:
+#   mode: "off"
+#   reason: "single-person team until 2026-10"
+
 # Nodes reached over SSH (the system OpenSSH client, one shared connection per node).
 # Without nodes, runbooks run on this machine (\`local\`). \`deno task targets --check\` tests them.
 # ssh:

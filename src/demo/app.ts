@@ -161,6 +161,11 @@ app:
 deployment:
   strategy: release
   secrets: encrypted
+# One person deploys a throwaway app here: approvals are switched off in writing, and every run
+# records why (a real team lists its people in approvers.yaml instead; README "Approvals").
+approval:
+  mode: "off"
+  reason: "demo: a throwaway app on this machine, one person"
 `;
 }
 

@@ -18,7 +18,7 @@ import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
 import { loadEvidence, logVerdict, type ShapeReader } from "./mod.ts";
-import { periodOf } from "./population.ts";
+import { isException, periodOf } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
 import { drawSample, populationCsv, type SeedSource } from "./sample.ts";
 import { packIndexHtml } from "./pack_html.ts";
@@ -173,10 +173,6 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       evidence,
     }),
   );
-  const exceptions =
-    population.changes.filter((c) =>
-      c.authorization === "none" || c.result !== "success" ||
-      (c.authorization === "emergency" && c.retro !== "reviewed")
-    ).length;
+  const exceptions = population.changes.filter(isException).length;
   return { out, changes: population.changes.length, sampled: sample.length, exceptions, seed };
 }

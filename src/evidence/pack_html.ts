@@ -12,7 +12,7 @@
  */
 import type { RetroReview } from "../approval/mod.ts";
 import type { LogVerdict } from "./build.ts";
-import { type ChangeRow, exceptionsOf, type Population } from "./population.ts";
+import { type ChangeRow, exceptionsOf, isException, type Population } from "./population.ts";
 import { approversCell, type SeedSource } from "./sample.ts";
 
 /** Everything the index shows. */
@@ -47,8 +47,7 @@ function changeTable(rows: readonly ChangeRow[], evidence: Set<string>): string 
     "<th>Nodes</th><th>Operator</th><th>Approvers</th><th>Result</th><th>Success criteria</th>" +
     "<th>Request</th><th>Audit seq</th><th>Entry SHA-256</th></tr>";
   const body = rows.map((row) => {
-    const bad = row.authorization === "none" || row.result !== "success" ||
-      (row.authorization === "emergency" && row.retro !== "reviewed");
+    const bad = isException(row);
     const run = evidence.has(row.run)
       ? `<a href="changes/${esc(row.run)}.html">${esc(row.run)}</a>`
       : esc(row.run);
@@ -64,12 +63,18 @@ function changeTable(rows: readonly ChangeRow[], evidence: Set<string>): string 
   return `<table>${head}\n${body}</table>`;
 }
 
-function list(title: string, rows: readonly ChangeRow[]): string {
+function list(
+  title: string,
+  rows: readonly ChangeRow[],
+  extra: (row: ChangeRow) => string = () => "",
+): string {
   if (!rows.length) return `<li>${esc(title)}: none</li>`;
   return `<li><b>${esc(title)}: ${rows.length}</b> — ${
-    rows.map((r) => `${esc(r.run)} (${esc(r.runbook)}, seq ${r.seq})`).join("; ")
+    rows.map((r) => `${esc(r.run)} (${esc(r.runbook)}, seq ${r.seq}${esc(extra(r))})`).join("; ")
   }</li>`;
 }
+
+const offReason = (row: ChangeRow) => `, reason: "${row.approval_reason ?? ""}"`;
 
 /**
  * Renders `index.html`.
@@ -84,7 +89,8 @@ export function packIndexHtml(index: PackIndex): string {
   const ex = exceptionsOf(population);
   const approved = population.changes.filter((c) => c.authorization === "approved").length;
   const emergency = population.changes.filter((c) => c.authorization === "emergency").length;
-  const clean = !ex.unapproved.length && !ex.emergencyWithoutReview.length &&
+  const clean = !ex.unapproved.length && !ex.approvalOff.length &&
+    !ex.emergencyWithoutReview.length &&
     !ex.failed.length && !index.overdueControls.length && index.log.verified;
   const end = new Date(Date.parse(population.to) - 1).toISOString().slice(0, 10);
   return `<!doctype html>
@@ -111,6 +117,7 @@ th { background: #eee; } tr.bad td { background: #fdd; }
 <div><b>${approved}</b>approved before they ran</div>
 <div><b>${emergency}</b>emergency changes</div>
 <div><b>${ex.unapproved.length}</b>unapproved</div>
+<div><b>${ex.approvalOff.length}</b>with approval off</div>
 <div><b>${ex.failed.length}</b>failed</div>
 <div><b>${index.sample.length}</b>sampled</div>
 <div><b>${population.drills.length}</b>drills (not changes)</div>
@@ -118,6 +125,7 @@ th { background: #eee; } tr.bad td { background: #fdd; }
 <h3>Exceptions</h3>
 <ul>
 ${list("Unapproved changes", ex.unapproved)}
+${list("Changes run with approval off (protocol.yaml)", ex.approvalOff, offReason)}
 ${list("Emergency changes without a signed retro-review", ex.emergencyWithoutReview)}
 ${list("Failed changes", ex.failed)}
 <li>${

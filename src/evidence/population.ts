@@ -28,8 +28,11 @@ export const CHANGE_RUNBOOKS: readonly string[] = [
   "key-rotation",
 ];
 
-/** How a change was authorized. */
-export type Authorization = "approved" | "emergency" | "none";
+/**
+ * How a change was authorized: an approved request, an emergency (retro-review owed), the
+ * project's written `approval: { mode: off }`, or nothing at all.
+ */
+export type Authorization = "approved" | "emergency" | "off" | "none";
 
 /** What the success criteria of a run said. */
 export type CriteriaResult = "passed" | "failed" | "not_reached" | "none" | "unknown";
@@ -47,6 +50,8 @@ export interface ChangeRow {
   approvers: string[];
   /** For an emergency change: where its retro-review stands. */
   retro?: RetroStatus;
+  /** For a change run under `approval: { mode: off }`: the reason the project gave. */
+  approval_reason?: string;
   result: string;
   criteria: CriteriaResult;
   request: string;
@@ -159,9 +164,18 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       subject: String(given.version ?? given.env ?? given.from ?? given.failed ?? ""),
       nodes: nodesOf(entry),
       operator: String(request?.operator ?? entry.user),
-      authorization: emergency ? "emergency" : request ? "approved" : "none",
+      authorization: emergency
+        ? "emergency"
+        : request
+        ? "approved"
+        : entry.approval === "off"
+        ? "off"
+        : "none",
       approvers: approvals.get(requestId) ?? [],
       retro: emergency ? retro.get(requestId) : undefined,
+      approval_reason: !request && entry.approval === "off"
+        ? String(entry.approval_reason ?? "")
+        : undefined,
       result: entry.status,
       criteria: options.criteria.get(run) ?? "unknown",
       request: requestId,
@@ -190,12 +204,15 @@ function safeJson(text: string): Record<string, unknown> {
 /** The exceptions an auditor looks at first. */
 export interface Exceptions {
   unapproved: ChangeRow[];
+  /** Changes the project let through with `approval: { mode: off }`, with its reason. */
+  approvalOff: ChangeRow[];
   emergencyWithoutReview: ChangeRow[];
   failed: ChangeRow[];
 }
 
 /**
- * The changes that need a word: unapproved, emergency without a signed retro-review, failed.
+ * The changes that need a word: unapproved, run with approvals switched off, emergency without
+ * a signed retro-review, failed.
  *
  * @example
  * ```ts
@@ -206,11 +223,27 @@ export function exceptionsOf(population: Population): Exceptions {
   const { changes } = population;
   return {
     unapproved: changes.filter((c) => c.authorization === "none"),
+    approvalOff: changes.filter((c) => c.authorization === "off"),
     emergencyWithoutReview: changes.filter((c) =>
       c.authorization === "emergency" && c.retro !== "reviewed"
     ),
     failed: changes.filter((c) => c.result !== "success"),
   };
+}
+
+/**
+ * Whether a change is one of the {@link exceptionsOf} (marked in tables, counted in packs).
+ *
+ * @example
+ * ```ts
+ * import type { ChangeRow } from "./population.ts";
+ * declare const row: ChangeRow;
+ * isException({ ...row, authorization: "off", result: "success" }); // true
+ * ```
+ */
+export function isException(row: ChangeRow): boolean {
+  return row.authorization === "none" || row.authorization === "off" ||
+    row.result !== "success" || (row.authorization === "emergency" && row.retro !== "reviewed");
 }
 
 /**

@@ -49,9 +49,13 @@ const COLUMNS = [
   "hash",
 ] as const;
 
-/** The approvers cell: names, or "emergency (retro-review STATUS)", or "none". */
+/**
+ * The approvers cell: names, or "emergency (retro-review STATUS)", or "approval off (REASON)",
+ * or "none".
+ */
 export function approversCell(row: ChangeRow): string {
   if (row.authorization === "emergency") return `emergency (retro-review ${row.retro})`;
+  if (row.authorization === "off") return `approval off (${row.approval_reason})`;
   return row.approvers.length ? row.approvers.join(" ") : "none";
 }
 
@@ -110,6 +114,7 @@ export function populationMarkdown(
     }`,
     "",
     `${population.changes.length} change(s); ${ex.unapproved.length} unapproved, ` +
+    `${ex.approvalOff.length} with approval off, ` +
     `${ex.emergencyWithoutReview.length} emergency without retro-review, ` +
     `${ex.failed.length} failed. ${population.drills.length} drill(s), listed apart.`,
     "",

@@ -18,7 +18,7 @@ import { z } from "zod";
 import { nodeApp } from "../targets/inventory.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import { shellQuote } from "../shell/quote.ts";
-import type { StepStatus } from "../state/runs.ts";
+import type { StepOutcome } from "./outcome.ts";
 
 /** How many times, and how often, a restarted node's health is asked before giving up. */
 export const RESTART_HEALTH = { tries: 120, intervalMs: 250, timeoutMs: 5000 } as const;
@@ -28,17 +28,6 @@ export interface RestartContext {
   config: Config;
   signal?: AbortSignal;
   onOutput?: OutputListener;
-}
-
-/** How a node's restart went (the shape of a step outcome). */
-export interface RestartOutcome {
-  status: StepStatus;
-  attempts: number;
-  exitCode?: number;
-  stdout: string;
-  stderr: string;
-  error?: string;
-  lost?: string;
 }
 
 /**
@@ -82,7 +71,7 @@ export const restartOperation = {
 };
 
 /** Restarts the app on `target` and waits until its health check passes. */
-async function restartNode(context: RestartContext, target: Target): Promise<RestartOutcome> {
+async function restartNode(context: RestartContext, target: Target): Promise<StepOutcome> {
   const node = context.config.nodes[target.name];
   const app = nodeApp(context.config, { name: target.name, groups: [], ssh: node });
   const result = await target.exec({

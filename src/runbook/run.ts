@@ -461,8 +461,9 @@ export class Run {
         params,
         runId: `${this.record.id}.${failure.runbook}`,
       });
-      const record = this.record.failure_path = await child.execute(false);
-      return ` failure path ${failure.runbook}: ${record.status}`;
+      // The record carries the failure path's outcome; the reason stays this run's own.
+      this.record.failure_path = await child.execute(false);
+      return "";
     } catch (error) {
       return `; failure path ${failure.runbook} could not start: ${(error as Error).message}`;
     }

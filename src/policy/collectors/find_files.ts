@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type CollectContext, type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { type CollectContext, defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `find_files` collector. */
 export const FindFilesSpec = z.strictObject({
@@ -122,7 +122,7 @@ export function gitStateOf(view: GitView | undefined, file: string): string {
 }
 
 /** Collects `{items: [{file, mode, mtime, git?}], missing, count, truncated}`. */
-export const findFiles: Collector<Spec> = async (spec, ctx) => {
+export const findFiles = defineCollector(FindFilesSpec, async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
   // An unset path parameter renders empty; `find` with no path would search the cwd.
   if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
@@ -162,7 +162,7 @@ export const findFiles: Collector<Spec> = async (spec, ctx) => {
     count: items.length,
     truncated: items.length > spec.limit,
   };
-};
+});
 
 /** Whether a path exists on the target (asked only after `find` failed on it). */
 async function pathExists(ctx: CollectContext, path: string): Promise<boolean> {
