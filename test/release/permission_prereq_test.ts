@@ -40,6 +40,16 @@ Deno.test("SOP 1 and SOP 6 refuse a node with an open key before any change", as
         assert.equal(check?.status, "success", JSON.stringify(node.steps));
       }
       assert.match(result.stderr, /\[web-2\].*key\.mode: not applicable, .*\/key does not exist/);
+      // The same rule in soc2: with neither key nor state directory, key-permissions does not
+      // apply at all; encrypted-secrets is the check that wants a key.
+      const soc2 = await cli([
+        ...["soc2:check", "--target", "web-1", "--format", "json", ...state],
+      ]);
+      const results = (JSON.parse(soc2.stdout) as { results: { id: string; status: string }[] })
+        .results;
+      const status = (id: string) => results.find((r) => r.id === id)?.status;
+      assert.equal(status("key-permissions"), "not_applicable", soc2.stdout);
+      assert.equal(status("encrypted-secrets"), "fail", soc2.stdout);
     });
 
     await t.step("the key installed as SOP 2 does (0600 in 0700) passes", async () => {
