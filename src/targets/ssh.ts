@@ -22,7 +22,7 @@
  * @module
  */
 import { FailureError } from "../errors.ts";
-import $ from "dax";
+import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
 import {
@@ -117,6 +117,7 @@ export class SshTarget implements Target {
     await shell?.close().catch(() => undefined);
     if (this.options.reuse === "master") {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
     this.#shell = undefined;
@@ -129,6 +130,7 @@ export class SshTarget implements Target {
         this.options.controlDir,
         stopOrphanScript(this.orphan),
       );
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(30_000);
       this.orphan = undefined;
     }
@@ -143,6 +145,7 @@ export class SshTarget implements Target {
       await this.#connected.then(() => true, () => false)
     ) {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
   }
@@ -192,6 +195,7 @@ export class SshTarget implements Target {
       controlDir,
       `sh -c ${shellQuote(script)}`,
     );
+    const $ = await dax();
     const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
       .stdout(stdout.sink()).stderr(stderr.sink());
     return {
@@ -207,6 +211,7 @@ export class SshTarget implements Target {
   async #startMaster(): Promise<void> {
     const { settings, controlDir } = this.options;
     const log = masterLogPath(controlDir, this.node);
+    const $ = await dax();
     const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
@@ -224,6 +229,7 @@ export class SshTarget implements Target {
       this.options.controlDir,
       killScript(pidFile, signal),
     );
+    const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
   }
 }
