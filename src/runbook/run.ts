@@ -32,7 +32,13 @@ import { type LoadedRunbook, loadRunbook } from "./load.ts";
 import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type Plan, type PlannedStep } from "./plan.ts";
 import type { RunContext } from "./plan.ts";
-import { newRunId, type RunRecord, saveRunRecord, type StepRecord } from "../state/runs.ts";
+import {
+  appendRunStep,
+  newRunId,
+  type RunRecord,
+  saveRunRecord,
+  type StepRecord,
+} from "../state/runs.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
@@ -415,7 +421,8 @@ export class Run {
     }
     this.record.steps.push(record);
     this.options.observer?.stepFinished?.(record, { ...raw, error: record.message });
-    await this.#save();
+    // One appended line per step, not the whole record again (see state/runs.ts).
+    await appendRunStep(this.options.stateDir, this.record, record);
     if (raw.status !== "skipped") {
       await this.#journal?.record(stepEntry(this.#subject(), {
         step: record.number,
