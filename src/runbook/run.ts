@@ -44,7 +44,7 @@ import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "../template.ts";
 import { maskedJournal, runContext } from "./context.ts";
-import { isFailure, newRunRecord, stepRecord } from "./record.ts";
+import { isFailure, newRunRecord, stepRecord, unmetReason } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
 import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
 import { type BatchSpec, inBatches } from "./batch_spec.ts";
@@ -204,7 +204,7 @@ export class Run {
     for (const item of this.#plan.prerequisites) {
       const step = await this.#runStep(item);
       if (this.#signal?.aborted) return ["interrupted"];
-      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
+      if (step && isFailure(step.status)) unmet.push(unmetReason(item, step));
     }
     return unmet;
   }
