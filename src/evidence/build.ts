@@ -54,6 +54,10 @@ export interface EvidenceStep {
   audit: AuditMatch;
   /** What differs between the run record and the audit entry. */
   detail?: string;
+  /** A gate with `min_wait`: its wait, the time to the answer, and `--yes` before it passed. */
+  min_wait_ms?: number;
+  waited_ms?: number;
+  early?: true;
 }
 
 /** One checklist item: a top-level step, criterion or human item. */
@@ -148,6 +152,9 @@ export function matchStep(
     exit_code: step.exit_code,
     output_sha256: step.output_sha256,
     audit: "missing",
+    min_wait_ms: step.min_wait_ms,
+    waited_ms: step.waited_ms,
+    early: step.early,
   };
   // Skipped steps are not journaled: a condition said no, nothing ran.
   if (step.status === "skipped") return { ...base, audit: "not_recorded" };

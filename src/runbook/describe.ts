@@ -20,6 +20,7 @@ import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./context.ts";
+import { type ChecklistItem, durationText } from "./schema.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import { renderTemplate, renderValues, type TemplateValue } from "../template.ts";
 
@@ -33,6 +34,12 @@ export interface DescribedStep extends ResolvedStep {
   on: string;
 }
 
+/** A human checklist item as printed: its text, and how long it waits, as written (`15m`). */
+export interface DescribedGate {
+  text: string;
+  min_wait?: string;
+}
+
 /** Everything plans and checklists print. */
 export interface Description {
   runbook: string;
@@ -43,10 +50,10 @@ export interface Description {
   target: string;
   config?: string;
   prerequisites: DescribedStep[];
-  before: string[];
+  before: DescribedGate[];
   steps: DescribedStep[];
   success: DescribedStep[];
-  after: string[];
+  after: DescribedGate[];
   sections: [string, string, string];
   onFailure?: { runbook: string; with: Record<string, TemplateValue> };
 }
@@ -73,6 +80,10 @@ export function describeRunbook(
   });
   const lookup = lookupFor(context, { file: loaded.file, prefix: "" }, placeholder);
   const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
+  const gate = (item: ChecklistItem): DescribedGate => ({
+    text: text(item.item),
+    min_wait: item.min_wait === undefined ? undefined : durationText(item.min_wait),
+  });
   return {
     runbook: runbook.id,
     title: runbook.title,
@@ -82,10 +93,10 @@ export function describeRunbook(
     target: node?.name ?? runbook.on,
     config: config?.file,
     prerequisites: plan.prerequisites.map(describe),
-    before: runbook.checklist.before.map(text),
+    before: runbook.checklist.before.map(gate),
     steps: plan.steps.map(describe),
     success: plan.success.map(describe),
-    after: runbook.checklist.after.map(text),
+    after: runbook.checklist.after.map(gate),
     sections: runbook.checklist.sections,
     onFailure: runbook.on_failure && {
       runbook: runbook.on_failure.runbook,
@@ -114,19 +125,37 @@ export function formatPlan(description: Description): string {
   section("Prerequisites (all checked before any step runs)", description.prerequisites);
   if (description.before.length) {
     lines.push("", "Before (confirmed by a human, or acknowledged with --yes)");
-    description.before.forEach((item, i) => lines.push(`  B${i + 1}  ${item}`));
+    description.before.forEach((item, i) => lines.push(`  B${i + 1}  ${gateLine(item)}`));
   }
   section("Steps", description.steps);
   section("Success criteria (checked after the steps)", description.success);
   if (description.after.length) {
     lines.push("", "After (confirmed by a human, or acknowledged with --yes)");
-    description.after.forEach((item, i) => lines.push(`  A${i + 1}  ${item}`));
+    description.after.forEach((item, i) => lines.push(`  A${i + 1}  ${gateLine(item)}`));
   }
   if (description.onFailure) {
     const args = Object.entries(description.onFailure.with).map(([k, v]) => `${k}=${v}`);
     lines.push("", `On failure: runbook ${description.onFailure.runbook} ${args.join(" ")}`.trim());
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * What a gate's wait adds to its line: ` (min_wait 15m: not confirmable sooner after the step
+ * before it)`; nothing without one.
+ *
+ * @example
+ * ```ts
+ * import { waitNote } from "./describe.ts";
+ * waitNote("15m"); // " (min_wait 15m: not confirmable sooner after the step before it)"
+ * ```
+ */
+export function waitNote(minWait: string | undefined): string {
+  return minWait ? ` (min_wait ${minWait}: not confirmable sooner after the step before it)` : "";
+}
+
+function gateLine(gate: DescribedGate): string {
+  return gate.text + waitNote(gate.min_wait);
 }
 
 function formatStep(step: DescribedStep): string[] {
@@ -150,7 +179,9 @@ function formatStep(step: DescribedStep): string[] {
       }`,
     );
   }
-  if (step.confirm) lines.push(`${detail}confirm: ${step.confirm}`);
+  if (step.confirm) {
+    lines.push(`${detail}confirm: ${step.confirm}${waitNote(step.minWait)}`);
+  }
   // An operation step (any kind of the registry): what it does and where.
   if (step.operand !== undefined) {
     lines.push(`${detail}${step.kind}: ${step.operand} (on ${step.on})`);

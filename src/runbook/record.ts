@@ -125,5 +125,8 @@ export function stepRecord(
     output_sha256: raw.attempts ? outputHash(stdout, stderr) : undefined,
     tail: failed ? (stderr || stdout).trimEnd().split("\n").slice(-20) : undefined,
     message: failed ? [step.message, error].filter(Boolean).join(": ") : undefined,
+    min_wait_ms: raw.gate?.min_wait_ms,
+    waited_ms: raw.gate?.waited_ms,
+    early: raw.gate?.early,
   };
 }
