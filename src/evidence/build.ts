@@ -109,7 +109,11 @@ export interface Evidence {
   /** The change request the run carried out, and who approved it (from the audit log). */
   request?: string;
   approvers?: string[];
+  /** Each prior approval: who signed, the id of the key they signed with, when. */
+  approvals?: { name: string; key_id: string; ts: string }[];
   emergency?: boolean;
+  /** The run went ahead under the project's `approval: { mode: off }`: its reason. */
+  approval_off?: string;
 }
 
 /** What the runbook file adds: the titles of `uses` groups and of the three sections. */

@@ -90,6 +90,7 @@ function markdown(evidence: Evidence): string {
     `Run \`${evidence.run}\` of runbook \`${evidence.runbook}\`${params ? ` · ${params}` : ""}`,
     `Operator ${evidence.operator} on ${evidence.host} · target ${evidence.target} · ` +
     `${evidence.started} → ${evidence.finished ?? "(not finished)"} · **${evidence.status}**`,
+    `Approval: ${approvalText(evidence)}`,
     `Human items: ${humanItemsText(counts(evidence))}`,
   ];
   for (const run of evidence.runs) mdRun(run, lines);
@@ -191,6 +192,22 @@ function counts(
   };
 }
 
+/**
+ * How the run was authorized: the request and each approver with their key id, an emergency,
+ * the project's `approval: { mode: off }`, or nothing.
+ */
+function approvalText(evidence: Evidence): string {
+  if (evidence.emergency) return `emergency change ${evidence.request} (no prior approval)`;
+  if (evidence.request) {
+    const signed = evidence.approvals?.map((a) => `${a.name} (key ${a.key_id}, ${a.ts})`);
+    return `${signed?.join(", ") || "none recorded"} — request ${evidence.request}`;
+  }
+  if (evidence.approval_off !== undefined) {
+    return `approval off for this project (protocol.yaml): "${evidence.approval_off}"`;
+  }
+  return "no change request";
+}
+
 function humanItemsText(c: ReturnType<typeof counts>): string {
   return `${c.confirmed} confirmed at a terminal, ${c.acknowledged} acknowledged (--yes)` +
     (c.early ? `, ${c.early} of them early (before their min_wait)` : "");
@@ -200,16 +217,11 @@ function htmlSummary(evidence: Evidence): string {
   const c = counts(evidence);
   const nodes = evidence.runs.filter((run) => !run.run.includes("."))
     .map((run) => `${run.node} (${run.status})`);
-  const approval = evidence.emergency
-    ? `emergency change ${evidence.request} (no prior approval)`
-    : evidence.request
-    ? `${evidence.approvers?.join(", ") || "none recorded"} — request ${evidence.request}`
-    : "no change request";
   const row = (term: string, value: string) => `<dt>${term}</dt><dd>${escape(value)}</dd>`;
   return `<section id="summary"><dl>
 ${row("Result", evidence.status)}
 ${row("Operator", evidence.operator)}
-${row("Approvers", approval)}
+${row("Approvers", approvalText(evidence))}
 ${row("Nodes", nodes.join(", "))}
 ${
     row(

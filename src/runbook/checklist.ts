@@ -38,10 +38,18 @@ export function checklistSections(description: Description): ChecklistSection[] 
       min_wait: gate.min_wait,
     }));
   const [before, during, after] = description.sections;
+  // The signed approval comes first: nothing runs before it is checked.
+  const approval = description.approval
+    ? [{ text: description.approval, kind: "approval", number: "CR" }]
+    : [];
   return [
     {
       title: before,
-      items: [...topLevel(description.prerequisites), ...human(description.before, "B")],
+      items: [
+        ...approval,
+        ...topLevel(description.prerequisites),
+        ...human(description.before, "B"),
+      ],
     },
     { title: during, items: [...topLevel(description.steps), ...topLevel(description.success)] },
     { title: after, items: human(description.after, "A") },

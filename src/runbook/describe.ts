@@ -20,6 +20,7 @@ import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./context.ts";
+import { approvalChecklistItem, type RequestParam } from "../approval/mod.ts";
 import { type ChecklistItem, durationText } from "./schema.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import { renderTemplate, renderValues, type TemplateValue } from "../template.ts";
@@ -56,6 +57,8 @@ export interface Description {
   after: DescribedGate[];
   sections: [string, string, string];
   onFailure?: { runbook: string; with: Record<string, TemplateValue> };
+  /** The checklist item of the runbook's declared approval (who, and the request command). */
+  approval?: string;
 }
 
 /** Values known only at run time show as `<steps.x.output>`. */
@@ -102,7 +105,40 @@ export function describeRunbook(
       runbook: runbook.on_failure.runbook,
       with: renderValues(runbook.on_failure.with, lookup, placeholder),
     },
+    approval: runbook.approval && approvalChecklistItem({
+      runbook: runbook.id,
+      policy: runbook.approval,
+      emergency: runbook.emergency,
+      params: requestParams(loaded, params),
+    }),
   };
+}
+
+/**
+ * The parameters of a run as `request` takes them: those that differ from their default, the
+ * positional ones bare (in order, until one is left out), the rest as `-p name=value`.
+ *
+ * @example
+ * ```ts
+ * import { requestParams } from "./describe.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * declare const deploy: LoadedRunbook;
+ * requestParams(deploy, { version: "v1.2.0" }); // [["version", "v1.2.0", true]]
+ * ```
+ */
+export function requestParams(
+  loaded: LoadedRunbook,
+  params: Record<string, TemplateValue>,
+): RequestParam[] {
+  const result: RequestParam[] = [];
+  let bare = true;
+  for (const [name, parameter] of Object.entries(loaded.runbook.parameters)) {
+    const value = params[name];
+    const given = value !== undefined && value !== parameter.default;
+    if (parameter.positional && !given) bare = false;
+    if (given) result.push([name, value, parameter.positional && bare]);
+  }
+  return result;
 }
 
 /** The plan as text: every command in order, with where and when it runs. */
@@ -122,6 +158,9 @@ export function formatPlan(description: Description): string {
     lines.push("", title);
     for (const step of steps) lines.push(...formatStep(step));
   };
+  if (description.approval) {
+    lines.push("", "Approval (checked before anything runs)", `  CR  ${description.approval}`);
+  }
   section("Prerequisites (all checked before any step runs)", description.prerequisites);
   if (description.before.length) {
     lines.push("", "Before (confirmed by a human, or acknowledged with --yes)");
