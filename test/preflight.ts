@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 /** One required package and the program that shows it is installed. */
 export interface SystemPackage {
   name: string;
-  /** A program name looked up on PATH, or an absolute path that must be executable. */
+  /** A program name looked up on PATH, or an absolute path that must exist (a module's file). */
   probe: string;
 }
 
@@ -47,12 +47,12 @@ async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
-/** Whether a program is installed: an absolute path that is executable, or a name on PATH. */
+/** Whether a package is installed: an absolute path that exists, or a program name on PATH. */
 export async function hasProgram(
   probe: string,
   path = Deno.env.get("PATH") ?? "",
 ): Promise<boolean> {
-  if (probe.startsWith("/")) return await isExecutable(probe);
+  if (probe.startsWith("/")) return await Deno.stat(probe).then((s) => s.isFile, () => false);
   for (const dir of path.split(":").filter(Boolean)) {
     if (await isExecutable(`${dir}/${probe}`)) return true;
   }
@@ -78,13 +78,32 @@ export function missingLine(names: string[], root: boolean): string {
     `install them with: ${installCommand(names, root)}`;
 }
 
+/** How often a long install says it is still working (a fresh machine may take minutes). */
+const HEARTBEAT_MS = 15_000;
+
 async function aptInstall(names: string[]): Promise<boolean> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...names]]) {
-    const result = await new Deno.Command("apt-get", { args, env, stdout: "null", stderr: "piped" })
-      .output().catch(() => undefined);
-    if (!result?.success) {
-      const why = result ? new TextDecoder().decode(result.stderr).trim().split("\n").at(-1) : "";
+  for (const args of [["update", "-q"], ["install", "-y", "-q", ...names]]) {
+    const started = Date.now();
+    let last = "";
+    const child = new Deno.Command("apt-get", { args, env, stdout: "piped", stderr: "piped" })
+      .spawn();
+    // Chromium alone is minutes of downloads: say what apt-get is doing every so often
+    // instead of staying silent, without flooding the terminal with every line.
+    const heartbeat = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      console.error(`preflight: apt-get ${args[0]} still running (${seconds} s): ${last}`);
+    }, HEARTBEAT_MS);
+    const lines = child.stdout.pipeThrough(new TextDecoderStream());
+    const stderr = new Response(child.stderr).text();
+    for await (const chunk of lines) {
+      const line = chunk.trim().split("\n").at(-1)?.trim();
+      if (line) last = line;
+    }
+    const status = await child.status;
+    clearInterval(heartbeat);
+    if (!status.success) {
+      const why = (await stderr).trim().split("\n").at(-1) ?? "";
       console.error(`preflight: apt-get ${args[0]} failed${why ? `: ${why}` : ""}`);
       return false;
     }

@@ -166,7 +166,9 @@ async function runPolicyCommand(name: string, opts: PolicyOptions): Promise<void
   } catch (error) {
     if (error instanceof InvalidPolicyError) {
       for (const problem of error.problems) console.error(formatProblem(problem));
-      throw new UsageError(`${error.message.split("\n")[0]}; nothing was checked`);
+      throw new UsageError(
+        `${error.message.split("\n")[0].replace(/:$/, "")}; nothing was checked`,
+      );
     }
     if (error instanceof PolicyParamError) throw new UsageError(error.message);
     throw error;

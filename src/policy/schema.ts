@@ -81,7 +81,7 @@ export const AssertionSchema = MatcherSchema.extend({
 });
 
 /** The collector a check reads facts from, chosen by `kind`. */
-export const CollectSchema = z.discriminatedUnion("kind", [...COLLECTOR_SPECS]);
+export const CollectSchema = z.discriminatedUnion("kind", COLLECTOR_SPECS);
 
 /** One check. */
 export const CheckSchema = z.strictObject({

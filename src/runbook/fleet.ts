@@ -154,7 +154,7 @@ class Rollout {
     const target = options.nodes.map((node) => node.name).join(",");
     this.record = {
       ...newRunRecord(loaded, options, context, target),
-      strategy: strategyLabel(this.strategy),
+      strategy: strategyLabel(this.strategy, options.nodes.length),
       nodes: [],
       resumes: options.resume?.id,
     };
@@ -226,7 +226,7 @@ class Rollout {
         await this.#save();
         failed = [...failed, ...results.filter((r) => r.status !== "success").map((r) => r.target)];
         if (this.#signal.aborted) stopped = "not started: the run was interrupted";
-        else if (rolloutStops(this.strategy, failed.length)) {
+        else if (rolloutStops(this.strategy, failed.length, options.nodes.length)) {
           stopped = `not started: the rollout stopped after ${failed.join(", ")} failed`;
         }
       }

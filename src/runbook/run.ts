@@ -42,6 +42,11 @@ import { isFailure, newRunRecord, stepRecord } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
 import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
 import { type ChecklistItem, durationMs, durationText } from "./schema.ts";
+import { type BatchSpec, inBatches } from "./batch_spec.ts";
+import { restartBatches } from "./restart_step.ts";
+
+/** How a step sent to several nodes reaches them unless it says otherwise. */
+const ONE_AT_A_TIME: BatchSpec = [{ count: 1 }];
 
 /** Hears about a run as it happens (progress output, JSON reports). */
 export interface RunObserver {
@@ -343,35 +348,41 @@ export class Run {
     if (item.kind === "uses") return undefined;
     if (item.changes) this.#changed = this.record.changed = true;
     const elsewhere = item.on && this.options.targetsFor?.(item.on);
-    let outcome!: StepOutcome;
-    // A step sent to several nodes reaches them one at a time and stops at the first that
-    // fails: what makes `restart: rolling` rolling.
-    for (
-      const { node, target } of elsewhere ||
-        [{ node: this.options.node, target: this.options.target }]
-    ) {
-      // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
-      const step = elsewhere ? resolveStep(item, this.#contextOn(node!)) : resolved;
-      outcome = await executeStep(step, {
-        target,
-        signal: this.#signal,
-        confirm: this.options.confirm,
-        onOutput: this.#onOutput,
-        operations: this.#operationRunners(),
-        since: this.#lastEnded,
-      });
-      if (outcome.lost) {
-        this.options.interrupter?.interrupt({
-          kind: "connection",
-          what: target.name,
-          detail: outcome.lost,
+    // A step sent to several nodes reaches them a batch at a time (one node, unless a
+    // `restart: rolling 25%` says otherwise) and stops after the first batch where one fails:
+    // what makes `restart: rolling` rolling.
+    const batches = item.kind === "restart" && resolved.operand !== undefined
+      ? restartBatches(resolved.operand) ?? ONE_AT_A_TIME
+      : ONE_AT_A_TIME;
+    const outcomes = await inBatches(
+      elsewhere || [{ node: this.options.node, target: this.options.target }],
+      batches,
+      async ({ node, target }) => {
+        // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
+        const step = elsewhere ? resolveStep(item, this.#contextOn(node!)) : resolved;
+        const outcome = await executeStep(step, {
+          target,
+          signal: this.#signal,
+          confirm: this.options.confirm,
+          onOutput: this.#onOutput,
+          operations: this.#operationRunners(),
+          since: this.#lastEnded,
         });
-      }
-      if (elsewhere && elsewhere.length > 1 && outcome.error) {
-        outcome.error = `on ${target.name}: ${outcome.error}`;
-      }
-      if (outcome.status !== "success") break;
-    }
+        if (outcome.lost) {
+          this.options.interrupter?.interrupt({
+            kind: "connection",
+            what: target.name,
+            detail: outcome.lost,
+          });
+        }
+        if (elsewhere && elsewhere.length > 1 && outcome.error) {
+          outcome.error = `on ${target.name}: ${outcome.error}`;
+        }
+        return outcome;
+      },
+      (outcome) => outcome.status !== "success",
+    );
+    const outcome = outcomes.find((o) => o.status !== "success") ?? outcomes.at(-1)!;
     return await this.#finishStep(resolved, item.phase, started, outcome, item);
   }
 
@@ -476,8 +487,9 @@ export class Run {
         params,
         runId: `${this.record.id}.${failure.runbook}`,
       });
-      const record = this.record.failure_path = await child.execute(false);
-      return ` failure path ${failure.runbook}: ${record.status}`;
+      // The record carries the failure path's outcome; the reason stays this run's own.
+      this.record.failure_path = await child.execute(false);
+      return "";
     } catch (error) {
       return `; failure path ${failure.runbook} could not start: ${(error as Error).message}`;
     }

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import type { CheckResult, PolicyReport } from "../../src/policy/evaluate.ts";
 import { summarize } from "../../src/policy/evaluate.ts";
 import { evaluateAssertion } from "../../src/policy/matchers.ts";
-import { formatReport } from "../../src/policy/report/mod.ts";
+import { formatReport, REPORT_FORMATS, REPORTS } from "../../src/policy/report/mod.ts";
+import { Command } from "commander";
+import { registerPolicyCommands } from "../../src/cli/policy.ts";
 import { AssertionSchema } from "../../src/policy/schema.ts";
 import { junitSchemaErrors, sarifSchemaErrors } from "../fixtures/report_schemas.ts";
 
@@ -74,6 +76,23 @@ export function everyStatusReport(): PolicyReport {
     summary: summarize(results),
   };
 }
+
+Deno.test("the report registry drives --format: each entry is a choice and renders by its name", () => {
+  const names = REPORTS.map((r) => r.name);
+  assert.deepEqual(REPORT_FORMATS, names);
+  assert.equal(new Set(names).size, names.length, "two formats share a name");
+  const program = new Command();
+  registerPolicyCommands(program);
+  const formats = program.commands.flatMap((c) => c.options.filter((o) => o.long === "--format"));
+  assert.ok(formats.length >= 4, "security:audit, soc2:check, trojansearch and policy");
+  for (const format of formats) assert.deepEqual(format.argChoices, names);
+  const report = everyStatusReport();
+  for (const entry of REPORTS) {
+    const text = formatReport(report, entry.name);
+    assert.equal(text, entry.render(report, {}));
+    assert.ok(text.includes("fails"), `${entry.name} names the failing check`);
+  }
+});
 
 Deno.test("junit: every status validates against the xunit plugin's JUnit XSD", async () => {
   const report = everyStatusReport();

@@ -14,14 +14,14 @@
 import { z } from "zod";
 import { auditPaths, verifyAuditLog } from "../../audit/mod.ts";
 import { LocalTarget } from "../../targets/local.ts";
-import { type Collector, runOnTarget } from "./types.ts";
+import { defineCollector, runOnTarget } from "./types.ts";
 import { fileStatCommand, parseFileStat } from "./file_stat.ts";
 
 /** The spec of an `audit_log` collector. */
 export const AuditLogSpec = z.strictObject({ kind: z.literal("audit_log") });
 
 /** Collects the log's stat facts plus `verified`, `entries` and `reason`. */
-export const auditLog: Collector<z.infer<typeof AuditLogSpec>> = async (_spec, ctx) => {
+export const auditLog = defineCollector(AuditLogSpec, async (_spec, ctx) => {
   const stateDir = ctx.auditStateDir ?? ctx.stateDir;
   const path = auditPaths(stateDir).log;
   const here = { ...ctx, target: new LocalTarget() };
@@ -39,4 +39,4 @@ export const auditLog: Collector<z.infer<typeof AuditLogSpec>> = async (_spec, c
   } catch (error) {
     return { ...stat, verified: false, reason: (error as Error).message };
   }
-};
+});

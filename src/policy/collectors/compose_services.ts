@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { parseSource } from "../../source/mod.ts";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `compose_services` collector. */
 export const ComposeServicesSpec = z.strictObject({
@@ -67,7 +67,7 @@ export function parseCompose(file: string, text: string): ReturnType<typeof desc
 }
 
 /** Collects `{files, items, count}` over the compose files that exist. */
-export const composeServices: Collector<z.infer<typeof ComposeServicesSpec>> = async (
+export const composeServices = defineCollector(ComposeServicesSpec, async (
   spec,
   ctx,
 ) => {
@@ -85,4 +85,4 @@ export const composeServices: Collector<z.infer<typeof ComposeServicesSpec>> = a
     throw new NotCollected("not_applicable", `no compose file (${spec.files.join(", ")})`);
   }
   return { files, items, count: items.length };
-};
+});

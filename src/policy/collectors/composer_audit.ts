@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `composer_audit` collector. */
 export const ComposerAuditSpec = z.strictObject({
@@ -47,7 +47,7 @@ export function parseComposerAudit(json: string): Record<string, string>[] {
 }
 
 /** Collects `{items: advisories, count}`. */
-export const composerAudit: Collector<z.infer<typeof ComposerAuditSpec>> = async (spec, ctx) => {
+export const composerAudit = defineCollector(ComposerAuditSpec, async (spec, ctx) => {
   const result = await execOnTarget(ctx, composerAuditCommand(spec.dir));
   if (result.code === 3) {
     throw new NotCollected("not_applicable", `no composer.json in ${spec.dir}`);
@@ -59,4 +59,4 @@ export const composerAudit: Collector<z.infer<typeof ComposerAuditSpec>> = async
   } catch {
     throw new NotCollected("error", `composer audit gave no JSON: ${result.stderr.slice(0, 300)}`);
   }
-};
+});

@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { pickKey } from "./file_content.ts";
-import { type Collector, NotCollected } from "./types.ts";
+import { defineCollector, NotCollected } from "./types.ts";
 
 /** The spec of a `config` collector. */
 export const ConfigSpec = z.strictObject({
@@ -20,10 +20,10 @@ export const ConfigSpec = z.strictObject({
 });
 
 /** Collects `{value, set}` from the configuration; an error when there is none. */
-export const configKey: Collector<z.infer<typeof ConfigSpec>> = (spec, ctx) => {
+export const configKey = defineCollector(ConfigSpec, (spec, ctx) => {
   if (!ctx.config) {
     throw new NotCollected("error", "no project configuration (protocol.yaml); pass --config");
   }
   const value = pickKey(ctx.config, spec.key);
   return Promise.resolve({ key: spec.key, value, set: value !== undefined, file: ctx.config.file });
-};
+});

@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `crontab` collector. */
 export const CrontabSpec = z.strictObject({
@@ -101,7 +101,7 @@ export function parseCrontab(text: string): CrontabEntry[] {
 }
 
 /** Collects `{items: [{line}], count}`. */
-export const crontab: Collector<z.infer<typeof CrontabSpec>> = async (spec, ctx) => {
+export const crontab = defineCollector(CrontabSpec, async (spec, ctx) => {
   const result = await execOnTarget(ctx, crontabCommand(spec.user));
   if (result.code === NO_CRONTAB_BINARY) {
     throw new NotCollected("skip", "skipped: crontab is not installed on the target");
@@ -111,4 +111,4 @@ export const crontab: Collector<z.infer<typeof CrontabSpec>> = async (spec, ctx)
   }
   const items = parseCrontab(result.stdout);
   return { items, count: items.length };
-};
+});

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `file_content` collector. */
 export const FileContentSpec = z.strictObject({
@@ -34,7 +34,7 @@ export function pickKey(data: unknown, key: string | undefined): unknown {
 }
 
 /** Collects `{exists, text?, value?}`: `value` is the parsed document or the picked key. */
-export const fileContent: Collector<z.infer<typeof FileContentSpec>> = async (spec, ctx) => {
+export const fileContent = defineCollector(FileContentSpec, async (spec, ctx) => {
   const p = shellQuote(spec.path);
   const result = await execOnTarget(ctx, `if [ -f ${p} ]; then cat -- ${p}; else exit 3; fi`);
   if (result.code === 3) return { path: spec.path, exists: false };
@@ -49,4 +49,4 @@ export const fileContent: Collector<z.infer<typeof FileContentSpec>> = async (sp
   }
   const value = pickKey(data, spec.key);
   return { path: spec.path, exists: true, value, set: value !== undefined };
-};
+});

@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, runOnTarget } from "./types.ts";
+import { defineCollector, runOnTarget } from "./types.ts";
 
 /** The spec of a `file_stat` collector. */
 export const FileStatSpec = z.strictObject({
@@ -47,5 +47,7 @@ export function parseFileStat(path: string, stdout: string): Record<string, unkn
 }
 
 /** Collects {@link parseFileStat} facts for `spec.path`. */
-export const fileStat: Collector<z.infer<typeof FileStatSpec>> = async (spec, ctx) =>
-  parseFileStat(spec.path, await runOnTarget(ctx, fileStatCommand(spec.path)));
+export const fileStat = defineCollector(
+  FileStatSpec,
+  async (spec, ctx) => parseFileStat(spec.path, await runOnTarget(ctx, fileStatCommand(spec.path))),
+);

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `find_files` collector. */
 export const FindFilesSpec = z.strictObject({
@@ -118,7 +118,7 @@ export function gitStateOf(view: GitView | undefined, file: string): string {
 }
 
 /** Collects `{items: [{file, mode, mtime, git?}], count, truncated}`. */
-export const findFiles: Collector<Spec> = async (spec, ctx) => {
+export const findFiles = defineCollector(FindFilesSpec, async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
   // An unset path parameter renders empty; `find` with no path would search the cwd.
   if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
@@ -152,4 +152,4 @@ export const findFiles: Collector<Spec> = async (spec, ctx) => {
     count: items.length,
     truncated: items.length > spec.limit,
   };
-};
+});

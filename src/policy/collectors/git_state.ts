@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { type Collector, runOnTarget } from "./types.ts";
+import { defineCollector, runOnTarget } from "./types.ts";
 
 /** The spec of a `git_state` collector. */
 export const GitStateSpec = z.strictObject({
@@ -56,5 +56,7 @@ export function parseGitState(repo: string, text: string): Record<string, unknow
 }
 
 /** Collects {@link parseGitState} facts. */
-export const gitState: Collector<z.infer<typeof GitStateSpec>> = async (spec, ctx) =>
-  parseGitState(spec.repo, await runOnTarget(ctx, gitStateCommand(spec.repo)));
+export const gitState = defineCollector(
+  GitStateSpec,
+  async (spec, ctx) => parseGitState(spec.repo, await runOnTarget(ctx, gitStateCommand(spec.repo))),
+);

@@ -18,7 +18,7 @@ import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";
 import { phpHitContext } from "./php_context.ts";
-import { type Collector, execOnTarget, NotCollected } from "./types.ts";
+import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
 
 /** One pattern: an id that findings name, the regex, and its weight in a per-file score. */
@@ -136,7 +136,7 @@ export function scoreFiles(hits: ScanHit[]) {
 }
 
 /** Collects `{items, count}`: hits, or scored files with `per_file`. */
-export const patternScan: Collector<Spec> = async (spec, ctx) => {
+export const patternScan = defineCollector(PatternScanSpec, async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
   // An unset path parameter renders empty; `find` with no path would search the cwd.
   if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
@@ -154,4 +154,4 @@ export const patternScan: Collector<Spec> = async (spec, ctx) => {
   const hits = parseScan(result.stdout, spec.patterns, spec.language);
   const items = spec.per_file ? scoreFiles(hits) : hits;
   return { paths, items, count: items.length };
-};
+});

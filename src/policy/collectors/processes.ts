@@ -12,7 +12,7 @@
  * @module
  */
 import { z } from "zod";
-import { type Collector, runOnTarget } from "./types.ts";
+import { defineCollector, runOnTarget } from "./types.ts";
 
 /** The spec of a `processes` collector. */
 export const ProcessesSpec = z.strictObject({ kind: z.literal("processes") });
@@ -44,9 +44,9 @@ export function parseProcesses(text: string, self: number): ProcessRow[] {
 }
 
 /** Collects `{items: ProcessRow[], count}`; the `ps` process itself is left out too. */
-export const processes: Collector<z.infer<typeof ProcessesSpec>> = async (_spec, ctx) => {
+export const processes = defineCollector(ProcessesSpec, async (_spec, ctx) => {
   const [self, ...rest] = (await runOnTarget(ctx, PROCESSES_COMMAND)).split("\n");
   const items = parseProcesses(rest.join("\n"), Number(self))
     .filter((row) => !(row.comm === "ps" && row.args.startsWith("ps -eo")));
   return { items, count: items.length };
-};
+});

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { parseManifestCheck, VERIFY_SCRIPT } from "../../release/record.ts";
-import { type Collector, type Facts, NotCollected, runOnTarget } from "./types.ts";
+import { defineCollector, type Facts, NotCollected, runOnTarget } from "./types.ts";
 import { shellQuote } from "../../shell/quote.ts";
 
 /** The spec of a `release_manifest` collector. */
@@ -48,8 +48,11 @@ export function manifestFacts(stdout: string, release = "the release"): Facts {
 }
 
 /** Collects `{version, manifest, items: [{file, change, sha256}], count}`. */
-export const releaseManifest: Collector<z.infer<typeof ReleaseManifestSpec>> = async (spec, ctx) =>
-  manifestFacts(
-    await runOnTarget(ctx, `RELEASE=${shellQuote(spec.release)}\n${VERIFY_SCRIPT}`),
-    spec.release,
-  );
+export const releaseManifest = defineCollector(
+  ReleaseManifestSpec,
+  async (spec, ctx) =>
+    manifestFacts(
+      await runOnTarget(ctx, `RELEASE=${shellQuote(spec.release)}\n${VERIFY_SCRIPT}`),
+      spec.release,
+    ),
+);

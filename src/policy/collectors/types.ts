@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import type { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { ExecResult, Target } from "../../targets/target.ts";
 
@@ -37,6 +38,37 @@ export interface CollectContext {
 
 /** Gathers facts for one rendered collector spec. */
 export type Collector<Spec> = (spec: Spec, ctx: CollectContext) => Promise<Facts>;
+
+/** The zod schema of a collector's spec: a strict object whose `kind` literal names it. */
+export type KindSpec = z.ZodObject<{ kind: z.ZodLiteral<string> } & z.ZodRawShape>;
+
+/** A collector with the spec it reads: what the registry in `mod.ts` lists, one entry each. */
+export type RegisteredCollector<Spec extends KindSpec> = Collector<z.output<Spec>> & {
+  readonly spec: Spec;
+};
+
+/**
+ * Ties a collector to its spec, so the registry (`COLLECTORS` in `mod.ts`) needs one entry and
+ * the policy schema, the JSON Schema and dispatch by `kind` all follow from it. The result is
+ * still the collector function.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { defineCollector, runOnTarget } from "./types.ts";
+ * export const uptime = defineCollector(
+ *   z.strictObject({ kind: z.literal("uptime") }),
+ *   async (_spec, ctx) => ({ seconds: Number((await runOnTarget(ctx, "cat /proc/uptime")).split(" ")[0]) }),
+ * );
+ * uptime.spec.shape.kind.value; // "uptime"
+ * ```
+ */
+export function defineCollector<Spec extends KindSpec>(
+  spec: Spec,
+  collect: Collector<z.output<Spec>>,
+): RegisteredCollector<Spec> {
+  return Object.assign(collect, { spec });
+}
 
 /** A collector that could not or need not gather: the check becomes `skip` or `not_applicable`. */
 export class NotCollected extends Error {

@@ -14,6 +14,7 @@
 import type { PolicyReport } from "../evaluate.ts";
 import { blocks } from "../evaluate.ts";
 import { findingText } from "./text.ts";
+import { defineReport } from "./format.ts";
 
 /** Escapes text for XML attributes and content. */
 export function xmlEscape(text: string): string {
@@ -71,3 +72,9 @@ export function formatJunit(report: PolicyReport, strict = false): string {
     "",
   ].join("\n");
 }
+
+/** The `junit` format (CI test dashboards). */
+export const junitReport = defineReport(
+  "junit",
+  (report, options) => formatJunit(report, options.strict),
+);

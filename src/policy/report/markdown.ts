@@ -11,6 +11,7 @@
  */
 import type { PolicyReport } from "../evaluate.ts";
 import { findingText, SHOWN_FINDINGS, statusLabel, summaryLine } from "./text.ts";
+import { defineReport } from "./format.ts";
 
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
@@ -50,3 +51,6 @@ export function formatMarkdown(report: PolicyReport): string {
   }
   return out.join("\n") + "\n";
 }
+
+/** The `md` format (change tickets, audit evidence). */
+export const markdownReport = defineReport("md", (report) => formatMarkdown(report));

@@ -1,5 +1,5 @@
 /**
- * Report formats: `text` (a table for terminals), `json` (the whole report), `sarif` (GitHub
+ * Report formats, one file each and one entry in {@link REPORTS}: `text` (a table for terminals), `json` (the whole report), `sarif` (GitHub
  * code scanning), `junit` (CI test dashboards), `md` (change tickets, audit evidence).
  *
  * @example
@@ -10,32 +10,33 @@
  * @module
  */
 import type { PolicyReport } from "../evaluate.ts";
-import { formatJunit } from "./junit.ts";
-import { formatMarkdown } from "./markdown.ts";
-import { formatSarif } from "./sarif.ts";
-import { formatText } from "./text.ts";
+import type { ReportOptions } from "./format.ts";
+import { jsonReport } from "./json.ts";
+import { junitReport } from "./junit.ts";
+import { markdownReport } from "./markdown.ts";
+import { sarifReport } from "./sarif.ts";
+import { textReport } from "./text.ts";
 
-/** The formats {@link formatReport} writes. */
-export const REPORT_FORMATS = ["text", "json", "sarif", "junit", "md"] as const;
+export type { ReportFormatter, ReportOptions } from "./format.ts";
+
+/**
+ * The registry: every report format, one entry each (made by `defineReport` in its own
+ * file). `--format`'s choices and {@link formatReport} derive from this list.
+ */
+export const REPORTS = [textReport, jsonReport, sarifReport, junitReport, markdownReport] as const;
+
+/** The format names, in registry order: what `--format` accepts. */
+export const REPORT_FORMATS = REPORTS.map((r) => r.name) as ReportFormat[];
 /** One of {@link REPORT_FORMATS}. */
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export type ReportFormat = (typeof REPORTS)[number]["name"];
 
 /** Renders a report; `strict` decides whether warnings block, `baseDir` relativizes SARIF URIs. */
 export function formatReport(
   report: PolicyReport,
   format: ReportFormat,
-  options: { strict?: boolean; baseDir?: string } = {},
+  options: ReportOptions = {},
 ): string {
-  switch (format) {
-    case "text":
-      return formatText(report, options.strict);
-    case "json":
-      return JSON.stringify(report, null, 2);
-    case "sarif":
-      return formatSarif(report, options);
-    case "junit":
-      return formatJunit(report, options.strict);
-    case "md":
-      return formatMarkdown(report);
-  }
+  const formatter = REPORTS.find((r) => r.name === format);
+  if (!formatter) throw new TypeError(`unknown report format ${JSON.stringify(format)}`);
+  return formatter.render(report, options);
 }

@@ -14,6 +14,7 @@
  */
 import { isAbsolute, relative } from "node:path";
 import type { CheckResult, PolicyReport } from "../evaluate.ts";
+import { defineReport } from "./format.ts";
 
 /** SARIF level per severity. */
 const LEVEL = { critical: "error", high: "error", medium: "warning", low: "note", info: "note" };
@@ -89,3 +90,6 @@ export function formatSarif(report: PolicyReport, options: { baseDir?: string } 
     2,
   );
 }
+
+/** The `sarif` format (GitHub code scanning). */
+export const sarifReport = defineReport("sarif", (report, options) => formatSarif(report, options));

@@ -13,6 +13,7 @@
  */
 import type { CheckResult, PolicyReport } from "../evaluate.ts";
 import { blocks } from "../evaluate.ts";
+import { defineReport } from "./format.ts";
 
 /** Most findings listed per check in text and Markdown; JSON and SARIF carry all. */
 export const SHOWN_FINDINGS = 20;
@@ -69,3 +70,9 @@ export function findingText(f: { message: string; file?: string; line?: number }
   if (!f.file || f.message.includes(f.file)) return f.message;
   return `${f.file}${f.line ? `:${f.line}` : ""}: ${f.message}`;
 }
+
+/** The `text` format (a table for terminals). */
+export const textReport = defineReport(
+  "text",
+  (report, options) => formatText(report, options.strict),
+);
