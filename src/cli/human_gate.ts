@@ -14,9 +14,9 @@
  * ```
  * @module
  */
-import $ from "dax";
 import { UsageError } from "../errors.ts";
 import { runProcess } from "../proc/mod.ts";
+import { dax } from "../targets/dax.ts";
 import type { Answer, Confirmer, Gate } from "../runbook/mod.ts";
 
 /**
@@ -96,6 +96,8 @@ async function askAtTerminal(question: string, gate?: Gate): Promise<Answer> {
     await discardTypedAhead();
   }
   if (gate?.signal?.aborted) return "declined";
+  // dax's prompt loads only when there is a question to ask (see targets/dax.ts).
+  const $ = await dax();
   const answer = await $.maybeConfirm({ message: question + where, default: false });
   if (answer === undefined) {
     // Ctrl-C at the prompt (the terminal is raw, so no SIGINT came): make it one, so the run

@@ -32,13 +32,19 @@ import { type LoadedRunbook, loadRunbook } from "./load.ts";
 import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type Plan, type PlannedStep } from "./plan.ts";
 import type { RunContext } from "./plan.ts";
-import { newRunId, type RunRecord, saveRunRecord, type StepRecord } from "../state/runs.ts";
+import {
+  appendRunStep,
+  newRunId,
+  type RunRecord,
+  saveRunRecord,
+  type StepRecord,
+} from "../state/runs.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "../template.ts";
 import { maskedJournal, runContext } from "./context.ts";
-import { isFailure, newRunRecord, stepRecord } from "./record.ts";
+import { isFailure, newRunRecord, stepRecord, unmetReason } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
 import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
 import { type ChecklistItem, durationMs, durationText } from "./schema.ts";
@@ -201,7 +207,7 @@ export class Run {
     for (const item of this.#plan.prerequisites) {
       const step = await this.#runStep(item);
       if (this.#signal?.aborted) return ["interrupted"];
-      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
+      if (step && isFailure(step.status)) unmet.push(unmetReason(item, step));
     }
     return unmet;
   }
@@ -422,7 +428,8 @@ export class Run {
     }
     this.record.steps.push(record);
     this.options.observer?.stepFinished?.(record, { ...raw, error: record.message });
-    await this.#save();
+    // One appended line per step, not the whole record again (see state/runs.ts).
+    await appendRunStep(this.options.stateDir, this.record, record);
     if (raw.status !== "skipped") {
       await this.#journal?.record(stepEntry(this.#subject(), {
         step: record.number,

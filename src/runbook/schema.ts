@@ -77,6 +77,10 @@ export const HttpCheckSchema = z.strictObject({
   url: z.string().min(1),
   status: z.number().int().min(100).max(599).default(200),
   contains: z.string().optional().describe("Text the response body must contain."),
+  version: z.string().optional().describe(
+    "The release the answer must come from: when the body is JSON with a `version`, it must be " +
+      "this (an old app still holding the port answers 200 with its own); empty: not checked.",
+  ),
   retries: z.number().int().min(0).default(0),
   interval: DurationSchema.default("1s"),
   timeout: DurationSchema.default("5s").describe("Per request."),

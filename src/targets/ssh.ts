@@ -22,7 +22,7 @@
  * @module
  */
 import { FailureError } from "../errors.ts";
-import $ from "dax";
+import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
 import {
@@ -71,6 +71,8 @@ const detached = (argv: string[]) => ["setsid", ...argv];
 /** Seconds between asking a step to stop (TERM) and making it (KILL). */
 const KILL_GRACE_MS = 5000;
 const encoder = new TextEncoder();
+/** Bytes read from a remote shell's output pipe at a time. */
+const PIPE_BUFFER = 8192;
 
 /** A node reached over SSH. */
 export class SshTarget implements Target {
@@ -117,6 +119,7 @@ export class SshTarget implements Target {
     await shell?.close().catch(() => undefined);
     if (this.options.reuse === "master") {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
     this.#shell = undefined;
@@ -129,6 +132,7 @@ export class SshTarget implements Target {
         this.options.controlDir,
         stopOrphanScript(this.orphan),
       );
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(30_000);
       this.orphan = undefined;
     }
@@ -143,6 +147,7 @@ export class SshTarget implements Target {
       await this.#connected.then(() => true, () => false)
     ) {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
   }
@@ -192,6 +197,7 @@ export class SshTarget implements Target {
       controlDir,
       `sh -c ${shellQuote(script)}`,
     );
+    const $ = await dax();
     const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
       .stdout(stdout.sink()).stderr(stderr.sink());
     return {
@@ -207,6 +213,7 @@ export class SshTarget implements Target {
   async #startMaster(): Promise<void> {
     const { settings, controlDir } = this.options;
     const log = masterLogPath(controlDir, this.node);
+    const $ = await dax();
     const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
@@ -224,6 +231,7 @@ export class SshTarget implements Target {
       this.options.controlDir,
       killScript(pidFile, signal),
     );
+    const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
   }
 }
@@ -405,18 +413,27 @@ class RemoteShell {
     await this.#writer.write(encoder.encode(text));
   }
 
-  /** Feeds one of the shell's output pipes through its marker parser until it closes. */
+  /**
+   * Feeds one of the shell's output pipes through its marker parser until it closes. Reads
+   * into an 8 KiB buffer of its own (a default reader keeps a 64 KiB one pending per pipe:
+   * ~0.1 MiB a node for nothing while the node's step runs).
+   */
   async #pump(
     pipe: ReadableStream<Uint8Array>,
     stream: MarkedStream,
     name: "stdout" | "stderr",
   ): Promise<void> {
     const decoder = new TextDecoder();
+    const reader = pipe.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(PIPE_BUFFER);
     try {
-      for await (const chunk of pipe) {
-        for (const end of stream.push(decoder.decode(chunk, { stream: true }))) {
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (done || !value) break;
+        for (const end of stream.push(decoder.decode(value, { stream: true }))) {
           this.#marked(name, end);
         }
+        buffer = new Uint8Array(value.buffer);
       }
     } catch {
       // The pipe broke with the process; #ended reports the connection as lost.
