@@ -71,6 +71,8 @@ const detached = (argv: string[]) => ["setsid", ...argv];
 /** Seconds between asking a step to stop (TERM) and making it (KILL). */
 const KILL_GRACE_MS = 5000;
 const encoder = new TextEncoder();
+/** Bytes read from a remote shell's output pipe at a time. */
+const PIPE_BUFFER = 8192;
 
 /** A node reached over SSH. */
 export class SshTarget implements Target {
@@ -411,18 +413,27 @@ class RemoteShell {
     await this.#writer.write(encoder.encode(text));
   }
 
-  /** Feeds one of the shell's output pipes through its marker parser until it closes. */
+  /**
+   * Feeds one of the shell's output pipes through its marker parser until it closes. Reads
+   * into an 8 KiB buffer of its own (a default reader keeps a 64 KiB one pending per pipe:
+   * ~0.1 MiB a node for nothing while the node's step runs).
+   */
   async #pump(
     pipe: ReadableStream<Uint8Array>,
     stream: MarkedStream,
     name: "stdout" | "stderr",
   ): Promise<void> {
     const decoder = new TextDecoder();
+    const reader = pipe.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(PIPE_BUFFER);
     try {
-      for await (const chunk of pipe) {
-        for (const end of stream.push(decoder.decode(chunk, { stream: true }))) {
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (done || !value) break;
+        for (const end of stream.push(decoder.decode(value, { stream: true }))) {
           this.#marked(name, end);
         }
+        buffer = new Uint8Array(value.buffer);
       }
     } catch {
       // The pipe broke with the process; #ended reports the connection as lost.
