@@ -17,7 +17,7 @@
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";
-import { phpHitContext } from "./php_context.ts";
+import { PHP_FILE, phpHitContext } from "./php_context.ts";
 import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
 
@@ -39,8 +39,9 @@ export const PatternScanSpec = z.strictObject({
   patterns: z.array(ScanPattern).min(1),
   per_file: z.boolean().default(false).describe("One item per file with a score, not per line."),
   language: z.enum(["php"]).optional().describe(
-    "php: each hit gets `context` (code, string, comment); method and static calls and " +
-      "definitions (`$x->eval(`, `Foo::system(`, `function exec(`) are not hits.",
+    "php: each hit in a PHP file (.php, .phtml, .php5, .php7, .inc) gets `context` (code, " +
+      "string, comment); method and static calls and definitions (`$x->eval(`, " +
+      "`Foo::system(`, `function exec(`) are not hits. Other files' hits are kept as they are.",
   ),
 });
 
@@ -107,7 +108,7 @@ export function parseScan(
     for (const p of compiled) {
       if (!p.re.test(text)) continue;
       const hit = { file, line, pattern: p.id, weight: p.weight, text: text.trim().slice(0, 200) };
-      if (!language) hits.push(hit);
+      if (!language || !PHP_FILE.test(file)) hits.push(hit);
       else {
         const context = languageContext(p.re, text);
         if (context) hits.push({ ...hit, context });

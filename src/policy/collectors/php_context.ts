@@ -15,6 +15,9 @@
  * @module
  */
 
+/** The files read as PHP: what the shipped policies scan as PHP (`*.php`, `*.phtml`, …). */
+export const PHP_FILE = /\.(php[0-9]?|phtml|inc)$/i;
+
 /** What a match is: a call in code, a mention, or a call of something else. */
 export type PhpContext = "code" | "string" | "comment" | "method" | "definition";
 
