@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/mod.ts";
-import { phpHitContext } from "../../src/policy/collectors/php_context.ts";
+import { phpCallSitePattern, phpHitContext } from "../../src/policy/collectors/php_context.ts";
+import { OUTPUT_LIMIT } from "../../src/targets/target.ts";
 import { type CheckResult, evaluatePolicy, loadPolicy } from "../../src/policy/mod.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
 import { ROOT } from "../fixtures/helpers.ts";
@@ -147,6 +148,57 @@ Deno.test("trojansearch reads PHP files as malicious-code does; other files as t
       found.join("\n"),
     );
     assert.ok(!found.some((f) => f.includes("methods.php")), found.join("\n"));
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("on the node, grep leaves out exactly the method and static calls, nothing more", async () => {
+  const lines = [
+    "$pdo->exec($sql);",
+    "$pdo -> exec ($sql);",
+    "Foo::exec($y); parent :: exec($z);",
+    "exec($cmd);",
+    "$a >exec($x);",
+    "x:exec($p);",
+    ">exec($k);",
+    ":exec($k);",
+    "$r->exec($s); exec($t);",
+    "echo 1; $r->exec($a); /* exec( */",
+    '$s = "->exec(";',
+    "// $x->exec($y);",
+    "   * $db->exec() runs SQL",
+    '$pdo->exec("x"); # ok',
+    "\texec ($c);",
+  ];
+  const classify = (line: string) => {
+    const re = /\bexec\s*\(/g;
+    return [...line.matchAll(re)].some((m) => phpHitContext(line, m.index) !== "method");
+  };
+  const grep = await new Deno.Command("grep", {
+    args: ["-E", "-e", phpCallSitePattern("\\bexec\\s*\\(")],
+    stdin: "piped",
+    stdout: "piped",
+    env: { LC_ALL: "C" },
+  }).spawn();
+  const writer = grep.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await writer.close();
+  const kept = new TextDecoder().decode((await grep.output()).stdout).split("\n").filter(Boolean);
+  assert.deepEqual(kept, lines.filter(classify));
+});
+
+Deno.test("a scan that outgrows the target's output limit is an error, not lost findings", async () => {
+  const world = await policyWorld();
+  try {
+    const line = "eval($_POST['a']); // " + "x".repeat(60);
+    await Deno.writeTextFile(
+      join(world.source, "big.php"),
+      "<?php\n" + `${line}\n`.repeat(Math.ceil(OUTPUT_LIMIT / line.length)),
+    );
+    const code = (await audit(world))["malicious-code"];
+    assert.equal(code.status, "error", JSON.stringify(code).slice(0, 300));
+    assert.match(code.message, /more lines than fit in 1 MiB of output; narrow it/);
   } finally {
     await world.cleanup();
   }
