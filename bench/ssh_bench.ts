@@ -1,59 +1,80 @@
 /**
- * SSH targets against real sshd servers on loopback, as ratios from one run:
+ * 20 trivial steps on one SSH node (a real sshd on loopback with a clean HOME and an sftp
+ * subsystem, see `test/fixtures/sshd.ts`), the whole CLI command with its start-up, against:
  *
- * 1. per-step overhead of 20 trivial steps on one node: a new `ssh` per step (no reuse), an
- *    `ssh` per step over the ControlMaster, and our streamed remote shell;
- * 2. the same 20-step runbook through the CLI (`run`, parallel strategy) on 1 and on 10 nodes;
- * 3. the same 20 tasks as an Ansible playbook (`ansible-playbook`, `apt-get install ansible`)
- *    on the same 1 and 10 sshd nodes, when Ansible is installed.
+ * 1. `ansible-playbook` (facts off), and again with pipelining — goal: ≥30× faster;
+ * 2. bash running one `ssh` per step over a ControlMaster it opens itself — goal: faster;
+ * 3. the floor: the 20 commands streamed into one `ssh … sh -s`, plus Deno's own start-up —
+ *    goal: ≤1.2×.
  *
- * Run: `deno run -A bench/ssh_bench.ts` (needs openssh-server; root or the sshd user).
+ * Every run starts cold, like the CLI (which opens its own master): bash opens a master, Ansible
+ * gets a fresh ControlPath directory. Runs are interleaved; medians with min–max and the load.
+ * The multi-node rows are `fleet_bench.ts`'s.
+ *
+ * Run: `deno run -A bench/ssh_bench.ts [rounds=5]` (needs openssh-server; ansible for row 1:
+ * `apt-get install -y ansible`).
  *
  * @module
  */
-import $ from "dax";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
-import { type SshReuse, SshTarget } from "../src/targets/ssh.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
+const ROUNDS = Number(Deno.args[0] ?? 5);
 const STEPS = 20;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
-const dir = await Deno.makeTempDir({ prefix: "ssh-bench-" });
-const fleet = await startSshNodes(dir, 10);
-const settings = {
-  hostKeys: "strict" as const,
-  knownHosts: fleet.knownHosts,
-  connectTimeout: 5,
-  persist: 30,
-};
-const endpoint = (i: number) => ({
-  name: fleet.nodes[i].name,
-  host: "127.0.0.1",
-  port: fleet.nodes[i].port,
-  user: fleet.user,
-  identity: fleet.identity,
-});
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const median = (values: number[]) => sorted(values)[values.length >> 1];
+const summary = (values: number[]) =>
+  `${median(values).toFixed(0)} ms (${sorted(values)[0].toFixed(0)}–${
+    sorted(values).at(-1)!.toFixed(0)
+  })`;
+const load = async () =>
+  (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
 
-async function stepsOver(reuse: SshReuse): Promise<number> {
-  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
-  const target = new SshTarget(endpoint(0), { settings, controlDir, reuse });
+/** Wall milliseconds of argv; throws with its stderr when it fails. */
+async function time(argv: string[], env: Record<string, string> = {}): Promise<number> {
   const started = performance.now();
-  for (let i = 0; i < STEPS; i++) {
-    const result = await target.exec({ script: "true" });
-    if (result.code !== 0) throw new Error(`step failed over ${reuse}: ${result.stderr}`);
+  const output = await new Deno.Command(argv[0], { args: argv.slice(1), env, stdin: "null" })
+    .output();
+  const ms = performance.now() - started;
+  if (!output.success) {
+    throw new Error(`${argv.join(" ")}: ${new TextDecoder().decode(output.stderr).slice(-2000)}`);
   }
-  const elapsed = performance.now() - started;
-  await target.close();
-  await Deno.remove(controlDir, { recursive: true }).catch(() => {});
-  return elapsed;
+  return ms;
 }
 
-async function writeProject(): Promise<{ config: string; stateDir: string; project: string }> {
+const has = async (command: string) =>
+  (await new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null" })
+    .output()).success;
+
+const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ssh-bench-" });
+const fleet = await startSshNodes(dir, 1);
+const node = fleet.nodes[0];
+try {
+  const sshOptions = [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${fleet.knownHosts}`,
+    "-i",
+    fleet.identity,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-p",
+    String(node.port),
+  ];
+  const destination = `${fleet.user}@127.0.0.1`;
+
+  // The tool: a 20-step runbook on the node, the whole command.
   const project = join(dir, "project");
   await Deno.mkdir(join(project, "runbooks"), { recursive: true });
   const steps = Array.from(
@@ -62,153 +83,142 @@ async function writeProject(): Promise<{ config: string; stateDir: string; proje
   );
   await Deno.writeTextFile(
     join(project, "runbooks", "twenty.yaml"),
-    [
-      "id: twenty",
-      "title: Twenty trivial steps",
-      "when: Benchmarks",
-      "on: web",
-      "strategy: { kind: parallel, concurrency: 10 }",
-      "steps:",
-      ...steps,
-      "",
-    ].join("\n"),
+    `id: twenty\ntitle: Twenty trivial steps\nwhen: Benchmarks\non: web\nsteps:\n${
+      steps.join("\n")
+    }\n`,
   );
   const q = JSON.stringify;
-  const nodes = fleet.nodes.map((node) =>
-    `  ${node.name}: { host: 127.0.0.1, port: ${node.port}, groups: [web] }`
-  );
   const config = join(dir, "protocol.yaml");
   await Deno.writeTextFile(
     config,
     [
-      "app: { name: bench, repo: /nonexistent, dir: /tmp/bench-app, start: 'true', stop: 'true', health: 'http://127.0.0.1:9/' }",
+      `app: { name: bench, repo: /nonexistent, dir: ${dir}/app, start: 'true', stop: 'true', ` +
+      `health: 'http://127.0.0.1:9/' }`,
       `ssh: { user: ${q(fleet.user)}, identity: ${q(fleet.identity)}, known_hosts: ${
         q(fleet.knownHosts)
       } }`,
-      "nodes:",
-      ...nodes,
+      `nodes:\n  ${node.name}: { host: 127.0.0.1, port: ${node.port}, groups: [web] }`,
       "",
     ].join("\n"),
   );
   const stateDir = await ensureStateDir(join(dir, "state"));
   await generateSigningKey(stateDir);
-  return { config, stateDir, project };
-}
+  const tool = [
+    "deno",
+    "run",
+    "-A",
+    "--config",
+    CONFIG,
+    MAIN,
+    "run",
+    "twenty",
+    "--root",
+    project,
+    "--config",
+    config,
+    "--state-dir",
+    stateDir,
+  ];
 
-async function runbookOn(
-  limit: string,
-  project: { config: string; stateDir: string; project: string },
-) {
-  const started = performance.now();
-  await $`deno run -A --quiet --config ${join(root, "deno.json")} ${
-    join(root, "src/cli/main.ts")
-  } run twenty --limit ${limit} --root ${project.project} --config ${project.config} --state-dir ${project.stateDir}`
-    .quiet();
-  return performance.now() - started;
-}
-
-async function ansibleOn(count: number): Promise<number | undefined> {
-  if (!await $.commandExists("ansible-playbook")) return undefined;
-  const inventory = join(dir, `inventory-${count}.ini`);
-  await Deno.writeTextFile(
-    inventory,
+  // bash: a master, then one ssh per step over it, then the master's exit.
+  const control = join(dir, "cm.sock");
+  const mux = ["-o", `ControlPath=${control}`];
+  const bash = [
+    "bash",
+    "-c",
     [
-      "[web]",
-      ...fleet.nodes.slice(0, count).map((node) =>
-        `${node.name} ansible_host=127.0.0.1 ansible_port=${node.port} ansible_user=${fleet.user} ` +
-        `ansible_ssh_private_key_file=${fleet.identity} ` +
-        `ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHosts}'`
-      ),
-      "",
+      `set -e; o=(${sshOptions.map((o) => q(o)).join(" ")} ${mux.map((o) => q(o)).join(" ")})`,
+      `ssh "\${o[@]}" -o ControlMaster=yes -o ControlPersist=30 -f -N ${destination}`,
+      `for i in $(seq ${STEPS}); do ssh "\${o[@]}" -o ControlMaster=no ${destination} true; done`,
+      `ssh "\${o[@]}" -O exit ${destination} 2>/dev/null`,
     ].join("\n"),
-  );
+  ];
+
+  // The floor: the same 20 commands streamed into one remote sh, plus Deno's start-up.
+  const stream = [
+    "sh",
+    "-c",
+    `yes true | head -n ${STEPS} | ssh ${
+      sshOptions.map((o) => q(o)).join(" ")
+    } ${destination} sh -s`,
+  ];
+  const empty = join(dir, "empty.ts");
+  await Deno.writeTextFile(empty, "\n");
+  const denoStart = ["deno", "run", "-A", empty];
+
+  // Ansible: same 20 tasks, facts off, cold (a fresh ControlPath directory per run).
+  const ansible = await has("ansible-playbook");
+  const inventory = join(dir, "inventory.ini");
   const playbook = join(dir, "twenty.yml");
   await Deno.writeTextFile(
-    playbook,
-    [
-      "- hosts: web",
-      "  gather_facts: false",
-      "  tasks:",
-      ...Array.from(
-        { length: STEPS },
-        (_, i) => `    - { name: "step ${i + 1}", command: /bin/true }`,
-      ),
-      "",
-    ].join("\n"),
+    inventory,
+    `[web]\n${node.name} ansible_host=127.0.0.1 ansible_port=${node.port} ` +
+      `ansible_user=${fleet.user} ansible_ssh_private_key_file=${fleet.identity} ` +
+      `ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHosts}'\n`,
   );
-  const started = performance.now();
-  await $`ansible-playbook -i ${inventory} -f 10 ${playbook}`.env({
-    ANSIBLE_HOST_KEY_CHECKING: "True",
-  }).quiet();
-  return performance.now() - started;
-}
+  await Deno.writeTextFile(
+    playbook,
+    `- hosts: web\n  gather_facts: false\n  tasks:\n${
+      Array.from({ length: STEPS }, (_, i) => `    - { name: "step ${i + 1}", command: /bin/true }`)
+        .join("\n")
+    }\n`,
+  );
+  const ansibleRun = async (pipelining: boolean) => {
+    const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ans-cp-" });
+    try {
+      return await time(["ansible-playbook", "-i", inventory, playbook], {
+        ANSIBLE_HOST_KEY_CHECKING: "True",
+        ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+        ANSIBLE_PIPELINING: pipelining ? "True" : "False",
+        ANSIBLE_LOCAL_TEMP: join(controlDir, "tmp"),
+      });
+    } finally {
+      await Deno.remove(controlDir, { recursive: true }).catch(() => {});
+    }
+  };
 
-try {
-  const rounds = 3;
-  const per: Record<SshReuse, number[]> = { none: [], master: [], session: [] };
-  for (let i = 0; i < rounds; i++) {
-    for (const reuse of ["none", "master", "session"] as SshReuse[]) {
-      per[reuse].push(await stepsOver(reuse));
+  const loadBefore = await load();
+  await time(tool); // warm caches, as a user's are
+  const ours: number[] = [], master: number[] = [], floor: number[] = [], starts: number[] = [];
+  const ans: number[] = [], ansPipe: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ours.push(await time(tool));
+    master.push(await time(bash));
+    floor.push(await time(stream));
+    starts.push(await time(denoStart));
+    if (ansible) {
+      ans.push(await ansibleRun(false));
+      ansPipe.push(await ansibleRun(true));
     }
   }
-  const none = median(per.none), master = median(per.master), session = median(per.session);
-  console.log(`${STEPS} trivial steps on one node (median of ${rounds}):`);
-  console.log(
-    `  new ssh per step (no reuse):   ${none.toFixed(0)} ms  (${
-      (none / STEPS).toFixed(1)
-    } ms/step)`,
-  );
-  console.log(
-    `  ssh per step over ControlMaster: ${master.toFixed(0)} ms  (${
-      (master / STEPS).toFixed(1)
-    } ms/step)`,
-  );
-  console.log(
-    `  streamed remote shell (ours):  ${session.toFixed(0)} ms  (${
-      (session / STEPS).toFixed(1)
-    } ms/step)`,
-  );
-  console.log(
-    `  ratios: no reuse / ours = ${(none / session).toFixed(1)}×, master / ours = ${
-      (master / session).toFixed(1)
-    }×`,
-  );
-
-  const project = await writeProject();
-  const one = median([
-    await runbookOn("web-1", project),
-    await runbookOn("web-1", project),
-    await runbookOn("web-1", project),
-  ]);
-  const ten = median([
-    await runbookOn("web", project),
-    await runbookOn("web", project),
-    await runbookOn("web", project),
-  ]);
-  console.log(
-    `\nThe ${STEPS}-step runbook through the CLI (whole command, start-up included; median of 3):`,
-  );
-  console.log(
-    `  1 node: ${one.toFixed(0)} ms   10 nodes (parallel): ${
-      ten.toFixed(0)
-    } ms   10 nodes / 1 node = ${(ten / one).toFixed(2)}×`,
-  );
-
-  const a1 = await ansibleOn(1);
-  const a10 = await ansibleOn(10);
-  if (a1 === undefined || a10 === undefined) {
+  const floorTotal = floor.map((f, i) => f + starts[i]);
+  const tool1 = median(ours);
+  console.log(`load average before: ${loadBefore}; after: ${await load()}; rounds: ${ROUNDS}`);
+  console.log(`| ${STEPS} trivial steps on 1 node | median (min–max) | ratio | goal |`);
+  console.log("| --- | --- | --- | --- |");
+  console.log(`| CLI \`run twenty\` (start-up included) | ${summary(ours)} | 1 | |`);
+  if (ansible) {
     console.log(
-      "\nansible-playbook not installed (apt-get install ansible): skipped the comparison",
+      `| ansible-playbook, facts off | ${summary(ans)} | ${
+        (median(ans) / tool1).toFixed(1)
+      }× slower than CLI | ≥30× |`,
     );
-  } else {
-    console.log(`\nAnsible, same ${STEPS} tasks (gather_facts off, forks 10):`);
-    console.log(`  1 node: ${a1.toFixed(0)} ms   10 nodes: ${a10.toFixed(0)} ms`);
     console.log(
-      `  ratios: Ansible / ours = ${(a1 / one).toFixed(1)}× on 1 node, ${
-        (a10 / ten).toFixed(1)
-      }× on 10 nodes`,
+      `| ansible-playbook, facts off, pipelining | ${summary(ansPipe)} | ${
+        (median(ansPipe) / tool1).toFixed(1)
+      }× slower than CLI | |`,
     );
-  }
+  } else console.log("| ansible-playbook | not installed: `apt-get install -y ansible` | | |");
+  console.log(
+    `| bash, one ssh per step over a ControlMaster | ${summary(master)} | ${
+      (median(master) / tool1).toFixed(2)
+    }× CLI's time | >1 |`,
+  );
+  console.log(
+    `| floor: one \`ssh … sh -s\` + Deno start-up | ${summary(floorTotal)} | CLI ${
+      (tool1 / median(floorTotal)).toFixed(2)
+    }× floor | ≤1.2× |`,
+  );
 } finally {
   await fleet.stop();
   await Deno.remove(dir, { recursive: true }).catch(() => {});

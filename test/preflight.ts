@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 /** One required package and the program that shows it is installed. */
 export interface SystemPackage {
   name: string;
-  /** A program name looked up on PATH, or an absolute path that must be executable. */
+  /** A program name looked up on PATH, or an absolute path that must exist (a module's file). */
   probe: string;
 }
 
@@ -47,12 +47,12 @@ async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
-/** Whether a program is installed: an absolute path that is executable, or a name on PATH. */
+/** Whether a package is installed: an absolute path that exists, or a program name on PATH. */
 export async function hasProgram(
   probe: string,
   path = Deno.env.get("PATH") ?? "",
 ): Promise<boolean> {
-  if (probe.startsWith("/")) return await isExecutable(probe);
+  if (probe.startsWith("/")) return await Deno.stat(probe).then((s) => s.isFile, () => false);
   for (const dir of path.split(":").filter(Boolean)) {
     if (await isExecutable(`${dir}/${probe}`)) return true;
   }

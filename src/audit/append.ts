@@ -13,6 +13,7 @@ import { type AuditEntry, type AuditFields, validateFields } from "./entry.ts";
 import { requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
+import { noteAuditWrite } from "./written.ts";
 
 /**
  * Appends one signed entry and returns it once it is on disk (fdatasync). Fills seq, ts, host,
@@ -34,6 +35,7 @@ export async function appendAudit(stateDir: string, fields: AuditFields): Promis
     try {
       const signer = await signerForAppend(stateDir, log, { evolve: true });
       const [entry] = await log.append([fields], signer);
+      noteAuditWrite(stateDir); // sealed at the end of the command (cli/audit_sealing.ts)
       return entry;
     } finally {
       log.close();

@@ -35,6 +35,7 @@ import {
   type WitnessSettings,
 } from "./witness/mod.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
+import { noteAuditSealed } from "./written.ts";
 import type { Checkpoint } from "./checkpoint_core.ts";
 
 /** How one witness took the checkpoint. */
@@ -154,6 +155,7 @@ export async function writeCheckpoint(
       error: (p.error ?? "").slice(0, 2000),
     });
   }
+  noteAuditSealed(stateDir);
   return {
     text: signed.text,
     origin,

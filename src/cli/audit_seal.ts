@@ -1,6 +1,7 @@
 /**
- * The end of every run for the audit log, and the audit settings of `protocol.yaml`: the
- * signing key evolves, a checkpoint is signed over the verified log and sent to the witnesses.
+ * The end of every command that wrote audit entries (see `audit_sealing.ts`), and the audit
+ * settings of `protocol.yaml`: the signing key evolves, a checkpoint is signed over the verified
+ * log and sent to the witnesses.
  *
  * @example
  * ```ts
@@ -9,8 +10,15 @@
  * ```
  * @module
  */
-import { AuditRefusedError, type WitnessSettings, writeCheckpoint } from "../audit/mod.ts";
-import type { Config } from "../config/mod.ts";
+import { resolve } from "node:path";
+import {
+  AuditRefusedError,
+  hasSigningKey,
+  type WitnessSettings,
+  writeCheckpoint,
+} from "../audit/mod.ts";
+import { type Config, findConfig, loadConfig } from "../config/mod.ts";
+import { resolveStateDir } from "../state/mod.ts";
 
 /**
  * The audit settings of a configuration (origin, witnesses, and the file to resolve paths by).
@@ -61,4 +69,41 @@ export async function sealRun(stateDir: string, config: Config | undefined): Pro
     console.error(`error: audit log: ${err.message}`);
     return false;
   }
+}
+
+/**
+ * Seals each log a command wrote to. The command's configuration (its `--config`, else the
+ * usual lookup) names the witnesses of the command's own state dir; any other log it wrote (a
+ * drill's sandbox) is sealed locally and never published as if it were the project's. A log
+ * whose directory is gone (a sandbox removed at the end of its drill) is skipped. Returns false
+ * when a log could not be sealed.
+ *
+ * @example
+ * ```ts
+ * const ok = await sealWrittenLogs(["/home/deploy/.protocol"], { config: "protocol.yaml" });
+ * ```
+ */
+export async function sealWrittenLogs(
+  stateDirs: string[],
+  options: { config?: string; stateDir?: string },
+): Promise<boolean> {
+  const home = resolve(resolveStateDir(options));
+  let config: Config | undefined;
+  if (stateDirs.includes(home)) {
+    const path = await findConfig(options);
+    try {
+      config = path ? await loadConfig(path) : undefined;
+    } catch (err) {
+      console.error(
+        `WARNING: audit checkpoint NOT published: ${(err as Error).message}\n` +
+          "  run `deno task audit:checkpoint` once the configuration is fixed",
+      );
+    }
+  }
+  let ok = true;
+  for (const dir of stateDirs) {
+    if (!await hasSigningKey(dir)) continue;
+    ok = await sealRun(dir, dir === home ? config : undefined) && ok;
+  }
+  return ok;
 }

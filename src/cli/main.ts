@@ -77,14 +77,20 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  try {
-    await (await buildProgram(args)).parseAsync(args, { from: "user" });
-    return Number(Deno.exitCode ?? 0);
-  } catch (error) {
-    // The mapping prints YAML positions: its module loads only when there is an error to map.
-    const { exitCodeFor } = await import("./errors.ts");
-    return exitCodeFor(error);
-  }
+  const program = await buildProgram(args);
+  // Whatever the command, the audit logs it wrote end sealed (key evolved, checkpoint published).
+  // Two small modules (a watch of appends), loaded beside the command's own.
+  const { sealingAuditWrites } = await import("./audit_sealing.ts");
+  return await sealingAuditWrites(program, async () => {
+    try {
+      await program.parseAsync(args, { from: "user" });
+      return Number(Deno.exitCode ?? 0);
+    } catch (error) {
+      // The mapping prints YAML positions: its module loads only when there is an error to map.
+      const { exitCodeFor } = await import("./errors.ts");
+      return exitCodeFor(error);
+    }
+  });
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -17,7 +17,6 @@
 import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
-import $ from "dax";
 import { requireConfig } from "../config/mod.ts";
 import { type Confirmer, humanItems } from "../runbook/mod.ts";
 import { TargetPool } from "../targets/pool.ts";
@@ -167,8 +166,11 @@ function confirmer(items: string[], yes: boolean): Confirmer | undefined {
   if (yes) return () => Promise.resolve("acknowledged");
   const interactive = Deno.stdin.isTerminal() && !Deno.env.get("CI");
   if (interactive) {
-    return async (question) =>
-      await $.confirm({ message: question, default: false }) ? "confirmed" : "declined";
+    return async (question) => {
+      // dax's prompt loads only when there is a question to ask (see targets/dax.ts).
+      const { default: $ } = await import("dax");
+      return await $.confirm({ message: question, default: false }) ? "confirmed" : "declined";
+    };
   }
   if (items.length) {
     throw new UsageError(

@@ -1,7 +1,7 @@
 /**
  * The running half of `run` (and of every `sop:*` task): one {@link Interrupter} for SIGINT,
- * SIGTERM, SIGHUP and lost connections, live progress on stderr, the rollout, a checkpoint of
- * the audit log, the abort summary, and the exit code. Also what `--resume RUN_ID` continues.
+ * SIGTERM, SIGHUP and lost connections, live progress on stderr, the rollout, the abort
+ * summary, and the exit code (the audit log is sealed by the dispatcher, `audit_sealing.ts`). Also what `--resume RUN_ID` continues.
  *
  * @example
  * ```ts
@@ -12,7 +12,6 @@
  * @module
  */
 import { auditJournal } from "../audit/journal.ts";
-import { sealRun } from "./audit_seal.ts";
 import { UsageError } from "../errors.ts";
 import {
   exitCodeOf,
@@ -55,13 +54,10 @@ export async function runFromCli(loaded: LoadedRunbook, options: CliRollout): Pr
       rollout: printer,
       journal: options.journal ?? auditJournal(options.stateDir),
     });
+    // The audit log is sealed after the command returns, like every command's (cli/main.ts).
     await options.beforeCheckpoint?.();
-    // Every run ends sealed: key evolved, checkpoint signed and sent to the witnesses. A log
-    // that no longer verifies is refused a checkpoint and fails the command.
-    const sealed = await sealRun(options.stateDir, options.config);
     if (options.json) console.log(JSON.stringify(record, null, 2));
-    const code = exitCodeOf(record);
-    return code === 0 && !sealed ? 1 : code;
+    return exitCodeOf(record);
   } finally {
     stopListening();
   }

@@ -15,6 +15,7 @@ import type { ResolvedStep } from "./resolve.ts";
 import type { StepStatus } from "../state/runs.ts";
 import type { OperationRunners } from "./operation.ts";
 import type { StepOutcome } from "./outcome.ts";
+import { healthVersion, versionProblem } from "../release/health.ts";
 export type { StepOutcome } from "./outcome.ts";
 
 /** Asks a human to confirm; resolves to their answer. */
@@ -129,16 +130,23 @@ async function checkHttp(step: ResolvedStep, options: ExecuteOptions): Promise<S
       const response = await fetch(http.url, { signal: AbortSignal.any(signals) });
       const body = await response.text();
       const ms = Math.round(performance.now() - started);
-      const line = `GET ${http.url} → ${response.status} (${ms} ms)`;
+      // With `version:`, the release that answered shows too: a wrong one is seen at once.
+      const named = http.version ? healthVersion(body) : undefined;
+      const line = `GET ${http.url} → ${response.status}${named ? ` ${named}` : ""} (${ms} ms)`;
       // Show the first answer, every change, and every tenth try: progress without a flood.
       if (line.split(" (")[0] !== lines.at(-1)?.split(" (")[0] || attempts % 10 === 0) {
         options.onOutput?.(attempts ? `${line}, try ${attempts + 1}` : line, "stdout");
       }
       lines.push(line);
+      const mismatch = versionProblem(named, http.version);
       if (response.status !== http.status) {
         error = `expected HTTP ${http.status}, got ${response.status}${lastLine(body)}`;
       } else if (http.contains !== undefined && !body.includes(http.contains)) {
         error = `response does not contain "${http.contains}"`;
+      } else if (mismatch) {
+        // 200 from the release before: the old app still holds the port, or the new one is
+        // not up yet. Retried like any other wrong answer; in the end, a failure.
+        error = mismatch;
       } else {
         return { status: "success", attempts: attempts + 1, stdout: lines.join("\n"), stderr: "" };
       }

@@ -40,6 +40,12 @@ import {
   skipped,
 } from "../audit/actions.ts";
 
+/**
+ * Nodes connected, locked and checked at once during preflight. Connecting is a handshake per
+ * node (CPU on both ends, a round trip or three); more at once mostly queues on the cores.
+ */
+const PREFLIGHT_CONCURRENCY = 32;
+
 /** Hears about the rollout as a whole. */
 export interface RolloutObserver {
   batchStarted?(batch: number, of: number, nodes: InventoryNode[]): void;
@@ -154,7 +160,7 @@ class Rollout {
     const target = options.nodes.map((node) => node.name).join(",");
     this.record = {
       ...newRunRecord(loaded, options, context, target),
-      strategy: strategyLabel(this.strategy),
+      strategy: strategyLabel(this.strategy, options.nodes.length),
       nodes: [],
       resumes: options.resume?.id,
     };
@@ -226,7 +232,7 @@ class Rollout {
         await this.#save();
         failed = [...failed, ...results.filter((r) => r.status !== "success").map((r) => r.target)];
         if (this.#signal.aborted) stopped = "not started: the run was interrupted";
-        else if (rolloutStops(this.strategy, failed.length)) {
+        else if (rolloutStops(this.strategy, failed.length, options.nodes.length)) {
           stopped = `not started: the rollout stopped after ${failed.join(", ")} failed`;
         }
       }
@@ -275,10 +281,11 @@ class Rollout {
           info.run,
         );
       },
+      PREFLIGHT_CONCURRENCY,
     );
     this.#held = held;
     const reached = nodes.filter((node) => !refused.has(node.name));
-    await inParallel(reached, 10, async (node) => {
+    await inParallel(reached, PREFLIGHT_CONCURRENCY, async (node) => {
       const run = this.#runFor(node);
       const unmet = await run.checkPrerequisites();
       if (unmet.length && !this.#signal.aborted) {

@@ -34,6 +34,8 @@ export interface ResolvedStep {
     url: string;
     status: number;
     contains?: string;
+    /** The release the answer must name, when it names one (see `release/health.ts`). */
+    version?: string;
     retries: number;
     intervalMs: number;
     timeoutMs: number;
@@ -78,6 +80,7 @@ export function resolveStep(
       url: text(step.http.url),
       status: step.http.status,
       contains: step.http.contains === undefined ? undefined : text(step.http.contains),
+      version: step.http.version === undefined ? undefined : text(step.http.version),
       retries: step.http.retries,
       intervalMs: durationMs(step.http.interval),
       timeoutMs: durationMs(step.http.timeout),

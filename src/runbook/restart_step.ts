@@ -1,9 +1,12 @@
 /**
  * `restart: rolling`: the engine's rolling restart. A step with `on: app` and `restart: rolling`
- * reaches the nodes one at a time (the run sends a step to its nodes in order and stops at the
- * first that fails); on each node this stops the app, starts it from the active release, and
- * waits until the node's own health check (`app.health`) answers 200 before the step returns.
- * So the next node only stops once this one serves again, and the fleet is never down at once.
+ * reaches the nodes one at a time — or a batch at a time with a batch spec after the word:
+ * `rolling 2`, `rolling 25%`, `rolling [1, 10%, 50%]` (the same sizes as a strategy's `batch`,
+ * see `batch_spec.ts`). The run sends the step to a batch's nodes at once and stops after the
+ * first batch in which one fails; on each node this stops the app, starts it from the active
+ * release, and waits until the node's own health check (`app.health`) answers 200 before the
+ * step returns there. So the next batch only stops once this one serves again, and the fleet
+ * is never down at once — as long as a batch is smaller than the fleet.
  *
  * @example
  * ```ts
@@ -19,6 +22,7 @@ import { nodeApp } from "../targets/inventory.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import { shellQuote } from "../shell/quote.ts";
 import type { StepOutcome } from "./outcome.ts";
+import { type BatchSpec, parseBatchText } from "./batch_spec.ts";
 
 /** How many times, and how often, a restarted node's health is asked before giving up. */
 export const RESTART_HEALTH = { tries: 120, intervalMs: 250, timeoutMs: 5000 } as const;
@@ -47,6 +51,16 @@ export function restartScript(app: { dir: string; stop?: string; start?: string 
   ].join("\n");
 }
 
+/** The batches of a `restart:` operand: `rolling` alone is one node at a time. */
+export function restartBatches(operand: string): BatchSpec | undefined {
+  const match = /^rolling(?:\s+(.+))?$/s.exec(operand.trim());
+  if (!match) return undefined;
+  return match[1] === undefined ? [{ count: 1 }] : parseBatchText(match[1]);
+}
+
+const EXPECTED = "expected `restart: rolling`, optionally with a batch size: `rolling 2`, " +
+  "`rolling 25%` or `rolling [1, 10%, 50%]`";
+
 /**
  * The `restart` operation: `problem` for `validate`, `runner` for a run.
  *
@@ -54,16 +68,21 @@ export function restartScript(app: { dir: string; stop?: string; start?: string 
  * ```ts
  * import { restartOperation } from "./restart_step.ts";
  * restartOperation.problem("rolling"); // undefined
+ * restartOperation.problem("rolling 25%"); // undefined
  * ```
  */
 export const restartOperation = {
-  operand: z.literal("rolling", { error: "expected `restart: rolling`" }).describe(
-    "Restart the app on each node of the step's `on:`, one node at a time: stop, start, and " +
-      "wait for its health check (app.health) to pass before the next node stops. A node " +
+  operand: z.string().regex(/^rolling(\s.*)?$/s, { error: EXPECTED }).refine(
+    (operand) => restartBatches(operand) !== undefined,
+    { error: EXPECTED },
+  ).describe(
+    "Restart the app on each node of the step's `on:`, one node at a time (`rolling`) or a " +
+      "batch at a time (`rolling 2`, `rolling 25%`, `rolling [1, 10%, 50%]`): stop, start, and " +
+      "wait for its health check (app.health) to pass before the next batch stops. A node " +
       "that does not come back stops the step, so the rest of the fleet keeps serving.",
   ),
   problem(operand: string): string | undefined {
-    return operand === "rolling" ? undefined : `expected \`restart: rolling\`, got "${operand}"`;
+    return restartBatches(operand) ? undefined : `${EXPECTED}, got "${operand}"`;
   },
   runner(context: RestartContext) {
     return (_operand: string, target: Target) => restartNode(context, target);

@@ -16,37 +16,73 @@ import { type Inventory, type InventoryNode, UnknownTargetError } from "../targe
 import { describeRunbook, type Description, formatPlan } from "./describe.ts";
 import type { LoadedRunbook } from "./load.ts";
 import { normalizeStrategy, type Step, type Strategy } from "./schema.ts";
+import {
+  batchSizes,
+  failureAllowance,
+  formatBatchSpec,
+  parseBatchSpec,
+  splitBatches,
+} from "./batch_spec.ts";
 import type { DataPath, Problem, Source } from "../source/mod.ts";
 import type { TemplateValue } from "../template.ts";
 
 /** Splits nodes into the batches the strategy runs them in. */
 export function planBatches(nodes: InventoryNode[], strategy: Strategy): InventoryNode[][] {
-  const size = strategy.kind === "parallel"
-    ? nodes.length
-    : strategy.kind === "serial"
-    ? 1
-    : strategy.batch;
-  const batches: InventoryNode[][] = [];
-  for (let i = 0; i < nodes.length; i += Math.max(1, size)) batches.push(nodes.slice(i, i + size));
-  return batches;
+  if (strategy.kind === "parallel") return nodes.length ? [nodes] : [];
+  if (strategy.kind === "serial") return nodes.map((node) => [node]);
+  return splitBatches(nodes, parseBatchSpec(strategy.batch));
 }
 
-/** Whether a rollout stops after `failed` nodes have failed. Parallel runs never stop early. */
-export function rolloutStops(strategy: Strategy, failed: number): boolean {
+/**
+ * Whether a rollout of `total` nodes stops after `failed` nodes have failed: serial at the
+ * first, rolling once more than `max_failed` (a count, or a percentage of `total` rounded
+ * down). Parallel runs never stop early.
+ */
+export function rolloutStops(strategy: Strategy, failed: number, total: number): boolean {
   if (strategy.kind === "parallel") return false;
-  return failed > (strategy.kind === "serial" ? 0 : strategy.max_failed);
+  if (strategy.kind === "serial") return failed > 0;
+  return failed > failureAllowance(strategy.max_failed, total);
 }
 
-/** The strategy of a runbook, as a short label: `rolling (batch 2, max 1 failed)`. */
-export function strategyLabel(strategy: Strategy): string {
+/**
+ * The strategy of a runbook for `total` nodes, as a short label. Percentages and ramps show
+ * the batch sizes they come to: `rolling (batch [1, 50%] → 1, 5, 4 of 10 nodes, stop after 1
+ * failed)`.
+ */
+export function strategyLabel(strategy: Strategy, total?: number): string {
   switch (strategy.kind) {
     case "serial":
       return "serial";
-    case "rolling":
-      return `rolling (batch ${strategy.batch}, stop after ${strategy.max_failed + 1} failed)`;
+    case "rolling": {
+      const spec = parseBatchSpec(strategy.batch);
+      const counted = spec.length === 1 && "count" in spec[0];
+      const sizes = total === undefined || counted
+        ? ""
+        : ` → ${runs(batchSizes(spec, total))} of ${total} nodes`;
+      const max = strategy.max_failed;
+      const limit = typeof max === "number"
+        ? `${max + 1}`
+        : total === undefined
+        ? `more than ${max}`
+        : `${failureAllowance(max, total) + 1} (more than ${max})`;
+      return `rolling (batch ${formatBatchSpec(spec)}${sizes}, stop after ${limit} failed)`;
+    }
     case "parallel":
       return `parallel (${strategy.concurrency} at a time)`;
   }
+}
+
+/** `1, 2, 10×3, 4`: batch sizes, a size repeated more than twice written once with its count. */
+function runs(sizes: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < sizes.length;) {
+    let j = i;
+    while (j < sizes.length && sizes[j] === sizes[i]) j++;
+    const count = j - i;
+    parts.push(...(count > 2 ? [`${sizes[i]}×${count}`] : sizes.slice(i, j).map(String)));
+    i = j;
+  }
+  return parts.join(", ");
 }
 
 /** The nodes a runbook runs on: its `on`, narrowed by `--limit`. */
@@ -114,7 +150,7 @@ export function describeRollout(
   return {
     runbook: loaded.runbook.id,
     title: loaded.runbook.title,
-    strategy: strategyLabel(strategy),
+    strategy: strategyLabel(strategy, nodes.length),
     lock: loaded.runbook.lock,
     batches: planBatches(nodes, strategy).map((batch, i) => ({
       batch: i + 1,

@@ -32,15 +32,26 @@ import { type LoadedRunbook, loadRunbook } from "./load.ts";
 import { bindParameters } from "./params.ts";
 import { flatten, guardsHold, lookupFor, type Plan, type PlannedStep } from "./plan.ts";
 import type { RunContext } from "./plan.ts";
-import { newRunId, type RunRecord, saveRunRecord, type StepRecord } from "../state/runs.ts";
+import {
+  appendRunStep,
+  newRunId,
+  type RunRecord,
+  saveRunRecord,
+  type StepRecord,
+} from "../state/runs.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { type OperationRunners, operationRunners } from "./operations.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { renderTemplate, renderValues, TemplateError, type TemplateValue } from "../template.ts";
 import { maskedJournal, runContext } from "./context.ts";
-import { isFailure, newRunRecord, stepRecord } from "./record.ts";
+import { isFailure, newRunRecord, stepRecord, unmetReason } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
 import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
+import { type BatchSpec, inBatches } from "./batch_spec.ts";
+import { restartBatches } from "./restart_step.ts";
+
+/** How a step sent to several nodes reaches them unless it says otherwise. */
+const ONE_AT_A_TIME: BatchSpec = [{ count: 1 }];
 
 /** Hears about a run as it happens (progress output, JSON reports). */
 export interface RunObserver {
@@ -193,7 +204,7 @@ export class Run {
     for (const item of this.#plan.prerequisites) {
       const step = await this.#runStep(item);
       if (this.#signal?.aborted) return ["interrupted"];
-      if (step && isFailure(step.status)) unmet.push(step.message ?? step.name);
+      if (step && isFailure(step.status)) unmet.push(unmetReason(item, step));
     }
     return unmet;
   }
@@ -338,34 +349,40 @@ export class Run {
     if (item.kind === "uses") return undefined;
     if (item.changes) this.#changed = this.record.changed = true;
     const elsewhere = item.on && this.options.targetsFor?.(item.on);
-    let outcome!: StepOutcome;
-    // A step sent to several nodes reaches them one at a time and stops at the first that
-    // fails: what makes `restart: rolling` rolling.
-    for (
-      const { node, target } of elsewhere ||
-        [{ node: this.options.node, target: this.options.target }]
-    ) {
-      // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
-      const step = elsewhere ? resolveStep(item, this.#contextOn(node!)) : resolved;
-      outcome = await executeStep(step, {
-        target,
-        signal: this.#signal,
-        confirm: this.options.confirm,
-        onOutput: this.#onOutput,
-        operations: this.#operationRunners(),
-      });
-      if (outcome.lost) {
-        this.options.interrupter?.interrupt({
-          kind: "connection",
-          what: target.name,
-          detail: outcome.lost,
+    // A step sent to several nodes reaches them a batch at a time (one node, unless a
+    // `restart: rolling 25%` says otherwise) and stops after the first batch where one fails:
+    // what makes `restart: rolling` rolling.
+    const batches = item.kind === "restart" && resolved.operand !== undefined
+      ? restartBatches(resolved.operand) ?? ONE_AT_A_TIME
+      : ONE_AT_A_TIME;
+    const outcomes = await inBatches(
+      elsewhere || [{ node: this.options.node, target: this.options.target }],
+      batches,
+      async ({ node, target }) => {
+        // A step sent to other nodes reads their settings (`app.dir`, `target.name`), not ours.
+        const step = elsewhere ? resolveStep(item, this.#contextOn(node!)) : resolved;
+        const outcome = await executeStep(step, {
+          target,
+          signal: this.#signal,
+          confirm: this.options.confirm,
+          onOutput: this.#onOutput,
+          operations: this.#operationRunners(),
         });
-      }
-      if (elsewhere && elsewhere.length > 1 && outcome.error) {
-        outcome.error = `on ${target.name}: ${outcome.error}`;
-      }
-      if (outcome.status !== "success") break;
-    }
+        if (outcome.lost) {
+          this.options.interrupter?.interrupt({
+            kind: "connection",
+            what: target.name,
+            detail: outcome.lost,
+          });
+        }
+        if (elsewhere && elsewhere.length > 1 && outcome.error) {
+          outcome.error = `on ${target.name}: ${outcome.error}`;
+        }
+        return outcome;
+      },
+      (outcome) => outcome.status !== "success",
+    );
+    const outcome = outcomes.find((o) => o.status !== "success") ?? outcomes.at(-1)!;
     return await this.#finishStep(resolved, item.phase, started, outcome, item);
   }
 
@@ -404,7 +421,8 @@ export class Run {
     }
     this.record.steps.push(record);
     this.options.observer?.stepFinished?.(record, { ...raw, error: record.message });
-    await this.#save();
+    // One appended line per step, not the whole record again (see state/runs.ts).
+    await appendRunStep(this.options.stateDir, this.record, record);
     if (raw.status !== "skipped") {
       await this.#journal?.record(stepEntry(this.#subject(), {
         step: record.number,

@@ -21,6 +21,7 @@
 import { type OperationKind, OPERATIONS } from "./operations.ts";
 import { z } from "zod";
 import { ROLES } from "../approval/approvers.ts";
+import { BatchSpecSchema, MaxFailedSchema, type SizeValue } from "./batch_spec.ts";
 
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
 const RUNBOOK_ID = /^[a-z][a-z0-9-]*$/;
@@ -76,6 +77,10 @@ export const HttpCheckSchema = z.strictObject({
   url: z.string().min(1),
   status: z.number().int().min(100).max(599).default(200),
   contains: z.string().optional().describe("Text the response body must contain."),
+  version: z.string().optional().describe(
+    "The release the answer must come from: when the body is JSON with a `version`, it must be " +
+      "this (an old app still holding the port answers 200 with its own); empty: not checked.",
+  ),
   retries: z.number().int().min(0).default(0),
   interval: DurationSchema.default("1s"),
   timeout: DurationSchema.default("5s").describe("Per request."),
@@ -158,26 +163,49 @@ export function stepKind(step: Step): StepKind {
 
 /**
  * How a run goes through its nodes: `serial` (one at a time, stop at the first failure),
- * `rolling` (batches of `batch`, stop once more than `max_failed` nodes failed), or `parallel`
- * (every node, `concurrency` at a time, none stops the others).
+ * `rolling` (batches of `batch` — a count, a percentage or a ramp, see `batch_spec.ts` — stop
+ * once more than `max_failed` nodes failed), or `parallel` (every node, `concurrency` at a
+ * time, none stops the others).
  */
 export const StrategySchema = z.union([
   z.enum(["serial", "rolling", "parallel"]),
   z.strictObject({
     kind: z.enum(["serial", "rolling", "parallel"]),
-    batch: z.number().int().min(1).default(1).describe("Nodes per batch (rolling)."),
-    max_failed: z.number().int().min(0).default(0)
-      .describe("Failed nodes tolerated before the rollout stops (rolling)."),
+    batch: BatchSpecSchema.default(1),
+    max_failed: MaxFailedSchema.default(0),
     concurrency: z.number().int().min(1).default(10)
       .describe("Nodes running at once (parallel)."),
+  }).superRefine((strategy, ctx) => {
+    // Settings that the kind ignores are a mistake worth saying, not a silent no-op.
+    const ignored = strategy.kind === "rolling"
+      ? ["concurrency"]
+      : strategy.kind === "serial"
+      ? ["batch", "max_failed", "concurrency"]
+      : ["batch", "max_failed"];
+    for (const key of ignored) {
+      const value = strategy[key as keyof typeof strategy];
+      const fallback = { batch: 1, max_failed: 0, concurrency: 10 }[key];
+      if (value !== fallback) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `\`${key}\` applies to kind: ${
+            key === "concurrency" ? "parallel" : "rolling"
+          }, not ${strategy.kind}`,
+        });
+      }
+    }
   }),
-]).describe("How the runbook's nodes are scheduled.");
+], {
+  error: "expected serial, rolling or parallel, or a mapping " +
+    "{ kind, batch, max_failed, concurrency } whose values are numbers or percentages",
+}).describe("How the runbook's nodes are scheduled.");
 
-/** A strategy with every field filled in. */
+/** A strategy with every field filled in (`batch` and `max_failed` as written). */
 export interface Strategy {
   kind: "serial" | "rolling" | "parallel";
-  batch: number;
-  max_failed: number;
+  batch: SizeValue | SizeValue[];
+  max_failed: SizeValue;
   concurrency: number;
 }
 

@@ -1,7 +1,10 @@
 /**
  * Run records: what happened in a run, step by step — the raw material for the audit log and
- * for evidence checklists. Saved in the state directory after every step, so a crash loses
- * nothing that had finished.
+ * for evidence checklists. `runs/<id>.json` is written whole when a run starts and when it
+ * ends; in between, each finished step is appended to `runs/<id>.steps.jsonl` (one line, no
+ * rewrite: a step costs the same whether it is the 2nd or the 200th), so a crash loses nothing
+ * that had finished. Readers ({@link readRunRecord}, {@link listRunRecords}) merge the appended
+ * steps into a record still `running`.
  *
  * @example
  * ```ts
@@ -133,7 +136,23 @@ export function runsDir(stateDir: string): string {
   return join(stateDir, "runs");
 }
 
-/** Writes a run record atomically (temp file, then rename), mode 0600. */
+/** The file of a run's steps appended since its record was last written whole. */
+function stepsPath(stateDir: string, id: string): string {
+  return join(runsDir(stateDir), `${id}.steps.jsonl`);
+}
+
+/**
+ * Writes a run record whole, atomically (temp file, then rename), mode 0600; the steps appended
+ * before it are in it now, so their file goes.
+ *
+ * @example
+ * ```ts
+ * import { saveRunRecord } from "./runs.ts";
+ * import type { RunRecord } from "./runs.ts";
+ * declare const record: RunRecord;
+ * await saveRunRecord("/tmp/state", record); // "/tmp/state/runs/<id>.json"
+ * ```
+ */
 export async function saveRunRecord(stateDir: string, record: RunRecord): Promise<string> {
   const dir = runsDir(stateDir);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -141,12 +160,82 @@ export async function saveRunRecord(stateDir: string, record: RunRecord): Promis
   const temp = `${path}.tmp`;
   await Deno.writeTextFile(temp, JSON.stringify(record, null, 2) + "\n", { mode: 0o600 });
   await Deno.rename(temp, path);
+  await Deno.remove(stepsPath(stateDir, record.id)).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
   return path;
+}
+
+/** One appended step, with what it changed in the run's own fields. */
+interface AppendedStep {
+  step: StepRecord;
+  changed?: boolean;
+  changes_made?: string[];
+}
+
+/**
+ * Appends a finished step of a running record (written whole at its start by
+ * {@link saveRunRecord}): one JSON line, so a step's cost does not grow with the run.
+ *
+ * @example
+ * ```ts
+ * import { appendRunStep } from "./runs.ts";
+ * import type { RunRecord } from "./runs.ts";
+ * declare const record: RunRecord;
+ * await appendRunStep("/tmp/state", record, record.steps.at(-1)!);
+ * ```
+ */
+export async function appendRunStep(
+  stateDir: string,
+  record: Pick<RunRecord, "id" | "changed" | "changes_made">,
+  step: StepRecord,
+): Promise<void> {
+  const line: AppendedStep = { step, changed: record.changed, changes_made: record.changes_made };
+  await Deno.writeTextFile(stepsPath(stateDir, record.id), JSON.stringify(line) + "\n", {
+    append: true,
+    mode: 0o600,
+  });
+}
+
+/**
+ * A record as saved, with the steps appended since it was written whole when it is still
+ * `running` (a run in progress, or one that crashed: its finished steps are all there). A torn
+ * last line (a crash mid-append) is left out.
+ */
+async function loadRunRecord(stateDir: string, file: string): Promise<RunRecord> {
+  const record: RunRecord = JSON.parse(await Deno.readTextFile(join(runsDir(stateDir), file)));
+  if (record.status !== "running") return record;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(stepsPath(stateDir, record.id));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return record;
+    throw error;
+  }
+  for (const line of text.split("\n")) {
+    if (!line.endsWith("}")) continue;
+    let appended: AppendedStep;
+    try {
+      appended = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    record.steps.push(appended.step);
+    if (appended.changed) record.changed = true;
+    if (appended.changes_made) record.changes_made = appended.changes_made;
+  }
+  return record;
 }
 
 /**
  * The newest saved top-level run records (node runs and failure paths, which live inside
  * their rollout's record, are left out), newest first.
+ *
+ * @example
+ * ```ts
+ * import { listRunRecords } from "./runs.ts";
+ * for (const run of await listRunRecords("/tmp/state", 5)) console.log(run.id, run.status);
+ * ```
  */
 export async function listRunRecords(stateDir: string, limit = 20): Promise<RunRecord[]> {
   const names: string[] = [];
@@ -164,7 +253,7 @@ export async function listRunRecords(stateDir: string, limit = 20): Promise<RunR
   const records: RunRecord[] = [];
   for (const name of names.slice(0, limit)) {
     try {
-      records.push(JSON.parse(await Deno.readTextFile(join(runsDir(stateDir), name))));
+      records.push(await loadRunRecord(stateDir, name));
     } catch {
       // a record being written (temp then rename) or damaged: list the rest
     }
@@ -172,7 +261,15 @@ export async function listRunRecords(stateDir: string, limit = 20): Promise<RunR
   return records;
 }
 
-/** Reads a saved run record. */
+/**
+ * Reads a saved run record (with the steps appended to it while it runs).
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./runs.ts";
+ * (await readRunRecord("/tmp/state", "20261123T190102Z-a1b2c3")).status; // "success"
+ * ```
+ */
 export async function readRunRecord(stateDir: string, id: string): Promise<RunRecord> {
-  return JSON.parse(await Deno.readTextFile(join(runsDir(stateDir), `${id}.json`)));
+  return await loadRunRecord(stateDir, `${id}.json`);
 }

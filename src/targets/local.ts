@@ -1,6 +1,13 @@
 /**
  * The local target: runs step scripts on this machine through dax.
  *
+ * A target made with `{ session: true }` (a run's targets, see `pool.ts`) streams its steps
+ * into one long-lived local shell (`local_shell.ts`), opened on the first step and ended by
+ * {@link LocalTarget.close}: a step then costs one fork of that shell. Otherwise, and for a step
+ * that takes input on stdin or starts while another is running, the step gets a process of its
+ * own: `sh -c` under the wrapper of `shell.ts`. Both run the step in its own session, so a
+ * timeout or an abort stops its whole process group.
+ *
  * @example
  * ```ts
  * import { LocalTarget } from "./local.ts";
@@ -9,47 +16,85 @@
  * ```
  * @module
  */
-import $, { KillController } from "dax";
 import { stepCommand } from "./shell.ts";
+import { LocalShell } from "./local_shell.ts";
 import type { ExecRequest, ExecResult, Target } from "./target.ts";
 import { OutputCollector } from "./target.ts";
+
+/** How a local target runs its steps. */
+export interface LocalTargetOptions {
+  /** Stream steps into one long-lived shell until {@link LocalTarget.close} (default: no). */
+  session?: boolean;
+  /** Milliseconds from TERM to KILL when a step in the shell is stopped. */
+  killGraceMs?: number;
+}
 
 /** Runs scripts on the machine the tool runs on. */
 export class LocalTarget implements Target {
   readonly name = "local";
+  #shell?: Promise<LocalShell>;
+  #busy = false;
+
+  constructor(readonly options: LocalTargetOptions = {}) {}
 
   /** Runs one step script; never throws for a failing script, only reports it. */
   async exec(request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
-    const stdout = new OutputCollector("stdout", request.onOutput);
-    const stderr = new OutputCollector("stderr", request.onOutput);
-    const kill = new KillController();
-    let timedOut = false;
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      kill.kill("SIGTERM");
-    }, request.timeoutMs);
-    const onAbort = () => kill.kill("SIGTERM");
-    request.signal?.addEventListener("abort", onAbort);
-    try {
-      if (request.signal?.aborted) return { ...stdout.empty(), aborted: true, timedOut, ms: 0 };
-      let command = $`${stepCommand(request.script)}`.noThrow().stdin(request.stdin ?? "null")
-        .stdout(stdout.sink()).stderr(stderr.sink()).signal(kill.signal)
-        .env(stringEnv(request.env ?? {}));
-      if (request.cwd) command = command.cwd(request.cwd);
-      const { code } = await command;
-      return {
-        code,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        timedOut,
-        aborted: request.signal?.aborted ?? false,
-        ms: performance.now() - started,
-      };
-    } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener("abort", onAbort);
+    if (request.signal?.aborted) {
+      return { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false, ms: 0 };
     }
+    if (!this.options.session || request.stdin || this.#busy) {
+      return await execOwnProcess(request, started);
+    }
+    this.#busy = true;
+    try {
+      let shell = await (this.#shell ??= LocalShell.open(this.options.killGraceMs));
+      if (shell.ended) shell = await (this.#shell = LocalShell.open(this.options.killGraceMs));
+      return await shell.run(request, started);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Ends the long-lived shell, if one is open. */
+  async close(): Promise<void> {
+    const shell = await this.#shell?.catch(() => undefined);
+    this.#shell = undefined;
+    await shell?.close();
+  }
+}
+
+/** One step in a process of its own, under the wrapper that forwards TERM to its group. */
+async function execOwnProcess(request: ExecRequest, started: number): Promise<ExecResult> {
+  // dax loads here, on the first step (see dax.ts); KillController comes with it.
+  const { default: $, KillController } = await import("dax");
+  const stdout = new OutputCollector("stdout", request.onOutput);
+  const stderr = new OutputCollector("stderr", request.onOutput);
+  const kill = new KillController();
+  let timedOut = false;
+  const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    kill.kill("SIGTERM");
+  }, request.timeoutMs);
+  const onAbort = () => kill.kill("SIGTERM");
+  request.signal?.addEventListener("abort", onAbort);
+  try {
+    let command = $`${stepCommand(request.script)}`.noThrow().stdin(request.stdin ?? "null")
+      .stdout(stdout.sink()).stderr(stderr.sink()).signal(kill.signal)
+      .env(stringEnv(request.env ?? {}));
+    if (request.cwd) command = command.cwd(request.cwd);
+    const { code } = await command;
+    return {
+      code,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      timedOut,
+      aborted: request.signal?.aborted ?? false,
+      ms: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener("abort", onAbort);
   }
 }
 

@@ -46,7 +46,7 @@ export interface NodeTargets {
 export class TargetPool implements NodeTargets {
   readonly inventory: Inventory;
   readonly settings: SshSettings;
-  readonly #local = new LocalTarget();
+  readonly #local = new LocalTarget({ session: true });
   readonly #ssh = new Map<string, SshTarget>();
   #controlDir?: string;
 
@@ -93,7 +93,9 @@ export class TargetPool implements NodeTargets {
 
   /** Closes every connection and removes the control directory. */
   async close(): Promise<void> {
-    await Promise.all([...this.#ssh.values()].map((target) => target.close().catch(() => {})));
+    await Promise.all(
+      [this.#local, ...this.#ssh.values()].map((target) => target.close().catch(() => {})),
+    );
     this.#ssh.clear();
     if (this.#controlDir) await Deno.remove(this.#controlDir, { recursive: true }).catch(() => {});
     this.#controlDir = undefined;

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { stepCommand } from "./shell.ts";
- * stepCommand("echo hello"); // ["sh", "-c", "<wrapper>", "step", "echo hello"]
+ * stepCommand("echo hello"); // ["/bin/sh", "-c", "<wrapper>", "step", "echo hello"]
  * ```
  * @module
  */
@@ -18,7 +18,11 @@
  * after `wait` is there because a trapped signal interrupts `wait` before the step has exited.
  */
 export const STEP_WRAPPER = [
-  'setsid sh -c "$1" & pid=$!',
+  // sh gives a command started with `&` /dev/null for stdin: the step's input (a file put on
+  // the target) reaches it through fd 3.
+  "exec 3<&0",
+  'setsid /bin/sh -c "$1" 0<&3 3<&- & pid=$!',
+  "exec 3<&-",
   "trap 'kill -TERM -$pid 2>/dev/null' TERM INT HUP",
   "wait $pid; status=$?",
   "while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done",
@@ -27,5 +31,5 @@ export const STEP_WRAPPER = [
 
 /** The argv that runs `script` under {@link STEP_WRAPPER}. */
 export function stepCommand(script: string): string[] {
-  return ["sh", "-c", STEP_WRAPPER, "step", script];
+  return ["/bin/sh", "-c", STEP_WRAPPER, "step", script];
 }

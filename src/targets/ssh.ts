@@ -1,10 +1,12 @@
 /**
  * SSH targets: nodes reached with the system OpenSSH client, driven through dax.
  *
- * A node costs one authentication per run: {@link SshTarget.connect} starts a master
- * connection in a private control directory, and one remote `sh` rides on it. Steps are
- * streamed into that shell (see `ssh_command.ts` for the framing), so a step costs a pipe
- * write rather than a new SSH session — the lesson of Mitogen for Ansible.
+ * A node costs one authentication and one local process per run: {@link SshTarget.connect}
+ * starts one `ssh` whose session is a long-lived remote `sh` and which is also the master
+ * connection (control socket in a private directory) for the rare other channel — a timeout's
+ * kill, a step with stdin. Steps are streamed into that shell (see `ssh_command.ts` for the
+ * framing), so a step costs a pipe write rather than a new SSH session — the lesson of Mitogen
+ * for Ansible — and its bytes pass through no relaying client.
  *
  * @example
  * ```ts
@@ -20,11 +22,12 @@
  * @module
  */
 import { FailureError } from "../errors.ts";
-import $ from "dax";
+import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
 import { MarkedStream } from "./marked_stream.ts";
 import {
   clientArgv,
+  controlPath,
   exitMasterArgv,
   frameHello,
   frameStep,
@@ -33,7 +36,7 @@ import {
   masterArgv,
   masterLogPath,
   newMarker,
-  REMOTE_SHELL,
+  shellArgv,
   type SshEndpoint,
   type SshSettings,
 } from "./ssh_command.ts";
@@ -68,6 +71,8 @@ const detached = (argv: string[]) => ["setsid", ...argv];
 /** Seconds between asking a step to stop (TERM) and making it (KILL). */
 const KILL_GRACE_MS = 5000;
 const encoder = new TextEncoder();
+/** Bytes read from a remote shell's output pipe at a time. */
+const PIPE_BUFFER = 8192;
 
 /** A node reached over SSH. */
 export class SshTarget implements Target {
@@ -82,11 +87,15 @@ export class SshTarget implements Target {
     this.name = node.name;
   }
 
-  /** Opens the master connection (once); throws {@link SshConnectError} when it cannot. */
+  /**
+   * Opens the node's connection and its remote shell (once); throws {@link SshConnectError}
+   * when it cannot.
+   */
   connect(): Promise<void> {
     if (this.options.reuse === "none") return Promise.resolve();
-    this.#connected ??= this.#startMaster();
-    return this.#connected;
+    if (this.options.reuse === "master") return this.#connected ??= this.#startMaster();
+    this.#shell ??= RemoteShell.open(this);
+    return this.#connected ??= this.#shell.then(() => undefined);
   }
 
   /** Runs one step on the node. Never throws for a failing script or a lost connection. */
@@ -108,8 +117,11 @@ export class SshTarget implements Target {
       (this.#connected && !await this.#connected.then(() => true, () => false));
     if (!lost && this.#connected) return;
     await shell?.close().catch(() => undefined);
-    const argv = exitMasterArgv(this.node, this.options.controlDir);
-    await $`${detached(argv)}`.noThrow().quiet().stdin("null");
+    if (this.options.reuse === "master") {
+      const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
+      await $`${detached(argv)}`.noThrow().quiet().stdin("null");
+    }
     this.#shell = undefined;
     this.#connected = undefined;
     await this.connect();
@@ -120,17 +132,22 @@ export class SshTarget implements Target {
         this.options.controlDir,
         stopOrphanScript(this.orphan),
       );
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(30_000);
       this.orphan = undefined;
     }
   }
 
-  /** Ends the remote shell and the master connection. */
+  /** Ends the remote shell, and with it the connection. */
   async close(): Promise<void> {
     const shell = await this.#shell?.catch(() => undefined);
     await shell?.close();
-    if (this.#connected && await this.#connected.then(() => true, () => false)) {
+    if (
+      this.options.reuse === "master" && this.#connected &&
+      await this.#connected.then(() => true, () => false)
+    ) {
       const argv = exitMasterArgv(this.node, this.options.controlDir);
+      const $ = await dax();
       await $`${detached(argv)}`.noThrow().quiet().stdin("null");
     }
   }
@@ -151,10 +168,9 @@ export class SshTarget implements Target {
     }
     let shell: RemoteShell;
     try {
-      this.#shell ??= RemoteShell.open(this);
-      shell = await this.#shell;
+      shell = await this.#shell!;
     } catch (error) {
-      return failed(started, `${this.name}: ${(error as Error).message}`, true);
+      return failed(started, (error as Error).message, true);
     }
     if (shell.lost) {
       return failed(
@@ -181,6 +197,7 @@ export class SshTarget implements Target {
       controlDir,
       `sh -c ${shellQuote(script)}`,
     );
+    const $ = await dax();
     const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
       .stdout(stdout.sink()).stderr(stderr.sink());
     return {
@@ -196,6 +213,7 @@ export class SshTarget implements Target {
   async #startMaster(): Promise<void> {
     const { settings, controlDir } = this.options;
     const log = masterLogPath(controlDir, this.node);
+    const $ = await dax();
     const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
       .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
     if (result.code === 0) return;
@@ -213,6 +231,7 @@ export class SshTarget implements Target {
       this.options.controlDir,
       killScript(pidFile, signal),
     );
+    const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
   }
 }
@@ -287,17 +306,35 @@ class RemoteShell {
 
   async #start(): Promise<void> {
     const { node, options } = this.target;
-    const stdin = new TransformStream<Uint8Array, Uint8Array>();
-    this.#writer = stdin.writable.getWriter();
-    const argv = clientArgv(node, options.settings, options.controlDir, REMOTE_SHELL);
-    this.#child = $`${detached(argv)}`.noThrow().stdin(stdin.readable)
-      .stdout(this.#sink(this.#out, "stdout")).stderr(this.#sink(this.#err, "stderr"))
-      .then((result) => this.#ended(`ssh exited with ${result.code}`));
+    const log = masterLogPath(options.controlDir, node);
+    // A socket left by a lost connection would turn multiplexing off; a stale log would be
+    // quoted as this connection's error.
+    await Deno.remove(controlPath(options.controlDir, node)).catch(() => undefined);
+    await Deno.remove(log).catch(() => undefined);
+    // Deno.Command directly (no shell, no PATH walk in JS): this process lives all run long
+    // and carries every step, so its start and its pipes are the per-node cost of a fan-out.
+    const [program, ...args] = detached(shellArgv(node, options.settings, options.controlDir));
+    const child = new Deno.Command(program, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#writer = child.stdin.getWriter();
+    this.#child = Promise.all([
+      child.status,
+      this.#pump(child.stdout, this.#out, "stdout"),
+      this.#pump(child.stderr, this.#err, "stderr"),
+    ]).then(([status]) => this.#ended(`ssh exited with ${status.code}`));
     const hello = this.#begin();
-    await this.#send(frameHello(this.#marker));
+    // A connection that failed already has closed our pipe: the hello then ends as lost.
+    await this.#send(frameHello(this.#marker)).catch(() => undefined);
     const { status, lost } = await hello;
     if (lost || !status?.startsWith("ready ")) {
-      throw new Error(`could not start a remote shell: ${lost ?? status}`);
+      await this.#child;
+      const logged = await Deno.readTextFile(log).catch(() => "");
+      const detail = logged.trim().split(/\r?\n/).filter(Boolean).slice(-3).join("; ");
+      throw new SshConnectError(this.target.name, detail || lost || `no shell: ${status}`);
     }
     this.dir = status.slice("ready ".length);
   }
@@ -376,15 +413,31 @@ class RemoteShell {
     await this.#writer.write(encoder.encode(text));
   }
 
-  #sink(stream: MarkedStream, name: "stdout" | "stderr"): WritableStream<Uint8Array> {
+  /**
+   * Feeds one of the shell's output pipes through its marker parser until it closes. Reads
+   * into an 8 KiB buffer of its own (a default reader keeps a 64 KiB one pending per pipe:
+   * ~0.1 MiB a node for nothing while the node's step runs).
+   */
+  async #pump(
+    pipe: ReadableStream<Uint8Array>,
+    stream: MarkedStream,
+    name: "stdout" | "stderr",
+  ): Promise<void> {
     const decoder = new TextDecoder();
-    return new WritableStream({
-      write: (chunk) => {
-        for (const end of stream.push(decoder.decode(chunk, { stream: true }))) {
+    const reader = pipe.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(PIPE_BUFFER);
+    try {
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (done || !value) break;
+        for (const end of stream.push(decoder.decode(value, { stream: true }))) {
           this.#marked(name, end);
         }
-      },
-    });
+        buffer = new Uint8Array(value.buffer);
+      }
+    } catch {
+      // The pipe broke with the process; #ended reports the connection as lost.
+    }
   }
 
   #marked(stream: "stdout" | "stderr", end: string): void {

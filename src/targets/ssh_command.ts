@@ -2,8 +2,9 @@
  * OpenSSH command lines and the text streamed into a node's remote shell. Pure: builds argv
  * arrays and scripts, runs nothing — so every option and every quoting rule is tested as data.
  *
- * A node gets one master connection (`ControlMaster`, socket in a private directory), one
- * long-lived remote `sh` fed through that master, and each step is written into that shell as
+ * A node gets one connection whose own session is a long-lived remote `sh` and which is also
+ * the master (`ControlMaster`, socket in a private directory) for any other channel; each step
+ * is written into that shell as
  * a framed block: run in its own session (so a timeout can kill its process group), with
  * stdin from /dev/null (so it cannot eat the next step), and followed by a random marker that
  * carries its exit code on stdout and ends its stderr.
@@ -96,6 +97,36 @@ export function masterArgv(
     "-f",
     "-N",
     sshDestination(node),
+  ];
+}
+
+/**
+ * The node's one connection in the default (streamed) mode: the remote shell *is* the master
+ * connection's own session (`ControlMaster=yes` with a command, `ControlPersist=no`), so the
+ * steps' bytes pass through one local ssh process instead of a client relaying to a detached
+ * master, and one process start per node instead of three (master, shell, `-O exit`). Other
+ * channels (a timeout's kill, a step with stdin) ride its control socket while it runs; it ends
+ * when the shell does. Its own messages go to {@link masterLogPath}, keeping the shell's stderr
+ * the steps' alone.
+ */
+export function shellArgv(
+  node: SshEndpoint,
+  settings: SshSettings,
+  controlDir: string,
+): string[] {
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    `ControlPath=${controlPath(controlDir, node)}`,
+    "-o",
+    "ControlPersist=no",
+    "-E",
+    masterLogPath(controlDir, node),
+    sshDestination(node),
+    REMOTE_SHELL,
   ];
 }
 

@@ -8,7 +8,11 @@ import { keyForSeq } from "../../src/audit/keys.ts";
 import { fixture, freshStateDir, join, lines } from "./helpers.ts";
 
 async function python(args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command("python3", { args: [fixture("verify_audit.py"), ...args] })
+  // Debian's python3 with its python3-cryptography (test/system-packages.txt), not whatever
+  // python3 comes first on PATH: a fresh machine has no other.
+  const r = await new Deno.Command("/usr/bin/python3", {
+    args: [fixture("verify_audit.py"), ...args],
+  })
     .output();
   return {
     code: r.code,

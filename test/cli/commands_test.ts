@@ -90,3 +90,8 @@ Deno.test("commands: --help lists every command", async () => {
     assert.match(help, new RegExp(`^  ${name.replace(/[:]/g, "\\:")} `, "m"), name);
   }
 });
+
+Deno.test("commands: `run` loads dax with its first step, not at start-up", async () => {
+  const { npm } = await staticClosure(new URL("../../src/cli/run.ts", import.meta.url).pathname);
+  assert.ok(!npm.includes("npm:dax-sh"), `run.ts loads dax at start-up: ${npm.join(", ")}`);
+});

@@ -163,7 +163,7 @@ Deno.test("drill malicious-dependency: a fault the runbook cannot detect is repo
     assert.ok(report.follow_ups[0].startsWith("malicious-dependency"), report.follow_ups[0]);
     const md = await cli(["drill", "--list"]);
     assert.match(md.stdout, /malicious-dependency\s+P2/);
-    const last = (await readAuditEntries(world.stateDir)).at(-1)!;
+    const last = (await readAuditEntries(world.stateDir)).findLast((e) => e.action === "drill")!;
     assert.deepEqual([last.action, last.drill, last.missed, last.status], [
       "drill",
       true,

@@ -264,7 +264,7 @@ Deno.test("policy CLI: a check that did not apply is recorded so, and schedule s
     const result = await run(world, "security:audit", "--check", "dependencies");
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^N\/A\s+high\s+dependencies/m);
-    const entry = (await readAuditEntries(world.stateDir)).at(-1)!;
+    const entry = (await readAuditEntries(world.stateDir)).findLast((e) => e.action === "policy")!;
     assert.deepEqual(
       [entry.policy, entry.not_applicable],
       ["security-audit/dependencies", "dependencies"],

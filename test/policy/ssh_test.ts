@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../src/demo/app.ts";
-import { cli, exclusive } from "../fixtures/helpers.ts";
+import { cli, eventually, exclusive } from "../fixtures/helpers.ts";
 import { inProcess } from "../fixtures/in_process.ts";
 import { type SshFleet, startSshNodes } from "../fixtures/sshd.ts";
 import { sshBlock } from "../fixtures/fleet.ts";
@@ -219,7 +219,17 @@ Deno.test(
             args: ["-c", "exec -a ncat bash -c 'sleep 60; :' ncat -e /bin/sh 127.0.0.1 4444"],
           }).spawn();
           spawned.push(shell);
-          await new Promise((r) => setTimeout(r, 200));
+          // Ready when each has exec'd under its new name (not after a guessed sleep: under
+          // load a 200 ms wait was too short and the check saw plain `bash`).
+          const cmdline = (pid: number) =>
+            Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+          assert.ok(
+            await eventually(async () =>
+              (await cmdline(miner.pid)).startsWith("xmrig") &&
+              (await cmdline(shell.pid)).startsWith("ncat")
+            ),
+            "the planted processes never started",
+          );
           await fails("security:audit", "suspicious-processes", [
             new RegExp(`pid ${miner.pid} .*xmrig 60`),
             new RegExp(`pid ${shell.pid} .*ncat .*-e /bin/sh`),

@@ -61,17 +61,17 @@ Deno.test("rollout batches", async (t) => {
     planBatches(nodes, normalizeStrategy(strategy)).map(names);
   await t.step("serial: one at a time, stops at the first failure", () => {
     assert.deepEqual(batches("serial"), [["web-1"], ["web-2"], ["db-1"]]);
-    assert.equal(rolloutStops(normalizeStrategy("serial"), 1), true);
+    assert.equal(rolloutStops(normalizeStrategy("serial"), 1, 3), true);
   });
   await t.step("rolling: batches of `batch`, stops past max_failed", () => {
     assert.deepEqual(batches({ kind: "rolling", batch: 2 }), [["web-1", "web-2"], ["db-1"]]);
     const strategy = normalizeStrategy({ kind: "rolling", batch: 2, max_failed: 1 });
-    assert.equal(rolloutStops(strategy, 1), false);
-    assert.equal(rolloutStops(strategy, 2), true);
+    assert.equal(rolloutStops(strategy, 1, 3), false);
+    assert.equal(rolloutStops(strategy, 2, 3), true);
   });
   await t.step("parallel: one batch, never stops early", () => {
     assert.deepEqual(batches("parallel"), [["web-1", "web-2", "db-1"]]);
-    assert.equal(rolloutStops(normalizeStrategy("parallel"), 3), false);
+    assert.equal(rolloutStops(normalizeStrategy("parallel"), 3, 3), false);
   });
 });
 
