@@ -186,11 +186,14 @@ function printRow({ who, size, runs }: Row, oneNodeWall?: number): void {
   const own = runs.map((r) => r.mainCpuMs / nodeSteps);
   const rss = runs.map((r) => r.peakRssKiB / 1024);
   const ratio = oneNodeWall ? `  ×${(median(wall) / oneNodeWall).toFixed(2)} of 1 node` : "";
+  // Mostly the key exchange (sntrup761x25519 by default): ~0.1 s of client CPU per connection.
+  const sshPerNode = runs.map((r) => (r.cpuMs - r.mainCpuMs) / size);
   console.log(
     `${who.padEnd(8)} ${String(size).padStart(3)} nodes  wall ${range(wall)} ms${ratio}\n` +
       `             CPU per node-step ${range(cpu, 2)} ms (main process ${
         range(own, 2)
       } ms, rest its ssh clients)\n` +
+      `             ssh clients per node ${range(sshPerNode)} ms (connection set-up included)\n` +
       `             peak RSS ${range(rss, 1)} MiB   load ${
         runs.map((r) => r.load.toFixed(1)).join("/")
       }`,

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { AuditInputError } from "./errors.ts";
 
 /**
@@ -75,8 +75,6 @@ const TRAILING = new Set(["status", "prev", "kid", "sig"]);
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const ACTION = /^[a-z][a-z0-9_.-]{0,31}$/;
 const STATUS = /^[a-z][a-z_]{0,31}$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -89,7 +87,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex"); // one-shot: no Hash object per line
 }
 
 /**
@@ -355,9 +353,9 @@ export function parseEntryLine(bytes: Uint8Array): ParsedLine {
   if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return bad("seq");
   for (const k of ["ts", "host", "user", "status"]) if (typeof e[k] !== "string") return bad(k);
   if (typeof e.action !== "string" || !ACTION.test(e.action)) return bad("action");
-  if (typeof e.prev !== "string" || !HEX64.test(e.prev)) return bad("prev");
-  if (typeof e.kid !== "string" || !HEX16.test(e.kid)) return bad("kid");
-  if (typeof e.sig !== "string" || !isStrictSig(e.sig)) return bad("sig");
+  if (!isLowerHex(e.prev, 64)) return bad("prev");
+  if (!isLowerHex(e.kid, 16)) return bad("kid");
+  if (!isStrictSig(e.sig)) return bad("sig");
   const keys = Object.keys(e);
   for (const k of keys) {
     if (!FIELD_NAME.test(k)) {
@@ -389,9 +387,25 @@ function bad(field: string): ParsedLine {
 
 // Base64 decoders ignore stray characters and non-zero padding bits; requiring the one exact
 // encoding of 64 bytes (86 chars, the last with zero low bits, "==") means every byte counts.
-const STRICT_SIG = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
-function isStrictSig(sig: string): boolean {
-  return STRICT_SIG.test(sig);
+// Loops over char codes rather than regexes: verify runs these for every line.
+function isStrictSig(sig: unknown): boolean {
+  if (typeof sig !== "string" || sig.length !== 88) return false;
+  for (let i = 0; i < 85; i++) {
+    const c = sig.charCodeAt(i);
+    if (c > 0x7f || B64[c] < 0) return false;
+  }
+  const last = sig.charCodeAt(85);
+  return (last === 0x41 || last === 0x51 || last === 0x67 || last === 0x77) &&
+    sig.charCodeAt(86) === 0x3d && sig.charCodeAt(87) === 0x3d;
+}
+
+function isLowerHex(value: unknown, length: number): boolean {
+  if (typeof value !== "string" || value.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 const LEADING_KEYS = [...LEADING];

@@ -1,93 +1,124 @@
 /**
- * Checks signatures of a large history on worker threads before the sequential pass, because
- * Ed25519 verification dominates verify time and is independent per line.
+ * Runs the per-line checks of a history (`sig_lanes.ts`) on worker threads and the calling
+ * thread at once, because Ed25519 verification dominates verify time and is independent per
+ * line. The lines go to the workers once, in shared memory; no message per line or chunk.
  *
  * @example
  * ```ts
  * import { type HistoryFile, splitLines, type TrustRoot, verifyHistory } from "./verify_core.ts";
  * declare const files: HistoryFile[];
  * declare const root: TrustRoot;
- * import { precomputeSignatures } from "./parallel_sigs.ts";
+ * import { checkLinesInParallel } from "./parallel_sigs.ts";
  * const recs = splitLines(files);
- * const hints = await precomputeSignatures(files, recs, root);
- * verifyHistory(files, root, { hints, recs });
+ * const lanes = await checkLinesInParallel(files, recs, root);
+ * verifyHistory(files, root, { lanes, recs });
  * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import { parseEntryLine } from "./entry.ts";
 import { kidOf } from "./keys.ts";
-import type { HistoryFile, Rec, SignatureHints, TrustRoot } from "./verify_core.ts";
+import { checkChunks, type LaneJob, newLaneJob } from "./sig_lanes.ts";
+import type { HistoryFile, Rec, TrustRoot } from "./verify_core.ts";
 
-// Below this, spawning workers costs more than it saves.
+// Below this, starting a worker costs more than it saves: the calling thread does it all.
 const MIN_LINES = 4000;
 const ROTATED = Buffer.from('"action":"key.rotated"');
 
 /**
- * Signature verdicts for every line, computed on `threads` workers, or undefined for small
- * histories (or if workers are unavailable). Candidate keys are the trust root plus every key a
- * `key.rotated` line announces; whether those announcements are authentic is left to the
- * sequential pass, which only trusts a verdict made with the key it has authenticated.
+ * Every line's verdicts (see `LaneJob`), computed by `workers` worker threads plus the calling
+ * thread. Candidate keys are the trust root plus every key a `key.rotated` line announces;
+ * whether those announcements are authentic is left to the sequential pass.
  *
  * @example
  * ```ts
  * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
  * declare const files: HistoryFile[];
  * declare const root: TrustRoot;
- * const hints = await precomputeSignatures(files, splitLines(files), root, 2);
+ * const lanes = await checkLinesInParallel(files, splitLines(files), root, 1);
  * ```
  */
-export async function precomputeSignatures(
+export async function checkLinesInParallel(
   files: HistoryFile[],
   recs: Rec[],
   root: TrustRoot,
-  threads = Math.min(4, Math.max(1, navigator.hardwareConcurrency ?? 1)),
-): Promise<SignatureHints | undefined> {
-  if (recs.length < MIN_LINES || threads < 1) return undefined;
-  const keys = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
-  for (const f of files) announcedKeys(f.bytes, keys);
-  const keyList = [...keys.entries()];
-  const per = Math.ceil(recs.length / threads);
-  try {
-    const parts = await Promise.all(Array.from({ length: threads }, (_, w) => {
-      const chunk = recs.slice(w * per, (w + 1) * per);
-      const offsets = new Uint32Array(chunk.length + 1);
-      for (let j = 0; j < chunk.length; j++) offsets[j + 1] = offsets[j] + chunk[j].bytes.length;
-      const buf = new Uint8Array(offsets[chunk.length]);
-      chunk.forEach((r, j) => buf.set(r.bytes, offsets[j]));
-      return runWorker(buf, offsets, keyList);
-    }));
-    const valid = new Uint8Array(recs.length);
-    parts.forEach((p, w) => valid.set(p, w * per));
-    return {
-      valid,
-      keys: new Map(keyList.map(([kid, raw]) => [kid, Buffer.from(raw).toString("base64")])),
-    };
-  } catch {
-    return undefined; // the sequential pass checks everything itself
-  }
+  workers = Math.max(1, Math.min(3, (navigator.hardwareConcurrency ?? 1) - 1)),
+): Promise<LaneJob> {
+  const job = laneJobFor(files, recs, root);
+  const running = recs.length < MIN_LINES
+    ? []
+    : Array.from({ length: workers }, () => runWorker(job).catch(() => undefined));
+  checkChunks(job); // this thread's share: it takes chunks until none is left
+  await Promise.all(running);
+  return job;
 }
 
-function runWorker(
-  buf: Uint8Array,
-  offsets: Uint32Array,
-  keys: [string, Uint8Array][],
-): Promise<Uint8Array> {
+/**
+ * The job for a history, not yet run: its lines copied once into shared memory, and the
+ * candidate keys (the trust root, then every key a `key.rotated` line announces).
+ *
+ * @example
+ * ```ts
+ * import { checkChunks } from "./sig_lanes.ts";
+ * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
+ * declare const files: HistoryFile[];
+ * declare const root: TrustRoot;
+ * const job = laneJobFor(files, splitLines(files), root);
+ * checkChunks(job); // all of it on this thread
+ * ```
+ */
+export function laneJobFor(files: HistoryFile[], recs: Rec[], root: TrustRoot): LaneJob {
+  const keys = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
+  for (const f of files) announcedKeys(f.bytes, keys);
+  const bytes = sharedBytes(files);
+  const bounds = new Int32Array(new SharedArrayBuffer(recs.length * 8));
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i];
+    const start = r.bytes.byteOffset + bytes.base[r.file];
+    bounds[2 * i] = start;
+    bounds[2 * i + 1] = start + r.bytes.length;
+  }
+  return newLaneJob(bytes.view, bounds, [...keys.entries()]);
+}
+
+// The files' bytes as one view of shared memory: as they are when `loadHistory` read them into
+// one SharedArrayBuffer (no copy), else copied once. A line of file f starting at byteOffset o
+// in its own buffer starts at o + base[f] in `view`.
+function sharedBytes(
+  files: HistoryFile[],
+): { view: Uint8Array; base: number[] } {
+  const buffer = files[0]?.bytes.buffer;
+  if (buffer instanceof SharedArrayBuffer && files.every((f) => f.bytes.buffer === buffer)) {
+    return { view: new Uint8Array(buffer), base: files.map(() => 0) };
+  }
+  let total = 0;
+  for (const f of files) total += f.bytes.length;
+  const view = new Uint8Array(new SharedArrayBuffer(total));
+  const base: number[] = [];
+  let at = 0;
+  for (const f of files) {
+    base.push(at - f.bytes.byteOffset);
+    view.set(f.bytes, at);
+    at += f.bytes.length;
+  }
+  return { view, base };
+}
+
+// A worker that fails to start is no loss: the chunks it would have taken are taken by the
+// calling thread, which only returns once every chunk is done.
+function runWorker(job: LaneJob): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./sig_worker.ts", import.meta.url), { type: "module" });
-    worker.onmessage = (ev: MessageEvent<Uint8Array>) => {
+    worker.onmessage = () => {
       worker.terminate();
-      resolve(ev.data);
+      resolve();
     };
     worker.onerror = (ev) => {
       ev.preventDefault();
       worker.terminate();
       reject(new Error(ev.message));
     };
-    worker.postMessage({ buf, offsets, keys }, [
-      buf.buffer as ArrayBuffer,
-      offsets.buffer as ArrayBuffer,
-    ]);
+    worker.postMessage(job);
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * `verifyAuditLog`: the I/O around `verifyHistory` — load the files, the trust root, the
- * checkpoints (files and every checkpoint the configured witnesses hold), and check signatures
- * on worker threads while this thread parses and hashes each line once.
+ * checkpoints (files and every checkpoint the configured witnesses hold), and check every
+ * line's own rules (parse, seq, prev, signature) on worker threads and this one at once.
  *
  * @example
  * ```ts
@@ -15,15 +15,9 @@ import { parseCheckpoint } from "./checkpoint_core.ts";
 import { AuditInputError } from "./errors.ts";
 import { keyForSeq, kidOf, parseKeyring, parsePublicKeyText } from "./keys.ts";
 import { loadHistory } from "./history.ts";
-import { precomputeSignatures } from "./parallel_sigs.ts";
+import { checkLinesInParallel } from "./parallel_sigs.ts";
 import { readKeyring } from "./signing.ts";
-import {
-  prepareLines,
-  splitLines,
-  type TrustRoot,
-  verifyHistory,
-  type VerifyResult,
-} from "./verify_core.ts";
+import { splitLines, type TrustRoot, verifyHistory, type VerifyResult } from "./verify_core.ts";
 import {
   checkpointOrigin,
   fetchWitnessCheckpoints,
@@ -71,13 +65,12 @@ export async function verifyAuditLog(
     const ws = witnessesFrom(options.witness.witness, stateDir, options.witness.configFile);
     checkpoints.push(...await fetchWitnessCheckpoints(ws, checkpointOrigin(options.witness)));
   }
-  const files = await loadHistory(stateDir);
+  const files = await loadHistory(stateDir, { shared: true });
   const recs = splitLines(files);
-  // Workers verify signatures while this thread parses and hashes.
-  const pending = precomputeSignatures(files, recs, root);
-  const prepared = prepareLines(recs);
-  const hints = await pending;
-  return verifyHistory(files, root, { checkpoints, hints, recs, prepared });
+  // Workers and this thread check every line's own rules at once; the pass over the chain then
+  // reads their verdicts (and looks closer only at a history that is not clean).
+  const lanes = await checkLinesInParallel(files, recs, root);
+  return verifyHistory(files, root, { checkpoints, lanes, recs });
 }
 
 async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {

@@ -30,6 +30,8 @@ import {
 import { kidOf, publicKeyFromRaw } from "./keys.ts";
 import { ACTION } from "./actions.ts";
 import { checkV1Signature } from "./legacy_v1.ts";
+import { cleanHistory } from "./fast_verify.ts";
+import { type LaneJob, SIGNED } from "./sig_lanes.ts";
 import { AuditInputError } from "./errors.ts";
 import { type Checkpoint, checkpointSigner } from "./checkpoint_core.ts";
 import { leafHash, rootsAtSizes } from "./merkle.ts";
@@ -86,20 +88,14 @@ export interface TrustRoot {
 }
 
 /**
- * Optional precomputed signature verdicts (from worker threads), indexed by global line
- * position. A `1` is only taken when made with the very key the sequential pass authenticated
- * for that kid; anything else is checked here again.
+ * Signature verdicts made ahead (by the lanes), indexed by global line position. A `1` is only
+ * taken when made with the very key the sequential pass authenticated for that kid; anything
+ * else is checked here again.
  */
-export interface SignatureHints {
+interface SignatureHints {
   valid: Uint8Array;
   /** kid -> base64 raw public key the verdicts were made with. */
   keys: Map<string, string>;
-}
-
-/** Each line parsed and hashed once, ahead of the sequential pass (while workers verify). */
-export interface PreparedLines {
-  parsed: ParsedLine[];
-  hashes: string[];
 }
 
 /** One line of the history: which file, which line, its bytes, and whether it lacks its newline. */
@@ -135,26 +131,6 @@ export function splitLines(files: HistoryFile[]): Rec[] {
 }
 
 /**
- * Parses and hashes every complete line once (the main thread's share of the work).
- *
- * @example
- * ```ts
- * declare const files: HistoryFile[];
- * const prepared = prepareLines(splitLines(files));
- * ```
- */
-export function prepareLines(recs: Rec[]): PreparedLines {
-  const parsed: ParsedLine[] = new Array(recs.length);
-  const hashes: string[] = new Array(recs.length);
-  for (let i = 0; i < recs.length; i++) {
-    if (recs[i].torn) continue;
-    parsed[i] = parseEntryLine(recs[i].bytes);
-    hashes[i] = sha256Hex(recs[i].bytes);
-  }
-  return { parsed, hashes };
-}
-
-/**
  * Verifies a history. Stops at the first bad line and names a reason from `FailReason`.
  *
  * @example
@@ -172,14 +148,14 @@ export function verifyHistory(
   root: TrustRoot,
   options: {
     checkpoints?: Checkpoint[];
-    hints?: SignatureHints;
+    /** Per-line verdicts from `checkLinesInParallel`: a clean history needs no second look. */
+    lanes?: LaneJob;
     recs?: Rec[];
-    prepared?: PreparedLines;
   } = {},
 ): VerifyResult {
   const recs = options.recs ?? splitLines(files);
-  const parsed: (ParsedLine | undefined)[] = options.prepared?.parsed ?? new Array(recs.length);
-  const hashes: (string | undefined)[] = options.prepared?.hashes ?? new Array(recs.length);
+  const parsed: (ParsedLine | undefined)[] = new Array(recs.length);
+  const hashes: (string | undefined)[] = new Array(recs.length);
   const parse = (i: number): ParsedLine => (parsed[i] ??= parseEntryLine(recs[i].bytes));
   const hashOf = (i: number): string => (hashes[i] ??= sha256Hex(recs[i].bytes));
   const keyObjects = new Map<string, KeyObject>();
@@ -218,7 +194,14 @@ export function verifyHistory(
   };
   const where = (i: number) => `line ${recs[i].line} of ${files[recs[i].file].name}`;
 
-  for (let i = 0; i < recs.length; i++) {
+  const clean = options.lanes && cleanHistory(recs, root, options.lanes);
+  if (clean) {
+    const { known: chainKeys, ...verdict } = clean;
+    Object.assign(result, verdict);
+    for (const [kid, raw] of chainKeys) known.set(kid, raw);
+  }
+  const hints = options.lanes && hintsOf(options.lanes);
+  for (let i = clean ? recs.length : 0; i < recs.length; i++) {
     const rec = recs[i];
     if (rec.torn) {
       return fail(
@@ -237,7 +220,6 @@ export function verifyHistory(
     let sigOk = false;
     let v1 = false;
     if (keyRaw) {
-      const hints = options.hints;
       sigOk = !p.v1Form && ((hints !== undefined && hints.valid[i] === 1 &&
         hints.keys.get(e.kid) === b64(e.kid, keyRaw)) ||
         checkLineSignature(rec.bytes, keyObject(e.kid, keyRaw)));
@@ -459,6 +441,14 @@ export function checkLineSignature(line: Uint8Array, key: KeyObject): boolean {
   } catch {
     return false;
   }
+}
+
+// The lanes' signature verdicts as hints for the full pass (a history that was not clean).
+function hintsOf(lanes: LaneJob): SignatureHints {
+  return {
+    valid: lanes.flags.map((f) => f & SIGNED ? 1 : 0),
+    keys: new Map(lanes.keys.map(([kid, raw]) => [kid, Buffer.from(raw).toString("base64")])),
+  };
 }
 
 function countLines(recs: Rec[], file: number): number {

@@ -15,7 +15,7 @@
 import type { Config } from "../config/mod.ts";
 import type { Target } from "../targets/target.ts";
 import { collect, type CollectorSpec, type Facts, NotCollected } from "./collectors/mod.ts";
-import { evaluateAssertion, type Finding } from "./matchers.ts";
+import { evaluateAssertion, type Finding, notApplicable } from "./matchers.ts";
 import { renderSpec, templateValues, UnresolvedReference } from "./render.ts";
 import type { Check, Policy, Waiver } from "./schema.ts";
 import { applyWaivers, today, type WaivedFinding } from "./waivers.ts";
@@ -128,20 +128,35 @@ export async function evaluatePolicy(
       );
       // Expected values may name this target's settings too (`eq: "${{ app.dir }}/current"`).
       const expect = renderSpec(check.expect, values);
-      const findings = expect.flatMap((a) => evaluateAssertion(a, facts, check.finding));
+      // An assertion about something that is not there (`absent: not_applicable`) is skipped
+      // and said so; a check none of whose assertions apply is not applicable as a whole.
+      const skipped = expect.map((a) => notApplicable(a, facts));
+      const applicable = expect.filter((_, i) => skipped[i] === undefined);
+      const unapplied = skipped.filter((why) => why !== undefined);
+      const findings = applicable.flatMap((a) => evaluateAssertion(a, facts, check.finding));
       const { remaining, waived, notes } = applyWaivers(
         check.id,
         findings,
         options.waivers ?? [],
         options.on ?? today(),
       );
-      const status = remaining.length ? "fail" : waived.length ? "waived" : "pass";
+      const status = !applicable.length
+        ? "not_applicable"
+        : remaining.length
+        ? "fail"
+        : waived.length
+        ? "waived"
+        : "pass";
       outcome = {
         status,
-        message: status === "pass" ? "" : check.message,
+        message: status === "pass"
+          ? ""
+          : status === "not_applicable"
+          ? unapplied.join("; ")
+          : check.message,
         findings: remaining,
         waived,
-        notes,
+        notes: status === "not_applicable" ? notes : [...unapplied, ...notes],
       };
     } catch (error) {
       if (!(error instanceof NotCollected || error instanceof UnresolvedReference)) throw error;

@@ -115,6 +115,29 @@ function itemFinding(item: Record<string, unknown>, template: string | undefined
   };
 }
 
+/**
+ * Why an assertion does not apply to these facts, if it does not: a `fact` assertion with
+ * `absent: not_applicable` whose fact is absent (a key that does not exist has no mode to
+ * judge). The sentence names the fact and, when the facts have one, the path.
+ *
+ * @example
+ * ```ts
+ * import { notApplicable } from "./matchers.ts";
+ * notApplicable({ of: "items", fact: "key.mode", at_most: "0600", absent: "not_applicable" },
+ *   { key: { path: "/s/key", exists: false } });
+ * // "key.mode: not applicable, /s/key does not exist"
+ * ```
+ */
+export function notApplicable(a: Assertion, facts: Facts): string | undefined {
+  if (a.fact === undefined || a.absent !== "not_applicable") return undefined;
+  if (pickKey(facts, a.fact) !== undefined) return undefined;
+  const parent = a.fact.includes(".") ? pickKey(facts, a.fact.replace(/\.[^.]*$/, "")) : facts;
+  const path = (parent as Facts | undefined)?.path;
+  return `${a.fact}: not applicable, ${
+    typeof path === "string" ? `${path} does not exist` : "the fact is absent"
+  }`;
+}
+
 /** The findings of one assertion over a collector's facts (empty: it holds). */
 export function evaluateAssertion(a: Assertion, facts: Facts, template?: string): Finding[] {
   if (a.fact !== undefined) {

@@ -58,6 +58,13 @@ export const AssertionSchema = MatcherSchema.extend({
       "What a failed `fact` or `count` means, for people; `{value}` is the fact found, " +
         "`{name}` a fact beside it (default: from the matchers).",
     ),
+  absent: z.enum(["fail", "not_applicable"]).optional()
+    .describe(
+      "With `fact`: what an absent fact means (a file that does not exist has no mode). " +
+        "`fail` (default): the matchers judge it; `not_applicable`: the assertion does not " +
+        "apply, and the check's notes say so. A check none of whose assertions apply is " +
+        "`not_applicable`.",
+    ),
 }).superRefine((a, ctx) => {
   const forms = (["fact", "none", "all", "count"] as const).filter((k) => a[k] !== undefined);
   if (forms.length !== 1) {
@@ -74,6 +81,9 @@ export const AssertionSchema = MatcherSchema.extend({
   }
   if (a.fact === undefined && matchers.length) {
     ctx.addIssue({ code: "custom", message: `${matchers.join(", ")} go with \`fact\`` });
+  }
+  if (a.absent !== undefined && a.fact === undefined) {
+    ctx.addIssue({ code: "custom", path: ["absent"], message: "`absent` goes with `fact`" });
   }
   if (a.where !== undefined && a.count === undefined) {
     ctx.addIssue({ code: "custom", path: ["where"], message: "`where` goes with `count`" });

@@ -18,6 +18,7 @@ import type { Config } from "../config/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { TargetPool } from "../targets/pool.ts";
 import { type NodeState, nodeStateRequest, parseNodeState } from "./node_state.ts";
+import { healthVersion, versionProblem } from "./health.ts";
 
 /** What the health URL answered. */
 export interface Health {
@@ -81,12 +82,8 @@ export function statusRow(node: string, state: NodeState | undefined, health: He
       }`,
     );
   }
-  if (health.version && state.current && health.version !== state.current) {
-    problems.push(
-      `the health answer names ${health.version}, but the active release is ${state.current}` +
-        (state.blueGreen ? " (blue-green: see shadow:status)" : ""),
-    );
-  }
+  const mismatch = versionProblem(health.version, state.current, state.blueGreen);
+  if (mismatch) problems.push(mismatch);
   if (state.lock || state.lockRaw) {
     problems.push(
       state.lock
@@ -117,15 +114,7 @@ export function statusRow(node: string, state: NodeState | undefined, health: He
 export async function checkHealth(url: string, timeoutMs = 3000): Promise<Health> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = await response.text();
-    let version: string | undefined;
-    try {
-      const parsed = JSON.parse(body);
-      if (typeof parsed?.version === "string") version = parsed.version;
-    } catch {
-      // not JSON: no version to show
-    }
-    return { url, status: response.status, version };
+    return { url, status: response.status, version: healthVersion(await response.text()) };
   } catch (error) {
     return { url, error: (error as Error).message };
   }

@@ -40,6 +40,12 @@ import {
   skipped,
 } from "../audit/actions.ts";
 
+/**
+ * Nodes connected, locked and checked at once during preflight. Connecting is a handshake per
+ * node (CPU on both ends, a round trip or three); more at once mostly queues on the cores.
+ */
+const PREFLIGHT_CONCURRENCY = 32;
+
 /** Hears about the rollout as a whole. */
 export interface RolloutObserver {
   batchStarted?(batch: number, of: number, nodes: InventoryNode[]): void;
@@ -275,10 +281,11 @@ class Rollout {
           info.run,
         );
       },
+      PREFLIGHT_CONCURRENCY,
     );
     this.#held = held;
     const reached = nodes.filter((node) => !refused.has(node.name));
-    await inParallel(reached, 10, async (node) => {
+    await inParallel(reached, PREFLIGHT_CONCURRENCY, async (node) => {
       const run = this.#runFor(node);
       const unmet = await run.checkPrerequisites();
       if (unmet.length && !this.#signal.aborted) {

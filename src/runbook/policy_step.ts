@@ -79,7 +79,12 @@ function policyStepRunner(options: OperationContext): OperationRunner {
         report.results,
       ),
     );
-    const failing = report.results.filter((result) => blocks(result)).map((result) => result.id);
+    // Each failing check with what it found, so a refusal names the check and the reason.
+    const failing = report.results.filter((result) => blocks(result)).map((result) => {
+      const found = result.findings.map((finding) => finding.message);
+      const shown = found.slice(0, 3).join("; ") + (found.length > 3 ? "; …" : "");
+      return `${result.id} (${shown || result.message})`;
+    });
     return {
       status: code === 0 ? "success" : "failure",
       attempts: 1,

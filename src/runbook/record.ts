@@ -14,7 +14,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { LoadedRunbook } from "./load.ts";
-import type { RunContext } from "./plan.ts";
+import type { PlannedStep, RunContext } from "./plan.ts";
 import type { ResolvedStep } from "./resolve.ts";
 import type { StepOutcome } from "./execute.ts";
 import { outputHash, type RunRecord, type StepRecord } from "../state/runs.ts";
@@ -108,6 +108,10 @@ export function stepRecord(
 ): StepRecord {
   const failed = isFailure(raw.status);
   const error = raw.error && mask(raw.error);
+  // A step's `message` says what its "no" means (no such tag, nothing deployed). It is true
+  // only when the step ran and answered: never for a lost connection, a timeout, an
+  // interruption or a step that could not start, whose error alone says what happened.
+  const answered = raw.status === "failure" && !raw.lost && raw.attempts > 0;
   const stdout = mask(raw.stdout), stderr = mask(raw.stderr);
   return {
     number: step.number,
@@ -124,6 +128,33 @@ export function stepRecord(
     url: step.http?.url,
     output_sha256: raw.attempts ? outputHash(stdout, stderr) : undefined,
     tail: failed ? (stderr || stdout).trimEnd().split("\n").slice(-20) : undefined,
-    message: failed ? [step.message, error].filter(Boolean).join(": ") : undefined,
+    message: failed
+      ? [answered ? step.message : undefined, error].filter(Boolean).join(": ")
+      : undefined,
+    min_wait_ms: raw.gate?.min_wait_ms,
+    waited_ms: raw.gate?.waited_ms,
+    early: raw.gate?.early,
   };
+}
+
+/**
+ * Why a prerequisite is unmet, in its own words: its `message`; for a script without one that
+ * ran and said no, the last line it printed (`no tag v9.9.9 in …`: a script that tells its
+ * causes apart says which one it found); otherwise the engine's error, or its name.
+ *
+ * @example
+ * ```ts
+ * import { unmetReason } from "./record.ts";
+ * import type { PlannedStep } from "./plan.ts";
+ * import type { StepRecord } from "../state/runs.ts";
+ * declare const item: PlannedStep, step: StepRecord;
+ * unmetReason(item, step); // "no tag v9.9.9 in /srv/app.git: create it with release:create …"
+ * ```
+ */
+export function unmetReason(item: Pick<PlannedStep, "kind" | "step">, step: StepRecord): string {
+  const said = item.kind === "run" && item.step.message === undefined &&
+      step.status === "failure" && step.exit_code
+    ? step.tail?.at(-1)?.trim()
+    : undefined;
+  return said || step.message || step.name;
 }

@@ -17,7 +17,7 @@
  * @module
  */
 import { isOperation } from "./operations.ts";
-import { durationMs, type StepKind } from "./schema.ts";
+import { durationMs, durationText, type StepKind } from "./schema.ts";
 import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { renderTemplate } from "../template.ts";
 
@@ -34,11 +34,16 @@ export interface ResolvedStep {
     url: string;
     status: number;
     contains?: string;
+    /** The release the answer must name, when it names one (see `release/health.ts`). */
+    version?: string;
     retries: number;
     intervalMs: number;
     timeoutMs: number;
   };
   confirm?: string;
+  /** A gate's `min_wait` as written (`15m`), and in milliseconds. */
+  minWait?: string;
+  minWaitMs?: number;
   uses?: string;
   timeoutMs?: number;
   retries: number;
@@ -78,11 +83,14 @@ export function resolveStep(
       url: text(step.http.url),
       status: step.http.status,
       contains: step.http.contains === undefined ? undefined : text(step.http.contains),
+      version: step.http.version === undefined ? undefined : text(step.http.version),
       retries: step.http.retries,
       intervalMs: durationMs(step.http.interval),
       timeoutMs: durationMs(step.http.timeout),
     },
     confirm: step.confirm === undefined ? undefined : text(step.confirm),
+    minWait: step.min_wait === undefined ? undefined : durationText(step.min_wait),
+    minWaitMs: step.min_wait === undefined ? undefined : durationMs(step.min_wait),
     uses: step.uses,
     timeoutMs: step.timeout === undefined ? undefined : durationMs(step.timeout),
     retries: step.retries,

@@ -5,7 +5,9 @@ import { buildEntry, sha256Hex } from "../../src/audit/entry.ts";
 import { newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
 import { appendAudit, auditPaths, verifyAuditLog, writeCheckpoint } from "../../src/audit/mod.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
-import { verifyHistory } from "../../src/audit/verify_core.ts";
+import { splitLines, verifyHistory } from "../../src/audit/verify_core.ts";
+import { laneJobFor } from "../../src/audit/parallel_sigs.ts";
+import { checkChunks } from "../../src/audit/sig_lanes.ts";
 import { parseCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { readKeyring } from "../../src/audit/signing.ts";
 import { keyForSeq } from "../../src/audit/keys.ts";
@@ -21,9 +23,17 @@ const forger = signerFromPem(newKeyPair().privatePem);
 const enc = new TextEncoder();
 let cases = 0;
 
+// Every case is judged twice: by the full pass alone, and by the per-line verdicts plus the
+// clean-history pass (what verifyAuditLog runs), which must fall back to the very same verdict.
 function verify(bytes: Uint8Array) {
   cases++;
-  return verifyHistory([{ name: "deployments.log", bytes }], root);
+  const files = [{ name: "deployments.log", bytes }];
+  const full = verifyHistory(files, root);
+  const recs = splitLines(files);
+  const lanes = laneJobFor(files, recs, root);
+  checkChunks(lanes);
+  assert.deepEqual(verifyHistory(files, root, { lanes, recs }), full);
+  return full;
 }
 
 function forgedLine(seq: number, prevLine: Uint8Array, signer = forger, kid?: string): Uint8Array {

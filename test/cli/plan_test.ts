@@ -89,8 +89,9 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
       assert.equal(plan.runbook, "deploy");
       assert.deepEqual(plan.params, { version: "v1.2.0" });
       assert.equal(plan.config, demo.config);
-      assert.equal(plan.prerequisites.length, 1);
+      assert.equal(plan.prerequisites.length, 2);
       assert.ok(plan.prerequisites[0].script!.includes(`refs/tags/'v1.2.0'`));
+      assert.equal(plan.prerequisites[1].kind, "policy");
       const numbers = plan.steps.map((step) => step.number);
       assert.deepEqual(numbers.slice(0, 4), ["1", "1.1", "1.2", "2"]);
       const scripts = plan.steps.filter((step) => step.kind === "run").map((s) => s.script!);

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../src/demo/app.ts";
-import { cli, exclusive } from "../fixtures/helpers.ts";
+import { cli, eventually, exclusive } from "../fixtures/helpers.ts";
+import { inProcess } from "../fixtures/in_process.ts";
 import { type SshFleet, startSshNodes } from "../fixtures/sshd.ts";
 import { sshBlock } from "../fixtures/fleet.ts";
 import { parseCrontab } from "../../src/policy/collectors/crontab.ts";
@@ -79,7 +80,9 @@ Deno.test(
       const run = async (command: string, check?: string, ...extra: string[]): Promise<Run> => {
         const args = [command, "--target", "web-1", "--format", "json", "--waivers", waivers];
         if (check) args.push("--check", check);
-        const result = await cli([...args, ...extra, ...world.args], { env: world.env });
+        // In this process: a run is the policy over SSH, not a Deno start-up (the two error
+        // paths below run the real process for its exit code).
+        const result = await inProcess([...args, ...extra, ...world.args]);
         const report = result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
         if (report) assert.equal(report.target, "web-1", "facts gathered on the node");
         return { ...result, results: report?.results ?? [] };
@@ -216,7 +219,17 @@ Deno.test(
             args: ["-c", "exec -a ncat bash -c 'sleep 60; :' ncat -e /bin/sh 127.0.0.1 4444"],
           }).spawn();
           spawned.push(shell);
-          await new Promise((r) => setTimeout(r, 200));
+          // Ready when each has exec'd under its new name (not after a guessed sleep: under
+          // load a 200 ms wait was too short and the check saw plain `bash`).
+          const cmdline = (pid: number) =>
+            Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+          assert.ok(
+            await eventually(async () =>
+              (await cmdline(miner.pid)).startsWith("xmrig") &&
+              (await cmdline(shell.pid)).startsWith("ncat")
+            ),
+            "the planted processes never started",
+          );
           await fails("security:audit", "suspicious-processes", [
             new RegExp(`pid ${miner.pid} .*xmrig 60`),
             new RegExp(`pid ${shell.pid} .*ncat .*-e /bin/sh`),

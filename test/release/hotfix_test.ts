@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import $ from "dax";
 import type { NodeStatus } from "../../src/release/mod.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
 import { cli, exclusive, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
@@ -23,9 +24,21 @@ async function workingClone(world: FleetWorld, name: string): Promise<string> {
 
 async function commitFile(dir: string, file: string, text: string): Promise<string> {
   await Deno.writeTextFile(join(dir, file), text);
-  await $`git -C ${dir} add ${file}`;
+  await $`git -C ${dir} add -A`;
   await $`git -C ${dir} commit --quiet -m ${`Add ${file}`}`;
   return (await $`git -C ${dir} rev-parse HEAD`.text()).trim();
+}
+
+/** Makes the demo app's `version` the name of the release directory it runs from (uncommitted). */
+async function releaseNamedByDirectory(dir: string): Promise<void> {
+  const file = join(dir, "server.ts");
+  const source = await Deno.readTextFile(file);
+  const named = source.replace(
+    /^const version = "v[^"]*";$/m,
+    'const version = new URL(import.meta.url).pathname.split("/").at(-2)!;',
+  );
+  assert.notEqual(named, source);
+  await Deno.writeTextFile(file, named);
 }
 
 const remoteTag = async (world: FleetWorld, tag: string) =>
@@ -108,7 +121,17 @@ Deno.test(
 
       let fix = "";
       await t.step("the fix is committed on a branch from the production tag", async () => {
+        // The runbook's health checks hold the answer to the patch release, so the fix first
+        // makes the app name its release by its release directory (as apps name theirs by the
+        // tag), a commit main takes too, so the merge back is clean.
         await $`git -C ${work} checkout --quiet -b hotfix/critical-fix v1.2.0`;
+        await releaseNamedByDirectory(work);
+        await $`git -C ${work} commit --quiet -am ${"Name the release by its directory"}`;
+        await $`git -C ${main} fetch --quiet ${work} hotfix/critical-fix`;
+        await $`git -C ${main} merge --quiet -s ours --no-commit FETCH_HEAD`;
+        await releaseNamedByDirectory(main);
+        await $`git -C ${main} commit --quiet -am ${"Merge: name the release by its directory"}`;
+        await $`git -C ${main} push --quiet origin main`;
         fix = await commitFile(work, "FIX.md", "the critical fix\n");
       });
 
@@ -124,15 +147,12 @@ Deno.test(
           const v14 = await $`git -C ${world.repo} merge-base --is-ancestor v1.4.0 main`.noThrow();
           assert.equal(v14.code, 0, "main kept what it had");
 
-          // The fix did not touch the version the demo app reports (server.ts still says
-          // v1.2.0), so status is right to be red: the running code does not name the release.
+          // The running code names the release it is: status is green everywhere.
           const status = await cli(["status", "--json", "--config", world.config]);
-          assert.equal(status.code, 1, status.stdout);
+          assert.equal(status.code, 0, status.stdout);
           const rows = JSON.parse(status.stdout) as NodeStatus[];
           for (const row of rows) {
-            assert.deepEqual(row.problems, [
-              "the health answer names v1.2.0, but the active release is v1.2.1",
-            ]);
+            assert.deepEqual([row.problems, row.health?.version], [[], "v1.2.1"]);
           }
           assert.deepEqual(
             rows.map((r) => [r.node, r.active, r.previous, r.deployed_kind, r.health?.status]),
@@ -164,6 +184,30 @@ Deno.test(
         ]);
         assert.equal((await verifyAuditLog(world.stateDir)).ok, true);
       });
+
+      await t.step(
+        "a hotfix whose patch tag exists already fails before any node changes: no rollback",
+        async () => {
+          const deploys = async () =>
+            (await readAuditEntries(world.stateDir)).filter((e) => e.action === "deploy").length;
+          const before = await deploys();
+          await $`git -C ${work} checkout --quiet -b hotfix/second v1.2.0`;
+          await commitFile(work, "SECOND.md", "another fix\n");
+          const result = await cli(hotfix("-p", "branch=hotfix/second", "--yes", "--json"));
+          assert.equal(result.code, 1, result.stderr);
+          const record = JSON.parse(result.stdout) as RunRecord;
+          const [web1, web2] = record.nodes!;
+          assert.match(web1.reason!, /v1\.2\.1 exists already \(tags never move\)/);
+          assert.match(web1.reason!, /nothing was changed on web-1, so nothing is undone/);
+          assert.equal(web1.failure_path, undefined, "SOP 3 ran although nothing changed");
+          assert.equal(web2.status, "skipped");
+          for (const node of world.nodes) {
+            const link = await Deno.readLink(join(node.appDir, "current"));
+            assert.equal(link, "releases/v1.2.1", node.name);
+          }
+          assert.equal(await deploys(), before, "a deploy entry for a run that deployed nothing");
+        },
+      );
     } finally {
       await world.cleanup();
     }

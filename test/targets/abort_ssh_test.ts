@@ -85,6 +85,17 @@ Deno.test("interrupting a deploy over SSH leaves every node known and healthy", 
       await noLocks(world);
       assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
       assert.match(result.stderr, /Abort summary/);
+      assert.deepEqual(
+        record.abort_summary!.map((n) => [n.node, n.release, n.healthy, n.lock]),
+        [["web-1", "v1.2.0", true, "free"], ["web-2", "v1.1.0", true, "free"]],
+      );
+      const entries = await readAuditEntries(world.stateDir);
+      const mine = entries.filter((e) => String(e.run ?? "").startsWith(record.id));
+      assert.equal(mine.filter((e) => e.action === "rollout").at(-1)?.status, "aborted");
+      assert.equal(
+        mine.filter((e) => e.action === "run" && e.target === "web-2").at(-1)?.status,
+        "aborted",
+      );
     });
 
     await t.step("the audit log verifies", async () => {

@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
-import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
+import { type CollectContext, defineCollector, execOnTarget, NotCollected } from "./types.ts";
 
 /** The spec of a `find_files` collector. */
 export const FindFilesSpec = z.strictObject({
@@ -27,6 +27,10 @@ export const FindFilesSpec = z.strictObject({
   world_writable: z.boolean().default(false).describe("Only files anyone may write."),
   git: z.boolean().default(false).describe("Give each file its git state."),
   limit: z.number().int().positive().default(5000),
+  if_missing: z.enum(["error", "skip"]).default("error").describe(
+    "A path that does not exist: `error` (default), or `skip`: it holds no files and is " +
+      "listed in the `missing` fact (a node with no release yet has no world-writable files).",
+  ),
 });
 
 type Spec = z.infer<typeof FindFilesSpec>;
@@ -117,15 +121,20 @@ export function gitStateOf(view: GitView | undefined, file: string): string {
   return view.untracked.has(rel) ? "untracked" : "ignored";
 }
 
-/** Collects `{items: [{file, mode, mtime, git?}], count, truncated}`. */
+/** Collects `{items: [{file, mode, mtime, git?}], missing, count, truncated}`. */
 export const findFiles = defineCollector(FindFilesSpec, async (spec, ctx) => {
   const paths = spec.paths.filter(Boolean);
   // An unset path parameter renders empty; `find` with no path would search the cwd.
   if (!paths.length) throw new NotCollected("not_applicable", "no directory to look in");
   const items: Record<string, unknown>[] = [];
+  const missing: string[] = [];
   for (const path of paths) {
     const listing = await execOnTarget(ctx, findFilesCommand({ ...spec, paths: [path] }));
     if (listing.code !== 0 && !listing.stdout) {
+      if (spec.if_missing === "skip" && !await pathExists(ctx, path)) {
+        missing.push(path);
+        continue;
+      }
       throw new NotCollected("error", `find ${path}: ${listing.stderr.trim().slice(0, 300)}`);
     }
     let view: GitView | undefined;
@@ -148,8 +157,15 @@ export const findFiles = defineCollector(FindFilesSpec, async (spec, ctx) => {
   items.sort((a, b) => String(a.file).localeCompare(String(b.file)));
   return {
     paths,
+    missing,
     items: items.slice(0, spec.limit),
     count: items.length,
     truncated: items.length > spec.limit,
   };
 });
+
+/** Whether a path exists on the target (asked only after `find` failed on it). */
+async function pathExists(ctx: CollectContext, path: string): Promise<boolean> {
+  const p = shellQuote(path);
+  return (await execOnTarget(ctx, `[ -e ${p} ] || [ -L ${p} ]`)).code === 0;
+}

@@ -46,7 +46,8 @@ export function formatText(report: PolicyReport, strict = false): string {
   for (const [i, r] of report.results.entries()) {
     out.push(line(rows[i]));
     const indent = " ".repeat(4);
-    if (r.status === "pass") continue;
+    // A pass can carry notes (an assertion that did not apply): those are shown too.
+    if (r.status === "pass" && !r.notes.length) continue;
     if (r.message) out.push(`${indent}${r.message}`);
     for (const f of r.findings.slice(0, SHOWN_FINDINGS)) out.push(`${indent}- ${findingText(f)}`);
     if (r.findings.length > SHOWN_FINDINGS) {
