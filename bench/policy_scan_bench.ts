@@ -1,20 +1,32 @@
 /**
- * The policy pattern scan against ripgrep: a generated tree of 50,000 files (PHP, JS, text,
- * with a few planted webshells and a vendor/ that must be skipped), scanned by the
- * `pattern_scan` collector through the local target and by `rg` with the same patterns and
- * exclusions. Prints both times (best of 3) and the ratio; the target is ≤ 1.5× rg.
+ * The malicious-code scan against ripgrep: a generated tree of N files (default 50,000: PHP,
+ * JS, text, with a few planted webshells, every PHP file calling `$pdo->exec(`, and a vendor/
+ * that must be skipped), scanned four ways, interleaved round after round (warm cache):
  *
- * Run: deno run -A bench/policy_scan_bench.ts [files]
- * ripgrep is not installed by CI; without it only the collector's time is printed.
+ * - `rg -l` with the check's patterns, globs and exclusions (the goal: ≤ 1.2× this);
+ * - the pipeline alone (`sh -c` the collector's own `find | xargs grep` script);
+ * - the `pattern_scan` collector in this process (pipeline + target + parsing);
+ * - the command a user types: `security:audit --check malicious-code -p source=DIR` (a fresh
+ *   Deno process: start-up, policy load, scan, report).
+ *
+ * Prints the median and min–max of each, the ratios to `rg -l`, the load average before and
+ * after, and whether the findings are exactly the planted files.
+ *
+ * Run: deno run -A bench/policy_scan_bench.ts [files] [rounds]
+ * Needs ripgrep (`apt-get install -y ripgrep`; CI does not install it).
  * @module
  */
-import $ from "dax";
 import { join } from "node:path";
 import { loadPolicy } from "../src/policy/mod.ts";
-import { patternScan, PatternScanSpec } from "../src/policy/collectors/pattern_scan.ts";
+import {
+  patternScan,
+  PatternScanSpec,
+  scanCommand,
+} from "../src/policy/collectors/pattern_scan.ts";
 import { LocalTarget } from "../src/targets/local.ts";
 
 const FILES = Number(Deno.args[0] ?? 50_000);
+const ROUNDS = Number(Deno.args[1] ?? 7);
 const ROOT = new URL("../", import.meta.url).pathname;
 
 const CLEAN = `<?php
@@ -28,31 +40,31 @@ class Controller${"{"}
 }
 `;
 
-async function generate(dir: string): Promise<number> {
-  let planted = 0;
+async function generate(dir: string): Promise<Set<string>> {
+  const planted = new Set<string>();
   for (let i = 0; i < FILES; i++) {
     const sub = join(dir, i % 50 === 0 ? "vendor" : "src", `d${i % 500}`);
     if (i < 1000) await Deno.mkdir(sub, { recursive: true });
     const ext = ["php", "php", "js", "txt"][i % 4];
     let text = CLEAN.repeat(3);
+    const file = join(sub, `f${i}.${ext}`);
     if (i % 5000 === 8 && ext === "php") {
       text += "eval(base64_decode($_POST['x']));\nsystem($_GET['c']);\n";
-      planted++;
+      if (!sub.includes("/vendor/")) planted.add(file);
     }
-    await Deno.writeTextFile(join(sub, `f${i}.${ext}`), text);
+    await Deno.writeTextFile(file, text);
   }
   return planted;
 }
 
-async function best(fn: () => Promise<unknown>, runs = 3): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    min = Math.min(min, performance.now() - t0);
-  }
-  return min;
+async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout);
 }
+
+const loadavg = async () => (await Deno.readTextFile("/proc/loadavg")).split(" ", 3).join(" ");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = await Deno.makeTempDir({ prefix: "policy-scan-bench-" });
 try {
@@ -62,35 +74,67 @@ try {
   const check = policy.checks.find((c) => c.id === "malicious-code")!;
   const spec = PatternScanSpec.parse({ ...check.collect, paths: [dir] });
   const ctx = { target: new LocalTarget(), stateDir: dir };
+  const rgArgs = [
+    "-l",
+    "--no-ignore",
+    "--hidden",
+    ...spec.include.flatMap((g) => ["-g", g]),
+    ...spec.exclude_dirs.flatMap((d) => ["-g", `!${d}/`]),
+    ...spec.patterns.flatMap((p) => ["-e", p.regex]),
+    dir,
+  ];
+  const stateDir = join(dir, "..", `${dir.split("/").pop()}-state`);
+  const cliArgs = [
+    "run",
+    "-A",
+    join(ROOT, "src/cli/main.ts"),
+    "security:audit",
+    "--check",
+    "malicious-code",
+    "-p",
+    `source=${dir}`,
+    "--format",
+    "json",
+    "--state-dir",
+    stateDir,
+  ];
+  const ways: Record<string, () => Promise<unknown>> = {
+    "rg -l": () => run("rg", rgArgs),
+    "pipeline (sh)": () => run("sh", ["-c", scanCommand(spec)], { LC_ALL: "C" }),
+    "collector": () => patternScan(spec, ctx),
+    "command (CLI)": () => run(Deno.execPath(), cliArgs),
+  };
+
   const facts = await patternScan(spec, ctx);
-  const files = new Set((facts.items as { file: string }[]).map((i) => i.file));
-  console.log(`collector: ${facts.count} hits in ${files.size} files (planted ${planted})`);
-  const ours = await best(() => patternScan(spec, ctx));
-  console.log(`pattern_scan collector: ${ours.toFixed(0)} ms (best of 3)`);
-  if (!await $.commandExists("rg")) {
-    console.log("rg not installed: skipping the comparison (apt-get install ripgrep)");
-  } else {
-    const args = [
-      "-n",
-      "--no-heading",
-      "--no-ignore",
-      "--hidden",
-      ...spec.include.flatMap((g) => ["-g", g]),
-      ...spec.exclude_dirs.flatMap((d) => ["-g", `!${d}/`]),
-      ...spec.patterns.flatMap((p) => ["-e", p.regex]),
-      dir,
-    ];
-    const rgOut = await $`rg ${args}`.noThrow().quiet().text();
-    const rgFiles = new Set(rgOut.split("\n").filter(Boolean).map((l) => l.split(":")[0]));
-    console.log(
-      `rg: ${rgFiles.size} files with hits (same files: ${
-        [...rgFiles].every((f) => files.has(f)) && rgFiles.size === files.size
-      })`,
-    );
-    const rg = await best(async () => await $`rg ${args}`.noThrow().quiet());
-    console.log(`rg: ${rg.toFixed(0)} ms (best of 3)`);
-    console.log(`ratio collector/rg: ${(ours / rg).toFixed(2)}x (target <= 1.5x)`);
+  const found = new Set((facts.items as { file: string }[]).map((i) => i.file));
+  const same = found.size === planted.size && [...found].every((f) => planted.has(f));
+  console.log(`collector: ${facts.count} hits in ${found.size} files; planted ${planted.size}`);
+  console.log(`findings are exactly the planted files: ${same}`);
+  const report = JSON.parse(await run(Deno.execPath(), cliArgs));
+  console.log(
+    `command: ${report.results[0].findings.length} findings (${report.results[0].status})`,
+  );
+
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
+  for (const fn of Object.values(ways)) await fn(); // warm the page cache and the JIT
+  console.log(`load before: ${await loadavg()}`);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, fn] of Object.entries(ways)) {
+      const t0 = performance.now();
+      await fn();
+      times[name].push(performance.now() - t0);
+    }
   }
+  console.log(`load after:  ${await loadavg()}`);
+  const rg = median(times["rg -l"]);
+  for (const [name, xs] of Object.entries(times)) {
+    const range = `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+    console.log(
+      `${name.padEnd(14)} median ${median(xs).toFixed(0).padStart(6)} ms  (${range} ms)  ` +
+        `${(median(xs) / rg).toFixed(2)}× rg -l`,
+    );
+  }
+  await Deno.remove(stateDir, { recursive: true }).catch(() => {});
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

@@ -68,4 +68,11 @@ export {
   saveRequestFile,
   UnknownRequestError,
 } from "./store.ts";
-export { publicKeyText, verifyDocument } from "./signed.ts";
+export { personKeyId, publicKeyText, verifyDocument } from "./signed.ts";
+export {
+  approvalChecklistItem,
+  type ApprovalRequirement,
+  requestCommand,
+  type RequestParam,
+  whoApproves,
+} from "./requirement.ts";

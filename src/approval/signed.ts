@@ -107,6 +107,21 @@ export function publicKeyText(key: KeyObject): string {
 }
 
 /**
+ * A person's key id: the first 16 hex characters of the SHA-256 of the raw 32-byte public key
+ * (the audit signing keys' \`kid\` rule), short enough to print beside a name in evidence.
+ *
+ * @example
+ * ```ts
+ * personKeyId("ed25519:" + "A".repeat(43) + "="); // 16 hex characters
+ * ```
+ */
+export function personKeyId(publicKey: string): string {
+  const match = PUBLIC_KEY.exec(publicKey);
+  const raw = match ? Buffer.from(match[1], "base64") : Buffer.from(publicKey);
+  return createHash("sha256").update(raw).digest("hex").slice(0, 16);
+}
+
+/**
  * True when `text` is a well-formed `ed25519:<base64>` public key.
  *
  * @example

@@ -368,7 +368,16 @@ export function runEntry(subject: RunSubject, ending: Ending): Entry {
  */
 export function stepEntry(
   subject: RunSubject,
-  step: { step: string; name: string; kind: string; exit_code?: number },
+  step: {
+    step: string;
+    name: string;
+    kind: string;
+    exit_code?: number;
+    /** A gate with `min_wait`: the wait it required, the time to the answer, `--yes` early. */
+    min_wait_ms?: number;
+    waited_ms?: number;
+    early?: true;
+  },
   status: string,
 ): Entry {
   return { action: ACTION.step, ...subject, ...step, status };

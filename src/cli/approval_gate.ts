@@ -29,12 +29,15 @@ import {
   loadIdentity,
   newRequest,
   readRequestFile,
+  requestCommand,
   requestEntry,
   retroDue,
   saveRequestFile,
   signRequest,
   UnknownRequestError,
+  whoApproves,
 } from "../approval/mod.ts";
+import { requestParams } from "../runbook/describe.ts";
 import { parseTagCommit, tagCommitArgv } from "../approval/commit.ts";
 import { git } from "../release/git.ts";
 import type { Config } from "../config/mod.ts";
@@ -176,7 +179,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
   if (!options.request) {
     throw new ApprovalRefusedError(
       `refused before anything ran: ${loaded.runbook.id} needs an approved change request. ` +
-        `Ask for one with \`${requestCommand(loaded, context.params)}\` (same parameters), ` +
+        `Ask for one with \`${requestFor(loaded, context.params)}\` (same parameters), ` +
         `have an approver run \`deno task approve CR_ID\`, then run with --request CR_ID`,
     );
   }
@@ -260,18 +263,9 @@ async function emergencyRun(context: GateContext): Promise<Journal> {
   return tagged(context.journal, { request: request.id, emergency: true });
 }
 
-/**
- * The command that asks for approval of the run about to start (`request` takes the same
- * parameters as `run`).
- *
- * @example
- * ```ts
- * // requestCommand(loaded, { version: "v1.2.0" }); // "deno task request deploy -p version=v1.2.0"
- * ```
- */
-export function requestCommand(loaded: LoadedRunbook, params: AboutToRun["params"]): string {
-  const args = Object.entries(params).map(([key, value]) => ` -p ${key}=${value}`).join("");
-  return `deno task request ${loaded.runbook.id}${args}`;
+/** The `request` command for the run about to start (its parameters as the run got them). */
+function requestFor(loaded: LoadedRunbook, params: AboutToRun["params"]): string {
+  return requestCommand(loaded.runbook.id, requestParams(loaded, params));
 }
 
 /** Why a run that needs approval cannot start without an approvers file, and the way out. */
@@ -281,10 +275,7 @@ function noApproversFile(
   path: string,
 ): string {
   const { id, approval, emergency } = loaded.runbook;
-  const who = approval
-    ? `${approval.required} approval(s) by role ${approval.by}` +
-      (approval.not_operator ? ", not the operator" : "")
-    : "an approved change request";
+  const who = approval ? whoApproves(approval) : "an approved change request";
   return [
     `refused before anything ran: ${id} requires ${who}, and there is no approvers file ` +
     `at ${path}.`,
@@ -292,7 +283,7 @@ function noApproversFile(
     "  each person:  deno task identity:keygen --name you@example.com",
     `  the team:     commit ${path} listing names, public keys and roles`,
     "Then for each change:",
-    `  the operator: ${requestCommand(loaded, params)}`,
+    `  the operator: ${requestFor(loaded, params)}`,
     "  an approver:  deno task approve CR_ID",
     `  the operator: deno task run ${id} ... --request CR_ID`,
     ...(emergency

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { createIdentity, identityDir } from "../approval/mod.ts";
+import { createIdentity, identityDir, personKeyId } from "../approval/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 
 /** Adds `identity:keygen` to `program`. */
@@ -32,11 +32,19 @@ export function registerIdentityCommand(program: Command): void {
         const made = await createIdentity(dir, options.name, resolveStateDir(options), options);
         if (options.json) {
           console.log(
-            JSON.stringify({ name: made.name, public_key: made.publicKey, file: made.path }),
+            JSON.stringify({
+              name: made.name,
+              public_key: made.publicKey,
+              key_id: personKeyId(made.publicKey),
+              file: made.path,
+            }),
           );
           return;
         }
-        console.error(`wrote ${made.path} (mode 0600); add this entry to approvers.yaml:`);
+        console.error(
+          `wrote ${made.path} (mode 0600), key id ${personKeyId(made.publicKey)} (evidence ` +
+            `names your approvals by it); add this entry to approvers.yaml:`,
+        );
         console.log(
           `  - name: ${made.name}\n    public_key: ${made.publicKey}\n    roles: [deployer]`,
         );

@@ -13,6 +13,7 @@
 import type { ResolvedStep, RolloutObserver, RunObserver } from "../runbook/mod.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { NodeAfterAbort, RunRecord, StepRecord } from "../state/runs.ts";
+import { gateTimingText } from "../state/gate_timing.ts";
 
 const useColor = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
 const paint = (code: number) => (text: string) => useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -126,7 +127,9 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
     const seconds = (step.duration_ms / 1000).toFixed(1);
     const attempts = step.attempts > 1 ? `, ${step.attempts} attempts` : "";
     const why = step.message ? `  ${red(step.message)}` : "";
-    const what = step.status === "acknowledged" ? "acknowledged (--yes)" : step.status;
+    const timing = gateTimingText(step);
+    const what = (step.status === "acknowledged" ? "acknowledged (--yes)" : step.status) +
+      (timing ? ` (${step.early ? yellow(timing) : timing})` : "");
     this.write(
       `${this.#indent()}   ${MARKS[step.status]} ${what} ${dim(`${seconds}s${attempts}`)}${why}`,
     );

@@ -18,7 +18,8 @@ import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import { requireConfig } from "../config/mod.ts";
-import { type Confirmer, humanItems } from "../runbook/mod.ts";
+import { humanItems } from "../runbook/mod.ts";
+import { confirmer, onceEach } from "./human_gate.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { resumeSource, runFromCli } from "./run_rollout.ts";
@@ -138,46 +139,4 @@ export function registerRunCommand(program: Command): void {
         await pool.close();
       }
     });
-}
-
-/**
- * Asks each question once per run, one at a time: a rollout over ten nodes asks "deployment
- * window confirmed?" once, and parallel nodes never prompt over each other.
- */
-function onceEach(confirm: Confirmer): Confirmer {
-  const answers = new Map<string, ReturnType<Confirmer>>();
-  let queue: Promise<unknown> = Promise.resolve();
-  return (question) => {
-    let answer = answers.get(question);
-    if (!answer) {
-      answer = queue.then(() => confirm(question));
-      queue = answer.catch(() => undefined);
-      answers.set(question, answer);
-    }
-    return answer;
-  };
-}
-
-/**
- * How human items get answered: `--yes` acknowledges them; a terminal asks; otherwise the run
- * is refused before anything runs, naming the items.
- */
-function confirmer(items: string[], yes: boolean): Confirmer | undefined {
-  if (yes) return () => Promise.resolve("acknowledged");
-  const interactive = Deno.stdin.isTerminal() && !Deno.env.get("CI");
-  if (interactive) {
-    return async (question) => {
-      // dax's prompt loads only when there is a question to ask (see targets/dax.ts).
-      const { default: $ } = await import("dax");
-      return await $.confirm({ message: question, default: false }) ? "confirmed" : "declined";
-    };
-  }
-  if (items.length) {
-    throw new UsageError(
-      `this runbook has ${items.length} item(s) a human must confirm, and there is no terminal ` +
-        `to ask:\n${items.map((item) => `  - ${item}`).join("\n")}\n` +
-        `Run it from a terminal, or pass --yes to acknowledge them (recorded in the run record).`,
-    );
-  }
-  return undefined;
 }

@@ -222,8 +222,8 @@ export function registerSecretsCommands(program: Command): void {
         };
         const r = await audited(stateDir, (e) => cronEntry(subject, e), async () => {
           const change = add
-            ? await cronAdd(config.app.name, [entry], { user: o.user })
-            : await cronRemove(config.app.name, { user: o.user });
+            ? await cronAdd(config.app, [entry], { user: o.user })
+            : await cronRemove(config.app, [entry], { user: o.user });
           return { changed: change.changed };
         });
         const who = o.user ? `${o.user}'s` : "the";
@@ -238,7 +238,7 @@ export function registerSecretsCommands(program: Command): void {
   cron(
     "cron:add",
     "Install the @reboot entry that starts the app after a reboot (idempotent, between " +
-      "`# BEGIN/END protocol <app>` markers; other lines are kept)",
+      "`# BEGIN/END protocol <app> <app.dir>` markers; other lines are kept)",
     true,
   );
   cron("cron:remove", "Remove the app's @reboot entry from the crontab (idempotent)", false);

@@ -54,6 +54,10 @@ export interface EvidenceStep {
   audit: AuditMatch;
   /** What differs between the run record and the audit entry. */
   detail?: string;
+  /** A gate with `min_wait`: its wait, the time to the answer, and `--yes` before it passed. */
+  min_wait_ms?: number;
+  waited_ms?: number;
+  early?: true;
 }
 
 /** One checklist item: a top-level step, criterion or human item. */
@@ -105,7 +109,11 @@ export interface Evidence {
   /** The change request the run carried out, and who approved it (from the audit log). */
   request?: string;
   approvers?: string[];
+  /** Each prior approval: who signed, the id of the key they signed with, when. */
+  approvals?: { name: string; key_id: string; ts: string }[];
   emergency?: boolean;
+  /** The run went ahead under the project's `approval: { mode: off }`: its reason. */
+  approval_off?: string;
 }
 
 /** What the runbook file adds: the titles of `uses` groups and of the three sections. */
@@ -148,6 +156,9 @@ export function matchStep(
     exit_code: step.exit_code,
     output_sha256: step.output_sha256,
     audit: "missing",
+    min_wait_ms: step.min_wait_ms,
+    waited_ms: step.waited_ms,
+    early: step.early,
   };
   // Skipped steps are not journaled: a condition said no, nothing ran.
   if (step.status === "skipped") return { ...base, audit: "not_recorded" };

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Evidence, EvidenceItem, EvidenceStep, RunEvidence } from "./build.ts";
+import { gateTimingText } from "../state/gate_timing.ts";
 
 /** The output formats. */
 export type EvidenceFormat = "md" | "html" | "json";
@@ -17,8 +18,10 @@ export type EvidenceFormat = "md" | "html" | "json";
 const short = (hash?: string) => hash ? hash.slice(0, 16) : "—";
 
 function stepFacts(step: EvidenceStep): string {
+  const timing = gateTimingText(step);
   const facts = [
     step.exit_code !== undefined ? `exit ${step.exit_code}` : step.status,
+    timing ? (step.early ? `**${timing}**` : timing) : "",
     step.seq !== undefined ? `audit seq ${step.seq}` : "",
     step.hash ? `sha256 ${step.hash}` : "",
   ].filter(Boolean);
@@ -87,6 +90,8 @@ function markdown(evidence: Evidence): string {
     `Run \`${evidence.run}\` of runbook \`${evidence.runbook}\`${params ? ` · ${params}` : ""}`,
     `Operator ${evidence.operator} on ${evidence.host} · target ${evidence.target} · ` +
     `${evidence.started} → ${evidence.finished ?? "(not finished)"} · **${evidence.status}**`,
+    `Approval: ${approvalText(evidence)}`,
+    `Human items: ${humanItemsText(counts(evidence))}`,
   ];
   for (const run of evidence.runs) mdRun(run, lines);
   lines.push("", "---", "", closingLine(evidence));
@@ -115,7 +120,9 @@ function htmlRun(run: RunEvidence): string {
         `<td>${escape(step.number)} ${escape(step.name)}</td>` +
         `<td class="nowrap">${escape(step.started)}</td>` +
         `<td>${escape(item.operator)}</td><td class="nowrap">${escape(item.node)}</td>` +
-        `<td>${step.exit_code ?? escape(step.status)}</td><td>${step.seq ?? "—"}</td>` +
+        `<td${step.early ? ' class="early"' : ""}>${step.exit_code ?? escape(step.status)}${
+          gateTimingText(step) ? `<br><small>${escape(gateTimingText(step)!)}</small>` : ""
+        }</td><td>${step.seq ?? "—"}</td>` +
         `<td class="hash" title="${step.hash ?? ""}">${short(step.hash)}</td>` +
         `<td>${escape(step.audit)}${step.detail ? `: ${escape(step.detail)}` : ""}</td></tr>`
       )
@@ -148,6 +155,7 @@ th, td { border: 1px solid #999; padding: 4px 6px; text-align: left; vertical-al
 tr.section th { background: #eee; }
 tr.bad td { background: #fdd; }
 td.box { font-size: 1.4em; text-align: center; }
+td.early { background: #ffe9b3; font-weight: bold; }
 td.hash, code { font-family: ui-monospace, monospace; }
 .closing { font-weight: bold; }
 .nowrap { white-space: nowrap; }
@@ -171,35 +179,54 @@ ${evidence.runs.map(htmlRun).join("\n")}
 }
 
 /** How many human items were confirmed at a terminal, acknowledged (`--yes`), not applicable. */
-function counts(evidence: Evidence): { confirmed: number; acknowledged: number; na: number } {
+function counts(
+  evidence: Evidence,
+): { confirmed: number; acknowledged: number; early: number; na: number } {
   const items = evidence.runs.flatMap((run) => run.sections.flatMap((s) => s.items));
   const steps = items.flatMap((item) => item.steps);
   return {
     confirmed: steps.filter((step) => step.status === "confirmed").length,
     acknowledged: steps.filter((step) => step.status === "acknowledged").length,
+    early: steps.filter((step) => step.early).length,
     na: items.filter((item) => item.skipped).length,
   };
+}
+
+/**
+ * How the run was authorized: the request and each approver with their key id, an emergency,
+ * the project's `approval: { mode: off }`, or nothing.
+ */
+function approvalText(evidence: Evidence): string {
+  if (evidence.emergency) return `emergency change ${evidence.request} (no prior approval)`;
+  if (evidence.request) {
+    const signed = evidence.approvals?.map((a) => `${a.name} (key ${a.key_id}, ${a.ts})`);
+    return `${signed?.join(", ") || "none recorded"} — request ${evidence.request}`;
+  }
+  if (evidence.approval_off !== undefined) {
+    return `approval off for this project (protocol.yaml): "${evidence.approval_off}"`;
+  }
+  return "no change request";
+}
+
+function humanItemsText(c: ReturnType<typeof counts>): string {
+  return `${c.confirmed} confirmed at a terminal, ${c.acknowledged} acknowledged (--yes)` +
+    (c.early ? `, ${c.early} of them early (before their min_wait)` : "");
 }
 
 function htmlSummary(evidence: Evidence): string {
   const c = counts(evidence);
   const nodes = evidence.runs.filter((run) => !run.run.includes("."))
     .map((run) => `${run.node} (${run.status})`);
-  const approval = evidence.emergency
-    ? `emergency change ${evidence.request} (no prior approval)`
-    : evidence.request
-    ? `${evidence.approvers?.join(", ") || "none recorded"} — request ${evidence.request}`
-    : "no change request";
   const row = (term: string, value: string) => `<dt>${term}</dt><dd>${escape(value)}</dd>`;
   return `<section id="summary"><dl>
 ${row("Result", evidence.status)}
 ${row("Operator", evidence.operator)}
-${row("Approvers", approval)}
+${row("Approvers", approvalText(evidence))}
 ${row("Nodes", nodes.join(", "))}
 ${
     row(
       "Human items",
-      `${c.confirmed} confirmed at a terminal, ${c.acknowledged} acknowledged (--yes)`,
+      humanItemsText(c),
     )
   }
 ${row("Not applicable", String(c.na))}

@@ -21,6 +21,7 @@ import { parseEntryLine } from "../audit/entry.ts";
 import { loadHistory } from "../audit/history.ts";
 import { splitLines } from "../audit/verify_core.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
+import { personKeyId } from "../approval/mod.ts";
 import {
   buildEvidence,
   type Evidence,
@@ -130,19 +131,35 @@ export async function loadEvidence(
   return { ...evidence, ...approvalOf(lines, record.id) };
 }
 
-/** The request a run names in its entries, and the prior approvals the log holds for it. */
+/**
+ * The request a run names in its entries and the prior approvals the log holds for it (who,
+ * with which key, when); or the `approval: { mode: off }` reason its entries carry.
+ */
 function approvalOf(lines: LogLine[], runId: string): Partial<Evidence> {
-  const request = lines.find((l) =>
-    typeof l.entry.request === "string" && String(l.entry.run ?? "").split("@")[0] === runId
-  )?.entry.request as string | undefined;
-  if (!request) return {};
-  const approvers = lines.filter((l) =>
+  const own = lines.filter((l) => String(l.entry.run ?? "").split("@")[0] === runId);
+  const request = own.find((l) => typeof l.entry.request === "string")?.entry.request as
+    | string
+    | undefined;
+  if (!request) {
+    const off = own.find((l) => l.entry.approval === "off")?.entry;
+    return off ? { approval_off: String(off.approval_reason ?? "") } : {};
+  }
+  const approvals = lines.filter((l) =>
     l.entry.action === ACTION.changeApproval && l.entry.request === request &&
     l.entry.kind === "prior"
-  ).map((l) => String(l.entry.approver));
+  ).map((l) => ({
+    name: String(l.entry.approver),
+    key_id: personKeyId(String(l.entry.approver_key)),
+    ts: l.entry.ts,
+  }));
   const emergency = lines.some((l) =>
     l.entry.action === ACTION.changeRequest && l.entry.request === request &&
     l.entry.emergency === true
   );
-  return { request, approvers: [...new Set(approvers)], emergency };
+  return {
+    request,
+    approvers: [...new Set(approvals.map((a) => a.name))],
+    approvals,
+    emergency,
+  };
 }

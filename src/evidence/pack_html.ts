@@ -45,6 +45,7 @@ const esc = (text: unknown) =>
 function changeTable(rows: readonly ChangeRow[], evidence: Set<string>): string {
   const head = "<tr><th>Time</th><th>Run</th><th>Runbook</th><th>Version / env</th>" +
     "<th>Nodes</th><th>Operator</th><th>Approvers</th><th>Result</th><th>Success criteria</th>" +
+    "<th>Gates acknowledged early</th>" +
     "<th>Request</th><th>Audit seq</th><th>Entry SHA-256</th></tr>";
   const body = rows.map((row) => {
     const bad = isException(row);
@@ -55,9 +56,8 @@ function changeTable(rows: readonly ChangeRow[], evidence: Set<string>): string 
       `<td>${esc(row.runbook)}</td><td>${esc(row.subject)}</td>` +
       `<td class="nowrap">${esc(row.nodes.join(", "))}</td><td>${esc(row.operator)}</td>` +
       `<td>${esc(approversCell(row))}</td><td>${esc(row.result)}</td>` +
-      `<td>${esc(row.criteria)}</td><td class="nowrap">${
-        esc(row.request || "—")
-      }</td><td>${row.seq}</td>` +
+      `<td>${esc(row.criteria)}</td><td>${esc(row.early_gates.join("; ") || "—")}</td>` +
+      `<td class="nowrap">${esc(row.request || "—")}</td><td>${row.seq}</td>` +
       `<td class="hash">${esc(row.hash)}</td></tr>`;
   }).join("\n");
   return `<table>${head}\n${body}</table>`;
@@ -75,6 +75,7 @@ function list(
 }
 
 const offReason = (row: ChangeRow) => `, reason: "${row.approval_reason ?? ""}"`;
+const earlyList = (row: ChangeRow) => `: ${row.early_gates.join("; ")}`;
 
 /**
  * Renders `index.html`.
@@ -90,7 +91,7 @@ export function packIndexHtml(index: PackIndex): string {
   const approved = population.changes.filter((c) => c.authorization === "approved").length;
   const emergency = population.changes.filter((c) => c.authorization === "emergency").length;
   const clean = !ex.unapproved.length && !ex.approvalOff.length &&
-    !ex.emergencyWithoutReview.length &&
+    !ex.emergencyWithoutReview.length && !ex.earlyGates.length &&
     !ex.failed.length && !index.overdueControls.length && index.log.verified;
   const end = new Date(Date.parse(population.to) - 1).toISOString().slice(0, 10);
   return `<!doctype html>
@@ -119,6 +120,7 @@ th { background: #eee; } tr.bad td { background: #fdd; }
 <div><b>${ex.unapproved.length}</b>unapproved</div>
 <div><b>${ex.approvalOff.length}</b>with approval off</div>
 <div><b>${ex.failed.length}</b>failed</div>
+<div><b>${ex.earlyGates.length}</b>with a gate acknowledged early</div>
 <div><b>${index.sample.length}</b>sampled</div>
 <div><b>${population.drills.length}</b>drills (not changes)</div>
 </div>
@@ -128,6 +130,7 @@ ${list("Unapproved changes", ex.unapproved)}
 ${list("Changes run with approval off (protocol.yaml)", ex.approvalOff, offReason)}
 ${list("Emergency changes without a signed retro-review", ex.emergencyWithoutReview)}
 ${list("Failed changes", ex.failed)}
+${list("Gates acknowledged before their min_wait (--yes)", ex.earlyGates, earlyList)}
 <li>${
     index.overdueControls.length
       ? `<b>Overdue controls: ${esc(index.overdueControls.join(", "))}</b>`

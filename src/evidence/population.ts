@@ -52,6 +52,8 @@ export interface ChangeRow {
   retro?: RetroStatus;
   /** For a change run under `approval: { mode: off }`: the reason the project gave. */
   approval_reason?: string;
+  /** Gates acknowledged with `--yes` before their `min_wait` had passed (`A3@web-1 Monitor ...`). */
+  early_gates: string[];
   result: string;
   criteria: CriteriaResult;
   request: string;
@@ -111,7 +113,14 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const params = new Map<string, Record<string, unknown>>();
   const requests = new Map<string, Record<string, unknown>>();
   const approvals = new Map<string, string[]>();
+  const early = new Map<string, string[]>();
   for (const { entry } of lines) {
+    if (entry.action === ACTION.step && entry.early === true && typeof entry.run === "string") {
+      const [whole, node] = entry.run.split("@");
+      const list = early.get(whole) ?? [];
+      list.push(`${entry.step}${node ? `@${node}` : ""} ${entry.name}`);
+      early.set(whole, list);
+    }
     if (
       entry.action === "run" && entry.status === "initiated" && typeof entry.params === "string"
     ) {
@@ -179,6 +188,7 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       result: entry.status,
       criteria: options.criteria.get(run) ?? "unknown",
       request: requestId,
+      early_gates: early.get(run) ?? [],
       seq: entry.seq,
       hash,
     });
@@ -208,6 +218,8 @@ export interface Exceptions {
   approvalOff: ChangeRow[];
   emergencyWithoutReview: ChangeRow[];
   failed: ChangeRow[];
+  /** Changes with a gate acknowledged before its `min_wait` ("Monitor for 15 minutes" skipped). */
+  earlyGates: ChangeRow[];
 }
 
 /**
@@ -228,6 +240,7 @@ export function exceptionsOf(population: Population): Exceptions {
       c.authorization === "emergency" && c.retro !== "reviewed"
     ),
     failed: changes.filter((c) => c.result !== "success"),
+    earlyGates: changes.filter((c) => c.early_gates.length > 0),
   };
 }
 
@@ -238,12 +251,13 @@ export function exceptionsOf(population: Population): Exceptions {
  * ```ts
  * import type { ChangeRow } from "./population.ts";
  * declare const row: ChangeRow;
- * isException({ ...row, authorization: "off", result: "success" }); // true
+ * isException({ ...row, authorization: "off", result: "success", early_gates: [] }); // true
  * ```
  */
 export function isException(row: ChangeRow): boolean {
   return row.authorization === "none" || row.authorization === "off" ||
-    row.result !== "success" || (row.authorization === "emergency" && row.retro !== "reviewed");
+    row.result !== "success" || (row.authorization === "emergency" && row.retro !== "reviewed") ||
+    row.early_gates.length > 0;
 }
 
 /**

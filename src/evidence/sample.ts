@@ -44,6 +44,7 @@ const COLUMNS = [
   "approvers",
   "result",
   "criteria",
+  "early_gates",
   "request",
   "seq",
   "hash",
@@ -65,6 +66,8 @@ function cells(row: ChangeRow): string[] {
       ? row.nodes.join(" ")
       : column === "approvers"
       ? approversCell(row)
+      : column === "early_gates"
+      ? row.early_gates.join("; ")
       : String(row[column])
   );
 }
@@ -74,7 +77,7 @@ function cells(row: ChangeRow): string[] {
  *
  * @example
  * ```ts
- * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,result,criteria,request,seq,hash\r\n"
+ * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,result,criteria,early_gates,request,seq,hash\r\n"
  * ```
  */
 export function populationCsv(rows: readonly ChangeRow[]): string {
@@ -116,7 +119,8 @@ export function populationMarkdown(
     `${population.changes.length} change(s); ${ex.unapproved.length} unapproved, ` +
     `${ex.approvalOff.length} with approval off, ` +
     `${ex.emergencyWithoutReview.length} emergency without retro-review, ` +
-    `${ex.failed.length} failed. ${population.drills.length} drill(s), listed apart.`,
+    `${ex.failed.length} failed, ${ex.earlyGates.length} with a gate acknowledged before its ` +
+    `min_wait. ${population.drills.length} drill(s), listed apart.`,
     "",
     ...table(population.changes),
   ];

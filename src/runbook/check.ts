@@ -123,7 +123,7 @@ export class Checker {
       }
     }
     for (const item of [...runbook.checklist.before, ...runbook.checklist.after]) {
-      this.#checkReferences(item, ["checklist"], scope, report);
+      this.#checkReferences(item.item, ["checklist"], scope, report);
     }
     for (const [key, value] of Object.entries(runbook.audit?.fields ?? {})) {
       this.#checkReferences(value, ["audit", "fields", key], scope, report);

@@ -13,12 +13,12 @@
  * ```
  * @module
  */
-import type { DescribedStep, Description } from "./describe.ts";
+import { type DescribedGate, type DescribedStep, type Description, waitNote } from "./describe.ts";
 
 /** A checklist section with its items. */
 export interface ChecklistSection {
   title: string;
-  items: { text: string; kind: string; number: string }[];
+  items: { text: string; kind: string; number: string; min_wait?: string }[];
 }
 
 /** The checklist: prerequisites and human items before, top-level steps and criteria, after. */
@@ -28,14 +28,28 @@ export function checklistSections(description: Description): ChecklistSection[] 
       text: step.checklist,
       kind: step.kind,
       number: step.number,
+      min_wait: step.minWait,
     }));
-  const human = (items: string[], prefix: string) =>
-    items.map((text, i) => ({ text, kind: "human", number: `${prefix}${i + 1}` }));
+  const human = (items: DescribedGate[], prefix: string) =>
+    items.map((gate, i) => ({
+      text: gate.text,
+      kind: "human",
+      number: `${prefix}${i + 1}`,
+      min_wait: gate.min_wait,
+    }));
   const [before, during, after] = description.sections;
+  // The signed approval comes first: nothing runs before it is checked.
+  const approval = description.approval
+    ? [{ text: description.approval, kind: "approval", number: "CR" }]
+    : [];
   return [
     {
       title: before,
-      items: [...topLevel(description.prerequisites), ...human(description.before, "B")],
+      items: [
+        ...approval,
+        ...topLevel(description.prerequisites),
+        ...human(description.before, "B"),
+      ],
     },
     { title: during, items: [...topLevel(description.steps), ...topLevel(description.success)] },
     { title: after, items: human(description.after, "A") },
@@ -91,7 +105,7 @@ function markdownChecklist(description: Description): string {
   lines.push(`**When:** ${description.when}`);
   for (const section of checklistSections(description)) {
     lines.push("", `**${section.title}:**`, "");
-    for (const item of section.items) lines.push(`- [ ] ${item.text}`);
+    for (const item of section.items) lines.push(`- [ ] ${item.text}${waitNote(item.min_wait)}`);
   }
   lines.push("", "Operator: ____________  Date: ____________  Change ticket: ____________");
   return lines.join("\n") + "\n";
@@ -103,7 +117,7 @@ function textChecklist(description: Description): string {
   if (params) lines.push(`(${description.runbook}: ${params})`);
   for (const section of checklistSections(description)) {
     lines.push("", `${section.title}:`);
-    for (const item of section.items) lines.push(`[ ] ${item.text}`);
+    for (const item of section.items) lines.push(`[ ] ${item.text}${waitNote(item.min_wait)}`);
   }
   return lines.join("\n") + "\n";
 }

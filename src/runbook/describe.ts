@@ -20,6 +20,8 @@ import type { LoadedRunbook } from "./load.ts";
 import { flatten, lookupFor, type PlannedStep } from "./plan.ts";
 import { type ResolvedStep, resolveStep } from "./resolve.ts";
 import { runContext } from "./context.ts";
+import { approvalChecklistItem, type RequestParam } from "../approval/mod.ts";
+import { type ChecklistItem, durationText } from "./schema.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
 import { renderTemplate, renderValues, type TemplateValue } from "../template.ts";
 
@@ -33,6 +35,12 @@ export interface DescribedStep extends ResolvedStep {
   on: string;
 }
 
+/** A human checklist item as printed: its text, and how long it waits, as written (`15m`). */
+export interface DescribedGate {
+  text: string;
+  min_wait?: string;
+}
+
 /** Everything plans and checklists print. */
 export interface Description {
   runbook: string;
@@ -43,12 +51,14 @@ export interface Description {
   target: string;
   config?: string;
   prerequisites: DescribedStep[];
-  before: string[];
+  before: DescribedGate[];
   steps: DescribedStep[];
   success: DescribedStep[];
-  after: string[];
+  after: DescribedGate[];
   sections: [string, string, string];
   onFailure?: { runbook: string; with: Record<string, TemplateValue> };
+  /** The checklist item of the runbook's declared approval (who, and the request command). */
+  approval?: string;
 }
 
 /** Values known only at run time show as `<steps.x.output>`. */
@@ -73,6 +83,10 @@ export function describeRunbook(
   });
   const lookup = lookupFor(context, { file: loaded.file, prefix: "" }, placeholder);
   const text = (value: string) => renderTemplate(value, lookup, "text", placeholder);
+  const gate = (item: ChecklistItem): DescribedGate => ({
+    text: text(item.item),
+    min_wait: item.min_wait === undefined ? undefined : durationText(item.min_wait),
+  });
   return {
     runbook: runbook.id,
     title: runbook.title,
@@ -82,16 +96,49 @@ export function describeRunbook(
     target: node?.name ?? runbook.on,
     config: config?.file,
     prerequisites: plan.prerequisites.map(describe),
-    before: runbook.checklist.before.map(text),
+    before: runbook.checklist.before.map(gate),
     steps: plan.steps.map(describe),
     success: plan.success.map(describe),
-    after: runbook.checklist.after.map(text),
+    after: runbook.checklist.after.map(gate),
     sections: runbook.checklist.sections,
     onFailure: runbook.on_failure && {
       runbook: runbook.on_failure.runbook,
       with: renderValues(runbook.on_failure.with, lookup, placeholder),
     },
+    approval: runbook.approval && approvalChecklistItem({
+      runbook: runbook.id,
+      policy: runbook.approval,
+      emergency: runbook.emergency,
+      params: requestParams(loaded, params),
+    }),
   };
+}
+
+/**
+ * The parameters of a run as `request` takes them: those that differ from their default, the
+ * positional ones bare (in order, until one is left out), the rest as `-p name=value`.
+ *
+ * @example
+ * ```ts
+ * import { requestParams } from "./describe.ts";
+ * import type { LoadedRunbook } from "./load.ts";
+ * declare const deploy: LoadedRunbook;
+ * requestParams(deploy, { version: "v1.2.0" }); // [["version", "v1.2.0", true]]
+ * ```
+ */
+export function requestParams(
+  loaded: LoadedRunbook,
+  params: Record<string, TemplateValue>,
+): RequestParam[] {
+  const result: RequestParam[] = [];
+  let bare = true;
+  for (const [name, parameter] of Object.entries(loaded.runbook.parameters)) {
+    const value = params[name];
+    const given = value !== undefined && value !== parameter.default;
+    if (parameter.positional && !given) bare = false;
+    if (given) result.push([name, value, parameter.positional && bare]);
+  }
+  return result;
 }
 
 /** The plan as text: every command in order, with where and when it runs. */
@@ -111,22 +158,43 @@ export function formatPlan(description: Description): string {
     lines.push("", title);
     for (const step of steps) lines.push(...formatStep(step));
   };
+  if (description.approval) {
+    lines.push("", "Approval (checked before anything runs)", `  CR  ${description.approval}`);
+  }
   section("Prerequisites (all checked before any step runs)", description.prerequisites);
   if (description.before.length) {
     lines.push("", "Before (confirmed by a human, or acknowledged with --yes)");
-    description.before.forEach((item, i) => lines.push(`  B${i + 1}  ${item}`));
+    description.before.forEach((item, i) => lines.push(`  B${i + 1}  ${gateLine(item)}`));
   }
   section("Steps", description.steps);
   section("Success criteria (checked after the steps)", description.success);
   if (description.after.length) {
     lines.push("", "After (confirmed by a human, or acknowledged with --yes)");
-    description.after.forEach((item, i) => lines.push(`  A${i + 1}  ${item}`));
+    description.after.forEach((item, i) => lines.push(`  A${i + 1}  ${gateLine(item)}`));
   }
   if (description.onFailure) {
     const args = Object.entries(description.onFailure.with).map(([k, v]) => `${k}=${v}`);
     lines.push("", `On failure: runbook ${description.onFailure.runbook} ${args.join(" ")}`.trim());
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * What a gate's wait adds to its line: ` (min_wait 15m: not confirmable sooner after the step
+ * before it)`; nothing without one.
+ *
+ * @example
+ * ```ts
+ * import { waitNote } from "./describe.ts";
+ * waitNote("15m"); // " (min_wait 15m: not confirmable sooner after the step before it)"
+ * ```
+ */
+export function waitNote(minWait: string | undefined): string {
+  return minWait ? ` (min_wait ${minWait}: not confirmable sooner after the step before it)` : "";
+}
+
+function gateLine(gate: DescribedGate): string {
+  return gate.text + waitNote(gate.min_wait);
 }
 
 function formatStep(step: DescribedStep): string[] {
@@ -150,7 +218,9 @@ function formatStep(step: DescribedStep): string[] {
       }`,
     );
   }
-  if (step.confirm) lines.push(`${detail}confirm: ${step.confirm}`);
+  if (step.confirm) {
+    lines.push(`${detail}confirm: ${step.confirm}${waitNote(step.minWait)}`);
+  }
   // An operation step (any kind of the registry): what it does and where.
   if (step.operand !== undefined) {
     lines.push(`${detail}${step.kind}: ${step.operand} (on ${step.on})`);

@@ -14,12 +14,31 @@ import type { OutputListener, Target } from "../targets/target.ts";
 import type { ResolvedStep } from "./resolve.ts";
 import type { StepStatus } from "../state/runs.ts";
 import type { OperationRunners } from "./operation.ts";
-import type { StepOutcome } from "./outcome.ts";
+import type { GateTiming, StepOutcome } from "./outcome.ts";
 import { healthVersion, versionProblem } from "../release/health.ts";
 export type { StepOutcome } from "./outcome.ts";
 
-/** Asks a human to confirm; resolves to their answer. */
-export type Confirmer = (question: string) => Promise<"confirmed" | "acknowledged" | "declined">;
+/** A gate's answer: a person at a terminal, `--yes`, or no. */
+export type Answer = "confirmed" | "acknowledged" | "declined";
+
+/** What a confirmer is told about the gate it asks. */
+export interface Gate {
+  /** When the step before the gate ended: its `min_wait` counts from here. */
+  since: Date;
+  /** The gate's `min_wait` in milliseconds, and as written (`15m`); none without one. */
+  minWaitMs?: number;
+  minWait?: string;
+  /** The run's stop signal: a wait ends at once when it aborts. */
+  signal?: AbortSignal;
+  /** The node the gate is asked for. */
+  target: string;
+}
+
+/**
+ * Asks a human to confirm; resolves to their answer. A terminal confirmer waits out the gate's
+ * `min_wait` before it asks; the run refuses a confirmation that comes sooner.
+ */
+export type Confirmer = (question: string, gate?: Gate) => Promise<Answer>;
 
 /** What executing a step needs from the run. */
 export interface ExecuteOptions {
@@ -29,6 +48,8 @@ export interface ExecuteOptions {
   onOutput?: OutputListener;
   /** Runs operation steps (`policy:`, `secrets:`, ...; see `operations.ts`). */
   operations?: OperationRunners;
+  /** When the step before this one ended (a gate's `min_wait` counts from here). */
+  since?: Date;
 }
 
 /** Runs a step to its end, with its retries. Never throws for a failing step. */
@@ -42,7 +63,13 @@ export async function executeStep(
     case "http":
       return await checkHttp(step, options);
     case "confirm":
-      return await askHuman(step.confirm!, options.confirm);
+      return await askHuman(step.confirm!, options.confirm, {
+        since: options.since ?? new Date(),
+        minWaitMs: step.minWaitMs,
+        minWait: step.minWait,
+        signal: options.signal,
+        target: options.target.name,
+      });
     default: {
       // load.ts refuses reserved kinds before a run starts; reaching here is a bug.
       const operation = options.operations?.[step.kind];
@@ -52,8 +79,26 @@ export async function executeStep(
   }
 }
 
-/** Asks a human, or reports that nobody can answer. */
-export async function askHuman(question: string, confirm?: Confirmer): Promise<StepOutcome> {
+/**
+ * Asks a human, or reports that nobody can answer. A gate with `min_wait` keeps how long it
+ * waited; a confirmation that came before its `min_wait` had passed fails the gate (only an
+ * acknowledgement, `--yes`, may come early, and it is marked `early`); an answer that arrives
+ * after the run was interrupted is `aborted`.
+ *
+ * @example
+ * ```ts
+ * import { askHuman } from "./execute.ts";
+ * const since = new Date(Date.now() - 1000);
+ * const outcome = await askHuman("Monitored?", () => Promise.resolve("acknowledged"),
+ *   { since, minWaitMs: 60_000, minWait: "1m", target: "local" });
+ * outcome.gate?.early; // true
+ * ```
+ */
+export async function askHuman(
+  question: string,
+  confirm?: Confirmer,
+  gate?: Gate,
+): Promise<StepOutcome> {
   if (!confirm) {
     return {
       status: "failure",
@@ -63,14 +108,39 @@ export async function askHuman(question: string, confirm?: Confirmer): Promise<S
       error: `needs a human to confirm "${question}": run in a terminal or pass --yes`,
     };
   }
-  const answer = await confirm(question);
+  const answer = await confirm(question, gate);
+  const base = { attempts: 1, stdout: "", stderr: "" };
+  const minWaitMs = gate?.minWaitMs;
+  const waitedMs = gate && Date.now() - gate.since.getTime();
+  const timing: GateTiming | undefined = minWaitMs === undefined || waitedMs === undefined
+    ? undefined
+    : {
+      min_wait_ms: minWaitMs,
+      waited_ms: waitedMs,
+      early: answer === "acknowledged" && waitedMs < minWaitMs ? true : undefined,
+    };
+  if (gate?.signal?.aborted) {
+    return { ...base, status: "aborted", error: `interrupted at: ${question}`, gate: timing };
+  }
+  if (answer === "confirmed" && timing && timing.waited_ms < timing.min_wait_ms) {
+    return {
+      ...base,
+      status: "failure",
+      error: `confirmed ${seconds(timing.waited_ms)} after the step before it, before its ` +
+        `min_wait of ${gate!.minWait} had passed: ${question}`,
+      gate: timing,
+    };
+  }
   return {
+    ...base,
     status: answer,
-    attempts: 1,
-    stdout: "",
-    stderr: "",
     error: answer === "declined" ? `not confirmed: ${question}` : undefined,
+    gate: timing,
   };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
 }
 
 async function runScript(step: ResolvedStep, options: ExecuteOptions): Promise<StepOutcome> {

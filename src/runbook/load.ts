@@ -193,8 +193,12 @@ function lenientRunbook(data: unknown): Runbook | undefined {
   if (!isRecord(data)) return undefined;
   const steps = (value: unknown) =>
     Array.isArray(value) ? value.map((s) => isRecord(s) ? s : {}) : [];
-  const strings = (value: unknown) =>
-    Array.isArray(value) ? value.filter((v) => typeof v === "string") : [];
+  // Checklist items read as `{ item }`, the shape the schema gives them.
+  const gates = (value: unknown) =>
+    Array.isArray(value)
+      ? value.map((v) => typeof v === "string" ? { item: v } : isRecord(v) ? v : {})
+        .filter((v) => typeof v.item === "string")
+      : [];
   const parameters = Object.fromEntries(
     Object.entries(isRecord(data.parameters) ? data.parameters : {}).filter(([, v]) => isRecord(v)),
   );
@@ -213,7 +217,7 @@ function lenientRunbook(data: unknown): Runbook | undefined {
     prerequisites: steps(data.prerequisites),
     steps: steps(data.steps),
     success: steps(data.success),
-    checklist: { before: strings(checklist.before), after: strings(checklist.after) },
+    checklist: { before: gates(checklist.before), after: gates(checklist.after) },
     audit,
     on_failure: failure,
   } as unknown as Runbook;

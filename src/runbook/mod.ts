@@ -34,5 +34,5 @@ export {
 } from "./rollout.ts";
 export { describeInterruption, Interrupter, interruptionOf } from "./interrupt.ts";
 export { abortSummary, nextCommand } from "./abort_summary.ts";
-export type { Confirmer, StepOutcome } from "./execute.ts";
+export type { Answer, Confirmer, Gate, StepOutcome } from "./execute.ts";
 export type { ResolvedStep } from "./resolve.ts";

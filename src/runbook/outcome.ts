@@ -23,4 +23,15 @@ export interface StepOutcome {
   error?: string;
   /** The connection to the step's node was lost: the step's real outcome is unknown. */
   lost?: string;
+  /** A gate with `min_wait`: how long it had to wait, how long it did, and whether `--yes` acknowledged it early. */
+  gate?: GateTiming;
+}
+
+/** How a gate with `min_wait` went, in the run record and its audit entry. */
+export interface GateTiming {
+  min_wait_ms: number;
+  /** From the end of the step before it to the answer. */
+  waited_ms: number;
+  /** Acknowledged (`--yes`) before `min_wait` had passed. */
+  early?: true;
 }

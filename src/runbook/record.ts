@@ -131,6 +131,9 @@ export function stepRecord(
     message: failed
       ? [answered ? step.message : undefined, error].filter(Boolean).join(": ")
       : undefined,
+    min_wait_ms: raw.gate?.min_wait_ms,
+    waited_ms: raw.gate?.waited_ms,
+    early: raw.gate?.early,
   };
 }
 

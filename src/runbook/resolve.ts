@@ -17,7 +17,7 @@
  * @module
  */
 import { isOperation } from "./operations.ts";
-import { durationMs, type StepKind } from "./schema.ts";
+import { durationMs, durationText, type StepKind } from "./schema.ts";
 import { lookupFor, type PlannedStep, type RunContext } from "./plan.ts";
 import { renderTemplate } from "../template.ts";
 
@@ -41,6 +41,9 @@ export interface ResolvedStep {
     timeoutMs: number;
   };
   confirm?: string;
+  /** A gate's `min_wait` as written (`15m`), and in milliseconds. */
+  minWait?: string;
+  minWaitMs?: number;
   uses?: string;
   timeoutMs?: number;
   retries: number;
@@ -86,6 +89,8 @@ export function resolveStep(
       timeoutMs: durationMs(step.http.timeout),
     },
     confirm: step.confirm === undefined ? undefined : text(step.confirm),
+    minWait: step.min_wait === undefined ? undefined : durationText(step.min_wait),
+    minWaitMs: step.min_wait === undefined ? undefined : durationMs(step.min_wait),
     uses: step.uses,
     timeoutMs: step.timeout === undefined ? undefined : durationMs(step.timeout),
     retries: step.retries,

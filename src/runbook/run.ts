@@ -47,6 +47,7 @@ import { maskedJournal, runContext } from "./context.ts";
 import { isFailure, newRunRecord, stepRecord, unmetReason } from "./record.ts";
 import { describeInterruption, type Interrupter, interruptionOf } from "./interrupt.ts";
 import { runbookEntry, runEntry, type RunSubject, stepEntry } from "../audit/actions.ts";
+import { type ChecklistItem, durationMs, durationText } from "./schema.ts";
 import { type BatchSpec, inBatches } from "./batch_spec.ts";
 import { restartBatches } from "./restart_step.ts";
 
@@ -114,9 +115,9 @@ export interface RunOptions {
 export function humanItems(loaded: LoadedRunbook): string[] {
   const plan = flatten(loaded);
   return [
-    ...loaded.runbook.checklist.before,
+    ...loaded.runbook.checklist.before.map((gate) => gate.item),
     ...plan.steps.filter((item) => item.kind === "confirm").map((item) => item.step.confirm!),
-    ...loaded.runbook.checklist.after,
+    ...loaded.runbook.checklist.after.map((gate) => gate.item),
   ];
 }
 
@@ -165,6 +166,8 @@ export class Run {
   /** A step that changes the node has started: from here on, a failure is undone. */
   #changed = false;
   #criteriaPassed = false;
+  /** When the last step ended: a gate's `min_wait` counts from here. */
+  #lastEnded = new Date();
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RunOptions) {
     const id = options.runId ?? newRunId();
@@ -229,6 +232,7 @@ export class Run {
     }
 
     let failed = await this.#human("before", runbook.checklist.before);
+    if (this.#signal?.aborted) return await this.#aborted(followFailurePath);
     if (!failed) {
       observer?.phase?.("Steps");
       for (const item of this.#plan.steps) {
@@ -256,6 +260,7 @@ export class Run {
       } else this.#criteriaPassed = true;
     }
     if (!failed) failed = await this.#human("after", runbook.checklist.after);
+    if (this.#signal?.aborted) return await this.#aborted(followFailurePath);
     if (!failed) return await this.#finish("success");
     if (!this.#changed) {
       return await this.#finish(
@@ -367,6 +372,7 @@ export class Run {
           confirm: this.options.confirm,
           onOutput: this.#onOutput,
           operations: this.#operationRunners(),
+          since: this.#lastEnded,
         });
         if (outcome.lost) {
           this.options.interrupter?.interrupt({
@@ -408,6 +414,7 @@ export class Run {
     item?: PlannedStep,
   ): Promise<StepRecord> {
     const record = stepRecord(step, phase, started, raw, (text) => this.#masker.mask(text));
+    this.#lastEnded = new Date();
     if (item?.id) {
       // Later steps get the real output: a secret passed on must still work, only never show.
       this.context.steps.set(item.id, {
@@ -429,6 +436,9 @@ export class Run {
         name: record.name,
         kind: record.kind,
         exit_code: record.exit_code,
+        min_wait_ms: record.min_wait_ms,
+        waited_ms: record.waited_ms,
+        early: record.early,
       }, record.status));
     }
     return record;
@@ -437,26 +447,31 @@ export class Run {
   /** Asks for the human checklist items; returns why the run cannot go on, if it cannot. */
   async #human(
     phase: "before" | "after",
-    items: readonly string[],
+    items: readonly ChecklistItem[],
   ): Promise<{ reason: string; declined: boolean } | undefined> {
     if (items.length === 0) return undefined;
     this.options.observer?.phase?.(phase === "before" ? "Before" : "After");
     const lookup = this.#runbookLookup();
-    for (const [i, raw] of items.entries()) {
-      const question = renderTemplate(raw, lookup, "text", (ref) => `<${ref}>`);
+    for (const [i, gate] of items.entries()) {
+      const question = renderTemplate(gate.item, lookup, "text", (ref) => `<${ref}>`);
       const resolved = {
         number: `${phase === "before" ? "B" : "A"}${i + 1}`,
         name: question,
         kind: "checklist",
         checklist: question,
         confirm: question,
+        minWait: gate.min_wait === undefined ? undefined : durationText(gate.min_wait),
+        minWaitMs: gate.min_wait === undefined ? undefined : durationMs(gate.min_wait),
       } as unknown as ResolvedStep;
       this.options.observer?.stepStarted?.(resolved);
+      const started = new Date();
       const outcome = await executeStep({ ...resolved, kind: "confirm" }, {
         target: this.options.target,
         confirm: this.options.confirm,
+        signal: this.#signal,
+        since: this.#lastEnded,
       });
-      const record = await this.#finishStep(resolved, phase, new Date(), outcome);
+      const record = await this.#finishStep(resolved, phase, started, outcome);
       if (isFailure(record.status)) {
         return { reason: `${question}: ${record.message}`, declined: record.status === "declined" };
       }

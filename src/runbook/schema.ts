@@ -137,6 +137,11 @@ const stepFields = {
   with: z.record(z.string(), Scalar).optional().describe("Inputs of the included task."),
   http: HttpCheckSchema.optional(),
   confirm: z.string().min(1).optional().describe("A question a human must answer yes to."),
+  min_wait: DurationSchema.optional().describe(
+    "With `confirm`: it cannot be confirmed before this long has passed since the step before " +
+      'it ended ("Monitor for 15 minutes": `min_wait: 15m`). A terminal shows the time left and ' +
+      "waits; `--yes` acknowledges it early, and the record says so.",
+  ),
   ...operandFields(),
 };
 
@@ -153,6 +158,13 @@ export const StepSchema = z.strictObject(stepFields).superRefine((step, ctx) => 
   }
   if (step.with !== undefined && step.uses === undefined) {
     ctx.addIssue({ code: "custom", path: ["with"], message: "`with` goes with `uses`" });
+  }
+  if (step.min_wait !== undefined && step.confirm === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["min_wait"],
+      message: "`min_wait` goes with `confirm` (a gate a person confirms)",
+    });
   }
 });
 
@@ -215,8 +227,40 @@ export function normalizeStrategy(value: z.input<typeof StrategySchema>): Strate
   return { batch: 1, max_failed: 0, concurrency: 10, ...given };
 }
 
-/** A human action that appears in checklists and is confirmed (or acknowledged) when run. */
-export const ChecklistItemSchema = z.string().min(1);
+/**
+ * A human action that appears in checklists and is confirmed (or acknowledged) when run: its
+ * text, or `{ item: TEXT, min_wait: 15m }` for one that cannot be confirmed before that long
+ * has passed since the step before it ended. Read as `{ item, min_wait? }` either way.
+ */
+export const ChecklistItemSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    item: z.string().min(1),
+    min_wait: DurationSchema.optional().describe(
+      "Not confirmable before this long after the step before it ended (`15m`).",
+    ),
+  }),
+]).transform((value): ChecklistItem => typeof value === "string" ? { item: value } : value);
+
+/** A checklist item as the engine reads it. */
+export interface ChecklistItem {
+  item: string;
+  min_wait?: z.infer<typeof DurationSchema>;
+}
+
+/**
+ * A duration as a runbook wrote it, for people: `15m` stays `15m`, `90` reads `90s`.
+ *
+ * @example
+ * ```ts
+ * import { durationText } from "./schema.ts";
+ * durationText("15m"); // "15m"
+ * durationText(90); // "90s"
+ * ```
+ */
+export function durationText(value: z.infer<typeof DurationSchema>): string {
+  return typeof value === "number" ? `${value}s` : value;
+}
 
 const Parameters = z.record(
   z.string().regex(IDENTIFIER, { error: "expected a lower-case identifier" }),
@@ -327,6 +371,7 @@ export const KNOWN_KEYS: readonly string[] = [
   "concurrency",
   "by",
   "not_operator",
+  "item",
 ];
 
 /** Fields of `target` that templates may read. */

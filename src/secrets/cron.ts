@@ -1,12 +1,15 @@
 /**
  * The `@reboot` recovery entry in the user's crontab, kept between marker comments so adding is
- * idempotent and removing touches nothing else. Building the new crontab text is pure; reading
+ * idempotent and removing touches nothing else. A block is named by the app and its directory
+ * ({@link cronBlockName}): two nodes of one app on one host (each its own `app.dir`) keep one
+ * entry each instead of overwriting each other's. Building the new crontab text is pure; reading
  * and installing it (`crontab -l` / `crontab -`) happens in {@link cronAdd} / {@link cronRemove}.
  *
  * @example
  * ```ts
  * import { cronAdd, rebootEntry } from "./cron.ts";
- * await cronAdd("myapp", [rebootEntry({ dir: "/opt/myapp", start: "docker compose up -d" })]);
+ * const app = { name: "myapp", dir: "/opt/myapp", start: "docker compose up -d" };
+ * await cronAdd(app, [rebootEntry(app)]);
  * ```
  * @module
  */
@@ -14,19 +17,39 @@ import { join } from "node:path";
 import { SecretsInputError } from "./errors.ts";
 import { run, tryRun } from "./exec.ts";
 
+/** The app (and where it lives) a crontab block belongs to. */
+export interface CronApp {
+  name: string;
+  dir: string;
+}
+
+/**
+ * The name of an app's block: the app and its directory, so each install on a host has its own.
+ *
+ * @example
+ * ```ts
+ * import { cronBlockName } from "./cron.ts";
+ * cronBlockName({ name: "myapp", dir: "/srv/web-1/app" }); // "myapp /srv/web-1/app"
+ * ```
+ */
+export function cronBlockName(app: CronApp): string {
+  return `${app.name} ${app.dir}`;
+}
+
 /**
  * The marker comments around an app's block.
  *
  * @example
  * ```ts
- * cronMarkers("myapp"); // { begin: "# BEGIN protocol myapp", end: "# END protocol myapp" }
+ * import { cronMarkers } from "./cron.ts";
+ * cronMarkers("myapp /opt/myapp"); // { begin: "# BEGIN protocol myapp /opt/myapp", end: ... }
  * ```
  */
-export function cronMarkers(appName: string): { begin: string; end: string } {
-  if (!/^[^\r\n]+$/.test(appName) || appName.trim() !== appName) {
-    throw new SecretsInputError(`app name ${JSON.stringify(appName)} cannot be a crontab marker`);
+export function cronMarkers(blockName: string): { begin: string; end: string } {
+  if (!/^[^\r\n]+$/.test(blockName) || blockName.trim() !== blockName) {
+    throw new SecretsInputError(`${JSON.stringify(blockName)} cannot be a crontab marker`);
   }
-  return { begin: `# BEGIN protocol ${appName}`, end: `# END protocol ${appName}` };
+  return { begin: `# BEGIN protocol ${blockName}`, end: `# END protocol ${blockName}` };
 }
 
 /**
@@ -58,9 +81,9 @@ export function rebootEntry(app: { dir: string; start: string }): string {
  * // "MAILTO=ops\n# BEGIN protocol myapp\n@reboot true\n# END protocol myapp\n"
  * ```
  */
-export function withCronBlock(crontab: string, appName: string, lines: string[]): string {
-  const { begin, end } = cronMarkers(appName);
-  const kept = splitLines(withoutCronBlock(crontab, appName));
+export function withCronBlock(crontab: string, blockName: string, lines: string[]): string {
+  const { begin, end } = cronMarkers(blockName);
+  const kept = splitLines(withoutCronBlock(crontab, blockName));
   return [...kept, begin, ...lines, end].join("\n") + "\n";
 }
 
@@ -73,15 +96,23 @@ export function withCronBlock(crontab: string, appName: string, lines: string[])
  * // "MAILTO=ops\n"
  * ```
  */
-export function withoutCronBlock(crontab: string, appName: string): string {
-  const { begin, end } = cronMarkers(appName);
+export function withoutCronBlock(
+  crontab: string,
+  blockName: string,
+  only: (body: string[]) => boolean = () => true,
+): string {
+  const { begin, end } = cronMarkers(blockName);
   const kept: string[] = [];
-  let inside = false;
+  let inside: string[] | undefined;
   let found = false;
   for (const line of splitLines(crontab)) {
-    if (!inside && line.trim() === begin) inside = found = true;
-    else if (inside && line.trim() === end) inside = false;
-    else if (!inside) kept.push(line);
+    if (!inside && line.trim() === begin) inside = [line];
+    else if (inside && line.trim() === end) {
+      if (only(inside.slice(1))) found = true;
+      else kept.push(...inside, line);
+      inside = undefined;
+    } else if (inside) inside.push(line);
+    else kept.push(line);
   }
   if (inside) {
     throw new SecretsInputError(
@@ -90,6 +121,27 @@ export function withoutCronBlock(crontab: string, appName: string): string {
   }
   if (!found) return crontab;
   return kept.length ? kept.join("\n") + "\n" : "";
+}
+
+/**
+ * `crontab` without the app's blocks: its own ({@link cronBlockName}), and a block of the
+ * earlier form named by the app alone when it holds nothing but `entries` (so it was this
+ * install's; another node's stays until that node is set up again).
+ *
+ * @example
+ * ```ts
+ * import { withoutAppBlocks } from "./cron.ts";
+ * withoutAppBlocks("# BEGIN protocol a\n@reboot x\n# END protocol a\n", { name: "a", dir: "/d" }, ["@reboot x"]);
+ * // ""
+ * ```
+ */
+export function withoutAppBlocks(crontab: string, app: CronApp, entries: string[]): string {
+  const legacy = withoutCronBlock(
+    crontab,
+    app.name,
+    (body) => body.every((l) => entries.includes(l)),
+  );
+  return withoutCronBlock(legacy, cronBlockName(app));
 }
 
 /**
@@ -145,36 +197,41 @@ export interface CronChange {
  * @example
  * ```ts
  * import { requireConfig } from "../config/mod.ts";
+ * import { cronAdd, rebootEntry } from "./cron.ts";
  * const config = await requireConfig({});
- * const { changed } = await cronAdd("myapp", [rebootEntry(config.app)]);
+ * const { changed } = await cronAdd(config.app, [rebootEntry(config.app)]);
  * ```
  */
 export async function cronAdd(
-  appName: string,
+  app: CronApp,
   lines: string[],
   options: { user?: string } = {},
 ): Promise<CronChange> {
   const before = await readCrontab(options.user);
-  const after = withCronBlock(before, appName, lines);
+  const after = withCronBlock(withoutAppBlocks(before, app, lines), cronBlockName(app), lines);
   if (after === before) return { changed: false, crontab: before };
   await run(crontabWriteArgv(options.user), { stdin: after });
   return { changed: true, crontab: after };
 }
 
 /**
- * Removes the app's block; does nothing when there is none.
+ * Removes the app's block (`lines`: its entries, to recognize a block of the earlier form);
+ * does nothing when there is none.
  *
  * @example
  * ```ts
- * await cronRemove("myapp");
+ * import { cronRemove, rebootEntry } from "./cron.ts";
+ * const app = { name: "myapp", dir: "/opt/myapp", start: "true" };
+ * await cronRemove(app, [rebootEntry(app)]);
  * ```
  */
 export async function cronRemove(
-  appName: string,
+  app: CronApp,
+  lines: string[],
   options: { user?: string } = {},
 ): Promise<CronChange> {
   const before = await readCrontab(options.user);
-  const after = withoutCronBlock(before, appName);
+  const after = withoutAppBlocks(before, app, lines);
   if (after === before) return { changed: false, crontab: before };
   await run(crontabWriteArgv(options.user), { stdin: after });
   return { changed: true, crontab: after };

@@ -56,12 +56,15 @@ export {
 export { GITIGNORE_RULES, isEncrypted, isPlaintextEnv } from "./env_files.ts";
 export {
   cronAdd,
+  type CronApp,
+  cronBlockName,
   type CronChange,
   cronMarkers,
   cronRemove,
   readCrontab,
   rebootEntry,
   withCronBlock,
+  withoutAppBlocks,
   withoutCronBlock,
 } from "./cron.ts";
 export { installKey, type InstallKeyOptions } from "./distribute.ts";

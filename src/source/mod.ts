@@ -153,8 +153,15 @@ export function schemaProblems(
   issues: readonly z.core.$ZodIssue[],
   knownKeys: readonly string[] = [],
 ): Problem[] {
-  return issues.flatMap((issue) => {
+  return issues.flatMap((issue): Problem[] => {
     const path = issue.path as (string | number)[];
+    // "A or B" refused: report what the one branch of the value's own type said (an unknown
+    // key in `{ item, min_wait }`), not a bare "Invalid input".
+    const branch = issue.code === "invalid_union" ? typedBranch(issue.errors) : undefined;
+    if (branch) {
+      const nested = branch.map((inner) => ({ ...inner, path: [...path, ...inner.path] }));
+      return schemaProblems(source, nested, knownKeys);
+    }
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         file: source.file,
@@ -170,6 +177,16 @@ export function schemaProblems(
       message: describeIssue(issue, source, path),
     }];
   });
+}
+
+/** The one branch of a union whose failure is not "wrong type": the value's own kind. */
+function typedBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const wrongType = (issues: readonly z.core.$ZodIssue[]) =>
+    issues.length === 1 && issues[0].code === "invalid_type" && issues[0].path.length === 0;
+  const typed = branches.filter((issues) => !wrongType(issues));
+  return typed.length === 1 ? typed[0] : undefined;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, source: Source, path: DataPath): string {

@@ -48,6 +48,11 @@ export interface StepRecord {
   /** Last lines of output, kept for failures. */
   tail?: string[];
   message?: string;
+  /** A gate with `min_wait`: the wait it required and the time from the step before it to the answer. */
+  min_wait_ms?: number;
+  waited_ms?: number;
+  /** Acknowledged with `--yes` before its `min_wait` had passed. */
+  early?: true;
 }
 
 /** How a run ended. `declined`: a human said no at a gate before anything changed. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { cli, exists, fixture, runArgs, tempWorld } from "../fixtures/helpers.ts";
+import { cli, exists, fixture, runArgs, runRecords, tempWorld } from "../fixtures/helpers.ts";
 
 const ROOT = fixture("projects", "approval");
 
@@ -22,9 +22,9 @@ Deno.test("approval is enforced without an approvers file; only a written `mode:
       assert.equal(refused.code, 1, refused.stderr);
       const path = join(ROOT, "approvers.yaml");
       assert.ok(refused.stderr.includes(`there is no approvers file at ${path}`), refused.stderr);
-      assert.match(refused.stderr, /requires 1 approval\(s\) by role approver, not the operator/);
+      assert.match(refused.stderr, /requires 1 approval by role approver, not the operator/);
       assert.match(refused.stderr, /deno task identity:keygen --name/);
-      assert.match(refused.stderr, /deno task request release -p version=v1\.2\.0/);
+      assert.match(refused.stderr, /deno task request release v1\.2\.0/);
       assert.match(refused.stderr, /deno task approve CR_ID/);
       assert.match(refused.stderr, /approval: \{ mode: off, reason: "\.\.\." \}/);
       assert.doesNotMatch(refused.stderr, /--emergency/, "release does not permit emergencies");
@@ -90,6 +90,18 @@ Deno.test("approval is enforced without an approvers file; only a written `mode:
         assert.deepEqual(
           json.changes.map((c: Record<string, unknown>) => [c.authorization, c.approval_reason]),
           [["off", reason]],
+        );
+        const [record] = await runRecords(world.stateDir);
+        const evidence = await cli([
+          ...["checklist", "release", "--run", record.id, "--format", "md"],
+          ...["--state-dir", world.stateDir],
+        ]);
+        assert.match(
+          evidence.stdout,
+          new RegExp(
+            `^Approval: approval off for this project \\(protocol\\.yaml\\): "${reason}"$`,
+            "m",
+          ),
         );
         const md = (await population("md")).stdout;
         assert.match(md, /1 change\(s\); 0 unapproved, 1 with approval off,/);

@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { cli, exists, fixture, type TempWorld, tempWorld } from "../fixtures/helpers.ts";
+import {
+  cli,
+  exists,
+  fixture,
+  runRecords,
+  type TempWorld,
+  tempWorld,
+} from "../fixtures/helpers.ts";
+import { personKeyId } from "../../src/approval/mod.ts";
 
 const ROOT = fixture("projects", "approval");
 const SCHEDULE = join(fixture(), "..", "..", "policies", "schedule.yaml");
@@ -161,6 +169,37 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
       const runs = entries.filter((e) => e.action === "run");
       assert.ok(runs.length >= 2 && runs.every((e) => e.request === id), JSON.stringify(runs));
     });
+
+    await t.step(
+      "its evidence names the request, the approver and the key she signed with",
+      async () => {
+        const record = (await runRecords(world.stateDir)).find((r) =>
+          r.runbook === "release" && r.status === "success"
+        )!;
+        const evidence = (format: string) =>
+          as("bob", "checklist", "release", "--run", record.id, "--format", format);
+        const keyId = personKeyId(keys.alice);
+        assert.match(keyId, /^[0-9a-f]{16}$/);
+        const signed = new RegExp(
+          `alice@example\\.com \\(key ${keyId}, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\) — request ${id}`,
+        );
+        const md = await evidence("md");
+        assert.equal(md.code, 0, md.stderr);
+        assert.match(md.stdout, new RegExp(`^Approval: ${signed.source}$`, "m"));
+        assert.match(
+          (await evidence("html")).stdout,
+          new RegExp(`<dt>Approvers</dt><dd>${signed.source}`),
+        );
+        const json = JSON.parse((await evidence("json")).stdout);
+        assert.equal(json.request, id);
+        assert.deepEqual(
+          json.approvals.map((a: { name: string; key_id: string }) => [a.name, a.key_id]),
+          [
+            ["alice@example.com", keyId],
+          ],
+        );
+      },
+    );
 
     await t.step("a tag moved after approval is refused (commit changed)", async () => {
       await git(repo, "commit", "--quiet", "--allow-empty", "-m", "sneaky");

@@ -10,6 +10,8 @@ import { fileStatCommand, parseFileStat } from "../../src/policy/collectors/file
 import { findFilter, gitStateOf, parseGitFiles } from "../../src/policy/collectors/find_files.ts";
 import { parseScan, scanCommand, scoreFiles } from "../../src/policy/collectors/pattern_scan.ts";
 import { parseProcesses } from "../../src/policy/collectors/processes.ts";
+import { phpCallSitePattern } from "../../src/policy/collectors/php_context.ts";
+import { shellQuote } from "../../src/shell/quote.ts";
 import { parseCompose } from "../../src/policy/collectors/compose_services.ts";
 import { checkValue } from "../../src/policy/matchers.ts";
 import { unsafeRegexReason } from "../../src/policy/safe_regex.ts";
@@ -34,8 +36,20 @@ Deno.test("collector commands are quoted shell built from data", () => {
   assert.match(scan, /^jobs=\$\(nproc/);
   assert.match(
     scan,
-    /find -H '\/app' -type f -print0 \| xargs -0 -r -P "\$jobs" -n 2048 grep -EnIHZ --line-buffered -e '\\beval\\s\*\\\(' --/,
+    /find -H '\/app' -type f -print0 \| xargs -0 -r -P "\$jobs" -n 2048 sh -c 'exec grep -EnIHZ "\$@" > "\$0\/\$\$"' "\$out" -e '\\beval\\s\*\\\(' --/,
   );
+  // Each grep writes its own file (no line-buffered writes to a shared pipe), removed on exit.
+  assert.match(scan, /out=\$\(mktemp -d [^\n]*\ntrap 'rm -rf "\$out"' EXIT\n/);
+  assert.match(scan, /\ncat "\$out"\/\* 2>\/dev\/null\n/);
+  // PHP-only scans leave plain method and static calls on the node.
+  const php = scanCommand({
+    paths: ["/app"],
+    include: ["*.php"],
+    exclude_dirs: [],
+    patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }],
+    language: "php",
+  });
+  assert.ok(php.includes(shellQuote(phpCallSitePattern("\\beval\\s*\\("))), php);
   assert.match(fileStatCommand("/k'ey"), /stat -c '%a\|%U\|%Y\|%s\|%F' -- '\/k'\\''ey'/);
   assert.match(crontabCommand("deploy"), /crontab -u 'deploy' -l/);
 });

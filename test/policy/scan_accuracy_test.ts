@@ -7,27 +7,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/mod.ts";
-import { phpHitContext } from "../../src/policy/collectors/php_context.ts";
+import { phpCallSitePattern, phpHitContext } from "../../src/policy/collectors/php_context.ts";
+import { OUTPUT_LIMIT } from "../../src/targets/target.ts";
 import { type CheckResult, evaluatePolicy, loadPolicy } from "../../src/policy/mod.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
 import { ROOT } from "../fixtures/helpers.ts";
-import { type PolicyWorld, policyWorld } from "./world.ts";
+import { LISTED_FUNCTIONS, type PolicyWorld, policyWorld } from "./world.ts";
 
-const FUNCTIONS = [
-  "eval",
-  "assert",
-  "base64_decode",
-  "gzinflate",
-  "str_rot13",
-  "shell_exec",
-  "proc_open",
-  "popen",
-  "system",
-  "exec",
-  "passthru",
-  "create_function",
-  "preg_replace",
-];
+const FUNCTIONS = [...LISTED_FUNCTIONS, "preg_replace"];
 
 async function audit(world: PolicyWorld, params: Record<string, string> = {}) {
   const policy = await loadPolicy("security-audit", ROOT);
@@ -123,6 +110,95 @@ Deno.test("malicious-code: calls fail, mentions inform, methods and statics are 
       assert.equal(vendor["malicious-code"].status, "fail");
       assert.match(vendor["malicious-code"].findings[0].file!, /vendor\/lib\/x\.php$/);
     });
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("trojansearch reads PHP files as malicious-code does; other files as they are", async () => {
+  const world = await policyWorld();
+  const trojans = async () => {
+    const policy = await loadPolicy("trojansearch", ROOT);
+    const report = await evaluatePolicy(policy, new LocalTarget(), {
+      stateDir: world.stateDir,
+      config: await loadConfig(world.config),
+      params: { source: world.source },
+    });
+    return report.results.flatMap((r) => r.findings.map((f) => `${r.id} ${f.message}`));
+  };
+  try {
+    assert.deepEqual(await trojans(), []);
+    // Method and static calls and definitions are other functions: they score nothing.
+    const text = [
+      "<?php",
+      ...FUNCTIONS.flatMap((f) => [`$redis->${f}($s);`, `Foo::${f}($y);`, `function ${f}() {}`]),
+    ].join("\n");
+    await Deno.writeTextFile(join(world.source, "methods.php"), text + "\n");
+    assert.deepEqual(await trojans(), []);
+    // The same calls as functions do; so does a script in another language, read as it is.
+    await Deno.writeTextFile(join(world.source, "calls.php"), "<?php\neval($x);\nsystem($y);\n");
+    await Deno.writeTextFile(join(world.source, "tool.py"), "import os\nexec(code)\n");
+    const found = await trojans();
+    assert.ok(
+      found.some((f) => /^trojan-files .*calls\.php:2: score 4 \(eval, system_exec\)/.test(f)),
+      found.join("\n"),
+    );
+    assert.ok(
+      found.some((f) => /^trojan-suspects .*tool\.py:2: score 2 \(system_exec\)/.test(f)),
+      found.join("\n"),
+    );
+    assert.ok(!found.some((f) => f.includes("methods.php")), found.join("\n"));
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("on the node, grep leaves out exactly the method and static calls, nothing more", async () => {
+  const lines = [
+    "$pdo->exec($sql);",
+    "$pdo -> exec ($sql);",
+    "Foo::exec($y); parent :: exec($z);",
+    "exec($cmd);",
+    "$a >exec($x);",
+    "x:exec($p);",
+    ">exec($k);",
+    ":exec($k);",
+    "$r->exec($s); exec($t);",
+    "echo 1; $r->exec($a); /* exec( */",
+    '$s = "->exec(";',
+    "// $x->exec($y);",
+    "   * $db->exec() runs SQL",
+    '$pdo->exec("x"); # ok',
+    "\texec ($c);",
+  ];
+  const classify = (line: string) => {
+    const re = /\bexec\s*\(/g;
+    return [...line.matchAll(re)].some((m) => phpHitContext(line, m.index) !== "method");
+  };
+  const grep = await new Deno.Command("grep", {
+    args: ["-E", "-e", phpCallSitePattern("\\bexec\\s*\\(")],
+    stdin: "piped",
+    stdout: "piped",
+    env: { LC_ALL: "C" },
+  }).spawn();
+  const writer = grep.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await writer.close();
+  const kept = new TextDecoder().decode((await grep.output()).stdout).split("\n").filter(Boolean);
+  assert.deepEqual(kept, lines.filter(classify));
+});
+
+Deno.test("a scan that outgrows the target's output limit is an error, not lost findings", async () => {
+  const world = await policyWorld();
+  try {
+    const line = "eval($_POST['a']); // " + "x".repeat(60);
+    await Deno.writeTextFile(
+      join(world.source, "big.php"),
+      "<?php\n" + `${line}\n`.repeat(Math.ceil(OUTPUT_LIMIT / line.length)),
+    );
+    const code = (await audit(world))["malicious-code"];
+    assert.equal(code.status, "error", JSON.stringify(code).slice(0, 300));
+    assert.match(code.message, /more lines than fit in 1 MiB of output; narrow it/);
   } finally {
     await world.cleanup();
   }

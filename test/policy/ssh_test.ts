@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../src/demo/app.ts";
 import { cli, eventually, exclusive } from "../fixtures/helpers.ts";
+import { inProcess } from "../fixtures/in_process.ts";
 import { type SshFleet, startSshNodes } from "../fixtures/sshd.ts";
 import { sshBlock } from "../fixtures/fleet.ts";
 import { parseCrontab } from "../../src/policy/collectors/crontab.ts";
@@ -79,7 +80,9 @@ Deno.test(
       const run = async (command: string, check?: string, ...extra: string[]): Promise<Run> => {
         const args = [command, "--target", "web-1", "--format", "json", "--waivers", waivers];
         if (check) args.push("--check", check);
-        const result = await cli([...args, ...extra, ...world.args], { env: world.env });
+        // In this process: a run is the policy over SSH, not a Deno start-up (the two error
+        // paths below run the real process for its exit code).
+        const result = await inProcess([...args, ...extra, ...world.args]);
         const report = result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
         if (report) assert.equal(report.target, "web-1", "facts gathered on the node");
         return { ...result, results: report?.results ?? [] };

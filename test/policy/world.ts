@@ -93,11 +93,11 @@ export async function policyWorld(options: { config?: string } = {}): Promise<Po
     `#!/bin/sh\ncat ${join(dir, "composer-audit.json")}\n`,
     { mode: 0o755 },
   );
-  // What `deno task cron:add` writes: this app's block, cd into this node's current release.
+  // What `deno task cron:add` writes: this install's block (app and dir), cd into its current.
   await Deno.writeTextFile(
     join(dir, "crontab.txt"),
-    `# m h dom mon dow\n# BEGIN protocol test-app\n@reboot cd ${app}/current && true\n` +
-      "# END protocol test-app\n",
+    `# m h dom mon dow\n# BEGIN protocol test-app ${app}\n@reboot cd ${app}/current && true\n` +
+      `# END protocol test-app ${app}\n`,
   );
   await Deno.writeTextFile(
     join(dir, "composer-audit.json"),
@@ -132,6 +132,26 @@ export async function policyWorld(options: { config?: string } = {}): Promise<Po
     cleanup: () => Deno.remove(dir, { recursive: true }),
   };
 }
+
+/**
+ * The PHP functions the shipped malicious-code check lists by name, each its own pattern id
+ * (`preg_replace` with the `/e` modifier is the pattern `preg_replace_e`; tests add it as they
+ * need it).
+ */
+export const LISTED_FUNCTIONS = [
+  "eval",
+  "assert",
+  "base64_decode",
+  "gzinflate",
+  "str_rot13",
+  "shell_exec",
+  "proc_open",
+  "popen",
+  "system",
+  "exec",
+  "passthru",
+  "create_function",
+] as const;
 
 /** The webshell sample: every malicious-code pattern, one per line. */
 export const WEBSHELL = `<?php

@@ -3,12 +3,13 @@
  * app cannot be stopped (its stop command does nothing), so after the switch to v1.2.0 the old
  * v1.1.0 process still holds the port and answers 200 — naming v1.1.0. SOP 1's success criteria
  * fail on that (the same sentence `status` uses), the failure path rolls web-2 back, and the
- * rollback's own check passes because the answer now names the release it switched to.
+ * rollback's own check passes because the answer now names the release it switched to. A
+ * rollback whose old app (the release it left) keeps the port fails the same way.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunRecord } from "../../src/state/runs.ts";
-import { cli } from "../fixtures/helpers.ts";
+import { cli, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld } from "../fixtures/fleet.ts";
 import { active, deployArgs, health } from "../targets/fleet_helpers.ts";
 
@@ -24,7 +25,7 @@ function unstoppable(config: string, appDir: string): string {
 Deno.test("a health answer from the old release fails SOP 1 and rolls the node back", async (t) => {
   const world = await createFleetWorld({ nodes: 2, prefix: "health-version-" });
   const [web1, web2] = world.nodes;
-  let oldPid = 0;
+  let oldPid = 0, web1Pid = 0;
   try {
     await t.step("v1.1.0 on both nodes", async () => {
       const result = await cli(deployArgs(world, "v1.1.0"));
@@ -59,10 +60,28 @@ Deno.test("a health answer from the old release fails SOP 1 and rolls the node b
       assert.deepEqual(await health(web1), { status: 200, version: "v1.2.0" });
       assert.deepEqual(await health(web2), { status: 200, version: "v1.1.0" });
     });
+
+    await t.step("SOP 3 fails too when the release it left still answers", async () => {
+      web1Pid = Number(await Deno.readTextFile(join(web1.appDir, "app.pid")));
+      const config = await Deno.readTextFile(world.config);
+      await Deno.writeTextFile(world.config, unstoppable(config, web1.appDir));
+      const result = await cli(
+        runArgs(ROOT, world, "rollback", "v1.1.0", "--limit", "web-1", "--yes", "--json"),
+      );
+      assert.equal(result.code, 1, result.stderr);
+      const record = JSON.parse(result.stdout) as RunRecord;
+      const steps = (record.nodes?.[0] ?? record).steps;
+      const check = steps.find((s) => s.phase === "success" && s.kind === "http")!;
+      assert.match(
+        check.message!,
+        /the health answer names v1\.2\.0, but the active release is v1\.1\.0/,
+      );
+      assert.deepEqual(await health(web1), { status: 200, version: "v1.2.0" });
+    });
   } finally {
-    if (oldPid) {
+    for (const pid of [oldPid, web1Pid].filter(Boolean)) {
       try {
-        Deno.kill(oldPid, "SIGKILL");
+        Deno.kill(pid, "SIGKILL");
       } catch {
         // already gone
       }

@@ -6,17 +6,20 @@
 import assert from "node:assert/strict";
 import {
   cronAdd,
+  cronBlockName,
   cronMarkers,
   cronRemove,
   readCrontab,
   rebootEntry,
   SecretsInputError,
   withCronBlock,
+  withoutAppBlocks,
   withoutCronBlock,
 } from "../../src/secrets/mod.ts";
 import { cli, exclusive, tempWorld } from "../fixtures/helpers.ts";
 
 const BLOCK = "# BEGIN protocol app\n@reboot x\n# END protocol app\n";
+const MYAPP = { name: "myapp", dir: "/opt/myapp" };
 
 Deno.test("crontab text", async (t) => {
   await t.step("the reboot entry cds into the active release and escapes %", () => {
@@ -52,6 +55,19 @@ Deno.test("crontab text", async (t) => {
     assert.throws(() => withoutCronBlock("# BEGIN protocol app\n@reboot x\n", "app"), /without/);
     assert.throws(() => cronMarkers("a\nb"), SecretsInputError);
   });
+  await t.step("each install of an app has its own block; an old one goes only if ours", () => {
+    const app = (dir: string) => ({ name: "shop", dir });
+    assert.equal(cronBlockName(app("/srv/web-1/app")), "shop /srv/web-1/app");
+    const two = withCronBlock(
+      withCronBlock("", cronBlockName(app("/a")), ["@reboot a"]),
+      cronBlockName(app("/b")),
+      ["@reboot b"],
+    );
+    assert.match(two, /@reboot a\n[^]*@reboot b\n/);
+    const old = "# BEGIN protocol shop\n@reboot a\n# END protocol shop\n";
+    assert.equal(withoutAppBlocks(old, app("/a"), ["@reboot a"]), "");
+    assert.equal(withoutAppBlocks(old, app("/b"), ["@reboot b"]), old);
+  });
 });
 
 Deno.test({
@@ -80,20 +96,55 @@ Deno.test({
       await t.step("add twice: one block; other lines kept", async () => {
         await install("MAILTO=ops@example.com\n17 3 * * * /usr/local/bin/backup\n");
         const entry = rebootEntry({ dir: "/opt/myapp", start: "docker compose up -d" });
-        assert.equal((await cronAdd("myapp", [entry])).changed, true);
-        assert.equal((await cronAdd("myapp", [entry])).changed, false);
+        assert.equal((await cronAdd(MYAPP, [entry])).changed, true);
+        assert.equal((await cronAdd(MYAPP, [entry])).changed, false);
         const text = await readCrontab();
         assert.equal(text.split("# BEGIN protocol myapp").length, 2, text);
         assert.match(text, /^MAILTO=ops@example\.com\n17 3 \* \* \* \/usr\/local\/bin\/backup\n/);
-        assert.ok(text.includes(`# BEGIN protocol myapp\n${entry}\n# END protocol myapp\n`));
+        assert.ok(
+          text.includes(
+            `# BEGIN protocol myapp /opt/myapp\n${entry}\n# END protocol myapp /opt/myapp\n`,
+          ),
+        );
       });
       await t.step("remove twice: block gone, other lines kept", async () => {
-        assert.equal((await cronRemove("myapp")).changed, true);
-        assert.equal((await cronRemove("myapp")).changed, false);
+        const entry = rebootEntry({ dir: "/opt/myapp", start: "docker compose up -d" });
+        assert.equal((await cronRemove(MYAPP, [entry])).changed, true);
+        assert.equal((await cronRemove(MYAPP, [entry])).changed, false);
         const text = await readCrontab();
         assert.ok(!text.includes("protocol myapp"), text);
         assert.match(text, /17 3 \* \* \* \/usr\/local\/bin\/backup/);
       });
+      await t.step("two nodes of one app on one host keep an entry each", async () => {
+        await install("");
+        const nodes = ["/srv/web-1/app", "/srv/web-2/app"].map((dir) => ({ name: "shop", dir }));
+        const entries = nodes.map((n) => rebootEntry({ dir: n.dir, start: "./start" }));
+        for (const [i, node] of nodes.entries()) await cronAdd(node, [entries[i]]);
+        const both = await readCrontab();
+        for (const entry of entries) assert.ok(both.includes(`${entry}\n`), both);
+        await cronRemove(nodes[0], [entries[0]]);
+        const one = await readCrontab();
+        assert.ok(!one.includes(entries[0]) && one.includes(entries[1]), one);
+        await cronRemove(nodes[1], [entries[1]]);
+      });
+      await t.step(
+        "a block of the earlier form (app name alone) is replaced when it is ours",
+        async () => {
+          const ours = rebootEntry({ dir: "/srv/web-1/app", start: "./start" });
+          const theirs = rebootEntry({ dir: "/srv/web-2/app", start: "./start" });
+          await install(`# BEGIN protocol shop\n${ours}\n# END protocol shop\n`);
+          await cronAdd({ name: "shop", dir: "/srv/web-1/app" }, [ours]);
+          assert.equal(
+            await readCrontab(),
+            `# BEGIN protocol shop /srv/web-1/app\n${ours}\n# END protocol shop /srv/web-1/app\n`,
+          );
+          // Another install's old block stays until that install is set up again.
+          await install(`# BEGIN protocol shop\n${theirs}\n# END protocol shop\n`);
+          await cronAdd({ name: "shop", dir: "/srv/web-1/app" }, [ours]);
+          assert.ok((await readCrontab()).startsWith(`# BEGIN protocol shop\n${theirs}\n`));
+          await install("");
+        },
+      );
       await t.step("the CLI: cron:add prints the entry, records an audit entry", async () => {
         const args = ["--config", world.config, "--state-dir", world.stateDir];
         const first = await cli(["cron:add", ...args]);

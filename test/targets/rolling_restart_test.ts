@@ -6,33 +6,18 @@
  * whether the new key is in force apart from the checks after it.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { RunRecord } from "../../src/state/runs.ts";
-import { createFleetWorld, type FleetNode, type FleetWorld } from "../fixtures/fleet.ts";
+import type { FleetNode, FleetWorld } from "../fixtures/fleet.ts";
+import { createConfigFleet } from "../fixtures/config_fleet.ts";
 import { cli, exclusive, ROOT, runArgs } from "../fixtures/helpers.ts";
-import { git } from "../secrets/config_repo_helpers.ts";
 
 /** A fleet on v1.1.0 with a key and a config repository holding an encrypted production env. */
 async function world(): Promise<FleetWorld> {
-  const fleet = await createFleetWorld({ nodes: 2, prefix: "rolling-" });
-  const remote = join(fleet.dir, "config.git");
-  const checkout = join(fleet.dir, "config");
-  await git("init", "--quiet", "--bare", remote);
-  await git("clone", "--quiet", remote, checkout);
-  await fleet.writeConfig(
-    [
-      "config_repo:",
-      `  path: ${JSON.stringify(checkout)}`,
-      "  environments: [production]",
-      `  env_dir: ${JSON.stringify(join(fleet.dir, "local-env"))}`,
-    ].join("\n"),
-  );
-  const state = ["--config", fleet.config, "--state-dir", fleet.stateDir];
-  assert.equal((await cli(["secrets:setup", "--state-dir", fleet.stateDir])).code, 0);
-  assert.equal((await cli(["config:switch", "production", "--create", ...state])).code, 0);
-  await Deno.writeTextFile(join(checkout, ".env"), "DB_PASSWORD=rolling-secret-1\n");
-  assert.equal((await cli(["config:init", ...state])).code, 0);
-  assert.equal((await cli(["config:save", ...state])).code, 0);
+  const fleet = await createConfigFleet({
+    nodes: 2,
+    prefix: "rolling-",
+    envs: { production: "DB_PASSWORD=rolling-secret-1\n" },
+  });
   const deploy = await cli(runArgs(ROOT, fleet, "deploy", "v1.1.0", "--yes"));
   assert.equal(deploy.code, 0, deploy.stderr);
   return fleet;

@@ -16,8 +16,9 @@
  */
 import { z } from "zod";
 import { shellQuote } from "../../shell/quote.ts";
+import { OUTPUT_LIMIT } from "../../targets/target.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";
-import { phpHitContext } from "./php_context.ts";
+import { PHP_FILE, phpCallSitePattern, phpHitContext } from "./php_context.ts";
 import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 import { durationMinutes, findFilter } from "./find_files.ts";
 
@@ -39,24 +40,43 @@ export const PatternScanSpec = z.strictObject({
   patterns: z.array(ScanPattern).min(1),
   per_file: z.boolean().default(false).describe("One item per file with a score, not per line."),
   language: z.enum(["php"]).optional().describe(
-    "php: each hit gets `context` (code, string, comment); method and static calls and " +
-      "definitions (`$x->eval(`, `Foo::system(`, `function exec(`) are not hits.",
+    "php: each hit in a PHP file (.php, .phtml, .php5, .php7, .inc) gets `context` (code, " +
+      "string, comment); method and static calls and definitions (`$x->eval(`, " +
+      "`Foo::system(`, `function exec(`) are not hits. Other files' hits are kept as they are.",
   ),
 });
 
 type Spec = z.infer<typeof PatternScanSpec>;
 
-/** Builds the scan: `find … -print0 | xargs -0 -P<cores> grep -EnIHZ --line-buffered -e …`. */
+/**
+ * Builds the scan: `find … -print0 | xargs -0 -P<cores> grep -EnIHZ -e …`. Each grep writes
+ * its own file in a temporary directory, concatenated at the end: parallel greps sharing one
+ * pipe would have to write line by line (`--line-buffered`, one system call a line, a third of
+ * the scan's CPU on a large tree) so that their lines cannot interleave.
+ */
 export function scanCommand(
-  spec: Pick<Spec, "paths" | "include" | "exclude_dirs" | "patterns" | "modified_within">,
+  spec: Pick<
+    Spec,
+    "paths" | "include" | "exclude_dirs" | "patterns" | "modified_within" | "language"
+  >,
 ): string {
   const find = findFilter(spec.paths, spec.exclude_dirs, spec.include, spec.modified_within);
-  const patterns = spec.patterns.map((p) => `-e ${shellQuote(p.regex)}`).join(" ");
-  // --line-buffered: parallel greps share one pipe; a line written at once cannot interleave.
+  // Only PHP files are read as PHP: the node may drop method calls when nothing else is scanned.
+  const onlyPhp = spec.language === "php" && spec.include.length > 0 &&
+    spec.include.every((glob) => PHP_FILE.test(glob));
+  const patterns = spec.patterns
+    .map((p) => `-e ${shellQuote(onlyPhp ? phpCallSitePattern(p.regex) : p.regex)}`).join(" ");
   // -n 2048: each grep start costs ~1 ms; big batches keep that off the 50k-file bill.
-  return `jobs=$(nproc 2>/dev/null || echo 2)\n` +
-    `${find} -print0 | xargs -0 -r -P "$jobs" -n 2048 grep -EnIHZ --line-buffered ${patterns} --` +
-    `\nstatus=$?; [ "$status" -eq 123 ] && exit 0; exit "$status"`;
+  return [
+    "jobs=$(nproc 2>/dev/null || echo 2)",
+    'out=$(mktemp -d "${TMPDIR:-/tmp}/protocol-scan.XXXXXX") || exit 2',
+    "trap 'rm -rf \"$out\"' EXIT",
+    `${find} -print0 | xargs -0 -r -P "$jobs" -n 2048 ` +
+    `sh -c 'exec grep -EnIHZ "$@" > "$0/$$"' "$out" ${patterns} --`,
+    "status=$?",
+    'cat "$out"/* 2>/dev/null',
+    '[ "$status" -eq 123 ] && exit 0; exit "$status"',
+  ].join("\n");
 }
 
 /** One matching line. */
@@ -88,30 +108,52 @@ function languageContext(
   return mention;
 }
 
-/** Splits grep's `file\0line:text` output into hits, one per pattern that matches the line. */
+/**
+ * Splits grep's `file\0line:text` output into hits, one per pattern that matches the line.
+ * What a line's text holds (which patterns, in which context) is worked out once per distinct
+ * text: a framework's lines recur in many files.
+ */
 export function parseScan(
   stdout: string,
   patterns: Spec["patterns"],
   language?: Spec["language"],
 ): ScanHit[] {
   const compiled = patterns.map((p) => ({ ...p, re: safeRegex(p.regex) }));
+  type Match = { pattern: string; weight: number; context?: ScanHit["context"] };
+  const seen = new Map<string, { plain: Match[]; php: Match[] }>();
   const hits: ScanHit[] = [];
-  for (const record of stdout.split("\n")) {
-    const nul = record.indexOf("\0");
-    if (nul < 0) continue;
-    const file = record.slice(0, nul);
-    const rest = record.slice(nul + 1);
-    const colon = rest.indexOf(":");
-    const line = Number(rest.slice(0, colon));
-    const text = rest.slice(colon + 1);
-    for (const p of compiled) {
-      if (!p.re.test(text)) continue;
-      const hit = { file, line, pattern: p.id, weight: p.weight, text: text.trim().slice(0, 200) };
-      if (!language) hits.push(hit);
-      else {
-        const context = languageContext(p.re, text);
-        if (context) hits.push({ ...hit, context });
+  for (let start = 0, end = 0; start < stdout.length; start = end + 1) {
+    end = stdout.indexOf("\n", start);
+    if (end < 0) end = stdout.length;
+    const nul = stdout.indexOf("\0", start);
+    if (nul < 0) break;
+    if (nul > end) continue;
+    const colon = stdout.indexOf(":", nul + 1);
+    if (colon < 0 || colon > end) continue;
+    const file = stdout.slice(start, nul);
+    const text = stdout.slice(colon + 1, end);
+    let matches = undefined as { plain: Match[]; php: Match[] } | undefined;
+    if (!matches) {
+      const plain: Match[] = [];
+      const php: Match[] = [];
+      for (const p of compiled) {
+        if (!p.re.test(text)) continue;
+        plain.push({ pattern: p.id, weight: p.weight });
+        const context = language && languageContext(p.re, text);
+        if (context) php.push({ pattern: p.id, weight: p.weight, context });
       }
+      matches = { plain, php };
+    }
+    const found = language && PHP_FILE.test(file) ? matches.php : matches.plain;
+    if (!found.length) continue;
+    const line = Number(stdout.slice(nul + 1, colon));
+    const shown = text.trim().slice(0, 200);
+    for (const { pattern, weight, context } of found) {
+      hits.push(
+        context
+          ? { file, line, pattern, weight, text: shown, context }
+          : { file, line, pattern, weight, text: shown },
+      );
     }
   }
   return hits;
@@ -150,6 +192,18 @@ export const patternScan = defineCollector(PatternScanSpec, async (spec, ctx) =>
   // grep exits 1 when nothing matched; xargs reports that as 123. Anything else is a failure.
   if (result.code !== 0 && result.code !== 1) {
     throw new NotCollected("error", `scan failed (${result.code}): ${result.stderr.slice(0, 300)}`);
+  }
+  // A target keeps OUTPUT_LIMIT bytes of a command's output: a scan cut there would lose
+  // findings without a word, so it is an error that says how to narrow the scan.
+  if (
+    result.stdout.length * 3 >= OUTPUT_LIMIT &&
+    new TextEncoder().encode(result.stdout).length >= OUTPUT_LIMIT
+  ) {
+    throw new NotCollected(
+      "error",
+      `the scan matched more lines than fit in ${OUTPUT_LIMIT >> 20} MiB of output; ` +
+        "narrow it (paths, include, exclude_dirs, modified_within) so no finding is lost",
+    );
   }
   const hits = parseScan(result.stdout, spec.patterns, spec.language);
   const items = spec.per_file ? scoreFiles(hits) : hits;

@@ -15,6 +15,28 @@
  * @module
  */
 
+/** The files read as PHP: what the shipped policies scan as PHP (`*.php`, `*.phtml`, …). */
+export const PHP_FILE = /\.(php[0-9]?|phtml|inc)$/i;
+
+/**
+ * `regex` (POSIX ERE) narrowed to the matches {@link phpHitContext} may call something other
+ * than `method`: what is right before the match, blanks aside, is not `->` or `::`; or a quote
+ * or comment character stands before it (the match may sit in a string or a comment, which is
+ * a mention). The scan hands this to grep on the node, so lines where every match is plainly
+ * `$pdo->exec(` or `Foo::system(` never travel back. It keeps more, never less, than the
+ * context rules would: the findings stay the same.
+ *
+ * @example
+ * ```ts
+ * import { phpCallSitePattern } from "./php_context.ts";
+ * const ere = phpCallSitePattern("\\bexec\\s*\\(");
+ * // grep -E -e "$ere" matches `exec($c);` and `$s = "->exec(";`, not `$pdo->exec($sql);`
+ * ```
+ */
+export function phpCallSitePattern(regex: string): string {
+  return `(^|[^>:[:space:]]|[^-]>|[^:]:|^[>:])[[:space:]]*(${regex})|["'\`#/*].*(${regex})`;
+}
+
 /** What a match is: a call in code, a mention, or a call of something else. */
 export type PhpContext = "code" | "string" | "comment" | "method" | "definition";
 
