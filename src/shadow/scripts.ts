@@ -52,7 +52,9 @@ export const NO_SOCAT = 3;
  * Shell functions every script may use. `alive` treats a zombie as dead (an orphan whose
  * parent is a container's init can stay one). `answer` prints the status line of `GET path` on
  * host:port over a new connection (HTTP/1.0: no keep-alive), with socat, which the proxy needs
- * anyway, so nodes need no curl.
+ * anyway, so nodes need no curl. `shut-none`: like curl, it does not half-close the connection
+ * once the request is sent — a server that takes a half-close for a client gone (Deno's,
+ * hyper's) would drop the answer of a slow health check, and a healthy app would look down.
  */
 const PRELUDE = `alive() {
   [ -n "$1" ] && kill -0 "$1" 2>/dev/null &&
@@ -61,7 +63,7 @@ const PRELUDE = `alive() {
 listening() { socat -u OPEN:/dev/null "TCP:$1:$2,connect-timeout=1" >/dev/null 2>&1; }
 answer() {
   printf 'GET %s HTTP/1.0\\r\\nHost: %s:%s\\r\\nConnection: close\\r\\n\\r\\n' "$3" "$1" "$2" |
-    socat -t 5 -T 5 - "TCP:$1:$2,connect-timeout=2" 2>/dev/null | head -n 1 | tr -d '\\r'
+    socat -t 5 -T 5 - "TCP:$1:$2,connect-timeout=2,shut-none" 2>/dev/null | head -n 1 | tr -d '\\r'
 }
 healthy() { case "$(answer "$@")" in "HTTP/1."?" 200"*) return 0 ;; *) return 1 ;; esac; }`;
 

@@ -80,6 +80,8 @@ export class SshTarget implements Target {
   #connected?: Promise<void>;
   #shell?: Promise<RemoteShell>;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Remote shells opened so far (a lost one is replaced by the next). */
+  #opened = 0;
   /** The pid file of a step left running on the node when its connection was lost. */
   orphan?: string;
 
@@ -94,7 +96,7 @@ export class SshTarget implements Target {
   connect(): Promise<void> {
     if (this.options.reuse === "none") return Promise.resolve();
     if (this.options.reuse === "master") return this.#connected ??= this.#startMaster();
-    this.#shell ??= RemoteShell.open(this);
+    this.#shell ??= RemoteShell.open(this, this.#opened++ > 0);
     return this.#connected ??= this.#shell.then(() => undefined);
   }
 
@@ -298,19 +300,22 @@ class RemoteShell {
     });
   }
 
-  static async open(target: SshTarget): Promise<RemoteShell> {
+  /** `again`: a connection was opened before (and lost); its socket and log may be left. */
+  static async open(target: SshTarget, again: boolean): Promise<RemoteShell> {
     const shell = new RemoteShell(target);
-    await shell.#start();
+    await shell.#start(again);
     return shell;
   }
 
-  async #start(): Promise<void> {
+  async #start(again: boolean): Promise<void> {
     const { node, options } = this.target;
     const log = masterLogPath(options.controlDir, node);
-    // A socket left by a lost connection would turn multiplexing off; a stale log would be
-    // quoted as this connection's error.
-    await Deno.remove(controlPath(options.controlDir, node)).catch(() => undefined);
-    await Deno.remove(log).catch(() => undefined);
+    if (again) {
+      // A socket left by a lost connection would turn multiplexing off; a stale log would be
+      // quoted as this connection's error. (The first time, the private directory is new.)
+      await Deno.remove(controlPath(options.controlDir, node)).catch(() => undefined);
+      await Deno.remove(log).catch(() => undefined);
+    }
     // Deno.Command directly (no shell, no PATH walk in JS): this process lives all run long
     // and carries every step, so its start and its pipes are the per-node cost of a fan-out.
     const [program, ...args] = detached(shellArgv(node, options.settings, options.controlDir));

@@ -74,6 +74,28 @@ export function commonOptions(node: SshEndpoint, settings: SshSettings): string[
   return options;
 }
 
+// An ssh that is itself the node's master connection (a detached one, or the streamed shell's):
+// its control socket, how long it outlives its session, and its own messages in the log file.
+function ownMasterArgv(
+  node: SshEndpoint,
+  settings: SshSettings,
+  controlDir: string,
+  persist: string | number,
+): string[] {
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    `ControlPath=${controlPath(controlDir, node)}`,
+    "-o",
+    `ControlPersist=${persist}`,
+    "-E",
+    masterLogPath(controlDir, node),
+  ];
+}
+
 /**
  * Starts the node's master connection in the background once authenticated (`-f -N`). Its own
  * messages go to {@link masterLogPath} (`-E`), so no pipe of ours is held open by the background process.
@@ -84,16 +106,7 @@ export function masterArgv(
   controlDir: string,
 ): string[] {
   return [
-    "ssh",
-    ...commonOptions(node, settings),
-    "-o",
-    "ControlMaster=yes",
-    "-o",
-    `ControlPath=${controlPath(controlDir, node)}`,
-    "-o",
-    `ControlPersist=${settings.persist}`,
-    "-E",
-    masterLogPath(controlDir, node),
+    ...ownMasterArgv(node, settings, controlDir, settings.persist),
     "-f",
     "-N",
     sshDestination(node),
@@ -114,20 +127,7 @@ export function shellArgv(
   settings: SshSettings,
   controlDir: string,
 ): string[] {
-  return [
-    "ssh",
-    ...commonOptions(node, settings),
-    "-o",
-    "ControlMaster=yes",
-    "-o",
-    `ControlPath=${controlPath(controlDir, node)}`,
-    "-o",
-    "ControlPersist=no",
-    "-E",
-    masterLogPath(controlDir, node),
-    sshDestination(node),
-    REMOTE_SHELL,
-  ];
+  return [...ownMasterArgv(node, settings, controlDir, "no"), sshDestination(node), REMOTE_SHELL];
 }
 
 /**

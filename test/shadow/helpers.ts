@@ -111,15 +111,19 @@ export interface Probe {
 /** Starts probing `port` until stopped. */
 export function startProbe(port: number, workers = 3): Probe {
   const report: ProbeReport = { requests: 0, failures: [], versions: [] };
+  // Answers in the order their requests started: with several workers an answer from a
+  // connection opened just before the switch (rightly kept on the old release) can arrive
+  // after one opened just after it, and in arrival order that looked like a switch back.
+  const answered: { started: number; version: string }[] = [];
+  let started = 0;
   let running = true;
   const loop = async () => {
     while (running) {
+      const order = started++;
       const answer = await probeOnce(port);
       report.requests++;
       if (!answer.ok) report.failures.push(answer.error ?? "failed");
-      if (answer.version && report.versions.at(-1) !== answer.version) {
-        report.versions.push(answer.version);
-      }
+      if (answer.version) answered.push({ started: order, version: answer.version });
     }
   };
   const loops = Array.from({ length: workers }, loop);
@@ -131,6 +135,9 @@ export function startProbe(port: number, workers = 3): Probe {
     async stop() {
       running = false;
       await Promise.all(loops);
+      for (const { version } of answered.sort((a, b) => a.started - b.started)) {
+        if (report.versions.at(-1) !== version) report.versions.push(version);
+      }
       return report;
     },
   };

@@ -132,7 +132,7 @@ export function parseScan(
     if (colon < 0 || colon > end) continue;
     const file = stdout.slice(start, nul);
     const text = stdout.slice(colon + 1, end);
-    let matches = undefined as { plain: Match[]; php: Match[] } | undefined;
+    let matches = seen.get(text);
     if (!matches) {
       const plain: Match[] = [];
       const php: Match[] = [];
@@ -143,6 +143,7 @@ export function parseScan(
         if (context) php.push({ pattern: p.id, weight: p.weight, context });
       }
       matches = { plain, php };
+      seen.set(text, matches);
     }
     const found = language && PHP_FILE.test(file) ? matches.php : matches.plain;
     if (!found.length) continue;

@@ -1,0 +1,69 @@
+/**
+ * The health probe of the shadow scripts (`answer`/`healthy`: `shadow:status`, builds,
+ * switches) through the real front proxy, run locally with `sh` as a node runs them, to a slot
+ * app on Deno's HTTP server that takes a while to answer, as a busy node's app does. The probe
+ * used to half-close its connection once the request was sent; the proxy passed that on, and
+ * Deno's server (hyper) drops a half-closed connection whose answer is still pending — so
+ * status called a healthy live release "NOT HEALTHY" (issue 15, a fresh, loaded node).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseShadowState, shadowSettings } from "../../src/shadow/mod.ts";
+import { prepareScript, startProxyScript, stateScript } from "../../src/shadow/scripts.ts";
+import { leasePort } from "../fixtures/ports.ts";
+import { stopShadow } from "./helpers.ts";
+
+/** Slow enough that the server sees a half-close before it answers; under the probe's 5 s. */
+const SLOW_MS = 1500;
+
+async function sh(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+Deno.test("health probe: a slow live release behind the proxy is healthy", async () => {
+  const appDir = await Deno.makeTempDir({ prefix: "shadow-proxy-" });
+  const live = await leasePort();
+  const slot = await leasePort();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: slot.port, onListen() {} },
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+      return Response.json({ version: "v1.1.0" });
+    },
+  );
+  const settings = shadowSettings(
+    { start: "true", ports: `${slot.port}-${slot.port}`, health_timeout: 5 },
+    {
+      dir: appDir,
+      repo: "/nonexistent.git",
+      health: `http://127.0.0.1:${live.port}/health`,
+      stop: "true",
+    },
+  );
+  try {
+    const prepared = await sh(prepareScript(settings));
+    assert.equal(prepared.code, 0, prepared.stderr);
+    await Deno.writeTextFile(join(appDir, "shadow", "live.port"), `${slot.port}\n`);
+    const started = await sh(startProxyScript(settings));
+    assert.equal(started.code, 0, started.stderr);
+
+    const status = await sh(stateScript(settings, true));
+    assert.equal(status.code, 0, status.stderr);
+    const state = parseShadowState(status.stdout);
+    assert.equal(state.proxy.running, true, status.stdout);
+    assert.equal(state.liveHealthy, true, `the proxy cut the slow answer:\n${status.stdout}`);
+  } finally {
+    await stopShadow(appDir);
+    await server.shutdown();
+    await live.release();
+    await slot.release();
+    await Deno.remove(appDir, { recursive: true });
+  }
+});
