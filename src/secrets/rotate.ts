@@ -25,7 +25,7 @@ import { run, tryRun } from "./exec.ts";
 import { writeFileAtomic } from "./files.ts";
 import { git, nulList, porcelainPaths } from "./git_commands.ts";
 import { generateKeyHex, keyFromHex, keyPath, readKeyHex, storeKey } from "./key_file.ts";
-import { commitStaged, type ConfigRepo, plaintextFiles } from "./config_repo.ts";
+import { commitStaged, type ConfigRepo, plaintextFiles } from "./config_checkout.ts";
 import type { SecretMasker } from "./masking.ts";
 
 /** What a rotation did. */

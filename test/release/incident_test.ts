@@ -12,7 +12,7 @@ import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
 import type { RunRecord } from "../../src/state/runs.ts";
 import { cli, exclusive, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
 import { createFleetWorld } from "../fixtures/fleet.ts";
-import { WEBSHELL } from "../../src/drill/faults.ts";
+import { WEBSHELL } from "../../src/drill/fault_scripts.ts";
 
 /** Starts `sleep` under argv[0] `xmrig` in its own session (its parent exits at once). */
 async function plantMiner(): Promise<number> {
