@@ -158,3 +158,40 @@ Deno.test("a tampered v1 entry fails, before and after the upgrade", async (t) =
     },
   );
 });
+
+Deno.test("a complete last v1 line missing only its newline is kept by the next append", async () => {
+  const dir = await v1StateDir();
+  const log = auditPaths(dir).log;
+  const text = await Deno.readTextFile(log);
+  await Deno.writeTextFile(log, text.slice(0, -1)); // the old writer died before its "\n"
+  assert.equal((await verifyAuditLog(dir)).firstBad?.reason, "torn last line");
+  await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
+  const after = await Deno.readTextFile(log);
+  assert.ok(after.startsWith(text), "the v1 line and its bytes are kept, newline added");
+  const entries = await readAuditEntries(dir);
+  assert.deepEqual(
+    entries.slice(8).map((e) => [e.seq, e.action]),
+    [[9, "run"], [10, "format.upgraded"], [11, "deploy"]],
+  );
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  assert.equal(r.entries, 11);
+  await assertIndependentAgrees(dir, r);
+});
+
+Deno.test("after the upgrade, a torn v1 line is cut, never completed", async () => {
+  const dir = await v1StateDir();
+  await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
+  const forged = await forgedV1Line(dir, { action: "deploy", to: "v666" });
+  await Deno.writeTextFile(auditPaths(dir).log, forged, { append: true }); // no newline
+  await appendAudit(dir, { action: "rollback", repo: "/opt/app", to: "v1.2.0" });
+  const entries = await readAuditEntries(dir);
+  assert.deepEqual(
+    entries.slice(11).map((e) => e.action),
+    ["log.recovered", "rollback"],
+  );
+  assert.equal(entries.some((e) => e.to === "v666"), false);
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  await assertIndependentAgrees(dir, r);
+});
