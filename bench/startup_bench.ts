@@ -16,12 +16,10 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
+import { cliRunArgv } from "./cli_argv.ts";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 const ROUNDS = Number(Deno.args[0] ?? 7);
 const STEPS = 20;
 
@@ -71,21 +69,9 @@ await Deno.writeTextFile(
 );
 const env = { STAMPS: stamps, NO_COLOR: "1" };
 
-const cliArgs = (runbook: string) => [
-  "run",
-  "-A",
-  "--config",
-  CONFIG,
-  MAIN,
-  "run",
-  runbook,
-  "--root",
-  project,
-  "--config",
-  config,
-  "--state-dir",
-  stateDir,
-];
+// The CLI's argv without its leading "deno" (see cli_argv.ts, shared with the SSH benches).
+const cliArgs = (runbook: string) =>
+  cliRunArgv(runbook, { root: project, config, stateDir }).slice(1);
 
 /** Runs argv; returns its wall time and its CPU time (user+sys of it and its children). */
 async function measure(argv: string[]): Promise<{ ms: number; cpuMs: number }> {

@@ -62,9 +62,10 @@ async function importGraph(): Promise<Map<string, string[]>> {
     const text = (await Deno.readTextFile(file))
       .replace(/\/\*[\s\S]*?\*\//g, "")
       .replace(/^\s*\/\/.*$/gm, "");
-    const targets = [...text.matchAll(IMPORT)].map((m) =>
-      relative(SRC, normalize(join(dirname(file), m[1] ?? m[2])))
-    );
+    const targets = [...text.matchAll(IMPORT)]
+      .map((m) => relative(SRC, normalize(join(dirname(file), m[1] ?? m[2]))))
+      // A path out of src/ is a package's file (node_modules/), not a room.
+      .filter((target) => !target.startsWith("../"));
     graph.set(relative(SRC, file), targets);
   }
   return graph;

@@ -24,7 +24,6 @@ import { TargetPool } from "../targets/pool.ts";
 import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { resumeSource, runFromCli } from "./run_rollout.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
-import { printPlan } from "./plan.ts";
 import { type ApprovalOptions, passApprovalGate } from "./approval_gate.ts";
 import { notifierFor, notifyingJournal } from "../notify/mod.ts";
 
@@ -87,7 +86,11 @@ export function registerRunCommand(program: Command): void {
           param: Object.entries(resumed.params).map(([k, v]) => `${k}=${v}`),
         })
         : await prepareRunbook(name!, args, options);
-      if (options.dryRun) return await printPlan(root, loaded, params, options);
+      if (options.dryRun) {
+        // The plan's printer (and the evidence formatting it shares) loads for --dry-run only.
+        const { printPlan } = await import("./plan.ts");
+        return await printPlan(root, loaded, params, options);
+      }
       if (options.forceUnlock !== undefined && !options.forceUnlock.trim()) {
         throw new UsageError(
           '--force-unlock needs a reason, as in --force-unlock "run 123 crashed"',

@@ -23,16 +23,7 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { configRepoSettings } from "../config/mod.ts";
-import {
-  configInit,
-  type ConfigOutcome,
-  configRefresh,
-  type ConfigRepo,
-  configSave,
-  configSwitch,
-  decryptForRefresh,
-  readKey,
-} from "../secrets/mod.ts";
+import type { ConfigOutcome, ConfigRepo } from "../secrets/mod.ts";
 import { putFile } from "../targets/files.ts";
 import type { Target } from "../targets/target.ts";
 import { configEntry } from "../audit/actions.ts";
@@ -106,6 +97,10 @@ async function perform(
   target: Target,
   context: OperationContext,
 ): Promise<ConfigOutcome> {
+  // The config repository's operations (git, ciphers) load when a `config:` step runs.
+  const { configInit, configRefresh, configSave, configSwitch, readKey } = await import(
+    "../secrets/mod.ts"
+  );
   const local = target.name === "local";
   if (verb === "refresh") {
     const key = await readKey(context.stateDir);
@@ -136,6 +131,7 @@ async function refreshNode(
   target: Target,
   context: OperationContext,
 ): Promise<ConfigOutcome> {
+  const { decryptForRefresh } = await import("../secrets/mod.ts");
   const { env, plain } = await decryptForRefresh(repo, key, { masker: context.masker });
   const nodeDir = context.config.nodes[target.name]?.app?.dir;
   const envDir = nodeDir ? join(nodeDir, "shared") : repo.env_dir;

@@ -19,17 +19,12 @@
 import { z } from "zod";
 import { nodeApp } from "../targets/inventory.ts";
 import { join } from "node:path";
-import {
-  blocks,
-  evaluatePolicy,
-  exitCodeOf,
-  formatReport,
-  loadPolicy,
-  loadWaivers,
-} from "../policy/mod.ts";
 import { stateDirOn } from "../targets/files.ts";
 import { policyEntry, policyRan } from "../audit/actions.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operation.ts";
+
+/** The policy engine (~40 modules), loaded when a `policy:` step is validated or runs. */
+const policyEngine = () => import("../policy/mod.ts");
 
 /** `policy: name[/check]`: checked against policies/ by `validate`, evaluated on the target. */
 export const policyOperation: Operation = {
@@ -46,6 +41,8 @@ export const policyOperation: Operation = {
 
 function policyStepRunner(options: OperationContext): OperationRunner {
   return async (spec, target) => {
+    const { blocks, evaluatePolicy, exitCodeOf, formatReport, loadPolicy, loadWaivers } =
+      await policyEngine();
     const [name, only] = spec.split("/");
     const policy = await loadPolicy(name, options.root);
     const waiversFile = join(options.root, "policies", "waivers.yaml");
@@ -100,7 +97,7 @@ function policyStepRunner(options: OperationContext): OperationRunner {
 async function policyProblem(root: string, spec: string): Promise<string | undefined> {
   const [name, check] = spec.split("/");
   try {
-    const policy = await loadPolicy(name, root);
+    const policy = await (await policyEngine()).loadPolicy(name, root);
     if (check && !policy.checks.some((c) => c.id === check)) {
       return `policy "${name}" has no check "${check}"; checks: ${
         policy.checks.map((c) => c.id).join(", ")

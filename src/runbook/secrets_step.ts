@@ -23,9 +23,7 @@
 import { z } from "zod";
 import { configRepoSettings } from "../config/mod.ts";
 import { hasKey, keyPath, readKeyHex, storeKey } from "../secrets/key_file.ts";
-import { rotateKey } from "../secrets/rotate.ts";
 import { stateDirOn } from "../targets/files.ts";
-import { installKey } from "../secrets/distribute.ts";
 import type { Target } from "../targets/target.ts";
 import { secretsEntry } from "../audit/actions.ts";
 import {
@@ -88,6 +86,8 @@ async function perform(
     if (!local) throw new Error("`secrets: rotate` runs on local (the operator's checkout)");
     const repo = configRepoSettings(context.config);
     if (!repo) throw new Error("`secrets: rotate` needs `config_repo:` in protocol.yaml");
+    // Rotation (git, every environment branch) loads when a rotation runs, not with every run.
+    const { rotateKey } = await import("../secrets/rotate.ts");
     const outcome = await rotateKey(repo, context.stateDir, {
       masker: context.masker,
       onProgress: (line) => context.onOutput?.(line, "stdout"),
@@ -113,6 +113,7 @@ async function installOnNode(target: Target, context: OperationContext, replace:
   const hex = await readKeyHex(context.stateDir);
   context.masker?.add(hex);
   const dir = await stateDirOn(target, nodeStateDir(context, target), context.stateDir);
+  const { installKey } = await import("../secrets/distribute.ts");
   return await installKey(target, hex, dir, { replace, signal: context.signal });
 }
 

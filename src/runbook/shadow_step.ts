@@ -20,7 +20,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseShadowOperand, runShadow, shadowSettings } from "../shadow/mod.ts";
+import { parseShadowOperand } from "../shadow/operation.ts";
 import { hostName, operator } from "../state/mod.ts";
 import type { StepOutcome } from "./outcome.ts";
 import type { Operation, OperationContext, OperationRunner } from "./operation.ts";
@@ -53,6 +53,8 @@ function shadowStepRunner(context: OperationContext): OperationRunner {
   return async (operand, target) => {
     const operation = parseShadowOperand(operand);
     if (typeof operation === "string") return failed(operation);
+    // The blue-green engine loads when a `shadow:` step runs, not with every run.
+    const { runShadow, shadowSettings } = await import("../shadow/mod.ts");
     let settings;
     try {
       settings = shadowSettings(context.config.shadow, context.config.app, context.config.file);

@@ -11,7 +11,7 @@
  */
 import { printable } from "./printable.ts";
 export { printable } from "./printable.ts";
-import { isMap, isScalar, LineCounter, parseDocument, visit } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, visit } from "./yaml.ts";
 import type { Document, YAMLMap } from "yaml";
 import type { z } from "zod";
 import { InputError } from "../errors.ts";

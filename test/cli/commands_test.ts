@@ -95,3 +95,25 @@ Deno.test("commands: `run` loads dax with its first step, not at start-up", asyn
   const { npm } = await staticClosure(new URL("../../src/cli/run.ts", import.meta.url).pathname);
   assert.ok(!npm.includes("npm:dax-sh"), `run.ts loads dax at start-up: ${npm.join(", ")}`);
 });
+
+Deno.test("commands: `run` loads a step kind's engine when such a step runs, not at start-up", async () => {
+  const { local } = await staticClosure(new URL("../../src/cli/run.ts", import.meta.url).pathname);
+  const engines = local.filter((file) =>
+    /^(policy|shadow|secrets|drill|evidence)\//.test(file) &&
+    // What every run uses stays: a shadow operand's grammar (validation), the key file's
+    // path and cipher (a `secrets:` step's checks), the masker of decrypted values.
+    ![
+      "shadow/operation.ts",
+      "secrets/key_file.ts",
+      "secrets/cipher.ts",
+      "secrets/errors.ts",
+      "secrets/masking.ts",
+    ].includes(file)
+  );
+  assert.deepEqual(engines, [], `run.ts loads step kinds' engines at start-up`);
+});
+
+Deno.test("commands: `run` parses YAML with yaml's ES module build, not its CommonJS one", async () => {
+  const { npm } = await staticClosure(new URL("../../src/cli/run.ts", import.meta.url).pathname);
+  assert.ok(!npm.includes("npm:yaml"), `run.ts loads yaml's CommonJS build: ${npm.join(", ")}`);
+});
