@@ -17,13 +17,11 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
+import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 const ROUNDS = Number(Deno.args[0] ?? 5);
 const STEPS = 20;
 
@@ -103,22 +101,8 @@ try {
   );
   const stateDir = await ensureStateDir(join(dir, "state"));
   await generateSigningKey(stateDir);
-  const tool = [
-    "deno",
-    "run",
-    "-A",
-    "--config",
-    CONFIG,
-    MAIN,
-    "run",
-    "twenty",
-    "--root",
-    project,
-    "--config",
-    config,
-    "--state-dir",
-    stateDir,
-  ];
+  const tool = cliRunArgv("twenty", { project, config, stateDir });
+  await prepareCli();
 
   // bash: a master, then one ssh per step over it, then the master's exit.
   const control = join(dir, "cm.sock");
