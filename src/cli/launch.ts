@@ -142,7 +142,8 @@ async function removeOldBundles(current: string): Promise<void> {
 }
 
 if (import.meta.main) {
-  const bundle = await bundleFor(sourceFingerprint());
+  // Whatever stops the bundle (a read-only install, a full disk), the sources still run.
+  const bundle = await bundleFor(sourceFingerprint()).catch((error) => String(error));
   if (typeof bundle === "string") {
     console.error(`protocol: bundling failed, running from src/ instead:\n${bundle}`);
   }
