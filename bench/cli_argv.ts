@@ -1,69 +1,70 @@
 /**
- * The CLI command lines the benches run, built in one place: `deno run` of the entry users run
- * (`src/cli/launch.ts`, what every `deno task` runs: the CLI from a bundle of the current sources)
- * or of the sources themselves (`src/cli/main.ts`), with the project, configuration and state
- * directory a bench made.
+ * The command line that runs a runbook through the CLI, as every bench starts it:
+ * `deno run -A --config deno.json src/cli/main.ts run RUNBOOK --root … --config … --state-dir …`,
+ * from the sources (`src/cli/main.ts`) or as every `deno task` starts it (`src/cli/launch.ts`:
+ * from the bundle of the current sources). One builder, so the benches measure the same command.
  *
  * @example
  * ```ts
  * import { cliRunArgv } from "./cli_argv.ts";
- * const argv = cliRunArgv("twenty", { project: "/tmp/p", config: "/tmp/p.yaml", stateDir: "/tmp/s" });
- * argv.slice(0, 3); // ["deno", "run", "-A"]
+ * const argv = cliRunArgv("twenty", { root: "/p", config: "/p/protocol.yaml", stateDir: "/s" });
+ * // ["deno", "run", "-A", "--config", ".../deno.json", ".../src/cli/main.ts", "run", "twenty", ...]
  * ```
  * @module
  */
 import { fileURLToPath } from "node:url";
 
-/** The two ways to start the CLI: the bundle launcher (`deno task`) or the sources. */
+/** The two ways to start the CLI: from the sources, or the bundle launcher `deno task` runs. */
 export const ENTRIES = {
-  launch: fileURLToPath(new URL("../src/cli/launch.ts", import.meta.url)),
   source: fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)),
+  launch: fileURLToPath(new URL("../src/cli/launch.ts", import.meta.url)),
 } as const;
+const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 
-const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
-
-/** Where a bench's run happens. */
+/** Where a bench's project lives. */
 export interface BenchProject {
-  /** The project root: `runbooks/`. */
-  project: string;
-  /** Its protocol.yaml. */
+  /** The project root (its `runbooks/`). */
+  root: string;
+  /** Its `protocol.yaml`. */
   config: string;
   stateDir: string;
 }
 
-/**
- * `deno run -A … run RUNBOOK --root … --config … --state-dir …`, then `extra` (`--yes`,
- * `--limit g10`); `denoFlags` go to `deno run` (`--cpu-prof`).
- *
- * @example
- * ```ts
- * import { cliRunArgv } from "./cli_argv.ts";
- * const where = { project: "/tmp/p", config: "/tmp/p.yaml", stateDir: "/tmp/s" };
- * cliRunArgv("first", where, { entry: "source" }).includes("run"); // true
- * ```
- */
+/** What else goes on the command line. */
+export interface CliArgvOptions {
+  /** Flags for `deno run` itself (`--quiet`, `--cpu-prof`, …), after `-A`. */
+  denoFlags?: string[];
+  /** Options of `run` after the runbook (`--yes`, `--limit g10`, …). */
+  runFlags?: string[];
+  /** The deno binary (default `deno` from PATH). */
+  deno?: string;
+  /** `source` (default) or `launch`, as `deno task` runs it (call {@link prepareCli} first). */
+  entry?: keyof typeof ENTRIES;
+}
+
+/** The argv that runs `runbook` of `project` through the CLI. */
 export function cliRunArgv(
   runbook: string,
-  where: BenchProject,
-  options: { entry?: keyof typeof ENTRIES; extra?: string[]; denoFlags?: string[] } = {},
+  project: BenchProject,
+  options: CliArgvOptions = {},
 ): string[] {
   return [
-    "deno",
+    options.deno ?? "deno",
     "run",
     "-A",
     ...options.denoFlags ?? [],
     "--config",
-    CONFIG,
-    ENTRIES[options.entry ?? "launch"],
+    DENO_CONFIG,
+    ENTRIES[options.entry ?? "source"],
     "run",
     runbook,
-    ...options.extra ?? [],
+    ...options.runFlags ?? [],
     "--root",
-    where.project,
+    project.root,
     "--config",
-    where.config,
+    project.config,
     "--state-dir",
-    where.stateDir,
+    project.stateDir,
   ];
 }
 
@@ -79,7 +80,7 @@ export function cliRunArgv(
  */
 export async function prepareCli(): Promise<void> {
   const { success, stderr } = await new Deno.Command("deno", {
-    args: ["run", "-A", "--config", CONFIG, ENTRIES.launch, "--help"],
+    args: ["run", "-A", "--config", DENO_CONFIG, ENTRIES.launch, "--help"],
     stdout: "null",
     stdin: "null",
   }).output();

@@ -19,13 +19,12 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
 import { type Cost, measure } from "./process_cost.ts";
+import { cliRunArgv } from "./cli_argv.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const STEPS = 20;
 
 function option(name: string, fallback: string): string {
@@ -89,27 +88,15 @@ async function writeProject() {
 }
 
 async function ours(size: number, project: Awaited<ReturnType<typeof writeProject>>) {
-  const argv = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--quiet",
-    ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : []),
-    "--config",
-    join(root, "deno.json"),
-    join(root, "src/cli/main.ts"),
-    "run",
-    "twenty",
-    "--yes",
-    "--limit",
-    `g${size}`,
-    "--root",
-    project.project,
-    "--config",
-    project.config,
-    "--state-dir",
-    project.stateDir,
-  ];
+  const argv = cliRunArgv("twenty", {
+    root: project.project,
+    config: project.config,
+    stateDir: project.stateDir,
+  }, {
+    deno: Deno.execPath(),
+    denoFlags: ["--quiet", ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [])],
+    runFlags: ["--yes", "--limit", `g${size}`],
+  });
   return await measure(argv, {}, fleet.knownHosts);
 }
 

@@ -70,9 +70,10 @@ await Deno.writeTextFile(
 );
 const env = { STAMPS: stamps, NO_COLOR: "1" };
 
-const where = { project, config, stateDir };
-const cli = (runbook: string) => cliRunArgv(runbook, where);
-const fromSource = (runbook: string) => cliRunArgv(runbook, where, { entry: "source" });
+// The CLI as `deno task` starts it, and from the sources (cli_argv.ts, shared with the SSH benches).
+const where = { root: project, config, stateDir };
+const cli = (runbook: string) => cliRunArgv(runbook, where, { entry: "launch" });
+const fromSource = (runbook: string) => cliRunArgv(runbook, where);
 
 /** Runs argv; returns its wall time and its CPU time (user+sys of it and its children). */
 async function measure(argv: string[]): Promise<{ ms: number; cpuMs: number }> {

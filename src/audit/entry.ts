@@ -226,18 +226,36 @@ export function signedPartsInto(
   line: Uint8Array,
   scratch: { message: Uint8Array; sig: Uint8Array },
 ): { messageLength: number; kid: string } | undefined {
+  const messageLength = signedMessageInto(line, scratch);
+  if (messageLength < 0) return undefined;
+  const cut = line.length - SIG_SUFFIX;
+  return { messageLength, kid: latin1.decode(line.subarray(cut - 17, cut - 1)) };
+}
+
+/**
+ * `signedPartsInto` without the kid (which the caller read already): the signed message's
+ * length in `scratch.message`, or -1 when the line does not end the canonical way.
+ *
+ * @example
+ * ```ts
+ * declare const lineBytes: Uint8Array;
+ * const scratch = { message: new Uint8Array(70_000), sig: new Uint8Array(64) };
+ * const length = signedMessageInto(lineBytes, scratch); // -1: not a canonical ending
+ * ```
+ */
+export function signedMessageInto(
+  line: Uint8Array,
+  scratch: { message: Uint8Array; sig: Uint8Array },
+): number {
   const n = line.length;
   const cut = n - SIG_SUFFIX;
-  if (cut < KID_FIELD + 1 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return undefined;
-  if (scratch.message.length < DOMAIN_BYTES.length + cut + 1) return undefined;
+  if (cut < KID_FIELD + 1 || line[n - 1] !== 0x7d || line[n - 2] !== 0x22) return -1;
+  if (scratch.message.length < DOMAIN_BYTES.length + cut + 1) return -1;
   scratch.message.set(DOMAIN_BYTES);
   scratch.message.set(line.subarray(0, cut), DOMAIN_BYTES.length);
   scratch.message[DOMAIN_BYTES.length + cut] = 0x7d; // "}"
-  if (!decodeSig(line, cut + 8, scratch.sig)) return undefined;
-  return {
-    messageLength: DOMAIN_BYTES.length + cut + 1,
-    kid: latin1.decode(line.subarray(cut - 17, cut - 1)),
-  };
+  if (!decodeSig(line, cut + 8, scratch.sig)) return -1;
+  return DOMAIN_BYTES.length + cut + 1;
 }
 
 const latin1 = new TextDecoder("latin1");

@@ -109,3 +109,17 @@ export async function exists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/**
+ * What tells one version of a file from the next without reading it: inode, size, modification
+ * and change times. A file replaced by rename gets a new inode; one edited in place, a new size
+ * or new times.
+ *
+ * @example
+ * ```ts
+ * const id = fileIdentity(await Deno.stat("/srv/state/audit-keyring.json"));
+ * ```
+ */
+export function fileIdentity(st: Deno.FileInfo): string {
+  return [st.dev, st.ino, st.size, st.mtime?.getTime(), st.ctime?.getTime()].join(":");
+}

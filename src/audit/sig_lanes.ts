@@ -20,8 +20,9 @@
  * ```
  * @module
  */
-import { createHash, type KeyObject, verify } from "node:crypto";
-import { GENESIS_PREV, parseEntryLine, signedPartsInto } from "./entry.ts";
+import { type KeyObject, verify } from "node:crypto";
+import { GENESIS_PREV, parseEntryLine, sha256Hex, signedMessageInto } from "./entry.ts";
+import { KID_FROM_END, PREV_FROM_END, scanCanonicalLine, type ScannedLine } from "./line_scan.ts";
 import { publicKeyFromRaw } from "./keys.ts";
 import { ACTION } from "./actions.ts";
 
@@ -97,36 +98,54 @@ export function newLaneJob(
 export function checkChunks(job: LaneJob): void {
   const keyObjects: KeyObject[] = job.keys.map(([, raw]) => publicKeyFromRaw(raw));
   const keyIndex = new Map(job.keys.map(([kid], i) => [kid, i]));
+  const kidBytes = job.keys.map(([kid]) => new TextEncoder().encode(kid));
   const lines = job.flags.length;
   let longest = 0;
   for (let i = 0; i < lines; i++) {
     longest = Math.max(longest, job.bounds[2 * i + 1] - job.bounds[2 * i]);
   }
   const scratch = { message: new Uint8Array(longest + 64), sig: new Uint8Array(64) };
+  const scanned: ScannedLine = { seq: 0, rotation: false };
   const line = (i: number) => job.bytes.subarray(job.bounds[2 * i], job.bounds[2 * i + 1]);
+  // Consecutive lines mostly share a kid: compare its 16 bytes before building a string.
+  let lastKey = NO_KEY;
+  const kidAt = (bytes: Uint8Array, at: number): number => {
+    if (lastKey !== NO_KEY && sameAt(bytes, at, kidBytes[lastKey])) return lastKey;
+    const k = keyIndex.get(String.fromCharCode(...bytes.subarray(at, at + 16))) ?? NO_KEY;
+    if (k !== NO_KEY) lastKey = k;
+    return k;
+  };
   for (;;) {
     const start = Atomics.add(job.next, 0, 1) * CHUNK;
     if (start >= lines) return;
     const end = Math.min(lines, start + CHUNK);
-    let prevHash = start === 0 ? GENESIS_PREV : sha256(line(start - 1));
+    let prevHash = start === 0 ? GENESIS_PREV : sha256Hex(line(start - 1));
     for (let i = start; i < end; i++) {
       const bytes = line(i);
-      const hash = sha256(bytes);
       let flags = 0;
       let k = NO_KEY;
-      const p = parseEntryLine(bytes);
-      if (p.ok && !p.v1Form) {
-        const e = p.entry;
+      if (scanCanonicalLine(bytes, scanned)) {
+        // The common case: seq and the action from the scan, prev and kid at fixed offsets.
         flags |= PARSED;
-        if (e.seq === i + 1) flags |= SEQ_IN_PLACE;
-        if (e.prev === prevHash) flags |= CHAINED;
-        if (e.action === ACTION.keyRotated) flags |= ROTATION;
-        k = keyIndex.get(e.kid) ?? NO_KEY;
-        if (k !== NO_KEY && signatureValid(bytes, keyObjects[k], scratch)) flags |= SIGNED;
+        if (scanned.seq === i + 1) flags |= SEQ_IN_PLACE;
+        if (hexAt(bytes, bytes.length - PREV_FROM_END, prevHash)) flags |= CHAINED;
+        if (scanned.rotation) flags |= ROTATION;
+        k = kidAt(bytes, bytes.length - KID_FROM_END);
+      } else {
+        const p = parseEntryLine(bytes);
+        if (p.ok && !p.v1Form) {
+          const e = p.entry;
+          flags |= PARSED;
+          if (e.seq === i + 1) flags |= SEQ_IN_PLACE;
+          if (e.prev === prevHash) flags |= CHAINED;
+          if (e.action === ACTION.keyRotated) flags |= ROTATION;
+          k = keyIndex.get(e.kid) ?? NO_KEY;
+        }
       }
+      if (k !== NO_KEY && signatureValid(bytes, keyObjects[k], scratch)) flags |= SIGNED;
       job.flags[i] = flags;
       job.kidIndex[i] = k;
-      prevHash = hash;
+      prevHash = sha256Hex(bytes);
     }
   }
 }
@@ -137,13 +156,19 @@ function signatureValid(
   scratch: { message: Uint8Array; sig: Uint8Array },
 ): boolean {
   try {
-    const m = signedPartsInto(bytes, scratch);
-    return !!m && verify(null, scratch.message.subarray(0, m.messageLength), key, scratch.sig);
+    const length = signedMessageInto(bytes, scratch);
+    return length > 0 && verify(null, scratch.message.subarray(0, length), key, scratch.sig);
   } catch {
     return false; // malformed: the sequential pass diagnoses it
   }
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+function hexAt(bytes: Uint8Array, at: number, hex: string): boolean {
+  for (let j = 0; j < hex.length; j++) if (bytes[at + j] !== hex.charCodeAt(j)) return false;
+  return true;
+}
+
+function sameAt(bytes: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let j = 0; j < want.length; j++) if (bytes[at + j] !== want[j]) return false;
+  return true;
 }

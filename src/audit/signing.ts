@@ -15,11 +15,13 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { resolve } from "node:path";
 import { ensureStateDir } from "../state/mod.ts";
 import { ACTION } from "./actions.ts";
 import { AuditRefusedError, MissingSigningKeyError } from "./errors.ts";
 import {
   exists,
+  fileIdentity,
   syncDir,
   writeAll,
   writePrivateFileAtomic,
@@ -73,16 +75,25 @@ export async function requireSigningKey(stateDir: string): Promise<void> {
  * ```
  */
 export async function loadSigner(stateDir: string): Promise<KeySigner> {
-  const path = auditPaths(stateDir).key;
+  const path = resolve(auditPaths(stateDir).key);
   try {
     const st = await Deno.stat(path);
     if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
-    return signerFromPem(await Deno.readTextFile(path));
+    // Every step of a run appends: the stat above says whether the file is still the one read
+    // last time (a key evolution renames a new file into place; an edit changes size or times).
+    const id = fileIdentity(st);
+    const cached = loadedSigners.get(path);
+    if (cached?.id === id) return cached.signer;
+    const signer = signerFromPem(await Deno.readTextFile(path));
+    loadedSigners.set(path, { id, signer });
+    return signer;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new MissingSigningKeyError(path);
     throw err;
   }
 }
+
+const loadedSigners = new Map<string, { id: string; signer: KeySigner }>();
 
 /**
  * The signer the chain expects next, given the tail read under the lock. Finishes a rotation
@@ -265,6 +276,8 @@ export async function finishRotation(
   await destroyFile(p.key);
   await Deno.rename(p.pendingKey, p.key);
   await syncDir(stateDir);
+  // The next append signs with `next`: no need to read back the file just renamed into place.
+  loadedSigners.set(resolve(p.key), { id: fileIdentity(await Deno.stat(p.key)), signer: next });
   const ring = await readKeyring(stateDir);
   if (ring.keys[oldKid]) ring.keys[oldKid].to_seq = seq;
   ring.keys[next.kid] = {
@@ -314,6 +327,7 @@ async function destroyFile(path: string): Promise<void> {
   try {
     const old = await Deno.readTextFile(path).catch(() => "");
     forgetSigner(old);
+    loadedSigners.delete(resolve(path));
     const size = (await f.stat()).size;
     const noise = new Uint8Array(size);
     crypto.getRandomValues(noise.subarray(0, Math.min(size, 65536)));
@@ -334,10 +348,20 @@ async function destroyFile(path: string): Promise<void> {
  * ```
  */
 export async function readKeyring(stateDir: string): Promise<Keyring> {
+  const path = resolve(auditPaths(stateDir).keyring);
   try {
-    return parseKeyring(await Deno.readTextFile(auditPaths(stateDir).keyring));
+    // A stat instead of a read and a parse per append (see `loadSigner`).
+    const id = fileIdentity(await Deno.stat(path));
+    let cached = keyrings.get(path);
+    if (cached?.id !== id) {
+      cached = { id, ring: parseKeyring(await Deno.readTextFile(path)) };
+      keyrings.set(path, cached);
+    }
+    return structuredClone(cached.ring); // callers may edit it (`finishRotation`)
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { version: 1, keys: {} };
     throw err;
   }
 }
+
+const keyrings = new Map<string, { id: string; ring: Keyring }>();

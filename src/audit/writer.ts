@@ -110,19 +110,20 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
       const rotated = (await rotatedLogFiles(stateDir)).at(-1);
       if (rotated) tail = { ...await readTailOf(rotated), torn: tail.torn };
     }
-    if (tail.last && tail.lastLine) {
+    if (tail.last && tail.lastLine && lastWrittenV2.get(path) !== tail.prev) {
       tail.v1 = await lastLineIsV1(stateDir, tail.lastLine, tail.last);
     }
     return {
       tail,
       liveSize: st.size,
-      append: (fields, signer) => appendLines(file, tail, fields, signer),
+      append: (fields, signer) => appendLines(path, file, tail, fields, signer),
       async completeTorn(entry) {
         const torn = tail.torn!;
         await writeAll(file, new Uint8Array([10]));
         await file.syncData();
         tail.seq = entry.seq;
         tail.prev = sha256Hex(torn.bytes);
+        lastWrittenV2.set(path, tail.prev);
         tail.last = entry;
         tail.lastLine = torn.bytes;
         tail.v1 = false; // only a v2-signed entry is completed
@@ -136,15 +137,27 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
   }
 }
 
+// Who writes and where, looked up once per process: the uid, the host and the sudo context do
+// not change while it runs, and each lookup reads /etc/passwd (every step of a run appends).
+let writerIdentity: { host: string; user: string; sudo?: string } | undefined;
+function whoWrites(): { host: string; user: string; sudo?: string } {
+  return writerIdentity ??= { host: hostName(), user: operator(), sudo: sudoUser() };
+}
+
+// Per live log, the hash of the last line this process wrote or completed: a format v2 line by
+// construction, so the next append needs no signature check to tell it from a v1 line.
+const lastWrittenV2 = new Map<string, string>();
+
 async function appendLines(
+  path: string,
   file: Deno.FsFile,
   tail: LogTail,
   fieldsList: AuditFields[],
   signer: Signer,
 ): Promise<AuditEntry[]> {
   const ts = new Date().toISOString();
-  const base = { ts, host: hostName(), user: operator() };
-  const sudo = sudoUser();
+  const { host, user, sudo } = whoWrites();
+  const base = { ts, host, user };
   const all: AuditFields[] = [];
   // After a v1 history, the first entry in the current format says so (the verifier accepts no
   // v1 entry after it).
@@ -176,6 +189,7 @@ async function appendLines(
   if (tail.torn) await file.truncate(tail.torn.offset);
   await writeAll(file, new TextEncoder().encode(lines.join("")));
   await file.syncData();
+  lastWrittenV2.set(path, prev);
   tail.seq = seq;
   tail.prev = prev;
   tail.last = entries.at(-1);

@@ -23,12 +23,9 @@
  */
 import { shellQuote } from "../shell/quote.ts";
 import { dax } from "./dax.ts";
-import { MarkedStream } from "./marked_stream.ts";
-import { innerScript, newMarker, type RemoteStep } from "./ssh_command.ts";
-import { type ExecRequest, type ExecResult, OutputCollector } from "./target.ts";
-
-/** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
-export const KILL_GRACE_MS = 5000;
+import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
+import { innerScript, type RemoteStep } from "./ssh_command.ts";
+import type { ExecRequest, ExecResult } from "./target.ts";
 
 /**
  * The command that becomes the long-lived shell: in its own session, reading steps on stdin.
@@ -59,38 +56,16 @@ export function frameLocalStep(step: RemoteStep, marker: string): string {
   ].join("\n");
 }
 
-/** The step being run: where its output goes, its process group, and what it waits for. */
-interface Pending {
-  stdout: OutputCollector;
-  stderr: OutputCollector;
-  pid?: number;
-  /** A signal asked for before the pid was known: sent as soon as it is. */
-  signal?: Deno.Signal;
-  status?: string;
-  stderrDone: boolean;
-  done: (ended?: string) => void;
-}
-
-const encoder = new TextEncoder();
-
 /** A long-lived local `sh` running one framed step at a time. */
 export class LocalShell {
-  /** Why the shell is gone, once it is: the next step needs a new one. */
-  ended?: string;
-  #pending?: Pending;
-  #writer!: WritableStreamDefaultWriter<Uint8Array>;
+  #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
-  readonly #marker = newMarker();
-  readonly #out: MarkedStream;
-  readonly #err: MarkedStream;
 
-  private constructor(readonly killGraceMs: number) {
-    this.#out = new MarkedStream(this.#marker, (text) => {
-      this.#pending?.stdout.write(encoder.encode(text));
-    });
-    this.#err = new MarkedStream(this.#marker, (text) => {
-      this.#pending?.stderr.write(encoder.encode(text));
-    });
+  private constructor(readonly killGraceMs: number) {}
+
+  /** Why the shell is gone, once it is: the next step needs a new one. */
+  get ended(): string | undefined {
+    return this.#shell.ended;
   }
 
   /** Starts a shell (dax loads here, on the first local step of a run). */
@@ -103,125 +78,42 @@ export class LocalShell {
   async #start(): Promise<void> {
     const $ = await dax();
     const stdin = new TransformStream<Uint8Array, Uint8Array>();
-    this.#writer = stdin.writable.getWriter();
+    const shell = this.#shell = new FramedShell(stdin.writable.getWriter(), {
+      killGraceMs: this.killGraceMs,
+      pidMarker: true,
+    });
     this.#child = $`${LOCAL_SHELL}`.noThrow().stdin(stdin.readable)
-      .stdout(this.#sink(this.#out, "stdout")).stderr(this.#sink(this.#err, "stderr"))
-      .then((result) => this.#end(`the local shell exited with ${result.code}`));
+      .stdout(shell.sink("stdout")).stderr(shell.sink("stderr"))
+      .then((result) => shell.end(`the local shell exited with ${result.code}`));
   }
 
   /** Runs one step; never throws for a failing script. One step at a time per shell. */
   async run(request: ExecRequest, started = performance.now()): Promise<ExecResult> {
-    if (this.#pending) throw new Error("the local shell is running another step");
-    const frame = frameLocalStep(request, this.#marker);
-    const waiting = this.#begin(request);
-    let timedOut = false;
-    let killer: ReturnType<typeof setTimeout> | undefined;
-    const stop = () => {
-      this.#signal("SIGTERM");
-      killer ??= setTimeout(() => this.#signal("SIGKILL"), this.killGraceMs);
+    const frame = frameLocalStep(request, this.#shell.marker);
+    const end = await this.#shell.run(request, frame, signalGroup);
+    return {
+      code: end.ended ? 255 : Number.parseInt(end.status ?? "255", 10),
+      stdout: end.stdout,
+      stderr: end.ended ? `${end.stderr}${end.ended} during the step\n` : end.stderr,
+      timedOut: end.timedOut,
+      aborted: end.aborted,
+      ms: performance.now() - started,
     };
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, request.timeoutMs);
-    request.signal?.addEventListener("abort", stop);
-    try {
-      await this.#send(frame).catch((error) => {
-        this.#pending?.done(`the local shell could not take the step (${error.message})`);
-      });
-      const { status, stdout, stderr, ended } = await waiting;
-      return {
-        code: ended ? 255 : Number.parseInt(status ?? "255", 10),
-        stdout,
-        stderr: ended ? `${stderr}${ended} during the step\n` : stderr,
-        timedOut,
-        aborted: request.signal?.aborted ?? false,
-        ms: performance.now() - started,
-      };
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      request.signal?.removeEventListener("abort", stop);
-    }
   }
 
   /** Ends the shell (end of input) and waits for it. */
   async close(): Promise<void> {
-    await this.#writer.close().catch(() => undefined);
+    await this.#shell.writer.close().catch(() => undefined);
     await this.#child;
   }
+}
 
-  #begin(request: ExecRequest) {
-    return new Promise<{ status?: string; stdout: string; stderr: string; ended?: string }>(
-      (resolve) => {
-        const pending: Pending = {
-          stdout: new OutputCollector("stdout", request.onOutput),
-          stderr: new OutputCollector("stderr", request.onOutput),
-          stderrDone: false,
-          done: (ended) => {
-            this.#pending = undefined;
-            resolve({
-              status: pending.status,
-              stdout: pending.stdout.text(),
-              stderr: pending.stderr.text(),
-              ended,
-            });
-          },
-        };
-        this.#pending = pending;
-      },
-    );
-  }
-
-  /** Signals the running step's process group (its pid is its group id: `setsid`). */
-  #signal(signal: Deno.Signal): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    if (pending.pid === undefined) {
-      pending.signal = signal;
-      return;
-    }
-    try {
-      Deno.kill(-pending.pid, signal);
-    } catch {
-      // the group has exited already
-    }
-  }
-
-  async #send(text: string): Promise<void> {
-    if (this.ended) throw new Error(this.ended);
-    await this.#writer.write(encoder.encode(text));
-  }
-
-  #sink(stream: MarkedStream, name: "stdout" | "stderr"): WritableStream<Uint8Array> {
-    const decoder = new TextDecoder();
-    return new WritableStream({
-      write: (chunk) => {
-        for (const end of stream.push(decoder.decode(chunk, { stream: true }))) {
-          this.#marked(name, end);
-        }
-      },
-    });
-  }
-
-  #marked(stream: "stdout" | "stderr", end: string): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    if (stream === "stderr") pending.stderrDone = true;
-    else if (end.startsWith("pid ")) {
-      pending.pid = Number.parseInt(end.slice("pid ".length), 10);
-      if (pending.signal) this.#signal(pending.signal);
-      return;
-    } else pending.status = end;
-    if (pending.status !== undefined && pending.stderrDone) pending.done();
-  }
-
-  #end(why: string): void {
-    this.ended = why;
-    if (this.#pending) {
-      this.#pending.stdout.write(encoder.encode(this.#out.drain()));
-      this.#pending.stderr.write(encoder.encode(this.#err.drain()));
-      this.#pending.done(why);
-    }
+/** Signals a step's process group (its pid is its group id: `setsid`). */
+function signalGroup(signal: "TERM" | "KILL", pid?: number): void {
+  if (pid === undefined) return;
+  try {
+    Deno.kill(-pid, `SIG${signal}`);
+  } catch {
+    // the group has exited already
   }
 }

@@ -24,7 +24,7 @@
 import { FailureError } from "../errors.ts";
 import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
-import { MarkedStream } from "./marked_stream.ts";
+import { FramedShell } from "./framed_shell.ts";
 import {
   clientArgv,
   controlPath,
@@ -35,7 +35,6 @@ import {
   killScript,
   masterArgv,
   masterLogPath,
-  newMarker,
   shellArgv,
   type SshEndpoint,
   type SshSettings,
@@ -68,11 +67,7 @@ export class SshConnectError extends FailureError {
  */
 const detached = (argv: string[]) => ["setsid", ...argv];
 
-/** Seconds between asking a step to stop (TERM) and making it (KILL). */
-const KILL_GRACE_MS = 5000;
 const encoder = new TextEncoder();
-/** Bytes read from a remote shell's output pipe at a time. */
-const PIPE_BUFFER = 8192;
 
 /** A node reached over SSH. */
 export class SshTarget implements Target {
@@ -268,36 +263,17 @@ export function stopOrphanScript(pidFile: string): string {
   ].join("\n");
 }
 
-/** The step being run: where its output goes and what it is waiting for. */
-interface Pending {
-  stdout: OutputCollector;
-  stderr: OutputCollector;
-  status?: string;
-  stderrDone: boolean;
-  done: (lost?: string) => void;
-}
-
 /** The long-lived remote `sh` of one node. */
 class RemoteShell {
-  lost?: string;
   dir = "";
-  #pending?: Pending;
-  #writer!: WritableStreamDefaultWriter<Uint8Array>;
+  #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
-  readonly #marker = newMarker();
-  readonly #out: MarkedStream;
-  readonly #err: MarkedStream;
-  #stray = "";
 
-  private constructor(readonly target: SshTarget) {
-    this.#out = new MarkedStream(
-      this.#marker,
-      (text) => this.#pending?.stdout.write(encoder.encode(text)),
-    );
-    this.#err = new MarkedStream(this.#marker, (text) => {
-      if (this.#pending) this.#pending.stderr.write(encoder.encode(text));
-      else this.#stray += text;
-    });
+  private constructor(readonly target: SshTarget) {}
+
+  /** Why the connection is gone, once it is. */
+  get lost(): string | undefined {
+    return this.#shell.ended;
   }
 
   /** `again`: a connection was opened before (and lost); its socket and log may be left. */
@@ -325,21 +301,26 @@ class RemoteShell {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.#writer = child.stdin.getWriter();
+    const shell = this.#shell = new FramedShell(child.stdin.getWriter());
     this.#child = Promise.all([
       child.status,
-      this.#pump(child.stdout, this.#out, "stdout"),
-      this.#pump(child.stderr, this.#err, "stderr"),
-    ]).then(([status]) => this.#ended(`ssh exited with ${status.code}`));
-    const hello = this.#begin();
+      shell.pump(child.stdout, "stdout"),
+      shell.pump(child.stderr, "stderr"),
+    ]).then(([status]) => {
+      const why = `ssh exited with ${status.code}`;
+      const said = shell.drainStderr().trim();
+      shell.end(said ? `${why}: ${said.split(/\r?\n/).slice(-3).join("; ")}` : why);
+    });
     // A connection that failed already has closed our pipe: the hello then ends as lost.
-    await this.#send(frameHello(this.#marker)).catch(() => undefined);
-    const { status, lost } = await hello;
-    if (lost || !status?.startsWith("ready ")) {
+    const { status, ended } = await shell.exchange(frameHello(shell.marker));
+    if (ended || !status?.startsWith("ready ")) {
       await this.#child;
       const logged = await Deno.readTextFile(log).catch(() => "");
       const detail = logged.trim().split(/\r?\n/).filter(Boolean).slice(-3).join("; ");
-      throw new SshConnectError(this.target.name, detail || lost || `no shell: ${status}`);
+      throw new SshConnectError(
+        this.target.name,
+        detail || this.lost || ended || `no shell: ${status}`,
+      );
     }
     this.dir = status.slice("ready ".length);
   }
@@ -347,118 +328,30 @@ class RemoteShell {
   /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
   async run(request: ExecRequest, started: number): Promise<ExecResult> {
     const pidFile = `${this.dir}/step.pid`;
-    const waiting = this.#begin(request);
-    let timedOut = false;
-    const stop = () => {
-      this.target.signalStep(pidFile, "TERM");
-      killer = setTimeout(() => this.target.signalStep(pidFile, "KILL"), KILL_GRACE_MS);
+    const frame = frameStep(request, this.#shell.marker, pidFile);
+    const end = await this.#shell.run(request, frame, (signal) => {
+      this.target.signalStep(pidFile, signal);
+    });
+    const lost = end.ended &&
+      `ssh: connection to ${this.target.name} lost during the step (${this.lost ?? end.ended})`;
+    if (lost) this.target.orphan = pidFile;
+    return {
+      code: lost ? 255 : Number.parseInt(end.status ?? "255", 10),
+      stdout: end.stdout,
+      stderr: end.stderr + (lost ? `${lost}\n` : ""),
+      timedOut: end.timedOut,
+      aborted: end.aborted,
+      ms: performance.now() - started,
+      lost: lost || undefined,
     };
-    let killer: ReturnType<typeof setTimeout> | undefined;
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, request.timeoutMs);
-    request.signal?.addEventListener("abort", stop);
-    try {
-      await this.#send(frameStep(request, this.#marker, pidFile));
-      const { status, stdout, stderr, lost } = await waiting;
-      const code = lost ? 255 : Number.parseInt(status ?? "255", 10);
-      const lostNote = lost
-        ? `ssh: connection to ${this.target.name} lost during the step (${lost})`
-        : "";
-      if (lost) this.target.orphan = pidFile;
-      return {
-        code,
-        stdout,
-        stderr: stderr + (lostNote && `${lostNote}\n`),
-        timedOut,
-        aborted: request.signal?.aborted ?? false,
-        ms: performance.now() - started,
-        lost: lostNote || undefined,
-      };
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      request.signal?.removeEventListener("abort", stop);
-    }
   }
 
   async close(): Promise<void> {
     if (!this.lost) {
-      await this.#send(`rm -rf ${shellQuote(this.dir)}; exit 0\n`).catch(() => undefined);
+      await this.#shell.writer.write(encoder.encode(`rm -rf ${shellQuote(this.dir)}; exit 0\n`))
+        .catch(() => undefined);
     }
-    await this.#writer.close().catch(() => undefined);
+    await this.#shell.writer.close().catch(() => undefined);
     await this.#child;
-  }
-
-  #begin(request?: ExecRequest) {
-    return new Promise<{ status?: string; stdout: string; stderr: string; lost?: string }>(
-      (resolve) => {
-        const pending: Pending = {
-          stdout: new OutputCollector("stdout", request?.onOutput),
-          stderr: new OutputCollector("stderr", request?.onOutput),
-          stderrDone: false,
-          done: (lost) => {
-            this.#pending = undefined;
-            resolve({
-              status: pending.status,
-              stdout: pending.stdout.text(),
-              stderr: pending.stderr.text(),
-              lost,
-            });
-          },
-        };
-        this.#pending = pending;
-      },
-    );
-  }
-
-  async #send(text: string): Promise<void> {
-    if (this.lost) throw new Error(this.lost);
-    await this.#writer.write(encoder.encode(text));
-  }
-
-  /**
-   * Feeds one of the shell's output pipes through its marker parser until it closes. Reads
-   * into an 8 KiB buffer of its own (a default reader keeps a 64 KiB one pending per pipe:
-   * ~0.1 MiB a node for nothing while the node's step runs).
-   */
-  async #pump(
-    pipe: ReadableStream<Uint8Array>,
-    stream: MarkedStream,
-    name: "stdout" | "stderr",
-  ): Promise<void> {
-    const decoder = new TextDecoder();
-    const reader = pipe.getReader({ mode: "byob" });
-    let buffer = new Uint8Array(PIPE_BUFFER);
-    try {
-      while (true) {
-        const { value, done } = await reader.read(buffer);
-        if (done || !value) break;
-        for (const end of stream.push(decoder.decode(value, { stream: true }))) {
-          this.#marked(name, end);
-        }
-        buffer = new Uint8Array(value.buffer);
-      }
-    } catch {
-      // The pipe broke with the process; #ended reports the connection as lost.
-    }
-  }
-
-  #marked(stream: "stdout" | "stderr", end: string): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    if (stream === "stdout") pending.status = end;
-    else pending.stderrDone = true;
-    if (pending.status !== undefined && pending.stderrDone) pending.done();
-  }
-
-  #ended(why: string): void {
-    const said = (this.#stray + this.#err.drain()).trim();
-    this.lost = said ? `${why}: ${said.split(/\r?\n/).slice(-3).join("; ")}` : why;
-    if (this.#pending) {
-      this.#pending.stdout.write(encoder.encode(this.#out.drain()));
-      this.#pending.done(this.lost);
-    }
   }
 }

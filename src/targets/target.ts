@@ -55,12 +55,17 @@ export interface Target {
 /** Most output kept per stream; the rest is counted, not stored. */
 export const OUTPUT_LIMIT = 1 << 20;
 
+const encoder = new TextEncoder();
+/** Whole-buffer decoding keeps no state between calls, so one decoder serves every collector. */
+const decoder = new TextDecoder();
+
 /** Collects a stream's bytes (up to {@link OUTPUT_LIMIT}) and reports whole lines as they come. */
 export class OutputCollector {
   #chunks: Uint8Array[] = [];
   #size = 0;
   #pending = "";
-  #decoder = new TextDecoder();
+  /** Made on the first bytes written with a listener: most steps' output is never split. */
+  #decoder?: TextDecoder;
 
   constructor(readonly name: "stdout" | "stderr", readonly onOutput?: OutputListener) {}
 
@@ -75,13 +80,15 @@ export class OutputCollector {
   /** Everything collected, as text. */
   text(): string {
     this.flush();
+    if (this.#chunks.length === 0) return "";
+    if (this.#chunks.length === 1) return decoder.decode(this.#chunks[0]);
     const all = new Uint8Array(this.#size);
     let offset = 0;
     for (const chunk of this.#chunks) {
       all.set(chunk, offset);
       offset += chunk.length;
     }
-    return new TextDecoder().decode(all);
+    return decoder.decode(all);
   }
 
   /** A result for a step that never started. */
@@ -91,20 +98,36 @@ export class OutputCollector {
 
   /** Takes the next piece of the stream. */
   write(chunk: Uint8Array): void {
-    if (this.#size < OUTPUT_LIMIT) {
-      const kept = chunk.subarray(0, OUTPUT_LIMIT - this.#size);
-      this.#chunks.push(kept.slice());
-      this.#size += kept.length;
-    }
+    this.#keep(chunk, true);
     if (!this.onOutput) return;
-    const lines = (this.#pending + this.#decoder.decode(chunk, { stream: true })).split("\n");
-    this.#pending = lines.pop()!;
-    for (const line of lines) this.onOutput(line, this.name);
+    this.#decoder ??= new TextDecoder();
+    this.#lines(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Takes the next piece of the stream, already decoded (a framed shell's output). */
+  writeText(text: string): void {
+    if (!text) return;
+    this.#keep(encoder.encode(text), false);
+    if (this.onOutput) this.#lines(text);
   }
 
   /** Reports a last line that had no newline; {@link text} does this too. */
   flush(): void {
     if (this.#pending && this.onOutput) this.onOutput(this.#pending, this.name);
     this.#pending = "";
+  }
+
+  /** `copy`: the runner may reuse the chunk's buffer; a freshly encoded one is ours. */
+  #keep(chunk: Uint8Array, copy: boolean): void {
+    if (this.#size >= OUTPUT_LIMIT) return;
+    const kept = chunk.subarray(0, OUTPUT_LIMIT - this.#size);
+    this.#chunks.push(copy || kept.length < chunk.length ? kept.slice() : kept);
+    this.#size += kept.length;
+  }
+
+  #lines(text: string): void {
+    const lines = (this.#pending + text).split("\n");
+    this.#pending = lines.pop()!;
+    for (const line of lines) this.onOutput!(line, this.name);
   }
 }

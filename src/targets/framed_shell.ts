@@ -1,0 +1,251 @@
+/**
+ * The controller's side of a long-lived shell that runs framed steps one at a time: the local
+ * shell of a run (`local_shell.ts`) and a node's remote shell (`ssh.ts`) both write a step's
+ * frame into the shell's stdin and read its output back split by a random marker (see
+ * `marked_stream.ts`): the exit code on a stdout marker line, the end of stderr on a stderr one,
+ * and, for a frame that prints it, the step's pid on a `pid` marker line. Which process carries
+ * the shell and how a step is stopped stay with the caller; what is the same — the step being
+ * waited for, its output, its timeout and abort, TERM then KILL after a grace period, a shell
+ * that dies under a step — lives here once.
+ *
+ * @example
+ * ```ts
+ * import { FramedShell } from "./framed_shell.ts";
+ * const child = new Deno.Command("sh", { stdin: "piped", stdout: "piped", stderr: "piped" })
+ *   .spawn();
+ * const shell = new FramedShell(child.stdin.getWriter());
+ * shell.pump(child.stdout, "stdout");
+ * shell.pump(child.stderr, "stderr");
+ * const m = shell.marker;
+ * const frame = `echo hi; printf '\\n%s %s\\n' ${m} 0; printf '\\n%s\\n' ${m} >&2\n`;
+ * const ended = await shell.run({ script: "echo hi" }, frame, () => {});
+ * ended.stdout; // "hi\n"
+ * ```
+ * @module
+ */
+import { MarkedStream } from "./marked_stream.ts";
+import { newMarker } from "./ssh_command.ts";
+import { type ExecRequest, OutputCollector } from "./target.ts";
+
+/** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
+export const KILL_GRACE_MS = 5000;
+
+/** How a frame ended: its status marker, its output, and why the shell died under it, if it did. */
+export interface FrameEnd {
+  status?: string;
+  stdout: string;
+  stderr: string;
+  /** Set when the shell's process ended before the frame did. */
+  ended?: string;
+}
+
+/** How a step ended, as {@link FrameEnd} plus whether it was stopped. */
+export interface StepEnd extends FrameEnd {
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+/**
+ * Stops the running step's process group with `signal`. `pid` is the step's pid when its frame
+ * printed a `pid` marker (see {@link FramedShellOptions.pidMarker}).
+ */
+export type StopStep = (signal: "TERM" | "KILL", pid?: number) => void;
+
+/** How a framed shell behaves. */
+export interface FramedShellOptions {
+  /** Milliseconds from TERM to KILL when a step is stopped (default {@link KILL_GRACE_MS}). */
+  killGraceMs?: number;
+  /**
+   * The frames print the step's pid first (`\n<marker> pid <n>\n` on stdout): a stop asked for
+   * before it arrived waits for it, and the stop function is given it.
+   */
+  pidMarker?: boolean;
+}
+
+/** The frame being waited for. */
+interface Pending {
+  stdout: OutputCollector;
+  stderr: OutputCollector;
+  pid?: number;
+  /** A stop asked for before the pid was known: sent as soon as it is. */
+  deferred?: "TERM" | "KILL";
+  stop?: StopStep;
+  status?: string;
+  stderrDone: boolean;
+  done: (ended?: string) => void;
+}
+
+const encoder = new TextEncoder();
+/** Bytes read from a shell's output pipe at a time. */
+const PIPE_BUFFER = 8192;
+
+/** One long-lived shell driven by framed steps; see the module documentation. */
+export class FramedShell {
+  /** Why the shell's process is gone, once it is: a new shell is needed for the next step. */
+  ended?: string;
+  /** The marker this shell's frames end with: random, so no step output can forge it. */
+  readonly marker: string = newMarker();
+  #pending?: Pending;
+  #stray = "";
+  readonly #out: MarkedStream;
+  readonly #err: MarkedStream;
+  readonly #killGraceMs: number;
+  readonly #pidMarker: boolean;
+
+  constructor(
+    readonly writer: WritableStreamDefaultWriter<Uint8Array>,
+    options: FramedShellOptions = {},
+  ) {
+    this.#killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
+    this.#pidMarker = options.pidMarker ?? false;
+    this.#out = new MarkedStream(this.marker, (text) => this.#pending?.stdout.writeText(text));
+    this.#err = new MarkedStream(this.marker, (text) => {
+      if (this.#pending) this.#pending.stderr.writeText(text);
+      else this.#stray += text;
+    });
+  }
+
+  /** Stderr the shell printed while no frame was running (an ssh client's last words, say). */
+  get stray(): string {
+    return this.#stray;
+  }
+
+  /**
+   * Writes `frame` and waits for its end (both markers) or for the shell's end. For frames that
+   * are not a step's, such as a session's greeting; steps go through {@link run}.
+   */
+  exchange(frame: string, request: Pick<ExecRequest, "onOutput"> = {}): Promise<FrameEnd> {
+    if (this.#pending) throw new Error("the shell is running another step");
+    const waiting = this.#begin(request);
+    this.#send(frame).catch((error) => {
+      this.#pending?.done(this.ended ?? `the shell could not take the frame (${error.message})`);
+    });
+    return waiting;
+  }
+
+  /**
+   * Runs one step's `frame`: stops it with `stop` on its timeout or its abort signal (TERM,
+   * then KILL after the grace period), and waits for its end or the shell's.
+   */
+  async run(request: ExecRequest, frame: string, stop: StopStep): Promise<StepEnd> {
+    let timedOut = false;
+    let killer: ReturnType<typeof setTimeout> | undefined;
+    const ending = this.exchange(frame, request);
+    if (this.#pending) this.#pending.stop = stop;
+    const halt = () => {
+      this.#stop("TERM");
+      killer ??= setTimeout(() => this.#stop("KILL"), this.#killGraceMs);
+    };
+    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      halt();
+    }, request.timeoutMs);
+    request.signal?.addEventListener("abort", halt);
+    try {
+      const end = await ending;
+      return { ...end, timedOut, aborted: request.signal?.aborted ?? false };
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      request.signal?.removeEventListener("abort", halt);
+    }
+  }
+
+  /** Takes the next bytes of the shell's stdout or stderr. */
+  feed(stream: "stdout" | "stderr", text: string): void {
+    const ends = (stream === "stdout" ? this.#out : this.#err).push(text);
+    for (const end of ends) this.#marked(stream, end);
+  }
+
+  /**
+   * Feeds one of the shell's output pipes in until it closes. Reads into an 8 KiB buffer of its
+   * own (a default reader keeps a 64 KiB one pending per pipe: ~0.1 MiB a node for nothing while
+   * the node's step runs).
+   */
+  async pump(pipe: ReadableStream<Uint8Array>, stream: "stdout" | "stderr"): Promise<void> {
+    const decoder = new TextDecoder();
+    const reader = pipe.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(PIPE_BUFFER);
+    try {
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (done || !value) break;
+        this.feed(stream, decoder.decode(value, { stream: true }));
+        buffer = new Uint8Array(value.buffer);
+      }
+    } catch {
+      // The pipe broke with the process; its end is reported by whoever waits for the process.
+    }
+  }
+
+  /** A sink for a process runner's output (dax's), feeding {@link feed}. */
+  sink(stream: "stdout" | "stderr"): WritableStream<Uint8Array> {
+    const decoder = new TextDecoder();
+    return new WritableStream({
+      write: (chunk) => this.feed(stream, decoder.decode(chunk, { stream: true })),
+    });
+  }
+
+  /** The shell's process is gone (`why`): the frame being waited for ends with what it had. */
+  end(why: string): void {
+    this.ended = why;
+    const pending = this.#pending;
+    if (!pending) return;
+    pending.stdout.writeText(this.#out.drain());
+    pending.stderr.writeText(this.#err.drain());
+    pending.done(why);
+  }
+
+  /** Stderr held back after the last frame (an end marker that never came), for a diagnosis. */
+  drainStderr(): string {
+    return this.#stray + this.#err.drain();
+  }
+
+  #begin(request: Pick<ExecRequest, "onOutput">): Promise<FrameEnd> {
+    return new Promise<FrameEnd>((resolve) => {
+      const pending: Pending = {
+        stdout: new OutputCollector("stdout", request.onOutput),
+        stderr: new OutputCollector("stderr", request.onOutput),
+        stderrDone: false,
+        done: (ended) => {
+          if (this.#pending === pending) this.#pending = undefined;
+          resolve({
+            status: pending.status,
+            stdout: pending.stdout.text(),
+            stderr: pending.stderr.text(),
+            ended,
+          });
+        },
+      };
+      this.#pending = pending;
+      if (this.ended) pending.done(this.ended);
+    });
+  }
+
+  #stop(signal: "TERM" | "KILL"): void {
+    const pending = this.#pending;
+    if (!pending?.stop) return;
+    if (this.#pidMarker && pending.pid === undefined) {
+      pending.deferred = signal;
+      return;
+    }
+    pending.stop(signal, pending.pid);
+  }
+
+  async #send(text: string): Promise<void> {
+    if (this.ended) throw new Error(this.ended);
+    await this.writer.write(encoder.encode(text));
+  }
+
+  #marked(stream: "stdout" | "stderr", end: string): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    if (stream === "stderr") pending.stderrDone = true;
+    else if (end.startsWith("pid ")) {
+      pending.pid = Number.parseInt(end.slice("pid ".length), 10);
+      if (pending.deferred) this.#stop(pending.deferred);
+      return;
+    } else pending.status = end;
+    if (pending.status !== undefined && pending.stderrDone) pending.done();
+  }
+}
