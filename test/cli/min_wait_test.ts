@@ -125,29 +125,27 @@ Deno.test("min_wait at a terminal: shown counting down, not confirmable early, C
       },
     );
 
-    await t.step("Ctrl-C during the wait interrupts the run (exit 130, aborted)", async () => {
+    /** Ctrl-C once the terminal shows `prompt`: exit 130, the run and gate 2 `aborted`. */
+    const ctrlCAt = async (prompt: RegExp) => {
       const before = new Set((await runRecords(world.stateDir)).map((r) => r.id));
       const term = inTerminal(args, env);
-      await term.shows(/can be confirmed in 0:0\d \(Ctrl-C aborts\)/);
+      await term.shows(prompt);
       await term.type("\x03");
       assert.equal(await term.exit(), 130, term.screen);
       const record = (await runRecords(world.stateDir)).find((r) => !before.has(r.id))!;
       assert.equal(record.status, "aborted");
       assert.equal(record.interruption?.what, "SIGINT");
       assert.equal(stepOf(record, "2").status, "aborted");
+      return record;
+    };
+
+    await t.step("Ctrl-C during the wait interrupts the run (exit 130, aborted)", async () => {
+      const record = await ctrlCAt(/can be confirmed in 0:0\d \(Ctrl-C aborts\)/);
       assert.equal(stepOf(record, "A1"), undefined, "the after item was asked");
     });
 
     await t.step("Ctrl-C at the prompt (a raw terminal) interrupts it the same way", async () => {
-      const before = new Set((await runRecords(world.stateDir)).map((r) => r.id));
-      const term = inTerminal(args, env);
-      await term.shows(/Watched the change for 2 seconds\? \(y\/N\)/);
-      await term.type("\x03");
-      assert.equal(await term.exit(), 130, term.screen);
-      const record = (await runRecords(world.stateDir)).find((r) => !before.has(r.id))!;
-      assert.equal(record.status, "aborted");
-      assert.equal(record.interruption?.what, "SIGINT");
-      assert.equal(stepOf(record, "2").status, "aborted");
+      await ctrlCAt(/Watched the change for 2 seconds\? \(y\/N\)/);
     });
   } finally {
     await world.cleanup();

@@ -12,14 +12,12 @@ import {
   parseBatchSpec,
   parseBatchText,
 } from "../../src/runbook/batch_spec.ts";
-import { loadRunbook, validateFile } from "../../src/runbook/load.ts";
-import { runRollout } from "../../src/runbook/fleet.ts";
+import { validateFile } from "../../src/runbook/load.ts";
 import { strategyLabel } from "../../src/runbook/rollout.ts";
 import { normalizeStrategy } from "../../src/runbook/schema.ts";
 import { restartOperation } from "../../src/runbook/restart_step.ts";
 import { formatProblem } from "../../src/source/mod.ts";
-import { memoryPool, type Rule } from "../fixtures/memory_target.ts";
-import { DEPLOY, engineWorld, UNDO } from "./engine_world.ts";
+import { DEPLOY, memoryRollout, UNDO } from "./engine_world.ts";
 
 const sizes = (spec: Parameters<typeof parseBatchSpec>[0], total: number) =>
   batchSizes(parseBatchSpec(spec), total);
@@ -79,27 +77,13 @@ const NODES = Array.from({ length: 10 }, (_, i) => `web-${i + 1}`);
 /** Runs DEPLOY with `strategy` over the ten memory nodes; `failing` fail their health check. */
 async function rollout(strategy: string, failing: string[] = []) {
   const runbook = DEPLOY.replace("strategy: { kind: rolling, batch: 1, max_failed: 0 }", strategy);
-  const world = await engineWorld(NODES, { deploy: runbook, undo: UNDO });
-  const rules: Record<string, Rule[]> = Object.fromEntries(
-    failing.map((node) => [node, [{ match: /health-step/, outcome: { code: 1 } }]]),
-  );
-  const pool = memoryPool(NODES, rules);
-  try {
-    const loaded = await loadRunbook(world.root, "deploy");
-    const record = await runRollout(loaded, {
-      root: world.root,
-      params: { version: "v2" },
-      config: world.config,
-      stateDir: world.stateDir,
-      pool,
-      nodes: pool.nodes,
-      journal: world.journal,
-      confirm: () => Promise.resolve("acknowledged"),
-    });
-    return { record, pool, entries: world.entries };
-  } finally {
-    await world.cleanup();
-  }
+  return await memoryRollout({
+    nodes: NODES,
+    runbooks: { deploy: runbook, undo: UNDO },
+    rules: Object.fromEntries(
+      failing.map((node) => [node, [{ match: /health-step/, outcome: { code: 1 } }]]),
+    ),
+  }, { params: { version: "v2" } });
 }
 
 /** How many nodes each batch number holds, in order. */
@@ -210,7 +194,6 @@ steps:
  */
 async function restart(operand: string, failing: string[] = []) {
   const nodes = NODES.slice(0, 5);
-  const world = await engineWorld(nodes, { restart: RESTART(operand) });
   let inFlight = 0;
   const rounds: string[][] = [];
   let round: string[] = [];
@@ -222,22 +205,20 @@ async function restart(operand: string, failing: string[] = []) {
     inFlight--;
     return new Response("ok");
   });
-  for (const name of nodes) {
-    world.config.nodes[name].app!.health = `http://127.0.0.1:${server.addr.port}/${name}/health`;
-  }
-  const rules: Record<string, Rule[]> = Object.fromEntries(
-    failing.map((node) => [node, [{ match: /current/, outcome: { code: 1 } }]]),
-  );
-  const pool = memoryPool(nodes, rules);
   try {
-    const record = await runRollout(await loadRunbook(world.root, "restart"), {
-      root: world.root,
-      params: {},
-      config: world.config,
-      stateDir: world.stateDir,
-      pool,
-      nodes: [pool.inventory.select("local")[0]],
-      journal: world.journal,
+    const { record, pool } = await memoryRollout({
+      nodes,
+      runbooks: { restart: RESTART(operand) },
+      rules: Object.fromEntries(
+        failing.map((node) => [node, [{ match: /current/, outcome: { code: 1 } }]]),
+      ),
+      setup: (_, world) => {
+        for (const name of nodes) {
+          world.config.nodes[name].app!.health =
+            `http://127.0.0.1:${server.addr.port}/${name}/health`;
+        }
+      },
+      select: (pool) => [pool.inventory.select("local")[0]],
     });
     const restarted = nodes.filter((n) =>
       pool.targets.get(n)!.scripts().some((s) => s.includes("current"))
@@ -245,7 +226,6 @@ async function restart(operand: string, failing: string[] = []) {
     return { record, rounds: rounds.map((r) => r.sort()), restarted };
   } finally {
     await server.shutdown();
-    await world.cleanup();
   }
 }
 

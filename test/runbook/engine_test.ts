@@ -4,19 +4,17 @@
  * preflight, interrupts, lost connections, resume.
  */
 import assert from "node:assert/strict";
-import { loadRunbook } from "../../src/runbook/load.ts";
-import { runRollout } from "../../src/runbook/fleet.ts";
-import { Run } from "../../src/runbook/run.ts";
 import { exitCodeOf } from "../../src/runbook/record.ts";
 import { Interrupter } from "../../src/runbook/interrupt.ts";
 import { SecretMasker } from "../../src/secrets/masking.ts";
 import type { RunRecord } from "../../src/state/runs.ts";
 import { LOCAL_NODE } from "../../src/targets/inventory.ts";
-import { memoryPool, type Rule } from "../fixtures/memory_target.ts";
-import { DEPLOY, engineWorld, UNDO } from "./engine_world.ts";
+import type { MemoryPool, Rule } from "../fixtures/memory_target.ts";
+import { DEPLOY, memoryRollout, memoryRun, UNDO } from "./engine_world.ts";
 
 const NODES = ["web-1", "web-2", "web-3"];
 
+/** Runs DEPLOY (or `extra.runbook`) with UNDO as its failure path over the memory nodes. */
 async function deploy(
   rules: Record<string, Rule[]> = {},
   extra: {
@@ -25,37 +23,17 @@ async function deploy(
     rollbackOnAbort?: boolean;
     resume?: RunRecord;
     nodes?: string[];
-    setup?: (pool: ReturnType<typeof memoryPool>) => void;
+    setup?: (pool: MemoryPool) => void;
   } = {},
 ) {
-  const world = await engineWorld(extra.nodes ?? NODES, {
-    deploy: extra.runbook ?? DEPLOY,
-    undo: UNDO,
-  });
-  const pool = memoryPool(extra.nodes ?? NODES, rules);
-  extra.setup?.(pool);
-  try {
-    const loaded = await loadRunbook(world.root, "deploy");
-    const record = await runRollout(loaded, {
-      root: world.root,
-      params: { version: "v2" },
-      config: world.config,
-      stateDir: world.stateDir,
-      pool,
-      nodes: pool.nodes,
-      journal: world.journal,
-      interrupter: extra.interrupter,
-      rollbackOnAbort: extra.rollbackOnAbort,
-      resume: extra.resume,
-      confirm: () => Promise.resolve("acknowledged"),
-    });
-    return { record, pool, entries: world.entries };
-  } finally {
-    await world.cleanup();
-  }
+  const { runbook = DEPLOY, nodes = NODES, setup, ...options } = extra;
+  return await memoryRollout(
+    { nodes, runbooks: { deploy: runbook, undo: UNDO }, rules, setup },
+    { params: { version: "v2" }, ...options },
+  );
 }
 
-const ran = (pool: ReturnType<typeof memoryPool>, node: string, word: string) =>
+const ran = (pool: MemoryPool, node: string, word: string) =>
   pool.targets.get(node)!.scripts().filter((s) => s.includes(word)).length;
 const statuses = (record: RunRecord) => record.nodes!.map((n) => [n.target, n.status]);
 
@@ -126,8 +104,10 @@ Deno.test("a failure before any change undoes nothing and says so", async () => 
 });
 
 Deno.test("a declined gate before any change ends the run declined, nothing undone", async () => {
-  const world = await engineWorld(["web-1"], {
-    gate: `
+  const { record, pool } = await memoryRun({
+    nodes: ["web-1"],
+    runbooks: {
+      gate: `
 id: gate
 title: Gate
 when: tests
@@ -138,31 +118,21 @@ steps:
     run: echo change-step
 on_failure: { runbook: undo }
 `,
-    undo: UNDO,
-  });
-  try {
-    const pool = memoryPool(["web-1"]);
-    const loaded = await loadRunbook(world.root, "gate");
-    const record = await new Run(loaded, {
-      root: world.root,
-      params: {},
-      config: world.config,
-      stateDir: world.stateDir,
-      target: pool.targets.get("web-1")!,
-      confirm: () => Promise.resolve("declined"),
-    }).execute(true);
-    assert.equal(record.status, "declined");
-    assert.equal(record.failure_path, undefined);
-    assert.equal(pool.targets.get("web-1")!.log.length, 0);
-    assert.equal(exitCodeOf(record), 1);
-  } finally {
-    await world.cleanup();
-  }
+      undo: UNDO,
+    },
+  }, { confirm: () => Promise.resolve("declined") });
+  assert.equal(record.status, "declined");
+  assert.equal(record.failure_path, undefined);
+  assert.equal(pool.targets.get("web-1")!.log.length, 0);
+  assert.equal(exitCodeOf(record), 1);
 });
 
 Deno.test("secrets are masked in the record, the journal and the output", async () => {
-  const world = await engineWorld(["web-1"], {
-    leak: `
+  const lines: string[] = [];
+  const { record, entries } = await memoryRun({
+    nodes: ["web-1"],
+    runbooks: {
+      leak: `
 id: leak
 title: Leak
 when: tests
@@ -170,28 +140,17 @@ steps:
   - name: Print a secret
     run: echo leak-step
 `,
-  });
-  try {
-    const pool = memoryPool(["web-1"], {
+    },
+    rules: {
       "web-1": [{ match: /leak-step/, outcome: { code: 1, stdout: "token=hunter22secret\n" } }],
-    });
-    const lines: string[] = [];
-    const record = await new Run(await loadRunbook(world.root, "leak"), {
-      root: world.root,
-      params: {},
-      config: world.config,
-      stateDir: world.stateDir,
-      target: pool.targets.get("web-1")!,
-      journal: world.journal,
-      masker: new SecretMasker(["hunter22secret"]),
-      observer: { output: (line) => lines.push(line) },
-    }).execute(true);
-    const everything = JSON.stringify([record, world.entries, lines]);
-    assert.doesNotMatch(everything, /hunter22secret/);
-    assert.match(JSON.stringify(record.steps[0].tail), /token=\*\*\*/);
-  } finally {
-    await world.cleanup();
-  }
+    },
+  }, {
+    masker: new SecretMasker(["hunter22secret"]),
+    observer: { output: (line) => lines.push(line) },
+  });
+  const everything = JSON.stringify([record, entries, lines]);
+  assert.doesNotMatch(everything, /hunter22secret/);
+  assert.match(JSON.stringify(record.steps[0].tail), /token=\*\*\*/);
 });
 
 Deno.test("batches and max_failed: a rolling rollout stops once too many failed", async () => {
@@ -352,8 +311,12 @@ Deno.test("resume: nodes that succeeded are skipped, the rest run", async () => 
 });
 
 Deno.test("a run on this machine interrupted on a node summarizes the nodes it reached", async () => {
-  const world = await engineWorld(["web-1", "web-2"], {
-    fleetwide: `
+  const interrupter = new Interrupter();
+  const summaries: unknown[] = [];
+  const { record, pool } = await memoryRollout({
+    nodes: ["web-1", "web-2"],
+    runbooks: {
+      fleetwide: `
 id: fleetwide
 title: Fleetwide
 when: tests
@@ -365,10 +328,8 @@ steps:
   - name: Afterwards
     run: echo afterwards
 `,
-  });
-  try {
-    const interrupter = new Interrupter();
-    const pool = memoryPool(["web-1", "web-2"], {
+    },
+    rules: {
       "web-2": [{
         match: /each-node/,
         outcome: {
@@ -376,27 +337,15 @@ steps:
           onStart: () => interrupter.interrupt({ kind: "signal", what: "SIGINT" }),
         },
       }],
-    });
-    const summaries: unknown[] = [];
-    const record = await runRollout(await loadRunbook(world.root, "fleetwide"), {
-      root: world.root,
-      params: {},
-      config: world.config,
-      stateDir: world.stateDir,
-      pool,
-      nodes: [LOCAL_NODE],
-      interrupter,
-      rollout: { abortSummary: (summary) => summaries.push(summary) },
-    });
-    assert.equal(record.status, "aborted");
-    assert.equal(exitCodeOf(record), 130);
-    assert.deepEqual(record.abort_summary!.map((n) => [n.node, n.status]), [
-      ["web-1", "aborted"],
-      ["web-2", "aborted"],
-    ]);
-    assert.equal(summaries.length, 1);
-    assert.equal(ran(pool, "local", "afterwards"), 0);
-  } finally {
-    await world.cleanup();
-  }
+    },
+    select: () => [LOCAL_NODE],
+  }, { interrupter, rollout: { abortSummary: (summary) => summaries.push(summary) } });
+  assert.equal(record.status, "aborted");
+  assert.equal(exitCodeOf(record), 130);
+  assert.deepEqual(record.abort_summary!.map((n) => [n.node, n.status]), [
+    ["web-1", "aborted"],
+    ["web-2", "aborted"],
+  ]);
+  assert.equal(summaries.length, 1);
+  assert.equal(ran(pool, "local", "afterwards"), 0);
 });

@@ -14,7 +14,18 @@
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
 import type { Journal } from "../../src/journal.ts";
-import { memoryNodeConfig } from "../fixtures/memory_target.ts";
+import { loadRunbook } from "../../src/runbook/load.ts";
+import { type RolloutOptions, runRollout } from "../../src/runbook/fleet.ts";
+import { Run } from "../../src/runbook/run.ts";
+import type { RunOptions } from "../../src/runbook/run_options.ts";
+import type { RunRecord } from "../../src/state/runs.ts";
+import type { InventoryNode } from "../../src/targets/inventory.ts";
+import {
+  memoryNodeConfig,
+  type MemoryPool,
+  memoryPool,
+  type Rule,
+} from "../fixtures/memory_target.ts";
 
 /** A temporary project. */
 export interface EngineWorld {
@@ -65,6 +76,84 @@ export async function engineWorld(
     },
     cleanup: () => Deno.remove(root, { recursive: true }),
   };
+}
+
+/** What a run over memory nodes left: its record, the nodes' scripts, the journal's entries. */
+export interface MemoryOutcome {
+  record: RunRecord;
+  pool: MemoryPool;
+  entries: Record<string, unknown>[];
+}
+
+/** A runbook run over memory nodes (see {@link memoryRollout}, {@link memoryRun}). */
+export interface MemoryRunSpec {
+  /** The memory nodes (and the configuration's nodes). */
+  nodes: string[];
+  /** The project's runbooks (id → YAML); the first one is run. */
+  runbooks: Record<string, string>;
+  /** Scripted outcomes per node (default: every script succeeds). */
+  rules?: Record<string, Rule[]>;
+  /** Adjusts the pool or the world (a node's settings, say) before the run. */
+  setup?: (pool: MemoryPool, world: EngineWorld) => void;
+}
+
+/**
+ * Runs the first of `spec.runbooks` as `runRollout` does, on every memory node unless
+ * `select` says otherwise, with a journal in memory and every human item acknowledged;
+ * `options` adds to or overrides the rollout's options.
+ */
+export async function memoryRollout(
+  spec: MemoryRunSpec & { select?: (pool: MemoryPool) => InventoryNode[] },
+  options: Partial<RolloutOptions> = {},
+): Promise<MemoryOutcome> {
+  return await inWorld(spec, async (world, pool, loaded) =>
+    await runRollout(loaded, {
+      root: world.root,
+      params: {},
+      config: world.config,
+      stateDir: world.stateDir,
+      pool,
+      nodes: spec.select?.(pool) ?? pool.nodes,
+      journal: world.journal,
+      confirm: () => Promise.resolve("acknowledged"),
+      ...options,
+    }));
+}
+
+/** Runs the first of `spec.runbooks` as one {@link Run} on the first memory node. */
+export async function memoryRun(
+  spec: MemoryRunSpec,
+  options: Partial<RunOptions> = {},
+): Promise<MemoryOutcome> {
+  return await inWorld(spec, async (world, pool, loaded) =>
+    await new Run(loaded, {
+      root: world.root,
+      params: {},
+      config: world.config,
+      stateDir: world.stateDir,
+      target: pool.targets.get(spec.nodes[0])!,
+      journal: world.journal,
+      ...options,
+    }).execute(true));
+}
+
+async function inWorld(
+  spec: MemoryRunSpec,
+  run: (
+    world: EngineWorld,
+    pool: MemoryPool,
+    loaded: Awaited<ReturnType<typeof loadRunbook>>,
+  ) => Promise<RunRecord>,
+): Promise<MemoryOutcome> {
+  const world = await engineWorld(spec.nodes, spec.runbooks);
+  const pool = memoryPool(spec.nodes, spec.rules);
+  spec.setup?.(pool, world);
+  try {
+    const loaded = await loadRunbook(world.root, Object.keys(spec.runbooks)[0]);
+    return { record: await run(world, pool, loaded), pool, entries: world.entries };
+  } finally {
+    await world.cleanup();
+  }
 }
 
 /** A two-phase runbook: a check, a step before any change, the change, a criterion. */

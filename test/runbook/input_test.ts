@@ -8,7 +8,7 @@ import { loadRunbook, validateFile } from "../../src/runbook/load.ts";
 import { loadPolicy } from "../../src/policy/load.ts";
 import { parseSource, type Problem, schemaProblems } from "../../src/source/mod.ts";
 import { KNOWN_KEYS, TaskSchema } from "../../src/runbook/schema.ts";
-import { listDir, tempWorld } from "../fixtures/helpers.ts";
+import { listDir, runArgs, tempWorld } from "../fixtures/helpers.ts";
 import { inProcess } from "../fixtures/in_process.ts";
 
 /** A project with the given files (path → text) in a temp directory. */
@@ -48,18 +48,7 @@ Deno.test("an unclosed ${{ is a problem with its position, wherever templates ar
     ]);
     const world = await tempWorld();
     try {
-      const run = await inProcess([
-        "run",
-        "x",
-        "-p",
-        "version=v1",
-        "--root",
-        root,
-        "--config",
-        world.config,
-        "--state-dir",
-        world.stateDir,
-      ]);
+      const run = await inProcess(runArgs(root, world, "x", "-p", "version=v1"));
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, /nothing was run/);
       assert.deepEqual(await listDir(join(world.stateDir, "runs")), []);

@@ -5,11 +5,9 @@
  * why in its own last line. In-memory targets; milliseconds.
  */
 import assert from "node:assert/strict";
-import { loadRunbook } from "../../src/runbook/load.ts";
-import { runRollout } from "../../src/runbook/fleet.ts";
 import type { RunRecord } from "../../src/state/runs.ts";
-import { memoryPool, type Rule } from "../fixtures/memory_target.ts";
-import { engineWorld } from "./engine_world.ts";
+import type { Rule } from "../fixtures/memory_target.ts";
+import { memoryRollout } from "./engine_world.ts";
 
 const CHECKED = `
 id: checked
@@ -29,20 +27,12 @@ steps:
 `;
 
 async function run(rules: Rule[]): Promise<RunRecord> {
-  const world = await engineWorld(["web-1"], { checked: CHECKED });
-  try {
-    const pool = memoryPool(["web-1"], { "web-1": rules });
-    return await runRollout(await loadRunbook(world.root, "checked"), {
-      root: world.root,
-      params: {},
-      config: world.config,
-      stateDir: world.stateDir,
-      pool,
-      nodes: pool.nodes,
-    });
-  } finally {
-    await world.cleanup();
-  }
+  return (await memoryRollout({
+    nodes: ["web-1"],
+    runbooks: { checked: CHECKED },
+    rules: { "web-1": rules },
+  }))
+    .record;
 }
 
 const step = (record: RunRecord, name: string) =>

@@ -20,6 +20,30 @@ async function noLocks(world: FleetWorld): Promise<void> {
   }
 }
 
+/**
+ * What every interruption must leave: an abort summary (printed and in the record) with web-1
+ * on v1.2.0 and web-2 back on v1.1.0, both healthy and unlocked; the rollout and web-2's run
+ * recorded `aborted` in the audit log.
+ */
+async function abortedAndSummarized(
+  world: FleetWorld,
+  record: RunRecord,
+  stderr: string,
+): Promise<void> {
+  assert.match(stderr, /Abort summary/);
+  assert.deepEqual(
+    record.abort_summary!.map((n) => [n.node, n.release, n.healthy, n.lock]),
+    [["web-1", "v1.2.0", true, "free"], ["web-2", "v1.1.0", true, "free"]],
+  );
+  const entries = await readAuditEntries(world.stateDir);
+  const mine = entries.filter((e) => String(e.run ?? "").startsWith(record.id));
+  assert.equal(mine.filter((e) => e.action === "rollout").at(-1)?.status, "aborted");
+  assert.equal(
+    mine.filter((e) => e.action === "run" && e.target === "web-2").at(-1)?.status,
+    "aborted",
+  );
+}
+
 Deno.test("interrupting a deploy over SSH leaves every node known and healthy", async (t) => {
   const world = await createFleetWorld({ nodes: 2, faults: { "web-2": "v1.2.0" } });
   try {
@@ -49,23 +73,12 @@ Deno.test("interrupting a deploy over SSH leaves every node known and healthy", 
         // The release interrupted in its health check did not become web-2's `previous`.
         const previous = await Deno.readTextFile(join(world.nodes[1].appDir, "previous"));
         assert.notEqual(previous.trim(), "v1.2.0");
-        assert.match(result.stderr, /Abort summary/);
         assert.match(
           result.stderr,
           /web-2: aborted; release v1\.1\.0; healthy; lock free\n.*failure path rollback: success/,
         );
         assert.match(result.stderr, /next: deno task /);
-        assert.deepEqual(
-          record.abort_summary!.map((n) => [n.node, n.release, n.healthy, n.lock]),
-          [["web-1", "v1.2.0", true, "free"], ["web-2", "v1.1.0", true, "free"]],
-        );
-        const entries = await readAuditEntries(world.stateDir);
-        const mine = entries.filter((e) => String(e.run ?? "").startsWith(record.id));
-        assert.equal(mine.filter((e) => e.action === "rollout").at(-1)?.status, "aborted");
-        assert.equal(
-          mine.filter((e) => e.action === "run" && e.target === "web-2").at(-1)?.status,
-          "aborted",
-        );
+        await abortedAndSummarized(world, record, result.stderr);
       });
     }
 
@@ -84,18 +97,7 @@ Deno.test("interrupting a deploy over SSH leaves every node known and healthy", 
       assert.equal(record.nodes![1].failure_path?.status, "success");
       await noLocks(world);
       assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
-      assert.match(result.stderr, /Abort summary/);
-      assert.deepEqual(
-        record.abort_summary!.map((n) => [n.node, n.release, n.healthy, n.lock]),
-        [["web-1", "v1.2.0", true, "free"], ["web-2", "v1.1.0", true, "free"]],
-      );
-      const entries = await readAuditEntries(world.stateDir);
-      const mine = entries.filter((e) => String(e.run ?? "").startsWith(record.id));
-      assert.equal(mine.filter((e) => e.action === "rollout").at(-1)?.status, "aborted");
-      assert.equal(
-        mine.filter((e) => e.action === "run" && e.target === "web-2").at(-1)?.status,
-        "aborted",
-      );
+      await abortedAndSummarized(world, record, result.stderr);
     });
 
     await t.step("the audit log verifies", async () => {
