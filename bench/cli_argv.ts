@@ -1,7 +1,8 @@
 /**
- * The command line that runs a runbook through the CLI from source, as every bench starts it:
- * `deno run -A --config deno.json src/cli/main.ts run RUNBOOK --root … --config … --state-dir …`.
- * One builder, so the benches measure the same command.
+ * The command line that runs a runbook through the CLI, as every bench starts it:
+ * `deno run -A --config deno.json src/cli/main.ts run RUNBOOK --root … --config … --state-dir …`,
+ * from the sources (`src/cli/main.ts`) or as every `deno task` starts it (`src/cli/launch.ts`:
+ * from the bundle of the current sources). One builder, so the benches measure the same command.
  *
  * @example
  * ```ts
@@ -13,7 +14,11 @@
  */
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+/** The two ways to start the CLI: from the sources, or the bundle launcher `deno task` runs. */
+export const ENTRIES = {
+  source: fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)),
+  launch: fileURLToPath(new URL("../src/cli/launch.ts", import.meta.url)),
+} as const;
 const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 
 /** Where a bench's project lives. */
@@ -33,6 +38,8 @@ export interface CliArgvOptions {
   runFlags?: string[];
   /** The deno binary (default `deno` from PATH). */
   deno?: string;
+  /** `source` (default) or `launch`, as `deno task` runs it (call {@link prepareCli} first). */
+  entry?: keyof typeof ENTRIES;
 }
 
 /** The argv that runs `runbook` of `project` through the CLI. */
@@ -48,7 +55,7 @@ export function cliRunArgv(
     ...options.denoFlags ?? [],
     "--config",
     DENO_CONFIG,
-    MAIN,
+    ENTRIES[options.entry ?? "source"],
     "run",
     runbook,
     ...options.runFlags ?? [],
@@ -59,4 +66,23 @@ export function cliRunArgv(
     "--state-dir",
     project.stateDir,
   ];
+}
+
+/**
+ * Runs the launcher once, so the bundle of the current sources exists before anything is timed
+ * (building it takes seconds, once per change of the sources).
+ *
+ * @example
+ * ```ts
+ * import { prepareCli } from "./cli_argv.ts";
+ * await prepareCli();
+ * ```
+ */
+export async function prepareCli(): Promise<void> {
+  const { success, stderr } = await new Deno.Command("deno", {
+    args: ["run", "-A", "--config", DENO_CONFIG, ENTRIES.launch, "--help"],
+    stdout: "null",
+    stdin: "null",
+  }).output();
+  if (!success) throw new Error(`the CLI does not start: ${new TextDecoder().decode(stderr)}`);
 }

@@ -1,9 +1,10 @@
 /**
  * Start-up and local step cost, as ratios from one run (these machines are shared and noisy):
  *
- * 1. **Start-up to the first step running**: from spawning `deno run src/cli/main.ts run first`
- *    to the `date +%s%N` of the runbook's step 1, next to the Deno floor (a script that only
- *    spawns that `date`) — goal ≤150 ms.
+ * 1. **Start-up to the first step running**: from spawning the CLI's `run first` to the
+ *    `date +%s%N` of the runbook's step 1, next to the Deno floor (a script that only spawns that
+ *    `date`) — goal ≤150 ms. The CLI as `deno task` starts it (`src/cli/launch.ts`: from the
+ *    bundle of the current sources), and from the sources (`src/cli/main.ts`) beside it.
  * 2. **20 local steps vs plain `sh`**: a runbook stamps the time, runs 20 `true` steps, stamps
  *    again; `sh` does the same with `sh -c true` for each step — goal ≤4×. CPU per step is the
  *    user+sys time of the CLI and every process it started, for 22 steps minus that for 2, over
@@ -18,7 +19,7 @@
 import { join } from "node:path";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
-import { cliRunArgv } from "./cli_argv.ts";
+import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 7);
 const STEPS = 20;
@@ -69,9 +70,10 @@ await Deno.writeTextFile(
 );
 const env = { STAMPS: stamps, NO_COLOR: "1" };
 
-// The CLI's argv without its leading "deno" (see cli_argv.ts, shared with the SSH benches).
-const cliArgs = (runbook: string) =>
-  cliRunArgv(runbook, { root: project, config, stateDir }).slice(1);
+// The CLI as `deno task` starts it, and from the sources (cli_argv.ts, shared with the SSH benches).
+const where = { root: project, config, stateDir };
+const cli = (runbook: string) => cliRunArgv(runbook, where, { entry: "launch" });
+const fromSource = (runbook: string) => cliRunArgv(runbook, where);
 
 /** Runs argv; returns its wall time and its CPU time (user+sys of it and its children). */
 async function measure(argv: string[]): Promise<{ ms: number; cpuMs: number }> {
@@ -107,10 +109,13 @@ async function between(argv: string[]): Promise<number> {
 
 try {
   const loadBefore = await load();
-  // One warm-up of each, so caches (transpiled sources, V8 code cache) are as a user's are.
-  await measure(["deno", ...cliArgs("first")]);
+  // One warm-up of each, so caches (the bundle, transpiled sources, V8 code cache) are as a
+  // user's are.
+  await prepareCli();
+  await measure(cli("first"));
+  await measure(fromSource("first"));
   await measure(["deno", "run", "-A", floor]);
-  const first: number[] = [], floorFirst: number[] = [];
+  const first: number[] = [], sourceFirst: number[] = [], floorFirst: number[] = [];
   const tool: number[] = [], shell: number[] = [];
   const cpu22: number[] = [], cpu2: number[] = [], shellCpu: number[] = [];
   const shellScript = [
@@ -119,19 +124,23 @@ try {
     'date +%s%N > "$STAMPS/t1"',
   ].join("; ");
   for (let i = 0; i < ROUNDS; i++) {
-    first.push(await toFirstStep(["deno", ...cliArgs("first")]));
+    first.push(await toFirstStep(cli("first")));
+    sourceFirst.push(await toFirstStep(fromSource("first")));
     floorFirst.push(await toFirstStep(["deno", "run", "-A", floor]));
-    tool.push(await between(["deno", ...cliArgs("twenty")]));
+    tool.push(await between(cli("twenty")));
     shell.push(await between(["sh", "-c", shellScript]));
     shellCpu.push((await measure(["sh", "-c", shellScript])).cpuMs / STEPS);
-    cpu22.push((await measure(["deno", ...cliArgs("twenty")])).cpuMs);
-    cpu2.push((await measure(["deno", ...cliArgs("two")])).cpuMs);
+    cpu22.push((await measure(cli("twenty"))).cpuMs);
+    cpu2.push((await measure(cli("two"))).cpuMs);
   }
   const perStepCpu = cpu22.map((c, i) => (c - cpu2[i]) / STEPS);
   console.log(`load average before: ${loadBefore}; after: ${await load()}; rounds: ${ROUNDS}`);
   console.log("| measure | median (min–max) |");
   console.log("| --- | --- |");
-  console.log(`| start → first step, \`run first\` | ${summary(first)} |`);
+  console.log(
+    `| start → first step, \`run first\` (as \`deno task\` runs it) | ${summary(first)} |`,
+  );
+  console.log(`| same from the sources (\`src/cli/main.ts\`) | ${summary(sourceFirst)} |`);
   console.log(`| start → first step, Deno floor (a script spawning it) | ${summary(floorFirst)} |`);
   console.log(
     `| ratio CLI / Deno floor | ${

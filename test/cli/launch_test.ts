@@ -1,0 +1,124 @@
+/**
+ * `deno task …` runs the CLI from a bundle (`src/cli/launch.ts`): the bundle must never be older
+ * than the sources, must find the project as the sources do, and the audit's signature worker
+ * must start from it. Each test works on a copy of the tool in a temporary directory, so the
+ * bundles it builds and the source it edits are its own.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { bundleArgv } from "../../src/cli/launch.ts";
+import { newLaneJob } from "../../src/audit/sig_lanes.ts";
+
+const TOOL = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A copy of the tool (sources, deno.json, deno.lock; node_modules linked) with one runbook. */
+async function toolCopy(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "launch-" });
+  const copy = await new Deno.Command("cp", {
+    args: ["-r", `${TOOL}src`, `${TOOL}deno.json`, `${TOOL}deno.lock`, dir],
+  }).output();
+  assert.ok(copy.success, new TextDecoder().decode(copy.stderr));
+  await Deno.symlink(`${TOOL}node_modules`, `${dir}/node_modules`);
+  await Deno.mkdir(`${dir}/runbooks`);
+  await Deno.writeTextFile(
+    `${dir}/runbooks/only-here.yaml`,
+    "id: only-here\ntitle: Only in the copy\nwhen: testing the launcher\nsteps:\n" +
+      "  - name: nothing\n    run: 'true'\n",
+  );
+  return dir;
+}
+
+/** Runs the copy's launcher with `args` from the copy's directory. */
+async function launch(tool: string, ...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${tool}/src/cli/launch.ts`, ...args],
+    cwd: tool,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+async function bundles(tool: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(`${tool}/.bundle`)) {
+    if (!entry.name.startsWith(".")) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+Deno.test("launch: the CLI runs from a bundle of the current sources", async (t) => {
+  const tool = await toolCopy();
+  try {
+    let help = "";
+    await t.step("built once, then reused", async () => {
+      const first = await launch(tool, "--help");
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /bundling the CLI/);
+      assert.match(first.stdout, /^ {2}run +run a runbook against the targets/m);
+      assert.equal((await bundles(tool)).length, 1);
+      const again = await launch(tool, "--help");
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /bundling/, "the same sources reuse their bundle");
+      assert.equal(again.stdout, first.stdout);
+      help = first.stdout;
+    });
+
+    await t.step("it finds the project, and the audit's signature worker starts", async () => {
+      // No --root: the project is where the tool is, found from the bundle as from src/.
+      const list = await launch(tool, "list");
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^only-here +/m);
+      const [bundle] = await bundles(tool);
+      const worker = new Worker(new URL(`file://${tool}/.bundle/${bundle}/sig_worker.ts`), {
+        type: "module",
+      });
+      try {
+        const answer = new Promise<unknown>((resolve, reject) => {
+          worker.onmessage = (event) => resolve(event.data);
+          worker.onerror = (event) => {
+            event.preventDefault();
+            reject(new Error(event.message));
+          };
+        });
+        worker.postMessage(newLaneJob(new Uint8Array(0), new Int32Array(0), []));
+        assert.equal(await answer, "done");
+      } finally {
+        worker.terminate();
+      }
+    });
+
+    await t.step("a changed source is bundled before it runs", async () => {
+      // An edit of the same length, so the size alone would not tell it: the fingerprint does.
+      const commands = `${tool}/src/cli/commands.ts`;
+      const text = await Deno.readTextFile(commands);
+      const edited = text.replaceAll("run a runbook against", "run a RUNBOOK against");
+      assert.notEqual(edited, text);
+      await Deno.writeTextFile(commands, edited);
+      const changed = await launch(tool, "--help");
+      assert.equal(changed.code, 0, changed.stderr);
+      assert.match(changed.stderr, /bundling the CLI/);
+      assert.match(changed.stdout, /run a RUNBOOK against/, "the edited source runs");
+      assert.notEqual(changed.stdout, help);
+      assert.equal((await bundles(tool)).length, 2, "the older bundle stays, for runs using it");
+    });
+  } finally {
+    await Deno.remove(tool, { recursive: true });
+  }
+});
+
+Deno.test("launch: the bundle command line", () => {
+  assert.deepEqual(bundleArgv("/srv/tool/", "/tmp/b"), [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "--code-splitting",
+    "--config",
+    "/srv/tool/deno.json",
+    "--outdir",
+    "/tmp/b",
+    "/srv/tool/src/cli/main.ts",
+  ]);
+});
