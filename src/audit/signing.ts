@@ -15,7 +15,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { resolve } from "node:path";
 import { ensureStateDir } from "../state/mod.ts";
 import { ACTION } from "./actions.ts";
 import { AuditRefusedError, MissingSigningKeyError } from "./errors.ts";
@@ -75,7 +74,7 @@ export async function requireSigningKey(stateDir: string): Promise<void> {
  * ```
  */
 export async function loadSigner(stateDir: string): Promise<KeySigner> {
-  const path = resolve(auditPaths(stateDir).key);
+  const path = auditPaths(stateDir).key;
   try {
     const st = await Deno.stat(path);
     if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
@@ -277,7 +276,7 @@ export async function finishRotation(
   await Deno.rename(p.pendingKey, p.key);
   await syncDir(stateDir);
   // The next append signs with `next`: no need to read back the file just renamed into place.
-  loadedSigners.set(resolve(p.key), { id: fileIdentity(await Deno.stat(p.key)), signer: next });
+  loadedSigners.set(p.key, { id: fileIdentity(await Deno.stat(p.key)), signer: next });
   const ring = await readKeyring(stateDir);
   if (ring.keys[oldKid]) ring.keys[oldKid].to_seq = seq;
   ring.keys[next.kid] = {
@@ -327,7 +326,7 @@ async function destroyFile(path: string): Promise<void> {
   try {
     const old = await Deno.readTextFile(path).catch(() => "");
     forgetSigner(old);
-    loadedSigners.delete(resolve(path));
+    loadedSigners.delete(path);
     const size = (await f.stat()).size;
     const noise = new Uint8Array(size);
     crypto.getRandomValues(noise.subarray(0, Math.min(size, 65536)));
@@ -348,7 +347,7 @@ async function destroyFile(path: string): Promise<void> {
  * ```
  */
 export async function readKeyring(stateDir: string): Promise<Keyring> {
-  const path = resolve(auditPaths(stateDir).keyring);
+  const path = auditPaths(stateDir).keyring;
   try {
     // A stat instead of a read and a parse per append (see `loadSigner`).
     const id = fileIdentity(await Deno.stat(path));
