@@ -23,7 +23,7 @@ import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
 import { type Cost, measure } from "./process_cost.ts";
-import { cliRunArgv } from "./cli_argv.ts";
+import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
 const STEPS = 20;
 
@@ -96,6 +96,7 @@ async function ours(size: number, project: Awaited<ReturnType<typeof writeProjec
     deno: Deno.execPath(),
     denoFlags: ["--quiet", ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [])],
     runFlags: ["--yes", "--limit", `g${size}`],
+    entry: "launch", // as `deno task` starts it
   });
   return await measure(argv, {}, fleet.knownHosts);
 }
@@ -189,6 +190,7 @@ function printRow({ who, size, runs }: Row, oneNodeWall?: number): void {
 
 try {
   const project = await writeProject();
+  await prepareCli(); // the launcher's bundle exists before anything is timed
   const rows: Row[] = [];
   // Interleaved: every size once per round, so load drifts hit all sizes alike.
   const runs = new Map<string, Cost[]>();

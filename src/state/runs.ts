@@ -159,6 +159,7 @@ function stepsPath(stateDir: string, id: string): string {
  * ```
  */
 export async function saveRunRecord(stateDir: string, record: RunRecord): Promise<string> {
+  await closeStepFile(stepsPath(stateDir, record.id));
   const dir = runsDir(stateDir);
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${record.id}.json`);
@@ -196,10 +197,33 @@ export async function appendRunStep(
   step: StepRecord,
 ): Promise<void> {
   const line: AppendedStep = { step, changed: record.changed, changes_made: record.changes_made };
-  await Deno.writeTextFile(stepsPath(stateDir, record.id), JSON.stringify(line) + "\n", {
-    append: true,
-    mode: 0o600,
-  });
+  const path = stepsPath(stateDir, record.id);
+  let opening = stepFiles.get(path);
+  if (!opening) {
+    opening = Deno.open(path, { append: true, create: true, mode: 0o600 });
+    stepFiles.set(path, opening);
+    opening.catch(() => stepFiles.delete(path));
+  }
+  const file = await opening;
+  const bytes = encoder.encode(JSON.stringify(line) + "\n");
+  // O_APPEND: each write lands at the end; a short write (rare on a file) is finished off.
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The steps files of running records, open for appending from their first step until the record
+ * is written whole ({@link saveRunRecord}): a step then costs one write, not an open, a write and
+ * a close (the path resolved, the mode checked) — at 100 nodes, 2,000 of each for 20 steps.
+ */
+const stepFiles = new Map<string, Promise<Deno.FsFile>>();
+
+async function closeStepFile(path: string): Promise<void> {
+  const opening = stepFiles.get(path);
+  if (!opening) return;
+  stepFiles.delete(path);
+  (await opening.catch(() => undefined))?.close();
 }
 
 /**

@@ -27,6 +27,11 @@ export interface LocalTargetOptions {
   session?: boolean;
   /** Milliseconds from TERM to KILL when a step in the shell is stopped. */
   killGraceMs?: number;
+  /**
+   * The session shell may be bash with job control (default: yes, where bash is installed);
+   * `false` keeps to `/bin/sh` and `setsid`, as on a machine without bash.
+   */
+  jobControl?: boolean;
 }
 
 /** Runs scripts on the machine the tool runs on. */
@@ -48,12 +53,16 @@ export class LocalTarget implements Target {
     }
     this.#busy = true;
     try {
-      let shell = await (this.#shell ??= LocalShell.open(this.options.killGraceMs));
-      if (shell.ended) shell = await (this.#shell = LocalShell.open(this.options.killGraceMs));
+      let shell = await (this.#shell ??= this.#open());
+      if (shell.ended) shell = await (this.#shell = this.#open());
       return await shell.run(request, started);
     } finally {
       this.#busy = false;
     }
+  }
+
+  #open(): Promise<LocalShell> {
+    return LocalShell.open(this.options.killGraceMs, this.options.jobControl ?? true);
   }
 
   /** Ends the long-lived shell, if one is open. */

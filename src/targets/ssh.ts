@@ -38,6 +38,7 @@ import {
   shellArgv,
   type SshEndpoint,
   type SshSettings,
+  type StepGroup,
 } from "./ssh_command.ts";
 import { type ExecRequest, type ExecResult, OutputCollector, type Target } from "./target.ts";
 
@@ -266,6 +267,8 @@ export function stopOrphanScript(pidFile: string): string {
 /** The long-lived remote `sh` of one node. */
 class RemoteShell {
   dir = "";
+  /** How the node's shell gives steps their process group (from its hello). */
+  group: StepGroup = "setsid";
   #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
 
@@ -322,13 +325,15 @@ class RemoteShell {
         detail || this.lost || ended || `no shell: ${status}`,
       );
     }
-    this.dir = status.slice("ready ".length);
+    const [group, ...dir] = status.slice("ready ".length).split(" ");
+    this.group = group === "jobs" ? "jobs" : "setsid";
+    this.dir = dir.join(" ");
   }
 
   /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
   async run(request: ExecRequest, started: number): Promise<ExecResult> {
     const pidFile = `${this.dir}/step.pid`;
-    const frame = frameStep(request, this.#shell.marker, pidFile);
+    const frame = frameStep(request, this.#shell.marker, pidFile, this.group);
     const end = await this.#shell.run(request, frame, (signal) => {
       this.target.signalStep(pidFile, signal);
     });

@@ -152,8 +152,38 @@ export function exitMasterArgv(node: SshEndpoint, controlDir: string): string[] 
   return ["ssh", "-o", `ControlPath=${controlPath(controlDir, node)}`, "-O", "exit", node.host];
 }
 
-/** The remote command that becomes the long-lived shell steps are streamed into. */
-export const REMOTE_SHELL = "exec /bin/sh";
+/**
+ * The long-lived shell steps are streamed into: bash when the machine has it (without rc files),
+ * because bash keeps job control without a terminal (`set -m`), so each step can be started in a
+ * process group of its own by the shell's own fork — one fork and one exec a step. Elsewhere
+ * `/bin/sh`, whose steps get their group from `setsid` (an exec more). See {@link launchStep}.
+ */
+export const SHELL_CHOICE =
+  "if command -v bash >/dev/null 2>&1; then unset BASH_ENV ENV; exec bash --norc --noprofile; fi; " +
+  "exec /bin/sh";
+
+/** The remote command that becomes the long-lived shell (the login shell parses it once). */
+export const REMOTE_SHELL = `exec /bin/sh -c ${shellQuote(SHELL_CHOICE)}`;
+
+/**
+ * Turns job control on where the shell has it and sets `__protocol_jobs` to `jobs` (each
+ * background command gets its own process group) or `setsid` (it does not).
+ */
+export const JOB_CONTROL_PROBE =
+  "set -m 2>/dev/null; case $- in *m*) __protocol_jobs=jobs;; *) __protocol_jobs=setsid;; esac";
+
+/** How a shell gives a step its own process group, as {@link JOB_CONTROL_PROBE} found out. */
+export type StepGroup = "jobs" | "setsid";
+
+/**
+ * The line that starts a step in the background, in a process group of its own (so a stop can
+ * signal the group, children included), stdin from /dev/null (so it cannot eat the next step).
+ * `/bin/sh` by path, so `setsid` walks no PATH.
+ */
+export function launchStep(script: string, group: StepGroup): string {
+  const sh = `/bin/sh -c ${shellQuote(script)} </dev/null &`;
+  return group === "jobs" ? sh : `setsid ${sh}`;
+}
 
 /** Names an environment variable may have. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -183,24 +213,35 @@ export function innerScript(step: RemoteStep, pidFile?: string): string {
 /**
  * The block written into the remote shell for one step. The step's script reaches `sh -c` as
  * one single-quoted word, parsed once by the remote shell: no second round of word splitting.
- * A step costs one fork and two execs on the node (`setsid`, `/bin/sh` by path, so `setsid`
- * walks no PATH); its pid file is emptied with a redirection, not removed with `rm` (an exec
- * more a step, ~10 ms on a small VM): a stop or an orphan's clean-up finds no pid in it.
+ * A step costs one fork and one exec on the node with bash (two with `setsid`); its pid file is
+ * emptied with a redirection, not removed with `rm` (an exec more a step, ~10 ms on a small VM):
+ * a stop or an orphan's clean-up finds no pid in it. `wait`'s own stderr goes nowhere: bash
+ * would report a step killed by a signal there ("Terminated"), which is not the step's output.
  */
-export function frameStep(step: RemoteStep, marker: string, pidFile: string): string {
+export function frameStep(
+  step: RemoteStep,
+  marker: string,
+  pidFile: string,
+  group: StepGroup,
+): string {
   return [
-    `setsid /bin/sh -c ${shellQuote(innerScript(step, pidFile))} </dev/null &`,
-    `wait $!; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
+    launchStep(innerScript(step, pidFile), group),
+    `wait $! 2>/dev/null; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
     `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
 }
 
-/** The first block a session sends: makes its private remote directory and says so. */
+/**
+ * The first block a session sends: turns job control on where it can, makes its private remote
+ * directory, and says `ready <jobs|setsid> <dir>`.
+ */
 export function frameHello(marker: string): string {
   return [
+    JOB_CONTROL_PROBE,
     `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
-    `printf '\\n%s ready %s\\n' ${marker} "$__protocol_dir"; printf '\\n%s\\n' ${marker} >&2`,
+    `printf '\\n%s ready %s %s\\n' ${marker} "$__protocol_jobs" "$__protocol_dir"`,
+    `printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
 }

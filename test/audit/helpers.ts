@@ -8,8 +8,9 @@
  * ```
  * @module
  */
+import { cp } from "node:fs/promises";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { appendAudit, generateSigningKey } from "../../src/audit/mod.ts";
+import { appendAudit, auditPaths, generateSigningKey } from "../../src/audit/mod.ts";
 
 /** Absolute path of a fixture script. */
 export const fixture = (name: string): string =>
@@ -23,6 +24,26 @@ export async function freshStateDir(withKey = true): Promise<string> {
   const dir = `${await Deno.makeTempDir({ prefix: "audit-test-" })}/state`;
   if (withKey) await generateSigningKey(dir);
   return dir;
+}
+
+/**
+ * A state dir holding the format v1 log of fixtures/v1-log (two files, a key rotation, the
+ * signing key in use when it stopped), with the modes the writer expects.
+ */
+export async function v1StateDir(): Promise<string> {
+  const dir = `${await Deno.makeTempDir({ prefix: "audit-v1-" })}/state`;
+  await cp(fixture("v1-log"), dir, { recursive: true });
+  await Deno.remove(`${dir}/README.md`);
+  await Deno.chmod(dir, 0o700);
+  for (const f of ["audit-signing.key", "audit-keyring.json"]) {
+    await Deno.chmod(`${dir}/${f}`, 0o600);
+  }
+  return dir;
+}
+
+/** The last complete line of the live log, as text. */
+export async function lastLine(dir: string): Promise<string> {
+  return (await Deno.readTextFile(auditPaths(dir).log)).trimEnd().split("\n").at(-1)!;
 }
 
 /** Appends `n` deploy-like entries. */

@@ -13,14 +13,23 @@ import { alive, eventually } from "../fixtures/helpers.ts";
 
 const INTERRUPT = fileURLToPath(new URL("./fixtures/local_interrupt.ts", import.meta.url));
 
-/** Runs `body` with a target of each kind, closing it after. */
+/**
+ * Runs `body` with a target of each kind, closing it after: the session shell with bash's job
+ * control, the session shell as on a machine without bash (`/bin/sh` and `setsid`), and a
+ * process per step.
+ */
 async function eachMode(
   t: Deno.TestContext,
   body: (target: LocalTarget, session: boolean) => Promise<void>,
 ) {
-  for (const session of [true, false]) {
-    await t.step(session ? "in the session shell" : "in a process of its own", async () => {
-      const target = new LocalTarget({ session, killGraceMs: 300 });
+  const modes = [
+    { name: "in the session shell (bash, job control)", session: true, jobControl: true },
+    { name: "in the session shell (/bin/sh, setsid)", session: true, jobControl: false },
+    { name: "in a process of its own", session: false, jobControl: false },
+  ];
+  for (const { name, session, jobControl } of modes) {
+    await t.step(name, async () => {
+      const target = new LocalTarget({ session, jobControl, killGraceMs: 300 });
       try {
         await body(target, session);
       } finally {
@@ -195,17 +204,33 @@ Deno.test("local target: steps started together all run, each with its own outpu
 });
 
 Deno.test("local target: the frame quotes the script once and reports pid, status, end", () => {
-  const frame = frameLocalStep({ script: "echo 'a b'", env: { N: "v" }, cwd: "/tmp/x y" }, "__m");
+  const step = { script: "echo 'a b'", env: { N: "v" }, cwd: "/tmp/x y" };
+  const rest = [
+    `printf '\\n%s pid %s\\n' __m "$!"`,
+    `wait $! 2>/dev/null; __protocol_status=$?`,
+    `printf '\\n%s %s\\n' __m "$__protocol_status"; printf '\\n%s\\n' __m >&2`,
+    "",
+  ];
+  const script = [
+    `/bin/sh -c 'cd -- '\\''/tmp/x y'\\'' || exit 1`,
+    `export N='\\''v'\\''`,
+    `echo '\\''a b'\\''' </dev/null &`,
+  ];
+  assert.equal(frameLocalStep(step, "__m", "jobs"), [...script, ...rest].join("\n"));
   assert.equal(
-    frame,
-    [
-      `setsid /bin/sh -c 'cd -- '\\''/tmp/x y'\\'' || exit 1`,
-      `export N='\\''v'\\''`,
-      `echo '\\''a b'\\''' </dev/null &`,
-      `printf '\\n%s pid %s\\n' __m "$!"`,
-      `wait $!; __protocol_status=$?`,
-      `printf '\\n%s %s\\n' __m "$__protocol_status"; printf '\\n%s\\n' __m >&2`,
-      "",
-    ].join("\n"),
+    frameLocalStep(step, "__m", "setsid"),
+    [`setsid ${script[0]}`, ...script.slice(1), ...rest].join("\n"),
   );
+});
+
+Deno.test("local target: with bash, a step leads a process group of its own, no setsid", async () => {
+  const target = new LocalTarget({ session: true });
+  try {
+    const result = await target.exec({ script: "ps -o pid=,pgid=,sid= -p $$" });
+    const [pid, pgid, sid] = result.stdout.trim().split(/\s+/);
+    assert.equal(pgid, pid, `its own group: ${result.stdout}`);
+    assert.notEqual(sid, pid, `the shell's session, so no setsid ran: ${result.stdout}`);
+  } finally {
+    await target.close();
+  }
 });

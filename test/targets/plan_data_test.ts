@@ -10,6 +10,7 @@ import { normalizeStrategy } from "../../src/runbook/schema.ts";
 import {
   clientArgv,
   frameStep,
+  JOB_CONTROL_PROBE,
   masterArgv,
   newMarker,
   type SshSettings,
@@ -110,16 +111,19 @@ Deno.test("step framing", async (t) => {
     const marker = newMarker();
     const pidFile = await Deno.makeTempFile({ prefix: "step-pid-" });
     const script = `printf '%s|' "$A" 'it'"'"'s'; cd /; exit 4`;
-    const frame = frameStep({ script, env: { A: `x'y $z` } }, marker, pidFile);
-    const result = await $`sh -s`.stdinText(frame + frame).noThrow().stdout("piped").stderr(
-      "piped",
-    );
-    const out: string[] = [];
-    const stream = new MarkedStream(marker, (text) => out.push(text));
-    const ends = stream.push(result.stdout);
-    assert.deepEqual(ends, ["4", "4"]);
-    assert.equal(out.join(""), `x'y $z|it's|x'y $z|it's|`);
-    assert.equal(await Deno.readTextFile(pidFile), "", "a finished step leaves no pid to kill");
+    // Each shell the way a session uses it: bash with job control, /bin/sh with setsid.
+    for (const [shell, group] of [["bash", "jobs"], ["/bin/sh", "setsid"]] as const) {
+      const frame = frameStep({ script, env: { A: `x'y $z` } }, marker, pidFile, group);
+      const result = await $`${shell} -s`.stdinText(`${JOB_CONTROL_PROBE}\n${frame}${frame}`)
+        .noThrow().stdout("piped").stderr("piped");
+      const out: string[] = [];
+      const stream = new MarkedStream(marker, (text) => out.push(text));
+      const ends = stream.push(result.stdout);
+      assert.deepEqual(ends, ["4", "4"], shell);
+      assert.equal(out.join(""), `x'y $z|it's|x'y $z|it's|`, shell);
+      assert.equal(result.stderr, `\n${marker}\n\n${marker}\n`, `${shell}: nothing but markers`);
+      assert.equal(await Deno.readTextFile(pidFile), "", "a finished step leaves no pid to kill");
+    }
   });
   await t.step("markers split anywhere across pieces are still found", () => {
     const marker = "__m";

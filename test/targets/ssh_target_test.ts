@@ -95,6 +95,16 @@ Deno.test("SshTarget over a real sshd", async (t) => {
       assert.ok(performance.now() - started < 15_000);
     });
 
+    await t.step(
+      "a step leads its own process group, by bash's job control (no setsid)",
+      async () => {
+        const result = await target.exec({ script: "ps -o pid=,pgid=,sid= -p $$" });
+        const [pid, pgid, sid] = result.stdout.trim().split(/\s+/);
+        assert.equal(pgid, pid, `its own group: ${result.stdout}`);
+        assert.notEqual(sid, pid, `the shell's session, so no setsid ran: ${result.stdout}`);
+      },
+    );
+
     await t.step("a connection dropped mid-step fails the step, naming the node", async () => {
       const running = target.exec({ script: "sleep 30" });
       await new Promise((resolve) => setTimeout(resolve, 300));
