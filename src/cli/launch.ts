@@ -106,7 +106,7 @@ async function bundleFor(fingerprint: string): Promise<URL | string> {
   const dir = new URL(`${fingerprint}/`, BUNDLES);
   const main = new URL("main.js", dir);
   if (await exists(main)) return main;
-  console.error("protocol: the sources changed; bundling the CLI (once, ~2 s)…");
+  console.error("protocol: bundling the CLI for the current sources (once per change, ~2 s)…");
   await Deno.mkdir(BUNDLES, { recursive: true });
   const building = await Deno.makeTempDir({ dir: BUNDLES.pathname, prefix: ".building-" });
   try {
