@@ -3,10 +3,8 @@
 // fixtures/v1-log was written by the code of commit 4608974 (its README says how): two files,
 // a key rotation, hostile values and fields in the caller's (unsorted) order.
 import assert from "node:assert/strict";
-import { buildEntry, sha256Hex } from "../../src/audit/entry.ts";
-import { signerFromPem } from "../../src/audit/keys.ts";
+import { type AuditEntry, buildEntry, sha256Hex } from "../../src/audit/entry.ts";
 import { v1SignedBytes } from "../../src/audit/legacy_v1.ts";
-import type { AuditEntry } from "../../src/audit/entry.ts";
 import {
   appendAudit,
   auditPaths,
@@ -14,14 +12,14 @@ import {
   verifyAuditLog,
   writeCheckpoint,
 } from "../../src/audit/mod.ts";
-import { lastLine, v1StateDir } from "./helpers.ts";
+import { currentKey, lastLine, v1StateDir } from "./helpers.ts";
 import { assertIndependentAgrees } from "./independent_helpers.ts";
 
 const enc = new TextEncoder();
 
 // What an attacker holding the current key could write: an entry in the old v1 form.
 async function forgedV1Line(dir: string, fields: Record<string, string>): Promise<string> {
-  const signer = signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+  const signer = await currentKey(dir);
   const prevLine = await lastLine(dir);
   const last = JSON.parse(prevLine);
   const unsigned = {
@@ -102,7 +100,7 @@ Deno.test("a v1 entry after the upgrade fails, even signed by the current key", 
 Deno.test("after v1 entries, a v2 entry other than format.upgraded fails", async () => {
   // A forger with the current key skipping the marker to reopen v1 later.
   const dir = await v1StateDir();
-  const signer = signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+  const signer = await currentKey(dir);
   const prevLine = await lastLine(dir);
   const ctx = {
     seq: 10,

@@ -10,6 +10,7 @@
  */
 import { cp } from "node:fs/promises";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { type KeySigner, signerFromPem } from "../../src/audit/keys.ts";
 import { appendAudit, auditPaths, generateSigningKey } from "../../src/audit/mod.ts";
 
 /** Absolute path of a fixture script. */
@@ -41,6 +42,14 @@ export async function v1StateDir(): Promise<string> {
   return dir;
 }
 
+/**
+ * The signing key as an attacker holding every file of the host reads it: the current private
+ * key (the only one left on disk).
+ */
+export async function currentKey(dir: string): Promise<KeySigner> {
+  return signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+}
+
 /** The last complete line of the live log, as text. */
 export async function lastLine(dir: string): Promise<string> {
   return (await Deno.readTextFile(auditPaths(dir).log)).trimEnd().split("\n").at(-1)!;
@@ -59,18 +68,28 @@ export async function appendMany(dir: string, n: number, start = 1): Promise<voi
   }
 }
 
+/**
+ * `deno run -A --config <repo deno.json> <script> ...args` as a command, not yet started: the
+ * one way tests spawn a real Deno process (fixtures, the CLI's main.ts).
+ */
+export function denoScript(
+  script: string,
+  args: string[],
+  options: Omit<Deno.CommandOptions, "args"> = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    ...options,
+    args: ["run", "-A", "--config", denoConfig, script, ...args],
+  });
+}
+
 /** Runs `deno run -A <script> ...args` and returns code/stdout/stderr. */
 export async function runDeno(
   script: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", denoConfig, script, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await denoScript(script, args, { env, stdout: "piped", stderr: "piped" }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
