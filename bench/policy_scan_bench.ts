@@ -4,8 +4,9 @@
  * that must be skipped), scanned four ways, interleaved round after round (warm cache):
  *
  * - `rg -l` with the check's patterns, globs and exclusions (the goal: ≤ 1.2× this);
- * - the pipeline alone (`sh -c` the collector's own `find | xargs grep` script);
- * - the `pattern_scan` collector in this process (pipeline + target + parsing);
+ * - the collector's own script alone (`sh -c`), each way it can run on a node: with ripgrep
+ *   (what a node with `rg` runs) and with `find | xargs grep` (a node without);
+ * - the `pattern_scan` collector in this process (script + target + parsing; ripgrep here);
  * - the command a user types: `security:audit --check malicious-code -p source=DIR` (a fresh
  *   Deno process: start-up, policy load, scan, report).
  *
@@ -13,7 +14,7 @@
  * after, and whether the findings are exactly the planted files.
  *
  * Run: deno run -A bench/policy_scan_bench.ts [files] [rounds]
- * Needs ripgrep (`apt-get install -y ripgrep`; CI does not install it).
+ * Needs ripgrep (test/system-packages.txt installs it).
  * @module
  */
 import { join } from "node:path";
@@ -100,7 +101,8 @@ try {
   ];
   const ways: Record<string, () => Promise<unknown>> = {
     "rg -l": () => run("rg", rgArgs),
-    "pipeline (sh)": () => run("sh", ["-c", scanCommand(spec)], { LC_ALL: "C" }),
+    "script (rg)": () => run("sh", ["-c", scanCommand(spec, "rg")], { LC_ALL: "C" }),
+    "script (grep)": () => run("sh", ["-c", scanCommand(spec, "grep")], { LC_ALL: "C" }),
     "collector": () => patternScan(spec, ctx),
     "command (CLI)": () => run(Deno.execPath(), cliArgs),
   };
@@ -110,6 +112,12 @@ try {
   const same = found.size === planted.size && [...found].every((f) => planted.has(f));
   console.log(`collector: ${facts.count} hits in ${found.size} files; planted ${planted.size}`);
   console.log(`findings are exactly the planted files: ${same}`);
+  const lines = async (engine: "rg" | "grep") =>
+    (await run("sh", ["-c", scanCommand(spec, engine)], { LC_ALL: "C" })).split("\n").sort()
+      .join("\n");
+  console.log(
+    `ripgrep and grep print the same lines: ${await lines("rg") === await lines("grep")}`,
+  );
   const report = JSON.parse(await run(Deno.execPath(), cliArgs));
   console.log(
     `command: ${report.results[0].findings.length} findings (${report.results[0].status})`,

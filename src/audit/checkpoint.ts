@@ -26,7 +26,7 @@ import { auditPaths } from "./paths.ts";
 import { announceNextKey, finishRotation, requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { verifyAuditLog } from "./verify.ts";
-import { splitLines } from "./verify_core.ts";
+import { splitLines } from "./lines.ts";
 import {
   checkpointOrigin,
   fetchWitnessCheckpoints,

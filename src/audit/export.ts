@@ -15,7 +15,8 @@ import { parseEntryLine } from "./entry.ts";
 import { AuditRefusedError } from "./errors.ts";
 import { loadHistory } from "./history.ts";
 import { verifyAuditLog } from "./verify.ts";
-import { splitLines, type VerifyResult } from "./verify_core.ts";
+import { splitLines } from "./lines.ts";
+import type { VerifyResult } from "./verdict.ts";
 
 /** One entry as exported: the parsed entry and its exact line (what `sig` and `prev` cover). */
 export interface ExportRecord {

@@ -9,24 +9,22 @@
  * @example
  * ```ts
  * import type { LaneJob } from "./sig_lanes.ts";
- * import type { Rec, TrustRoot } from "./verify_core.ts";
- * declare const recs: Rec[];
+ * import type { HistoryLines } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
+ * declare const lines: HistoryLines;
  * declare const root: TrustRoot;
  * declare const lanes: LaneJob;
  * import { cleanHistory } from "./fast_verify.ts";
- * const clean = cleanHistory(recs, root, lanes); // undefined: take the full pass
+ * const clean = cleanHistory(lines, root, lanes); // undefined: take the full pass
  * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import { parseEntryLine, sha256Hex } from "./entry.ts";
 import { kidOf } from "./keys.ts";
+import { type HistoryLines, lineBytes } from "./lines.ts";
 import { CLEAN, type LaneJob, ROTATION } from "./sig_lanes.ts";
-
-/** A line of the history, as `splitLines` gives it. */
-type Line = { bytes: Uint8Array; torn: boolean };
-/** The key trusted to sign the first entry. */
-type Root = { kid: string; publicKeyRaw: Uint8Array };
+import type { TrustRoot } from "./verdict.ts";
 
 /** What a clean history verified to. */
 export interface CleanHistory {
@@ -48,27 +46,28 @@ export interface CleanHistory {
  * @example
  * ```ts
  * import type { LaneJob } from "./sig_lanes.ts";
- * import type { Rec, TrustRoot } from "./verify_core.ts";
- * declare const recs: Rec[];
+ * import type { HistoryLines } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
+ * declare const lines: HistoryLines;
  * declare const root: TrustRoot;
  * declare const lanes: LaneJob;
- * cleanHistory(recs, root, lanes)?.entries;
+ * cleanHistory(lines, root, lanes)?.entries;
  * ```
  */
 export function cleanHistory(
-  recs: Line[],
-  root: Root,
+  lines: HistoryLines,
+  root: TrustRoot,
   lanes: LaneJob,
 ): CleanHistory | undefined {
   const known = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
   let current = lanes.keys.findIndex(([kid]) => kid === root.kid);
   if (current === -1 || !sameBytes(lanes.keys[current][1], root.publicKeyRaw)) return undefined;
-  if (lanes.flags.length !== recs.length) return undefined;
+  if (lanes.flags.length !== lines.count || lines.torn.size > 0) return undefined;
   const keys: string[] = [];
   let lastKid = -1;
-  for (let i = 0; i < recs.length; i++) {
+  for (let i = 0; i < lines.count; i++) {
     const flags = lanes.flags[i];
-    if (recs[i].torn || (flags & CLEAN) !== CLEAN || lanes.kidIndex[i] !== current) {
+    if ((flags & CLEAN) !== CLEAN || lanes.kidIndex[i] !== current) {
       return undefined;
     }
     if (current !== lastKid) {
@@ -76,7 +75,7 @@ export function cleanHistory(
       lastKid = current;
     }
     if (flags & ROTATION) {
-      const p = parseEntryLine(recs[i].bytes);
+      const p = parseEntryLine(lineBytes(lines, i));
       if (!p.ok) return undefined;
       const newKid = p.entry.new_kid;
       const raw = new Uint8Array(Buffer.from(String(p.entry.new_public_key ?? ""), "base64"));
@@ -86,15 +85,14 @@ export function cleanHistory(
       known.set(newKid, raw);
     }
   }
-  const ends = recs.length
-    ? [recs[0], recs[recs.length - 1]].map((r) => parseEntryLine(r.bytes))
-    : [];
-  const [first, last] = ends.map((p) => p.ok ? p.entry : undefined);
+  const last = lines.count - 1;
+  const ends = lines.count ? [0, last].map((i) => parseEntryLine(lineBytes(lines, i))) : [];
+  const [firstEntry, lastEntry] = ends.map((p) => p.ok ? p.entry : undefined);
   return {
-    entries: recs.length,
-    firstTs: first?.ts,
-    lastTs: last?.ts,
-    lastHash: recs.length ? sha256Hex(recs[recs.length - 1].bytes) : undefined,
+    entries: lines.count,
+    firstTs: firstEntry?.ts,
+    lastTs: lastEntry?.ts,
+    lastHash: lines.count ? sha256Hex(lineBytes(lines, last)) : undefined,
     keys,
     known,
   };

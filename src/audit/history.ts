@@ -12,7 +12,7 @@ import type { AuditEntry } from "./entry.ts";
 import { parseEntryLine } from "./entry.ts";
 import { AuditInputError } from "./errors.ts";
 import { historyFiles } from "./paths.ts";
-import { type HistoryFile, splitLines } from "./verify_core.ts";
+import { type HistoryFile, splitLines } from "./lines.ts";
 
 /**
  * Loads every history file, oldest first, into one buffer (read in place, no growing copies:

@@ -21,7 +21,8 @@ import { Buffer } from "node:buffer";
 import { type KeyObject, verify as edVerify } from "node:crypto";
 import canonicalize from "canonicalize";
 import { ACTION } from "./actions.ts";
-import { type AuditEntry, signedBytesOfLine } from "./entry.ts";
+import type { AuditEntry } from "./entry.ts";
+import { signedBytesOfLine } from "./signed_bytes.ts";
 import { parseKeyring, publicKeyFromRaw } from "./keys.ts";
 import { auditPaths } from "./paths.ts";
 

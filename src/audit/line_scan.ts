@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { BASE64_VALUE } from "./signed_bytes.ts";
 
 /** What a recognized line tells beyond its fixed-offset fields. */
 export interface ScannedLine {
@@ -38,10 +39,6 @@ const LEADING = ["seq", "ts", "host", "user", "action"].map((k) => enc.encode(k)
 const TRAILING = ["status", "prev", "kid", "sig"].map((k) => enc.encode(k));
 const FIXED = [...LEADING, ...TRAILING];
 const ROTATED = enc.encode("key.rotated");
-const B64 = new Int8Array(128).fill(-1);
-"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) =>
-  B64[c.charCodeAt(0)] = i
-);
 // Per field: name start, name end, value start, value end, value kind.
 const STRING = 0, NUMBER = 1, BOOLEAN = 2;
 const MAX_FIELDS = 128;
@@ -186,7 +183,7 @@ function lowerHex(b: Uint8Array, at: number, width: number): boolean {
 
 // 86 base64 chars, the last with zero low bits, then "==": the one encoding of 64 bytes.
 function strictSig(b: Uint8Array, at: number): boolean {
-  for (let i = at; i < at + 85; i++) if (b[i] > 0x7f || B64[b[i]] < 0) return false;
+  for (let i = at; i < at + 85; i++) if (BASE64_VALUE[b[i]] < 0) return false;
   const last = b[at + 85];
   return (last === 0x41 || last === 0x51 || last === 0x67 || last === 0x77) &&
     b[at + 86] === 0x3d && b[at + 87] === 0x3d;

@@ -23,7 +23,7 @@ export { GENESIS_PREV } from "./entry.ts";
 export { AuditInputError, AuditRefusedError, MissingSigningKeyError } from "./errors.ts";
 export { generateSigningKey, hasSigningKey, rotateSigningKey } from "./signing.ts";
 export { verifyAuditLog } from "./verify.ts";
-export type { BadLine, FailReason, VerifyResult } from "./verify_core.ts";
+export type { BadLine, FailReason, VerifyResult } from "./verdict.ts";
 export type { Checkpoint } from "./checkpoint_core.ts";
 export { parseCheckpoint } from "./checkpoint_core.ts";
 export { rotateLog } from "./maintenance.ts";

@@ -5,110 +5,118 @@
  *
  * @example
  * ```ts
- * import { type HistoryFile, splitLines, type TrustRoot, verifyHistory } from "./verify_core.ts";
+ * import { type HistoryFile, historyLines } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
+ * import { verifyHistory } from "./verify_core.ts";
  * declare const files: HistoryFile[];
  * declare const root: TrustRoot;
  * import { checkLinesInParallel } from "./parallel_sigs.ts";
- * const recs = splitLines(files);
- * const lanes = await checkLinesInParallel(files, recs, root);
- * verifyHistory(files, root, { lanes, recs });
+ * const lines = historyLines(files);
+ * const lanes = await checkLinesInParallel(lines, root);
+ * verifyHistory(files, root, { lanes, lines });
  * ```
  * @module
  */
 import { Buffer } from "node:buffer";
 import { parseEntryLine } from "./entry.ts";
 import { kidOf } from "./keys.ts";
+import type { HistoryLines } from "./lines.ts";
 import { checkChunks, type LaneJob, newLaneJob } from "./sig_lanes.ts";
-import type { HistoryFile, Rec, TrustRoot } from "./verify_core.ts";
+import type { TrustRoot } from "./verdict.ts";
 
 // Below this, starting a worker costs more than it saves: the calling thread does it all.
 const MIN_LINES = 4000;
+// The same before the lines are counted (entries are rarely under 150 bytes).
+const MIN_BYTES = MIN_LINES * 150;
 const ROTATED = Buffer.from('"action":"key.rotated"');
 
 /**
- * Every line's verdicts (see `LaneJob`), computed by `workers` worker threads plus the calling
- * thread. Candidate keys are the trust root plus every key a `key.rotated` line announces;
- * whether those announcements are authentic is left to the sequential pass.
+ * Worker threads started ahead of their job, so they load their code while the caller still
+ * reads and splits the history.
+ */
+export interface LaneWorkers {
+  /** Hands each worker the job; resolves when all are done (a worker that failed counts done). */
+  run(job: LaneJob): Promise<void>;
+}
+
+/**
+ * Starts workers that wait for a job: one per spare core (at most 3), none for a history of
+ * fewer than `MIN_BYTES` bytes, or exactly `count`.
  *
  * @example
  * ```ts
- * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
+ * const workers = startLaneWorkers({ historyBytes: 36_000_000 });
+ * ```
+ */
+export function startLaneWorkers(
+  size: { historyBytes: number } | { count: number },
+): LaneWorkers {
+  const count = "count" in size
+    ? size.count
+    : size.historyBytes < MIN_BYTES
+    ? 0
+    : Math.max(1, Math.min(3, (navigator.hardwareConcurrency ?? 1) - 1));
+  const started = Array.from({ length: count }, () => startWorker());
+  return {
+    run: async (job) => {
+      await Promise.all(started.map((w) => w(job).catch(() => undefined)));
+    },
+  };
+}
+
+/**
+ * Every line's verdicts (see `LaneJob`), computed by worker threads plus the calling thread.
+ * Candidate keys are the trust root plus every key a `key.rotated` line announces; whether
+ * those announcements are authentic is left to the sequential pass.
+ *
+ * @example
+ * ```ts
+ * import { historyLines, type HistoryFile } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
  * declare const files: HistoryFile[];
  * declare const root: TrustRoot;
- * const lanes = await checkLinesInParallel(files, splitLines(files), root, 1);
+ * const lanes = await checkLinesInParallel(historyLines(files), root, startLaneWorkers({ count: 1 }));
  * ```
  */
 export async function checkLinesInParallel(
-  files: HistoryFile[],
-  recs: Rec[],
+  lines: HistoryLines,
   root: TrustRoot,
-  workers = Math.max(1, Math.min(3, (navigator.hardwareConcurrency ?? 1) - 1)),
+  workers?: LaneWorkers,
 ): Promise<LaneJob> {
-  const job = laneJobFor(files, recs, root);
-  const running = recs.length < MIN_LINES
-    ? []
-    : Array.from({ length: workers }, () => runWorker(job).catch(() => undefined));
+  const job = laneJobFor(lines, root);
+  workers ??= startLaneWorkers({ historyBytes: lines.count < MIN_LINES ? 0 : lines.bytes.length });
+  const running = workers.run(job);
   checkChunks(job); // this thread's share: it takes chunks until none is left
-  await Promise.all(running);
+  await running;
   return job;
 }
 
 /**
- * The job for a history, not yet run: its lines copied once into shared memory, and the
- * candidate keys (the trust root, then every key a `key.rotated` line announces).
+ * The job for a history, not yet run: its lines' bounds, and the candidate keys (the trust
+ * root, then every key a `key.rotated` line announces).
  *
  * @example
  * ```ts
  * import { checkChunks } from "./sig_lanes.ts";
- * import { type HistoryFile, splitLines, type TrustRoot } from "./verify_core.ts";
+ * import { historyLines, type HistoryFile } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
  * declare const files: HistoryFile[];
  * declare const root: TrustRoot;
- * const job = laneJobFor(files, splitLines(files), root);
+ * const job = laneJobFor(historyLines(files), root);
  * checkChunks(job); // all of it on this thread
  * ```
  */
-export function laneJobFor(files: HistoryFile[], recs: Rec[], root: TrustRoot): LaneJob {
+export function laneJobFor(lines: HistoryLines, root: TrustRoot): LaneJob {
   const keys = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
-  for (const f of files) announcedKeys(f.bytes, keys);
-  const bytes = sharedBytes(files);
-  const bounds = new Int32Array(new SharedArrayBuffer(recs.length * 8));
-  for (let i = 0; i < recs.length; i++) {
-    const r = recs[i];
-    const start = r.bytes.byteOffset + bytes.base[r.file];
-    bounds[2 * i] = start;
-    bounds[2 * i + 1] = start + r.bytes.length;
-  }
-  return newLaneJob(bytes.view, bounds, [...keys.entries()]);
-}
-
-// The files' bytes as one view of shared memory: as they are when `loadHistory` read them into
-// one SharedArrayBuffer (no copy), else copied once. A line of file f starting at byteOffset o
-// in its own buffer starts at o + base[f] in `view`.
-function sharedBytes(
-  files: HistoryFile[],
-): { view: Uint8Array; base: number[] } {
-  const buffer = files[0]?.bytes.buffer;
-  if (buffer instanceof SharedArrayBuffer && files.every((f) => f.bytes.buffer === buffer)) {
-    return { view: new Uint8Array(buffer), base: files.map(() => 0) };
-  }
-  let total = 0;
-  for (const f of files) total += f.bytes.length;
-  const view = new Uint8Array(new SharedArrayBuffer(total));
-  const base: number[] = [];
-  let at = 0;
-  for (const f of files) {
-    base.push(at - f.bytes.byteOffset);
-    view.set(f.bytes, at);
-    at += f.bytes.length;
-  }
-  return { view, base };
+  for (const f of lines.files) announcedKeys(f.bytes, keys);
+  return newLaneJob(lines.bytes, lines.bounds, [...keys.entries()]);
 }
 
 // A worker that fails to start is no loss: the chunks it would have taken are taken by the
 // calling thread, which only returns once every chunk is done.
-function runWorker(job: LaneJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./sig_worker.ts", import.meta.url), { type: "module" });
+function startWorker(): (job: LaneJob) => Promise<void> {
+  const worker = new Worker(new URL("./sig_worker.ts", import.meta.url), { type: "module" });
+  const done = new Promise<void>((resolve, reject) => {
     worker.onmessage = () => {
       worker.terminate();
       resolve();
@@ -118,8 +126,12 @@ function runWorker(job: LaneJob): Promise<void> {
       worker.terminate();
       reject(new Error(ev.message));
     };
-    worker.postMessage(job);
   });
+  done.catch(() => undefined); // a worker that failed before its job is handled at `run`
+  return (job) => {
+    worker.postMessage(job);
+    return done;
+  };
 }
 
 function announcedKeys(bytes: Uint8Array, into: Map<string, Uint8Array>): void {

@@ -19,7 +19,9 @@
 import { sha256Hex } from "./entry.ts";
 import { AuditInputError } from "./errors.ts";
 import { keyForSeq, kidOf, parseKeyring, parsePublicKeyText } from "./keys.ts";
-import { splitLines, type TrustRoot, verifyHistory, type VerifyResult } from "./verify_core.ts";
+import { splitLines } from "./lines.ts";
+import type { TrustRoot, VerifyResult } from "./verdict.ts";
+import { verifyHistory } from "./verify_core.ts";
 
 /** A verdict over a received stream: `verifyHistory`'s, plus the copies it dropped. */
 export interface StreamVerdict extends VerifyResult {

@@ -21,7 +21,8 @@
  * @module
  */
 import { type KeyObject, verify } from "node:crypto";
-import { GENESIS_PREV, parseEntryLine, sha256Hex, signedMessageInto } from "./entry.ts";
+import { GENESIS_PREV, parseEntryLine, sha256Hex } from "./entry.ts";
+import { signedMessageInto } from "./signed_bytes.ts";
 import { KID_FROM_END, PREV_FROM_END, scanCanonicalLine, type ScannedLine } from "./line_scan.ts";
 import { publicKeyFromRaw } from "./keys.ts";
 import { ACTION } from "./actions.ts";

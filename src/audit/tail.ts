@@ -24,13 +24,15 @@ import {
   readKeyring,
   signerForTail,
 } from "./signing.ts";
+import { checkV1Signature } from "./legacy_v1.ts";
 import { checkLineSignature } from "./verify_core.ts";
 import type { OpenLog } from "./writer.ts";
 
 /**
  * The signer for the next append. A crash can leave the last entry fully written but without
  * its newline: when those bytes are exactly the next entry (right seq and prev, canonical,
- * signed by the expected key) the newline is added and the entry kept; anything else stays torn
+ * signed by the expected key; or a format v1 entry while the history is still v1) the newline
+ * is added and the entry kept; anything else stays torn
  * and the append cuts it (recorded in `log.recovered`). With `evolve`, a key in use for more
  * than 24 h is rotated first.
  *
@@ -53,9 +55,18 @@ export async function signerForAppend(
     const key = p.ok ? await expectedPublicKey(stateDir, log.tail.last) : undefined;
     if (
       p.ok && key && p.entry.seq === log.tail.seq + 1 && p.entry.prev === log.tail.prev &&
-      p.entry.kid === key.kid && checkLineSignature(torn.bytes, publicKeyFromRaw(key.raw))
+      p.entry.kid === key.kid
     ) {
-      await log.completeTorn(p.entry);
+      const publicKey = publicKeyFromRaw(key.raw);
+      if (!p.v1Form && checkLineSignature(torn.bytes, publicKey)) {
+        await log.completeTorn(p.entry);
+      } else if (
+        // A v1 entry (an old writer died before its newline) only while the history is still
+        // v1: after format.upgraded it would be a downgrade, and is cut like any partial line.
+        (log.tail.v1 || !log.tail.last) && checkV1Signature(p.entry, publicKey)
+      ) {
+        await log.completeTorn(p.entry, { v1: true });
+      }
     }
   }
   let signer = await signerForTail(stateDir, log.tail);

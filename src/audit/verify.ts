@@ -15,9 +15,11 @@ import { parseCheckpoint } from "./checkpoint_core.ts";
 import { AuditInputError } from "./errors.ts";
 import { keyForSeq, kidOf, parseKeyring, parsePublicKeyText } from "./keys.ts";
 import { loadHistory } from "./history.ts";
-import { checkLinesInParallel } from "./parallel_sigs.ts";
+import { historyLines } from "./lines.ts";
+import { checkLinesInParallel, startLaneWorkers } from "./parallel_sigs.ts";
 import { readKeyring } from "./signing.ts";
-import { splitLines, type TrustRoot, verifyHistory, type VerifyResult } from "./verify_core.ts";
+import type { TrustRoot, VerifyResult } from "./verdict.ts";
+import { verifyHistory } from "./verify_core.ts";
 import {
   checkpointOrigin,
   fetchWitnessCheckpoints,
@@ -66,11 +68,15 @@ export async function verifyAuditLog(
     checkpoints.push(...await fetchWitnessCheckpoints(ws, checkpointOrigin(options.witness)));
   }
   const files = await loadHistory(stateDir, { shared: true });
-  const recs = splitLines(files);
   // Workers and this thread check every line's own rules at once; the pass over the chain then
-  // reads their verdicts (and looks closer only at a history that is not clean).
-  const lanes = await checkLinesInParallel(files, recs, root);
-  return verifyHistory(files, root, { checkpoints, lanes, recs });
+  // reads their verdicts (and looks closer only at a history that is not clean). The workers
+  // load their code while this thread splits the lines.
+  const workers = startLaneWorkers({
+    historyBytes: files.reduce((n, f) => n + f.bytes.length, 0),
+  });
+  const lines = historyLines(files);
+  const lanes = await checkLinesInParallel(lines, root, workers);
+  return verifyHistory(files, root, { checkpoints, lanes, lines });
 }
 
 async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {

@@ -78,9 +78,10 @@ export interface OpenLog {
   append(fields: AuditFields[], signer: Signer): Promise<AuditEntry[]>;
   /**
    * The torn bytes are one complete entry that continues the chain and whose signature the
-   * caller checked: add the missing newline instead of cutting them.
+   * caller checked: add the missing newline instead of cutting them. `v1`: it is a format v1
+   * entry, so the next append writes `format.upgraded` first.
    */
-  completeTorn(entry: AuditEntry): Promise<void>;
+  completeTorn(entry: AuditEntry, options?: { v1?: boolean }): Promise<void>;
   close(): void;
 }
 
@@ -117,16 +118,16 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
       tail,
       liveSize: st.size,
       append: (fields, signer) => appendLines(path, file, tail, fields, signer),
-      async completeTorn(entry) {
+      async completeTorn(entry, options = {}) {
         const torn = tail.torn!;
         await writeAll(file, new Uint8Array([10]));
         await file.syncData();
         tail.seq = entry.seq;
         tail.prev = sha256Hex(torn.bytes);
-        lastWrittenV2.set(path, tail.prev);
+        if (!options.v1) lastWrittenV2.set(path, tail.prev);
         tail.last = entry;
         tail.lastLine = torn.bytes;
-        tail.v1 = false; // only a v2-signed entry is completed
+        tail.v1 = options.v1 ?? false;
         tail.torn = undefined;
       },
       close: () => file.close(),

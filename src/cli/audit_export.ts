@@ -27,7 +27,7 @@ import {
 } from "../audit/export.ts";
 import { forwardToSyslog } from "../audit/forward.ts";
 import { octetFrame, syslogRecord } from "../audit/syslog.ts";
-import type { VerifyResult } from "../audit/verify_core.ts";
+import type { VerifyResult } from "../audit/verdict.ts";
 
 const STATE_DIR_HELP = "state directory (default: $PROTOCOL_STATE_DIR, else ~/.protocol)";
 const PUBKEY_HELP = "trusted public key (PEM, base64, or keyring JSON) to verify the log with " +

@@ -19,7 +19,7 @@ import { verifyAuditLog } from "../audit/mod.ts";
 import { sha256Hex } from "../audit/entry.ts";
 import { parseEntryLine } from "../audit/entry.ts";
 import { loadHistory } from "../audit/history.ts";
-import { splitLines } from "../audit/verify_core.ts";
+import { splitLines } from "../audit/lines.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import { personKeyId } from "../approval/mod.ts";
 import {

@@ -1,25 +1,18 @@
 // Real processes racing on one log: the lock must serialize them completely.
 import assert from "node:assert/strict";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { denoConfig, fixture, freshStateDir } from "./helpers.ts";
+import { denoScript, fixture, freshStateDir } from "./helpers.ts";
 
 Deno.test("8 processes x 200 appends: every entry present once, chain and signatures valid", async () => {
   const dir = await freshStateDir();
-  const procs = Array.from({ length: 8 }, (_, w) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--config",
-        denoConfig,
-        fixture("append_worker.ts"),
-        dir,
-        "200",
-        String(w),
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output());
+  const procs = Array.from(
+    { length: 8 },
+    (_, w) =>
+      denoScript(fixture("append_worker.ts"), [dir, "200", String(w)], {
+        stdout: "null",
+        stderr: "piped",
+      }).output(),
+  );
   const results = await Promise.all(procs);
   for (const r of results) assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../src/audit/entry.ts";
 import { appendAudit, auditPaths, readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { appendMany, denoConfig, fixture, freshStateDir } from "./helpers.ts";
+import { appendMany, denoScript, fixture, freshStateDir } from "./helpers.ts";
 
 Deno.test("torn tail, written deterministically, is reported then recovered", async () => {
   const dir = await freshStateDir();
@@ -48,17 +48,7 @@ Deno.test("SIGKILL in the middle of a stream of appends leaves at most a torn la
   const dir = await freshStateDir();
   const log = auditPaths(dir).log;
   for (let round = 0; round < 3; round++) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--config",
-        denoConfig,
-        fixture("append_worker.ts"),
-        dir,
-        "100000",
-        String(round),
-      ],
+    const child = denoScript(fixture("append_worker.ts"), [dir, "100000", String(round)], {
       stdout: "piped",
       stderr: "null",
     }).spawn();

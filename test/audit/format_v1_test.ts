@@ -1,12 +1,10 @@
-// Logs written before format v2 keep verifying after the upgrade. The fixture in
+// Logs written before format v2 keep verifying after the upgrade, and the independent verifier
+// (fixtures/verify_audit.py) agrees on every verdict here. The fixture in
 // fixtures/v1-log was written by the code of commit 4608974 (its README says how): two files,
 // a key rotation, hostile values and fields in the caller's (unsorted) order.
 import assert from "node:assert/strict";
-import { cp } from "node:fs/promises";
-import { buildEntry, sha256Hex } from "../../src/audit/entry.ts";
-import { signerFromPem } from "../../src/audit/keys.ts";
+import { type AuditEntry, buildEntry, sha256Hex } from "../../src/audit/entry.ts";
 import { v1SignedBytes } from "../../src/audit/legacy_v1.ts";
-import type { AuditEntry } from "../../src/audit/entry.ts";
 import {
   appendAudit,
   auditPaths,
@@ -14,28 +12,14 @@ import {
   verifyAuditLog,
   writeCheckpoint,
 } from "../../src/audit/mod.ts";
-import { fixture } from "./helpers.ts";
+import { currentKey, lastLine, v1StateDir } from "./helpers.ts";
+import { assertIndependentAgrees } from "./independent_helpers.ts";
 
 const enc = new TextEncoder();
 
-async function v1State(): Promise<string> {
-  const dir = `${await Deno.makeTempDir({ prefix: "audit-v1-" })}/state`;
-  await cp(fixture("v1-log"), dir, { recursive: true });
-  await Deno.remove(`${dir}/README.md`);
-  await Deno.chmod(dir, 0o700);
-  for (const f of ["audit-signing.key", "audit-keyring.json"]) {
-    await Deno.chmod(`${dir}/${f}`, 0o600);
-  }
-  return dir;
-}
-
-async function lastLine(dir: string): Promise<string> {
-  return (await Deno.readTextFile(auditPaths(dir).log)).trimEnd().split("\n").at(-1)!;
-}
-
 // What an attacker holding the current key could write: an entry in the old v1 form.
 async function forgedV1Line(dir: string, fields: Record<string, string>): Promise<string> {
-  const signer = signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+  const signer = await currentKey(dir);
   const prevLine = await lastLine(dir);
   const last = JSON.parse(prevLine);
   const unsigned = {
@@ -53,8 +37,9 @@ async function forgedV1Line(dir: string, fields: Record<string, string>): Promis
 }
 
 Deno.test("a v1 log verifies unchanged", async () => {
-  const dir = await v1State();
+  const dir = await v1StateDir();
   const r = await verifyAuditLog(dir);
+  await assertIndependentAgrees(dir, r);
   assert.equal(r.ok, true, JSON.stringify(r.firstBad));
   assert.equal(r.entries, 9);
   assert.equal(r.files.length, 2);
@@ -63,7 +48,7 @@ Deno.test("a v1 log verifies unchanged", async () => {
 });
 
 Deno.test("the first new append closes the v1 history with format.upgraded", async () => {
-  const dir = await v1State();
+  const dir = await v1StateDir();
   await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
   await appendAudit(dir, { action: "rollback", repo: "/opt/app", to: "v1.2.0" });
   const entries = await readAuditEntries(dir);
@@ -74,11 +59,13 @@ Deno.test("the first new append closes the v1 history with format.upgraded", asy
   assert.equal(entries[9].from_format, 1);
   assert.equal(entries[9].to_format, 2);
   let r = await verifyAuditLog(dir);
+  await assertIndependentAgrees(dir, r);
   assert.equal(r.ok, true, JSON.stringify(r.firstBad));
   assert.equal(r.entries, 12);
   // The end of a run (key evolved, checkpoint over the mixed history) keeps it verifiable.
   const cp = await writeCheckpoint(dir, { rotate: true });
   r = await verifyAuditLog(dir, { checkpointFiles: [cp.path] });
+  await assertIndependentAgrees(dir, r, [cp.path]);
   assert.equal(r.ok, true, JSON.stringify(r.firstBad));
   assert.equal(r.checkpoints.length, 1);
   assert.equal(
@@ -96,11 +83,12 @@ Deno.test("a v1 entry after the upgrade fails, even signed by the current key", 
     ] as const
   ) {
     await t.step(name, async () => {
-      const dir = await v1State();
+      const dir = await v1StateDir();
       await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
       const line = await forgedV1Line(dir, fields);
       await Deno.writeTextFile(auditPaths(dir).log, line + "\n", { append: true });
       const r = await verifyAuditLog(dir);
+      await assertIndependentAgrees(dir, r);
       assert.equal(r.ok, false);
       assert.equal(r.firstBad?.reason, "downgraded", JSON.stringify(r.firstBad));
       assert.equal(r.firstBad?.line, 6);
@@ -111,8 +99,8 @@ Deno.test("a v1 entry after the upgrade fails, even signed by the current key", 
 
 Deno.test("after v1 entries, a v2 entry other than format.upgraded fails", async () => {
   // A forger with the current key skipping the marker to reopen v1 later.
-  const dir = await v1State();
-  const signer = signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+  const dir = await v1StateDir();
+  const signer = await currentKey(dir);
   const prevLine = await lastLine(dir);
   const ctx = {
     seq: 10,
@@ -124,6 +112,7 @@ Deno.test("after v1 entries, a v2 entry other than format.upgraded fails", async
   const { line } = buildEntry({ action: "deploy", to: "v666" }, ctx, signer);
   await Deno.writeTextFile(auditPaths(dir).log, line + "\n", { append: true });
   const r = await verifyAuditLog(dir);
+  await assertIndependentAgrees(dir, r);
   assert.equal(r.firstBad?.reason, "downgraded", JSON.stringify(r.firstBad));
   assert.equal(r.entries, 9);
 });
@@ -131,13 +120,14 @@ Deno.test("after v1 entries, a v2 entry other than format.upgraded fails", async
 Deno.test("a tampered v1 entry fails, before and after the upgrade", async (t) => {
   for (const upgraded of [false, true]) {
     await t.step(upgraded ? "upgraded log" : "v1 log", async () => {
-      const dir = await v1State();
+      const dir = await v1StateDir();
       if (upgraded) await appendAudit(dir, { action: "deploy", to: "v2.0.0" });
       const file = `${dir}/deployments.log.1`;
       const text = await Deno.readTextFile(file);
       assert.ok(text.includes('"to":"v1.2.0"'));
       await Deno.writeFile(file, enc.encode(text.replace('"to":"v1.2.0"', '"to":"v9.9.9"')));
       const r = await verifyAuditLog(dir);
+      await assertIndependentAgrees(dir, r);
       assert.equal(r.ok, false);
       assert.equal(r.firstBad?.reason, "edited", JSON.stringify(r.firstBad));
       assert.equal(r.firstBad?.line, 1);
@@ -149,7 +139,7 @@ Deno.test("a tampered v1 entry fails, before and after the upgrade", async (t) =
     async () => {
       // Reordering a v1 line's fields keeps its JCS signature valid, but the next line's prev
       // pins its bytes: after the upgrade no v1 line can be re-encoded unnoticed.
-      const dir = await v1State();
+      const dir = await v1StateDir();
       await appendAudit(dir, { action: "deploy", to: "v2.0.0" });
       const log = auditPaths(dir).log;
       const text = await Deno.readTextFile(log);
@@ -160,8 +150,46 @@ Deno.test("a tampered v1 entry fails, before and after the upgrade", async (t) =
       assert.notEqual(swapped, text);
       await Deno.writeTextFile(log, swapped);
       const r = await verifyAuditLog(dir);
+      await assertIndependentAgrees(dir, r);
       assert.equal(r.ok, false);
       assert.equal(r.firstBad?.line, 3, JSON.stringify(r.firstBad));
     },
   );
+});
+
+Deno.test("a complete last v1 line missing only its newline is kept by the next append", async () => {
+  const dir = await v1StateDir();
+  const log = auditPaths(dir).log;
+  const text = await Deno.readTextFile(log);
+  await Deno.writeTextFile(log, text.slice(0, -1)); // the old writer died before its "\n"
+  assert.equal((await verifyAuditLog(dir)).firstBad?.reason, "torn last line");
+  await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
+  const after = await Deno.readTextFile(log);
+  assert.ok(after.startsWith(text), "the v1 line and its bytes are kept, newline added");
+  const entries = await readAuditEntries(dir);
+  assert.deepEqual(
+    entries.slice(8).map((e) => [e.seq, e.action]),
+    [[9, "run"], [10, "format.upgraded"], [11, "deploy"]],
+  );
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  assert.equal(r.entries, 11);
+  await assertIndependentAgrees(dir, r);
+});
+
+Deno.test("after the upgrade, a torn v1 line is cut, never completed", async () => {
+  const dir = await v1StateDir();
+  await appendAudit(dir, { action: "deploy", repo: "/opt/app", to: "v2.0.0" });
+  const forged = await forgedV1Line(dir, { action: "deploy", to: "v666" });
+  await Deno.writeTextFile(auditPaths(dir).log, forged, { append: true }); // no newline
+  await appendAudit(dir, { action: "rollback", repo: "/opt/app", to: "v1.2.0" });
+  const entries = await readAuditEntries(dir);
+  assert.deepEqual(
+    entries.slice(11).map((e) => e.action),
+    ["log.recovered", "rollback"],
+  );
+  assert.equal(entries.some((e) => e.to === "v666"), false);
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  await assertIndependentAgrees(dir, r);
 });

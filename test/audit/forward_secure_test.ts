@@ -3,7 +3,6 @@
 // current key included) cannot rewrite an entry signed before the current key came into use.
 import assert from "node:assert/strict";
 import { type AuditEntry, buildEntry, sha256Hex } from "../../src/audit/entry.ts";
-import { signerFromPem } from "../../src/audit/keys.ts";
 import {
   appendAudit,
   auditPaths,
@@ -12,7 +11,7 @@ import {
   writeCheckpoint,
 } from "../../src/audit/mod.ts";
 import { readKeyring } from "../../src/audit/signing.ts";
-import { appendMany, freshStateDir, join, lines } from "./helpers.ts";
+import { appendMany, currentKey, freshStateDir, join, lines } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -41,7 +40,7 @@ async function rewriteWithCurrentKey(
   edit: (entries: AuditEntry[]) => { entries: AuditEntry[]; from: number },
 ): Promise<void> {
   const p = auditPaths(dir);
-  const key = signerFromPem(await Deno.readTextFile(p.key));
+  const key = await currentKey(dir);
   const original = lines(await Deno.readFile(p.log)).map((l) => JSON.parse(dec.decode(l)));
   const { entries, from } = edit(original);
   const out = lines(await Deno.readFile(p.log)).slice(0, from);
@@ -71,8 +70,7 @@ Deno.test("forward-secure keys", async (t) => {
     const current = Object.entries(ring.keys).filter(([, k]) => k.to_seq === null);
     assert.equal(current.length, 1);
     // Only the current private key exists anywhere in the state directory, mode 0600.
-    const key = await Deno.readTextFile(auditPaths(dir).key);
-    assert.equal(signerFromPem(key).kid, current[0][0]);
+    assert.equal((await currentKey(dir)).kid, current[0][0]);
     assert.equal((await Deno.stat(auditPaths(dir).key)).mode! & 0o777, 0o600);
     const names: string[] = [];
     for await (const e of Deno.readDir(dir)) names.push(e.name);
@@ -165,7 +163,7 @@ Deno.test("forward-secure keys", async (t) => {
       await Deno.remove(auditPaths(dir).key); // destroyed; the staged key not yet installed
       const e = await appendAudit(dir, { action: "deploy", to: "v3" });
       assert.equal(e.kid, next.signer.kid);
-      assert.equal(signerFromPem(await Deno.readTextFile(auditPaths(dir).key)).kid, e.kid);
+      assert.equal((await currentKey(dir)).kid, e.kid);
       assert.equal((await verifyAuditLog(dir)).ok, true);
     },
   );

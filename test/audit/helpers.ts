@@ -8,8 +8,10 @@
  * ```
  * @module
  */
+import { cp } from "node:fs/promises";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { appendAudit, generateSigningKey } from "../../src/audit/mod.ts";
+import { type KeySigner, signerFromPem } from "../../src/audit/keys.ts";
+import { appendAudit, auditPaths, generateSigningKey } from "../../src/audit/mod.ts";
 
 /** Absolute path of a fixture script. */
 export const fixture = (name: string): string =>
@@ -25,6 +27,34 @@ export async function freshStateDir(withKey = true): Promise<string> {
   return dir;
 }
 
+/**
+ * A state dir holding the format v1 log of fixtures/v1-log (two files, a key rotation, the
+ * signing key in use when it stopped), with the modes the writer expects.
+ */
+export async function v1StateDir(): Promise<string> {
+  const dir = `${await Deno.makeTempDir({ prefix: "audit-v1-" })}/state`;
+  await cp(fixture("v1-log"), dir, { recursive: true });
+  await Deno.remove(`${dir}/README.md`);
+  await Deno.chmod(dir, 0o700);
+  for (const f of ["audit-signing.key", "audit-keyring.json"]) {
+    await Deno.chmod(`${dir}/${f}`, 0o600);
+  }
+  return dir;
+}
+
+/**
+ * The signing key as an attacker holding every file of the host reads it: the current private
+ * key (the only one left on disk).
+ */
+export async function currentKey(dir: string): Promise<KeySigner> {
+  return signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+}
+
+/** The last complete line of the live log, as text. */
+export async function lastLine(dir: string): Promise<string> {
+  return (await Deno.readTextFile(auditPaths(dir).log)).trimEnd().split("\n").at(-1)!;
+}
+
 /** Appends `n` deploy-like entries. */
 export async function appendMany(dir: string, n: number, start = 1): Promise<void> {
   for (let i = start; i < start + n; i++) {
@@ -38,18 +68,28 @@ export async function appendMany(dir: string, n: number, start = 1): Promise<voi
   }
 }
 
+/**
+ * `deno run -A --config <repo deno.json> <script> ...args` as a command, not yet started: the
+ * one way tests spawn a real Deno process (fixtures, the CLI's main.ts).
+ */
+export function denoScript(
+  script: string,
+  args: string[],
+  options: Omit<Deno.CommandOptions, "args"> = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    ...options,
+    args: ["run", "-A", "--config", denoConfig, script, ...args],
+  });
+}
+
 /** Runs `deno run -A <script> ...args` and returns code/stdout/stderr. */
 export async function runDeno(
   script: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", denoConfig, script, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await denoScript(script, args, { env, stdout: "piped", stderr: "piped" }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -1,28 +1,13 @@
 // A verifier written from the README alone (Python, `cryptography`) agrees with audit:verify on a
 // log with key evolutions, hostile field values and checkpoints, and on tampered copies.
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { appendAudit, auditPaths, verifyAuditLog, writeCheckpoint } from "../../src/audit/mod.ts";
-import { readKeyring } from "../../src/audit/signing.ts";
-import { keyForSeq } from "../../src/audit/keys.ts";
-import { fixture, freshStateDir, join, lines } from "./helpers.ts";
-
-async function python(args: string[]): Promise<{ code: number; out: string }> {
-  // Debian's python3 with its python3-cryptography (test/system-packages.txt), not whatever
-  // python3 comes first on PATH: a fresh machine has no other.
-  const r = await new Deno.Command("/usr/bin/python3", {
-    args: [fixture("verify_audit.py"), ...args],
-  })
-    .output();
-  return {
-    code: r.code,
-    out: new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr),
-  };
-}
+import { freshStateDir, join, lines } from "./helpers.ts";
+import { python, rootBase64 } from "./independent_helpers.ts";
 
 Deno.test("an independent verifier agrees", async () => {
   const dir = await freshStateDir();
-  const root = Buffer.from(keyForSeq(await readKeyring(dir), 1)!.publicKeyRaw).toString("base64");
+  const root = await rootBase64(dir);
   const hostile = [
     'quote " back \\ ] bracket',
     "new\nline\ttab\u0001",
@@ -43,7 +28,7 @@ Deno.test("an independent verifier agrees", async () => {
     cps.push((await writeCheckpoint(dir, { rotate: true, out: `${dir}/../cp${run}.txt` })).path);
   }
   const log = auditPaths(dir).log;
-  const ok = await python([root, log, ...cps]);
+  const ok = await python([root, log, ...cps.flatMap((c) => ["-c", c])]);
   assert.equal(ok.code, 0, ok.out);
   const ours = await verifyAuditLog(dir, { checkpointFiles: cps });
   assert.equal(ok.out.trim(), `ok ${ours.entries}`);
@@ -66,7 +51,7 @@ Deno.test("an independent verifier agrees", async () => {
   ];
   for (const [what, bytes] of tampered) {
     await Deno.writeFile(log, bytes);
-    const theirs = await python([root, log, ...cps]);
+    const theirs = await python([root, log, ...cps.flatMap((c) => ["-c", c])]);
     const mine = await verifyAuditLog(dir, { checkpointFiles: cps });
     assert.equal(theirs.code, 1, `${what}: ${theirs.out}`);
     assert.equal(mine.ok, false, what);

@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { buildEntry, GENESIS_PREV, sha256Hex } from "../../src/audit/entry.ts";
 import { auditPaths, rotateSigningKey, verifyAuditLog } from "../../src/audit/mod.ts";
-import { checkLinesInParallel } from "../../src/audit/parallel_sigs.ts";
+import { checkLinesInParallel, startLaneWorkers } from "../../src/audit/parallel_sigs.ts";
 import { cleanHistory } from "../../src/audit/fast_verify.ts";
 import { SIGNED } from "../../src/audit/sig_lanes.ts";
 import { loadSigner, readKeyring } from "../../src/audit/signing.ts";
 import { keyForSeq } from "../../src/audit/keys.ts";
-import { splitLines, verifyHistory } from "../../src/audit/verify_core.ts";
+import { historyLines } from "../../src/audit/lines.ts";
+import { verifyHistory } from "../../src/audit/verify_core.ts";
 import { freshStateDir, join, lines } from "./helpers.ts";
 
 Deno.test("a 5,000-entry log with a key rotation verifies through worker threads; an edit is still caught", async () => {
@@ -37,14 +38,14 @@ Deno.test("a 5,000-entry log with a key rotation verifies through worker threads
   const bytes = await Deno.readFile(log);
   const root = keyForSeq(await readKeyring(dir), 1)!;
   const files = [{ name: log, bytes }];
-  const recs = splitLines(files);
-  const lanes = await checkLinesInParallel(files, recs, root, 2);
+  const history = historyLines(files);
+  const lanes = await checkLinesInParallel(history, root, startLaneWorkers({ count: 2 }));
   assert.equal(
     lanes.flags.filter((f) => f & SIGNED).length,
     5001,
     "every line verified, rotated key included",
   );
-  assert.equal(cleanHistory(recs, root, lanes)?.entries, 5001, "the clean-history pass took it");
+  assert.equal(cleanHistory(history, root, lanes)?.entries, 5001, "the clean-history pass took it");
 
   const ok = await verifyAuditLog(dir);
   assert.equal(ok.ok, true, JSON.stringify(ok.firstBad));

@@ -1,7 +1,7 @@
 // Private files stay private even when the process umask would allow anything.
 import assert from "node:assert/strict";
 import { auditPaths } from "../../src/audit/mod.ts";
-import { denoConfig, fixture } from "./helpers.ts";
+import { denoConfig, denoScript, fixture } from "./helpers.ts";
 
 Deno.test("under umask 000: state dir 0700; log, key, keyring, lock and checkpoint 0600", async () => {
   const dir = `${await Deno.makeTempDir({ prefix: "audit-test-" })}/state`;
@@ -30,10 +30,7 @@ Deno.test("under umask 000: state dir 0700; log, key, keyring, lock and checkpoi
 
 Deno.test("a log loosened by hand is tightened back to 0600 by the next append", async () => {
   const dir = `${await Deno.makeTempDir({ prefix: "audit-test-" })}/state`;
-  const run = () =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", denoConfig, fixture("umask_writer.ts"), dir],
-    }).output();
+  const run = () => denoScript(fixture("umask_writer.ts"), [dir]).output();
   assert.equal((await run()).code, 0);
   await Deno.chmod(auditPaths(dir).log, 0o644);
   const { appendAudit } = await import("../../src/audit/mod.ts");

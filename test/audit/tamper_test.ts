@@ -5,7 +5,8 @@ import { buildEntry, sha256Hex } from "../../src/audit/entry.ts";
 import { newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
 import { appendAudit, auditPaths, verifyAuditLog, writeCheckpoint } from "../../src/audit/mod.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
-import { splitLines, verifyHistory } from "../../src/audit/verify_core.ts";
+import { historyLines } from "../../src/audit/lines.ts";
+import { verifyHistory } from "../../src/audit/verify_core.ts";
 import { laneJobFor } from "../../src/audit/parallel_sigs.ts";
 import { checkChunks } from "../../src/audit/sig_lanes.ts";
 import { parseCheckpoint } from "../../src/audit/checkpoint_core.ts";
@@ -29,10 +30,10 @@ function verify(bytes: Uint8Array) {
   cases++;
   const files = [{ name: "deployments.log", bytes }];
   const full = verifyHistory(files, root);
-  const recs = splitLines(files);
-  const lanes = laneJobFor(files, recs, root);
+  const lines = historyLines(files);
+  const lanes = laneJobFor(lines, root);
   checkChunks(lanes);
-  assert.deepEqual(verifyHistory(files, root, { lanes, recs }), full);
+  assert.deepEqual(verifyHistory(files, root, { lanes, lines }), full);
   return full;
 }
 

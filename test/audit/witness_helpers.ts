@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/demo/app.ts";
-import { denoConfig } from "./helpers.ts";
+import { denoScript } from "./helpers.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -26,19 +26,7 @@ export interface HttpWitnessProcess {
 export async function startHttpWitness(dir: string): Promise<HttpWitnessProcess> {
   const port = freePort();
   const store = `${dir}/witness`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      denoConfig,
-      MAIN,
-      "witness:serve",
-      "--dir",
-      store,
-      "--port",
-      String(port),
-    ],
+  const child = denoScript(MAIN, ["witness:serve", "--dir", store, "--port", String(port)], {
     stdout: "null",
     stderr: "null",
   }).spawn();

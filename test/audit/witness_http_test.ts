@@ -11,9 +11,8 @@ import {
 } from "../../src/audit/mod.ts";
 import { makeCheckpoint, parseCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { consistencyProof, leafHash, treeRoot } from "../../src/audit/merkle.ts";
-import { signerFromPem } from "../../src/audit/keys.ts";
 import { addCheckpointBody } from "../../src/audit/witness/http.ts";
-import { appendMany, freshStateDir, join, lines } from "./helpers.ts";
+import { appendMany, currentKey, freshStateDir, join, lines } from "./helpers.ts";
 import { startHttpWitness } from "./witness_helpers.ts";
 
 const ORIGIN = "test.example/protocol-audit";
@@ -70,7 +69,7 @@ Deno.test("HTTP witness", async (t) => {
         // The attacker signs a checkpoint himself and submits it: the witness refuses it.
         const bytes = lines(await Deno.readFile(log));
         const leaves = bytes.map(leafHash);
-        const key = signerFromPem(await Deno.readTextFile(auditPaths(dir).key));
+        const key = await currentKey(dir);
         const forged = makeCheckpoint(ORIGIN, leaves.length, treeRoot(leaves, leaves.length), key);
         const res = await fetch(`${w.url}/add-checkpoint`, {
           method: "POST",

@@ -32,7 +32,7 @@ Deno.test("collector commands are quoted shell built from data", () => {
     include: [],
     exclude_dirs: [],
     patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }],
-  });
+  }, "grep");
   assert.match(scan, /^jobs=\$\(nproc/);
   assert.match(
     scan,

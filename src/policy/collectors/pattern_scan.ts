@@ -1,16 +1,19 @@
 /**
- * `pattern_scan`: files on the target searched for regular expressions, ON the target: `find`
- * lists the files (pruning excluded directories, optionally only recently modified ones) and
- * `xargs -P` fans them out to `grep -E` on every core. Only matching lines travel back; which
- * pattern matched is decided here. Patterns are POSIX ERE that are also valid JavaScript
- * (`\b`, `\s`, `\(`) — GNU grep understands both.
+ * `pattern_scan`: files on the target searched for regular expressions, ON the target. Where
+ * the target has ripgrep (`rg`), it walks and searches the tree on every core at once; else
+ * `find` lists the files (pruning excluded directories, optionally only recently modified
+ * ones) and `xargs -P` fans them out to `grep -E` on every core. Both read the same files the
+ * same way (hidden files too, no ignore files, binary files skipped, bytes not Unicode), and
+ * only matching lines travel back; which pattern matched is decided here. Patterns are POSIX
+ * ERE that are also valid JavaScript (`\b`, `\s`, `\(`) — GNU grep and ripgrep understand both;
+ * a pattern or a ripgrep that the node's `rg` refuses falls back to grep.
  *
  * @example
  * ```ts
  * import { scanCommand } from "./pattern_scan.ts";
  * scanCommand({ paths: ["/srv/app"], include: ["*.php"], exclude_dirs: ["vendor"],
  *   patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }] });
- * // "find -H '/srv/app' \\( -name 'vendor' \\) ! -path '/srv/app' -prune -o -type f ... | xargs ..."
+ * // "if command -v rg … rg … '/srv/app' …\nfind -H '/srv/app' \\( -name 'vendor' \\) … | xargs …"
  * ```
  * @module
  */
@@ -48,24 +51,104 @@ export const PatternScanSpec = z.strictObject({
 
 type Spec = z.infer<typeof PatternScanSpec>;
 
+/** Which program searches: `rg` where the node has a usable one (`auto`), or always one. */
+export type ScanEngine = "auto" | "rg" | "grep";
+
 /**
- * Builds the scan: `find … -print0 | xargs -0 -P<cores> grep -EnIHZ -e …`. Each grep writes
- * its own file in a temporary directory, concatenated at the end: parallel greps sharing one
- * pipe would have to write line by line (`--line-buffered`, one system call a line, a third of
- * the scan's CPU on a large tree) so that their lines cannot interleave.
+ * Builds the scan. `auto` (what collectors run): ripgrep when the node has one that accepts the
+ * flags and patterns (tried on empty input first), else `find … -print0 | xargs -0 -P<cores>
+ * grep -EnIHZ -e …`. Both print `file\0line:text` per matching line and exit 0 or 1 as grep
+ * would (an unreadable file is skipped by both). ripgrep has no age filter: `modified_within`
+ * always takes grep. Each grep writes its own file in a temporary directory, concatenated at
+ * the end: parallel greps sharing one pipe would have to write line by line
+ * (`--line-buffered`, one system call a line, a third of the scan's CPU on a large tree) so
+ * that their lines cannot interleave.
+ *
+ * @example
+ * ```ts
+ * import { scanCommand } from "./pattern_scan.ts";
+ * const spec = { paths: ["/app"], include: ["*.php"], exclude_dirs: ["vendor"],
+ *   patterns: [{ id: "eval", regex: "\\beval\\s*\\(", weight: 1 }] };
+ * scanCommand(spec, "grep").startsWith("jobs=$(nproc"); // true
+ * ```
  */
 export function scanCommand(
   spec: Pick<
     Spec,
     "paths" | "include" | "exclude_dirs" | "patterns" | "modified_within" | "language"
   >,
+  engine: ScanEngine = "auto",
 ): string {
-  const find = findFilter(spec.paths, spec.exclude_dirs, spec.include, spec.modified_within);
   // Only PHP files are read as PHP: the node may drop method calls when nothing else is scanned.
   const onlyPhp = spec.language === "php" && spec.include.length > 0 &&
     spec.include.every((glob) => PHP_FILE.test(glob));
-  const patterns = spec.patterns
-    .map((p) => `-e ${shellQuote(onlyPhp ? phpCallSitePattern(p.regex) : p.regex)}`).join(" ");
+  const regexes = spec.patterns.map((p) => onlyPhp ? phpCallSitePattern(p.regex) : p.regex);
+  const grep = grepScan(spec, regexes);
+  if (engine === "grep" || (engine === "auto" && !ripgrepFits(spec))) return grep;
+  const rg = ["rg", ...ripgrepArgs(spec, regexes)].join(" ");
+  const paths = spec.paths.map(shellQuote).join(" ");
+  if (engine === "rg") {
+    return `${rg} ${paths}
+${RG_STATUS}`;
+  }
+  return [
+    `if command -v rg >/dev/null 2>&1 && { ${rg} - </dev/null >/dev/null 2>&1; [ $? -eq 1 ]; }; then`,
+    `  ${rg} ${paths}`,
+    `  ${RG_STATUS}`,
+    "fi",
+    grep,
+  ].join("\n");
+}
+
+/** ripgrep's 2 (a file it could not read, and went on) is grep's skipped file: not a failure. */
+const RG_STATUS = 'status=$?; [ "$status" -le 2 ] && exit 0; exit "$status"';
+
+/**
+ * Whether ripgrep reads exactly the files `find` would: no age filter; globs that mean the same
+ * as a file name pattern (`-name`) in both — no `/`, no braces, no `**`, no leading `!`; and no
+ * path given inside another (`find` exempts every path given from the exclusions, also where it
+ * meets one while walking another, and then reads it twice).
+ */
+function ripgrepFits(
+  spec: Pick<Spec, "paths" | "include" | "exclude_dirs" | "modified_within">,
+): boolean {
+  if (spec.modified_within !== undefined) return false;
+  const dirs = spec.paths.map((path) => path.replace(/\/+$/, "") + "/");
+  if (dirs.some((a, i) => dirs.some((b, j) => i !== j && b.startsWith(a)))) return false;
+  return [...spec.include, ...spec.exclude_dirs].every((glob) =>
+    glob !== "" && !/[/{}]|\*\*|^!/.test(glob)
+  );
+}
+
+/**
+ * ripgrep as grep reads files: no config file, every file (hidden, ignored), bytes rather than
+ * Unicode (`\b`, `\s`, `.` as in the C locale), no encoding sniffing, `file\0line:text`.
+ */
+function ripgrepArgs(spec: Pick<Spec, "include" | "exclude_dirs">, regexes: string[]): string[] {
+  return [
+    "--no-config",
+    "--no-ignore",
+    "--hidden",
+    "--no-unicode",
+    "--encoding none",
+    "--null",
+    "--line-number",
+    "--with-filename",
+    "--no-heading",
+    "--color never",
+    ...spec.include.map((glob) => `-g ${shellQuote(glob)}`),
+    ...spec.exclude_dirs.map((dir) => `-g ${shellQuote(`!${dir}/`)}`),
+    ...regexes.map((regex) => `-e ${shellQuote(regex)}`),
+  ];
+}
+
+/** The grep scan: `find` lists, `xargs -P` fans out to one grep a batch, each to its own file. */
+function grepScan(
+  spec: Pick<Spec, "paths" | "include" | "exclude_dirs" | "modified_within">,
+  regexes: string[],
+): string {
+  const find = findFilter(spec.paths, spec.exclude_dirs, spec.include, spec.modified_within);
+  const patterns = regexes.map((regex) => `-e ${shellQuote(regex)}`).join(" ");
   // -n 2048: each grep start costs ~1 ms; big batches keep that off the 50k-file bill.
   return [
     "jobs=$(nproc 2>/dev/null || echo 2)",
