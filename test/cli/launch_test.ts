@@ -106,3 +106,17 @@ Deno.test("launch: the CLI runs from a bundle of the current sources", async (t)
     await Deno.remove(tool, { recursive: true });
   }
 });
+
+Deno.test("launch: where no bundle can be written, the CLI runs from the sources and says so", async () => {
+  const tool = await toolCopy();
+  try {
+    // A file where the bundles' directory would be: as a read-only install, nothing can be built.
+    await Deno.writeTextFile(`${tool}/.bundle`, "not a directory\n");
+    const listed = await launch(tool, "list");
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, /bundling failed, running from src\/ instead/);
+    assert.match(listed.stdout, /^only-here +/m);
+  } finally {
+    await Deno.remove(tool, { recursive: true });
+  }
+});
