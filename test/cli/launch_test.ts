@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { bundleArgv } from "../../src/cli/launch.ts";
 import { newLaneJob } from "../../src/audit/sig_lanes.ts";
 
 const TOOL = fileURLToPath(new URL("../../", import.meta.url));
@@ -106,19 +105,4 @@ Deno.test("launch: the CLI runs from a bundle of the current sources", async (t)
   } finally {
     await Deno.remove(tool, { recursive: true });
   }
-});
-
-Deno.test("launch: the bundle command line", () => {
-  assert.deepEqual(bundleArgv("/srv/tool/", "/tmp/b"), [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "--code-splitting",
-    "--config",
-    "/srv/tool/deno.json",
-    "--outdir",
-    "/tmp/b",
-    "/srv/tool/src/cli/main.ts",
-  ]);
 });
