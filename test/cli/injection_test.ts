@@ -12,19 +12,9 @@ import { ensureStateDir } from "../../src/state/mod.ts";
 import { cli, exists, fixture, listDir, runRecords, tempWorld } from "../fixtures/helpers.ts";
 import { inProcess } from "../fixtures/in_process.ts";
 
-/** The first payload through the real CLI, the others in this process (with `env` set meanwhile). */
+/** The first payload through the real CLI, the others in this process. */
 async function runCli(first: boolean, args: string[], env: Record<string, string> = {}) {
-  if (first) return await cli(args, { env });
-  const before = Object.fromEntries(Object.keys(env).map((k) => [k, Deno.env.get(k)]));
-  for (const [key, value] of Object.entries(env)) Deno.env.set(key, value);
-  try {
-    return await inProcess(args);
-  } finally {
-    for (const [key, value] of Object.entries(before)) {
-      if (value === undefined) Deno.env.delete(key);
-      else Deno.env.set(key, value);
-    }
-  }
+  return first ? await cli(args, { env }) : await inProcess(args, { env });
 }
 
 const payloads = (marker: string) => [
