@@ -7,8 +7,9 @@
  * - the collector's own script alone (`sh -c`), each way it can run on a node: with ripgrep
  *   (what a node with `rg` runs) and with `find | xargs grep` (a node without);
  * - the `pattern_scan` collector in this process (script + target + parsing; ripgrep here);
- * - the command a user types: `security:audit --check malicious-code -p source=DIR` (a fresh
- *   Deno process: start-up, policy load, scan, report).
+ * - the command a user types: `deno task security:audit --check malicious-code -p source=DIR`,
+ *   i.e. `deno run -A src/cli/launch.ts …` (a fresh Deno process running the bundled CLI:
+ *   start-up, policy load, scan, report).
  *
  * Prints the median and min–max of each, the ratios to `rg -l`, the load average before and
  * after, and whether the findings are exactly the planted files.
@@ -85,10 +86,13 @@ try {
     dir,
   ];
   const stateDir = join(dir, "..", `${dir.split("/").pop()}-state`);
+  const tiny = join(stateDir, "tiny");
+  await Deno.mkdir(join(tiny, "src"), { recursive: true });
+  await Deno.writeTextFile(join(tiny, "src", "index.php"), CLEAN);
   const cliArgs = [
     "run",
     "-A",
-    join(ROOT, "src/cli/main.ts"),
+    join(ROOT, "src/cli/launch.ts"),
     "security:audit",
     "--check",
     "malicious-code",
@@ -105,6 +109,9 @@ try {
     "script (grep)": () => run("sh", ["-c", scanCommand(spec, "grep")], { LC_ALL: "C" }),
     "collector": () => patternScan(spec, ctx),
     "command (CLI)": () => run(Deno.execPath(), cliArgs),
+    // What the command costs besides the scan: the same command over a one-file tree.
+    "command, 1 file": () =>
+      run(Deno.execPath(), cliArgs.map((a) => a === `source=${dir}` ? `source=${tiny}` : a)),
   };
 
   const facts = await patternScan(spec, ctx);

@@ -4,7 +4,9 @@
  * 1. **Start-up to the first step running**: from spawning the CLI's `run first` to the
  *    `date +%s%N` of the runbook's step 1, next to the Deno floor (a script that only spawns that
  *    `date`) — goal ≤150 ms. The CLI as `deno task` starts it (`src/cli/launch.ts`: from the
- *    bundle of the current sources), and from the sources (`src/cli/main.ts`) beside it.
+ *    bundle of the current sources), and from the sources (`src/cli/main.ts`) beside it. The step
+ *    also reads the CPU time the `deno` process has used so far (`/proc/PID/stat`, 10 ms ticks):
+ *    less sensitive to the machine's load than the wall time.
  * 2. **20 local steps vs plain `sh`**: a runbook stamps the time, runs 20 `true` steps, stamps
  *    again; `sh` does the same with `sh -c true` for each step — goal ≤4×. CPU per step is the
  *    user+sys time of the CLI and every process it started, for 22 steps minus that for 2, over
@@ -47,7 +49,12 @@ const runbook = (id: string, steps: string[]) =>
     join(project, "runbooks", `${id}.yaml`),
     `id: ${id}\ntitle: ${id}\nwhen: benchmarking\nsteps:\n${steps.join("\n")}\n`,
   );
-await runbook("first", [step("stamp", 'date +%s%N > "$STAMPS/first"')]);
+// The stamp, then the CPU time (user + sys, all threads, in clock ticks) of the `deno` process
+// that started this step, found up the parent chain (the step's shell, the run's local shell).
+const FIRST = 'date +%s%N > "$STAMPS/first"; p=$$; ' +
+  'while [ "$(cat /proc/$p/comm)" != deno ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; ' +
+  'cut -d" " -f14,15 /proc/$p/stat > "$STAMPS/cpu"';
+await runbook("first", [step("stamp", FIRST)]);
 const trues = Array.from({ length: STEPS }, (_, i) => step(`step ${i + 1}`, "true"));
 await runbook("twenty", [
   step("stamp before", 'date +%s%N > "$STAMPS/t0"'),
@@ -66,7 +73,7 @@ await generateSigningKey(stateDir);
 const floor = join(dir, "floor.ts");
 await Deno.writeTextFile(
   floor,
-  `await new Deno.Command("sh", { args: ["-c", 'date +%s%N > "$STAMPS/first"'] }).output();\n`,
+  `await new Deno.Command("sh", { args: ["-c", ${JSON.stringify(FIRST)}] }).output();\n`,
 );
 const env = { STAMPS: stamps, NO_COLOR: "1" };
 
@@ -93,12 +100,18 @@ async function measure(argv: string[]): Promise<{ ms: number; cpuMs: number }> {
   return { ms, cpuMs: (seconds[0] + seconds[1]) * 1000 };
 }
 
-/** Milliseconds from spawning argv to the stamp its first step writes. */
-async function toFirstStep(argv: string[]): Promise<number> {
+const TICK_MS = 10; // getconf CLK_TCK: 100 on Linux
+
+/** Milliseconds from spawning argv to the stamp its first step writes, and CPU until then. */
+async function toFirstStep(argv: string[]): Promise<{ ms: number; cpuMs: number }> {
   await Deno.remove(join(stamps, "first")).catch(() => {});
   const started = nowNs();
   await measure(argv);
-  return Number(await stampIn(join(stamps, "first")) - started) / 1e6;
+  const [user, sys] = (await Deno.readTextFile(join(stamps, "cpu"))).trim().split(" ");
+  return {
+    ms: Number(await stampIn(join(stamps, "first")) - started) / 1e6,
+    cpuMs: (Number(user) + Number(sys)) * TICK_MS,
+  };
 }
 
 /** Milliseconds between the two stamps of a run of argv. */
@@ -116,6 +129,7 @@ try {
   await measure(fromSource("first"));
   await measure(["deno", "run", "-A", floor]);
   const first: number[] = [], sourceFirst: number[] = [], floorFirst: number[] = [];
+  const firstCpu: number[] = [], sourceCpu: number[] = [], floorCpu: number[] = [];
   const tool: number[] = [], shell: number[] = [];
   const cpu22: number[] = [], cpu2: number[] = [], shellCpu: number[] = [];
   const shellScript = [
@@ -124,9 +138,17 @@ try {
     'date +%s%N > "$STAMPS/t1"',
   ].join("; ");
   for (let i = 0; i < ROUNDS; i++) {
-    first.push(await toFirstStep(cli("first")));
-    sourceFirst.push(await toFirstStep(fromSource("first")));
-    floorFirst.push(await toFirstStep(["deno", "run", "-A", floor]));
+    for (
+      const [argv, wall, cpu] of [
+        [cli("first"), first, firstCpu],
+        [fromSource("first"), sourceFirst, sourceCpu],
+        [["deno", "run", "-A", floor], floorFirst, floorCpu],
+      ] as const
+    ) {
+      const { ms, cpuMs } = await toFirstStep([...argv]);
+      wall.push(ms);
+      cpu.push(cpuMs);
+    }
     tool.push(await between(cli("twenty")));
     shell.push(await between(["sh", "-c", shellScript]));
     shellCpu.push((await measure(["sh", "-c", shellScript])).cpuMs / STEPS);
@@ -138,10 +160,17 @@ try {
   console.log("| measure | median (min–max) |");
   console.log("| --- | --- |");
   console.log(
-    `| start → first step, \`run first\` (as \`deno task\` runs it) | ${summary(first)} |`,
+    `| start → first step, \`run first\` (as \`deno task\` runs it) | ${summary(first)}; ` +
+      `CPU ${summary(firstCpu)} |`,
   );
-  console.log(`| same from the sources (\`src/cli/main.ts\`) | ${summary(sourceFirst)} |`);
-  console.log(`| start → first step, Deno floor (a script spawning it) | ${summary(floorFirst)} |`);
+  console.log(
+    `| same from the sources (\`src/cli/main.ts\`) | ${summary(sourceFirst)}; ` +
+      `CPU ${summary(sourceCpu)} |`,
+  );
+  console.log(
+    `| start → first step, Deno floor (a script spawning it) | ${summary(floorFirst)}; ` +
+      `CPU ${summary(floorCpu)} |`,
+  );
   console.log(
     `| ratio CLI / Deno floor | ${
       (median(first) / median(floorFirst)).toFixed(2)

@@ -16,19 +16,14 @@
  * ```
  * @module
  */
-import { nodeApp } from "../targets/inventory.ts";
 import { auditJournal, requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
-import { rebuildEntry, releaseEntry, safeMessage, succeeded } from "../audit/actions.ts";
+import { releaseEntry, succeeded } from "../audit/actions.ts";
 import { type Command, Option } from "commander";
-import { type Config, requireConfig } from "../config/mod.ts";
-import { TargetPool } from "../targets/pool.ts";
-import type { InventoryNode } from "../targets/inventory.ts";
-import type { OutputListener } from "../targets/target.ts";
+import { requireConfig } from "../config/mod.ts";
+import { appAction, appNodes, type FleetOptions, withPool } from "./app_action.ts";
 import { ensureStateDir, resolveStateDir } from "../state/mod.ts";
 import {
-  type AppAction,
-  appActionRequest,
   type Bump,
   createRelease,
   formatReleases,
@@ -39,21 +34,12 @@ import {
   planRelease,
   readNodeState,
   readReleaseTags,
-  rebuildNode,
   ReleaseRefusedError,
   rollbackRefusal,
-  runAppCommand,
   updateMirror,
 } from "../release/mod.ts";
 
 type Main = (args: string[]) => Promise<number>;
-
-interface FleetOptions {
-  config?: string;
-  stateDir?: string;
-  limit?: string;
-  json?: boolean;
-}
 
 /** The options `run` takes, forwarded as they were given. */
 interface RunOptions extends FleetOptions {
@@ -102,24 +88,6 @@ export function runArgv(runbook: string, args: string[], o: RunOptions): string[
   if (o.dryRun) argv.push("--dry-run");
   if (o.acceptNewHostKeys) argv.push("--accept-new-host-keys");
   return argv;
-}
-
-/** The app's nodes (`on: app`), narrowed by `--limit`. */
-function appNodes(pool: TargetPool, limit?: string): InventoryNode[] {
-  return pool.inventory.select("app", limit?.split(","));
-}
-
-async function withPool<T>(
-  config: Config,
-  options: { acceptNewHostKeys?: boolean },
-  work: (pool: TargetPool) => Promise<T>,
-): Promise<T> {
-  const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
-  try {
-    return await work(pool);
-  } finally {
-    await pool.close();
-  }
 }
 
 /** Adds the release commands; `main` runs the runbook commands exactly as the CLI would. */
@@ -343,61 +311,4 @@ async function refusing<T>(work: () => Promise<T>): Promise<T | undefined> {
     Deno.exitCode = 1;
     return undefined;
   }
-}
-
-const print: OutputListener = (line, stream) =>
-  stream === "stdout" ? console.log(line) : console.error(line);
-
-/**
- * `docker:logs` and `docker:compose:rebuild`: the driver's command on each node in turn. A
- * rebuild restarts the app, so it holds the node's deploy lock, must pass the health check,
- * and is audited (`rebuild`, with the node and release); logs only read.
- */
-async function appAction(
-  action: AppAction,
-  o: FleetOptions & { dryRun?: boolean },
-): Promise<void> {
-  const config = await requireConfig(o);
-  const stateDir = action === "rebuild" && !o.dryRun
-    ? await ensureStateDir(resolveStateDir(o))
-    : undefined;
-  if (stateDir) await requireAuditKey(stateDir);
-  const journal = stateDir ? auditJournal(stateDir) : undefined;
-  let failed = 0;
-  await withPool(config, {}, async (pool) => {
-    for (const node of appNodes(pool, o.limit)) {
-      const app = nodeApp(config, node);
-      const request = appActionRequest(app, action);
-      if (!request) {
-        console.error(
-          `${node.name}: app.${action === "logs" ? "logs" : "rebuild"} is not configured`,
-        );
-        failed++;
-        continue;
-      }
-      if (o.dryRun) {
-        console.log(`${node.name}: (cd ${app.dir}/current && ${request.env!.APP_COMMAND})`);
-        continue;
-      }
-      console.log(`== ${node.name}`);
-      const outcome = await (action === "logs"
-        ? runAppCommand(pool, node, request, print)
-        : rebuildNode(pool, node, config, request, print));
-      if (!outcome.ok) {
-        failed++;
-      }
-      if (outcome.message) {
-        console.error(`${node.name}: ${outcome.message}`);
-      }
-      await journal?.record(
-        rebuildEntry(
-          { repo: app.dir, version: outcome.version, target: node.name },
-          outcome.ok
-            ? succeeded()
-            : { status: "failure", reason: safeMessage(outcome.message ?? "") },
-        ),
-      );
-    }
-  });
-  if (failed) Deno.exitCode = 1;
 }

@@ -16,7 +16,9 @@
 import { ACTION } from "../audit/actions.ts";
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import { appendAudit, type AuditEntry, toJsonlLine } from "../audit/mod.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditEntry } from "../audit/entry.ts";
+import { toJsonlLine } from "../audit/format.ts";
 import { type Config, ConfigError } from "../config/mod.ts";
 import type { Webhook } from "../config/notify.ts";
 import type { Journal } from "../journal.ts";

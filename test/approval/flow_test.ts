@@ -60,6 +60,9 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
     });
     const as = (who: string, ...args: string[]) =>
       cli([...args, "--state-dir", world.stateDir], { env: env(who) });
+    /** `who` asks for approval to run `release v1.2.0`. */
+    const request = (who: string) =>
+      as(who, "request", "release", "v1.2.0", "--root", ROOT, "--config", world.config);
     const run = (who: string, runbook: string, ...extra: string[]) =>
       as(who, "run", runbook, ...extra, "--root", ROOT, "--config", world.config, "--yes");
 
@@ -83,16 +86,7 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
       assert.equal(await exists(join(world.markers, "release-v1.2.0")), false);
     });
 
-    const requested = await as(
-      "bob",
-      "request",
-      "release",
-      "v1.2.0",
-      "--root",
-      ROOT,
-      "--config",
-      world.config,
-    );
+    const requested = await request("bob");
     assert.equal(requested.code, 0, requested.stderr);
     const id = requested.stdout.trim();
     assert.match(id, /^CR-\d{8}-[0-9a-f]{6}$/);
@@ -107,16 +101,7 @@ Deno.test("approvals: only an approved, matching request runs; emergencies owe a
       const notApprover = await as("bob", "approve", id, "--yes", "--root", ROOT);
       assert.equal(notApprover.code, 1);
       assert.match(notApprover.stderr, /not listed as an approver/);
-      const own = await as(
-        "alice",
-        "request",
-        "release",
-        "v1.2.0",
-        "--root",
-        ROOT,
-        "--config",
-        world.config,
-      );
+      const own = await request("alice");
       assert.equal(own.code, 0, own.stderr);
       const self = await as("alice", "approve", own.stdout.trim(), "--yes", "--root", ROOT);
       assert.equal(self.code, 1);

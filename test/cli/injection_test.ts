@@ -1,6 +1,8 @@
 /**
  * Shell injection through parameters: a value with no pattern reaches the script as exactly one
  * argument and runs nothing; deploy.yaml's pattern refuses such a value before anything runs.
+ * The first payload goes through the real CLI process; the rest through the same `main` in this
+ * process (the same argv, parsing, binding and steps, without a Deno start-up each).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -8,6 +10,12 @@ import { createDemoWorld } from "../../src/demo/app.ts";
 import { generateSigningKey } from "../../src/audit/mod.ts";
 import { ensureStateDir } from "../../src/state/mod.ts";
 import { cli, exists, fixture, listDir, runRecords, tempWorld } from "../fixtures/helpers.ts";
+import { inProcess } from "../fixtures/in_process.ts";
+
+/** The first payload through the real CLI, the others in this process. */
+async function runCli(first: boolean, args: string[], env: Record<string, string> = {}) {
+  return first ? await cli(args, { env }) : await inProcess(args, { env });
+}
 
 const payloads = (marker: string) => [
   `v1.2.0; touch ${marker}`,
@@ -28,11 +36,16 @@ Deno.test("a parameter without a pattern stays one argument", async (t) => {
   const common = ["--root", root, "--config", world.config, "--state-dir", world.stateDir];
   const env = { MARKER_DIR: world.markers };
   try {
-    for (const value of payloads(marker)) {
+    for (const [i, value] of payloads(marker).entries()) {
       await t.step(JSON.stringify(value), async () => {
         for (const how of ["positional", "-p"] as const) {
           const args = how === "positional" ? [value] : ["-p", `x=${value}`];
-          const result = await cli(["run", "echo", ...args, ...common], { env });
+          const result = await runCli(i === 0 && how === "positional", [
+            "run",
+            "echo",
+            ...args,
+            ...common,
+          ], env);
           assert.equal(result.code, 0, result.stderr);
           assert.equal(await Deno.readTextFile(join(world.markers, "out")), value, how);
           assert.equal(await Deno.readTextFile(join(world.markers, "count")), "1", how);
@@ -79,9 +92,9 @@ Deno.test("deploy refuses a version that does not match its pattern, before anyt
     await generateSigningKey(demo.stateDir);
     const marker = join(dir, "pwned");
     const refused = [...payloads(marker), "main", "v1.2", "v1.2.0 ", " v1.2.0", "refs/tags/v1.2.0"];
-    for (const value of refused) {
+    for (const [i, value] of refused.entries()) {
       await t.step(JSON.stringify(value), async () => {
-        const result = await cli([
+        const result = await runCli(i === 0, [
           "run",
           "deploy",
           value,

@@ -1,7 +1,9 @@
 /**
  * `plan`, `run --dry-run` and `checklist` on the real deploy runbook against a demo world:
  * commands in order with values resolved and quoted, nothing run, and the change-ticket
- * checklist in Markdown, text and JSON.
+ * checklist in Markdown, text and JSON. `plan` and `run --dry-run` run through the same `main` in
+ * this process (no Deno start-up each); the plan without a configuration and the checklists (they
+ * write to stdout directly) through the real CLI process.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -9,6 +11,7 @@ import { createDemoWorld, type DemoWorld } from "../../src/demo/app.ts";
 import type { Description } from "../../src/runbook/describe.ts";
 import type { ChecklistSection } from "../../src/runbook/checklist.ts";
 import { cli, exists, listDir } from "../fixtures/helpers.ts";
+import { inProcess } from "../fixtures/in_process.ts";
 
 /** Asserts each needle occurs in `text`, each after the one before. */
 function assertInOrder(text: string, needles: string[]): void {
@@ -37,7 +40,9 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
     let planText = "";
 
     await t.step("plan prints every command in order, values resolved and quoted", async () => {
-      const result = await cli(["plan", "deploy", "v1.2.0", "--config", demo.config], { env });
+      const result = await inProcess(["plan", "deploy", "v1.2.0", "--config", demo.config], {
+        env,
+      });
       assert.equal(result.code, 0, result.stderr);
       planText = result.stdout;
       assertInOrder(planText, [
@@ -72,18 +77,28 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
     });
 
     await t.step("run --dry-run prints the same plan and runs nothing", async () => {
-      const result = await cli(["run", "deploy", "v1.2.0", "--dry-run", "--config", demo.config], {
-        env,
-      });
+      const result = await inProcess([
+        "run",
+        "deploy",
+        "v1.2.0",
+        "--dry-run",
+        "--config",
+        demo.config,
+      ], { env });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, planText);
       await assertNothingRan(demo, stateDir);
     });
 
     await t.step("plan --json parses and holds the quoted scripts", async () => {
-      const result = await cli(["plan", "deploy", "v1.2.0", "--json", "--config", demo.config], {
-        env,
-      });
+      const result = await inProcess([
+        "plan",
+        "deploy",
+        "v1.2.0",
+        "--json",
+        "--config",
+        demo.config,
+      ], { env });
       assert.equal(result.code, 0, result.stderr);
       const plan = JSON.parse(result.stdout) as Description;
       assert.equal(plan.runbook, "deploy");
@@ -114,7 +129,7 @@ Deno.test("plan, dry run and checklist of deploy", async (t) => {
     });
 
     await t.step("plan refuses a bad version with exit 2", async () => {
-      const result = await cli(["plan", "deploy", "main", "--config", demo.config], { env });
+      const result = await inProcess(["plan", "deploy", "main", "--config", demo.config], { env });
       assert.equal(result.code, 2);
       assert.match(result.stderr, /parameter "version" must match/);
     });
