@@ -15,31 +15,26 @@
  * ```
  * @module
  */
-import { type Journal } from "../journal.ts";
 import { SecretMasker } from "../secrets/masking.ts";
 import { type InventoryNode, LOCAL_NODE } from "../targets/inventory.ts";
-import { forceUnlock, type LockInfo, nodeLockPath } from "../targets/lock.ts";
+import { type LockInfo, nodeLockPath } from "../targets/lock.ts";
 export { nodeLockPath } from "../targets/lock.ts";
-import type { NodeTargets } from "../targets/pool.ts";
+import { forceUnlockRecorded } from "./force_unlock.ts";
+export { forceUnlockRecorded } from "./force_unlock.ts";
 import { type HeldLock, lockNodes, releaseLocks } from "../targets/preflight.ts";
-import type { Target } from "../targets/target.ts";
 import type { LoadedRunbook } from "./load.ts";
-import { newRunId, type NodeAfterAbort, type RunRecord, saveRunRecord } from "../state/runs.ts";
+import { newRunId, type RunRecord, saveRunRecord } from "../state/runs.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
-import { Run, type RunObserver, type RunOptions } from "./run.ts";
+import { Run, type RunOptions } from "./run.ts";
+import type { RolloutOptions } from "./run_options.ts";
+export type { RolloutObserver, RolloutOptions } from "./run_options.ts";
 import { maskedJournal, runContext } from "./context.ts";
-import { newRunRecord } from "./record.ts";
+import { newRunRecord, runSubject } from "./record.ts";
 import { normalizeStrategy } from "./schema.ts";
 import { describeInterruption, Interrupter } from "./interrupt.ts";
 import { abortSummary } from "./abort_summary.ts";
 import { inParallel, limiter } from "./parallel.ts";
-import {
-  lockForceEntry,
-  rolloutEntry,
-  runEntry,
-  type RunSubject,
-  skipped,
-} from "../audit/actions.ts";
+import { rolloutEntry, runEntry, skipped } from "../audit/actions.ts";
 
 /**
  * Nodes connecting at once (and, during preflight, being locked and checked). Connecting is a
@@ -49,30 +44,6 @@ import {
  * the others still connect.
  */
 const CONNECT_CONCURRENCY = 32;
-
-/** Hears about the rollout as a whole. */
-export interface RolloutObserver {
-  batchStarted?(batch: number, of: number, nodes: InventoryNode[]): void;
-  nodeSkipped?(node: InventoryNode, reason: string): void;
-  /** Preflight is over: `refused` names each node that failed it (empty: all passed). */
-  preflightFinished?(nodes: InventoryNode[], refused: Map<string, string>): void;
-  abortSummary?(summary: NodeAfterAbort[], locks: Map<string, string>): void;
-  rolloutFinished?(record: RunRecord): void;
-}
-
-/** What a rollout needs: a run's options, minus the target, plus the nodes and connections. */
-export interface RolloutOptions
-  extends Omit<RunOptions, "target" | "node" | "targetsFor" | "batch" | "recover"> {
-  pool: NodeTargets;
-  nodes: InventoryNode[];
-  /** `--force-unlock REASON`: remove a stale lock first; the reason goes to the audit log. */
-  forceUnlock?: string;
-  /** `--resume`: the earlier rollout this one continues; its successful nodes are skipped. */
-  resume?: RunRecord;
-  /** Progress of each node's run (a prefix per node, say). */
-  observerFor?: (node: InventoryNode) => RunObserver | undefined;
-  rollout?: RolloutObserver;
-}
 
 /**
  * Runs `loaded` on every node of `options.nodes` by the runbook's strategy. A run on `local`
@@ -178,7 +149,7 @@ class Rollout {
   async execute(): Promise<RunRecord> {
     const { options, record } = this;
     await this.#save();
-    await options.journal?.record(rolloutEntry(this.#subject(), {
+    await options.journal?.record(rolloutEntry(runSubject(this.record), {
       status: "initiated",
       strategy: record.strategy,
       resumes: record.resumes,
@@ -385,7 +356,7 @@ class Rollout {
     record.finished = new Date().toISOString();
     record.duration_ms = Date.parse(record.finished) - Date.parse(record.started);
     await this.#save();
-    await options.journal?.record(rolloutEntry(this.#subject(), {
+    await options.journal?.record(rolloutEntry(runSubject(this.record), {
       status: record.status,
       nodes: record.nodes!.map((node) => `${node.target}=${node.status}`).join(","),
       resumes: record.resumes,
@@ -419,40 +390,14 @@ class Rollout {
     });
     this.options.rollout?.nodeSkipped?.(node, reason);
     const subject = {
-      ...this.#subject(),
+      ...runSubject(this.record),
       run: `${this.record.id}@${node.name}`,
       target: node.name,
     };
     await this.options.journal?.record(runEntry(subject, skipped(reason)));
   }
 
-  #subject(): RunSubject {
-    return { run: this.record.id, runbook: this.record.runbook, target: this.record.target };
-  }
-
   async #save(): Promise<void> {
     await saveRunRecord(this.options.stateDir, this.record);
   }
-}
-
-/**
- * Removes a node's lock, whoever holds it, and records who held it and why it was removed
- * (`--force-unlock` on a run, and `deno task unlock`). Returns the holder, if there was one.
- */
-export async function forceUnlockRecorded(
-  target: Target,
-  path: string,
-  reason: string,
-  journal: Journal | undefined,
-  run?: string,
-): Promise<LockInfo | undefined> {
-  const holder = await forceUnlock(target, path);
-  await journal?.record(lockForceEntry({
-    run,
-    target: target.name,
-    lock: path,
-    holder: holder ? `${holder.run} (${holder.operator}@${holder.host}, ${holder.since})` : "none",
-    reason,
-  }));
-  return holder;
 }

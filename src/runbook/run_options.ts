@@ -16,7 +16,8 @@ import type { Config } from "../config/mod.ts";
 import type { Journal } from "../journal.ts";
 import type { Target } from "../targets/target.ts";
 import type { InventoryNode } from "../targets/inventory.ts";
-import type { RunRecord, StepRecord } from "../state/runs.ts";
+import type { NodeAfterAbort, RunRecord, StepRecord } from "../state/runs.ts";
+import type { NodeTargets } from "../targets/pool.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { TemplateValue } from "../template.ts";
 import type { Confirmer, StepOutcome } from "./execute.ts";
@@ -68,4 +69,28 @@ export interface RunOptions {
    * paths so a value one of them decrypted is masked in all of them.
    */
   masker?: SecretMasker;
+}
+
+/** Hears about the rollout as a whole. */
+export interface RolloutObserver {
+  batchStarted?(batch: number, of: number, nodes: InventoryNode[]): void;
+  nodeSkipped?(node: InventoryNode, reason: string): void;
+  /** Preflight is over: `refused` names each node that failed it (empty: all passed). */
+  preflightFinished?(nodes: InventoryNode[], refused: Map<string, string>): void;
+  abortSummary?(summary: NodeAfterAbort[], locks: Map<string, string>): void;
+  rolloutFinished?(record: RunRecord): void;
+}
+
+/** What a rollout needs: a run's options, minus the target, plus the nodes and connections. */
+export interface RolloutOptions
+  extends Omit<RunOptions, "target" | "node" | "targetsFor" | "batch" | "recover"> {
+  pool: NodeTargets;
+  nodes: InventoryNode[];
+  /** `--force-unlock REASON`: remove a stale lock first; the reason goes to the audit log. */
+  forceUnlock?: string;
+  /** `--resume`: the earlier rollout this one continues; its successful nodes are skipped. */
+  resume?: RunRecord;
+  /** Progress of each node's run (a prefix per node, say). */
+  observerFor?: (node: InventoryNode) => RunObserver | undefined;
+  rollout?: RolloutObserver;
 }
