@@ -92,6 +92,10 @@ export function bundleArgv(root: string, outdir: string): string[] {
     "--platform",
     "deno",
     "--code-splitting",
+    // A bug's stack trace names src/ files and lines: Deno maps it through the linked map,
+    // which it reads only when an error is printed.
+    "--sourcemap",
+    "linked",
     "--config",
     `${root}deno.json`,
     "--outdir",

@@ -102,6 +102,27 @@ Deno.test("launch: the CLI runs from a bundle of the current sources", async (t)
       assert.notEqual(changed.stdout, help);
       assert.equal((await bundles(tool)).length, 2, "the older bundle stays, for runs using it");
     });
+
+    await t.step("a bug's stack trace names the source file, not the bundle", async () => {
+      const validate = `${tool}/src/cli/validate.ts`;
+      const text = await Deno.readTextFile(validate);
+      const list = 'program.command("list")';
+      const planted = text.replace(
+        /(program\.command\("list"\)[^]*?\.action\(async \([^)]*\) => \{)/,
+        '$1\n      throw new Error("planted bug");',
+      );
+      assert.notEqual(planted, text, `${list}'s action is where the bug is planted`);
+      await Deno.writeTextFile(validate, planted);
+      try {
+        const crash = await launch(tool, "list");
+        assert.notEqual(crash.code, 0);
+        assert.match(crash.stderr, /planted bug/);
+        assert.match(crash.stderr, /src\/cli\/validate\.ts:\d+:\d+/, crash.stderr);
+        assert.doesNotMatch(crash.stderr, /\.bundle\//, "no frame names a bundle file");
+      } finally {
+        await Deno.writeTextFile(validate, text);
+      }
+    });
   } finally {
     await Deno.remove(tool, { recursive: true });
   }
