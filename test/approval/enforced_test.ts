@@ -7,7 +7,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { cli, exists, fixture, runArgs, runRecords, tempWorld } from "../fixtures/helpers.ts";
+import {
+  cli,
+  exists,
+  fixture,
+  runArgs,
+  runRecords,
+  tempWorld,
+  todaysPopulation,
+} from "../fixtures/helpers.ts";
 
 const ROOT = fixture("projects", "approval");
 
@@ -79,13 +87,8 @@ Deno.test("approval is enforced without an approvers file; only a written `mode:
           assert.equal(entry.approval_reason, reason);
         }
 
-        const today = new Date().toISOString().slice(0, 10);
         const population = (format: string) =>
-          cli([
-            "audit:population",
-            ...["--from", today, "--to", today, "--runbooks", "release"],
-            ...["--state-dir", world.stateDir, "--format", format],
-          ]);
+          todaysPopulation(world.stateDir, "release", "--format", format);
         const json = JSON.parse((await population("json")).stdout);
         assert.deepEqual(
           json.changes.map((c: Record<string, unknown>) => [c.authorization, c.approval_reason]),

@@ -21,6 +21,7 @@ import {
   runArgs,
   runRecords,
   tempWorld,
+  todaysPopulation,
 } from "../fixtures/helpers.ts";
 import { shellJoin } from "../../src/shell/quote.ts";
 
@@ -209,13 +210,8 @@ Deno.test("min_wait with --yes: acknowledged early, and every record says so", a
     });
 
     await t.step("the auditor's population", async () => {
-      const today = new Date().toISOString().slice(0, 10);
       const population = (format: string) =>
-        cli([
-          "audit:population",
-          ...["--from", today, "--to", today, "--runbooks", "wait"],
-          ...["--state-dir", world.stateDir, "--format", format],
-        ]);
+        todaysPopulation(world.stateDir, "wait", "--format", format);
       const json = JSON.parse((await population("json")).stdout);
       assert.deepEqual(json.changes[0].early_gates, [
         "2 Watch the change",

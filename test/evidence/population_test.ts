@@ -10,7 +10,15 @@ import { defaultSeed } from "../../src/evidence/population_load.ts";
 import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { generateSigningKey } from "../../src/audit/mod.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
-import { cli, fixture, runArgs, runRecords, tempWorld } from "../fixtures/helpers.ts";
+import {
+  cli,
+  fixture,
+  runArgs,
+  runRecords,
+  tempWorld,
+  today,
+  todaysPopulation,
+} from "../fixtures/helpers.ts";
 import { screenshot, shareOf } from "./chromium.ts";
 
 const ROOT = fixture("projects", "approval");
@@ -40,20 +48,8 @@ Deno.test("population, sample and evidence pack of a period", async (t) => {
       status: "success",
     });
     const runs = (await runRecords(world.stateDir)).map((r) => r.id).sort();
-    const today = new Date().toISOString().slice(0, 10);
     const population = (...extra: string[]) =>
-      cli([
-        "audit:population",
-        "--from",
-        today,
-        "--to",
-        today,
-        "--runbooks",
-        "hello,fix",
-        "--state-dir",
-        world.stateDir,
-        ...extra,
-      ]);
+      todaysPopulation(world.stateDir, "hello,fix", ...extra);
 
     await t.step("every change of the period, one row each, drills apart", async () => {
       const result = await population("--format", "json");
@@ -124,7 +120,7 @@ Deno.test("population, sample and evidence pack of a period", async (t) => {
       const out = join(world.dir, "pack");
       const packed = await cli([
         "evidence:pack",
-        `${today}..${today}`,
+        `${today()}..${today()}`,
         "--out",
         out,
         "--runbooks",
