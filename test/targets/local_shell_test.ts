@@ -116,3 +116,22 @@ Deno.test("local shell: nothing of the shell's session outlives it, closed or ki
     });
   }
 });
+
+Deno.test("local shell: an abort while the shell is still starting stops the step", async (t) => {
+  for (const { name, jobControl } of MODES) {
+    await t.step(name, async () => {
+      const target = new LocalTarget({ session: true, jobControl, killGraceMs: 300 });
+      try {
+        const abort = new AbortController();
+        const running = target.exec({ script: "sleep 3; echo ran", signal: abort.signal });
+        abort.abort(); // the shell is not open yet: the first step opens it
+        const result = await running;
+        assert.equal(result.aborted, true);
+        assert.notEqual(result.code, 0, "the step did not run to its end");
+        assert.equal(result.stdout, "");
+      } finally {
+        await target.close();
+      }
+    });
+  }
+});
