@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import {
   InvalidFileError,
   parseSource,

@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 
 /** Every event a webhook can be told about. */
 export const NOTIFY_EVENTS = [

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { NotifySchema } from "./notify.ts";
 import { AuditConfigSchema } from "../audit/witness/config.ts";
 

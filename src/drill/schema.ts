@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { InvalidFileError, parseSource, schemaProblems } from "../source/mod.ts";
 
 /** The kinds of fault a drill can inject. */

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 
 /** Longest input a policy regex sees. */
 export const MAX_INPUT = 4096;

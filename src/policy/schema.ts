@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { COLLECTOR_SPECS } from "./collectors/mod.ts";
 import { SafePattern } from "./safe_regex.ts";
 

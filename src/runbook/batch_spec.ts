@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 
 /** One size: a count of nodes, or a percentage of all nodes. */
 export type BatchSize = { count: number } | { percent: number };

@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { join } from "node:path";
 import { configRepoSettings } from "../config/mod.ts";
 import type { ConfigOutcome, ConfigRepo } from "../secrets/mod.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Journal, JournalFields } from "../journal.ts";
-import type { z } from "zod";
+import type { z } from "../source/zod.ts";
 import type { Config } from "../config/mod.ts";
 import type { SecretMasker } from "../secrets/masking.ts";
 import type { OutputListener, Target } from "../targets/target.ts";

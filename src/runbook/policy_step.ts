@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { nodeApp } from "../targets/inventory.ts";
 import { join } from "node:path";
 import { stateDirOn } from "../targets/files.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { nodeApp } from "../targets/inventory.ts";
 import type { OutputListener, Target } from "../targets/target.ts";
 import { shellQuote } from "../shell/quote.ts";

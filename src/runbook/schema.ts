@@ -19,7 +19,7 @@
  * @module
  */
 import { type OperationKind, OPERATIONS } from "./operations.ts";
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { ROLES } from "../approval/approvers.ts";
 import { BatchSpecSchema, MaxFailedSchema, type SizeValue } from "./batch_spec.ts";
 

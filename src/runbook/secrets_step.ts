@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { configRepoSettings } from "../config/mod.ts";
 import { hasKey, keyPath, readKeyHex, storeKey } from "../secrets/key_file.ts";
 import { stateDirOn } from "../targets/files.ts";

@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { parseShadowOperand } from "../shadow/operation.ts";
 import { hostName, operator } from "../state/mod.ts";
 import type { StepOutcome } from "./outcome.ts";

@@ -229,9 +229,10 @@ export class StepRunner {
       (run.changes_made ??= []).push(`${record.number} ${record.name}`);
     }
     run.steps.push(record);
-    options.observer?.stepFinished?.(record, { ...raw, error: record.message });
-    // One appended line per step, not the whole record again (see state/runs.ts).
-    await appendRunStep(options.stateDir, run, record);
+    // One appended line per step, not the whole record again (see state/runs.ts); the signed
+    // entry is durable (group commit, audit/append.ts) before anyone hears the step is done, so
+    // a crash after "✔" never loses the step's entry.
+    appendRunStep(options.stateDir, run, record);
     if (raw.status !== "skipped") {
       await this.scope.journal?.record(stepEntry(runSubject(run), {
         step: record.number,
@@ -243,6 +244,7 @@ export class StepRunner {
         early: record.early,
       }, record.status));
     }
+    options.observer?.stepFinished?.(record, { ...raw, error: record.message });
     return record;
   }
 

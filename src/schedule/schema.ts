@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../source/zod.ts";
 import { InvalidFileError, parseSource, schemaProblems } from "../source/mod.ts";
 
 /** "12h", "7d", "90d", "365d": the units a schedule speaks in. */

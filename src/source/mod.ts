@@ -13,7 +13,7 @@ import { printable } from "./printable.ts";
 export { printable } from "./printable.ts";
 import { isMap, isScalar, LineCounter, parseDocument, visit } from "./yaml.ts";
 import type { Document, YAMLMap } from "yaml";
-import type { z } from "zod";
+import type { z } from "./zod.ts";
 import { InputError } from "../errors.ts";
 
 /** A path into a YAML document: keys and sequence indexes. */

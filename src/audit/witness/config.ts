@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 
 // A C2SP checkpoint origin is also the note key name: printable ASCII, no space, no "+".
 const Origin = z.string().regex(/^[\x21-\x2a\x2c-\x7e]{1,255}$/, {

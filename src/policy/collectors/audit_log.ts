@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { auditPaths, verifyAuditLog } from "../../audit/mod.ts";
 import { LocalTarget } from "../../targets/local.ts";
 import { defineCollector, runOnTarget } from "./types.ts";

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { pickKey } from "./file_content.ts";
 import { defineCollector, NotCollected } from "./types.ts";
 

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
 import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
 

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { parse as parseYaml } from "yaml";
 import { shellQuote } from "../../shell/quote.ts";
 import { defineCollector, execOnTarget, NotCollected } from "./types.ts";

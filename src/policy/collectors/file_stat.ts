@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
 import { defineCollector, runOnTarget } from "./types.ts";
 

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
 import { type CollectContext, defineCollector, execOnTarget, NotCollected } from "./types.ts";
 

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
 import { defineCollector, runOnTarget } from "./types.ts";
 

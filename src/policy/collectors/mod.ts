@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { z } from "zod";
+import type { z } from "../../source/zod.ts";
 import { auditLog } from "./audit_log.ts";
 import { composerAudit } from "./composer_audit.ts";
 import { composeServices } from "./compose_services.ts";

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
 import { OUTPUT_LIMIT } from "../../targets/target.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { defineCollector, runOnTarget } from "./types.ts";
 
 /** The spec of a `processes` collector. */

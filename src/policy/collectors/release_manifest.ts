@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { z } from "zod";
+import { z } from "../../source/zod.ts";
 import { parseManifestCheck, VERIFY_SCRIPT } from "../../release/record.ts";
 import { defineCollector, type Facts, NotCollected, runOnTarget } from "./types.ts";
 import { shellQuote } from "../../shell/quote.ts";

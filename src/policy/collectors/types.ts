@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { z } from "zod";
+import type { z } from "../../source/zod.ts";
 import type { Config } from "../../config/mod.ts";
 import type { ExecResult, Target } from "../../targets/target.ts";
 
@@ -54,7 +54,7 @@ export type RegisteredCollector<Spec extends KindSpec> = Collector<z.output<Spec
  *
  * @example
  * ```ts
- * import { z } from "zod";
+ * import { z } from "../../source/zod.ts";
  * import { defineCollector, runOnTarget } from "./types.ts";
  * export const uptime = defineCollector(
  *   z.strictObject({ kind: z.literal("uptime") }),
