@@ -60,10 +60,12 @@ export function frameLocalHello(marker: string): string {
 
 /**
  * The second block: defines `__protocol_step SCRIPT`, which runs SCRIPT with `/bin/sh -c` in a
- * process group of its own with stdin from /dev/null (so it cannot eat the next step), prints
- * its pid on a `pid` marker line as soon as it is known, then its exit code on stdout and the
- * end of its stderr. `wait`'s own stderr goes nowhere (bash reports a step killed by a signal
- * there).
+ * process group of its own with stdin from /dev/null (so it cannot eat the next step), then
+ * prints its exit code on stdout and the end of its stderr. The step's pid goes on a `pid`
+ * marker line: with `setsid`, once the step is started; with bash, once the next step's process
+ * is forked, so between steps, where reading it costs the tool nothing while a step waits (see
+ * `FramedShellOptions.pidMarker`). `wait`'s own stderr goes nowhere (bash reports a step killed
+ * by a signal there).
  *
  * With bash (`jobs`), the step's process is a coprocess forked when the previous step ended:
  * it reads the script up to a NUL from its pipe and execs `/bin/sh -c` on it, stdout back on
@@ -79,24 +81,26 @@ export function frameLocalHello(marker: string): string {
  * ```
  */
 export function frameLocalSetup(marker: string, group: StepGroup): string {
-  const pid = group === "jobs" ? "$__protocol_next_PID" : "$!";
-  const started = `  printf '\\n%s pid %s\\n' ${marker} "${pid}"`;
+  const pid = (of: string) => `printf '\\n%s pid %s\\n' ${marker} "${of}"`;
   const ended = [
-    `  wait "${pid}" 2>/dev/null; __protocol_status=$?`,
-    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
+    `wait "$__protocol_pid" 2>/dev/null; __protocol_status=$?`,
+    `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
   ];
   const ready = `printf '\\n%s ready\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`;
   if (group === "setsid") {
     return [
       "__protocol_step() {",
-      '  setsid /bin/sh -c "$1" </dev/null &',
-      started,
-      ...ended,
+      '  setsid /bin/sh -c "$1" </dev/null & __protocol_pid=$!',
+      `  ${pid("$__protocol_pid")}`,
+      ...ended.map((line) => `  ${line}`),
       "}",
       ready,
       "",
     ].join("\n");
   }
+  // The next step's pid is said once its process exists, after this step's status: off the
+  // step's path (see FramedShellOptions.pidMarker).
+  const spare = `__protocol_spare; ${pid("$__protocol_next_PID")}`;
   return [
     "trap : PIPE",
     "exec {__protocol_out}>&1",
@@ -107,13 +111,13 @@ export function frameLocalSetup(marker: string, group: StepGroup): string {
     "  }",
     "}",
     "__protocol_step() {",
-    started,
+    "  __protocol_pid=$__protocol_next_PID",
     `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
-    ...ended,
-    "  __protocol_spare",
+    ...ended.map((line) => `  ${line}`),
+    `  ${spare}`,
     "}",
-    "__protocol_spare",
     ready,
+    spare,
     "",
   ].join("\n");
 }
