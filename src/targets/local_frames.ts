@@ -41,8 +41,16 @@ export function localShellArgv(jobControl = true): string[] {
 }
 
 /**
- * The first block sent: job control on where the shell has it, and which it is
- * (`ready jobs` or `ready setsid` on the stdout marker line).
+ * Keeps a bash older than 4 (no coprocesses, no `{fd}>` redirections) to the `setsid` way,
+ * job control off so `setsid` starts the step in the same process, as under `/bin/sh`.
+ */
+export const OLD_BASH_GUARD =
+  '[ "$__protocol_jobs" = jobs ] && [ "${BASH_VERSINFO:-0}" -lt 4 ] && { set +m; __protocol_jobs=setsid; }';
+
+/**
+ * The first block sent: job control on where the shell has it (bash 4 or later, see
+ * {@link OLD_BASH_GUARD}), and which it is (`ready jobs` or `ready setsid` on the stdout marker
+ * line).
  *
  * @example
  * ```ts
@@ -53,6 +61,7 @@ export function localShellArgv(jobControl = true): string[] {
 export function frameLocalHello(marker: string): string {
   return [
     JOB_CONTROL_PROBE,
+    OLD_BASH_GUARD,
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");

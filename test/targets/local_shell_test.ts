@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { LocalTarget } from "../../src/targets/local.ts";
+import { OLD_BASH_GUARD } from "../../src/targets/local_frames.ts";
 import { eventually } from "../fixtures/helpers.ts";
 
 const MODES = [
@@ -134,4 +135,13 @@ Deno.test("local shell: an abort while the shell is still starting stops the ste
       }
     });
   }
+});
+
+Deno.test("local shell: a bash older than 4 is driven the /bin/sh way", async () => {
+  const decide = (version: string) =>
+    direct(
+      `BASH_VERSINFO=${version}; __protocol_jobs=jobs\n${OLD_BASH_GUARD}\necho "$__protocol_jobs"`,
+    );
+  assert.equal(await decide("3"), "setsid\n");
+  assert.equal(await decide("5"), "jobs\n");
 });
