@@ -56,10 +56,8 @@ export interface FramedShellOptions {
   /** Milliseconds from TERM to KILL when a step is stopped (default {@link KILL_GRACE_MS}). */
   killGraceMs?: number;
   /**
-   * The frames print the step's pid (`\n<marker> pid <n>\n` on stdout): a stop asked for
-   * before it arrived waits for it, and the stop function is given it. A pid line that comes
-   * after a frame's status, or between frames, is the next frame's: a shell that starts each
-   * step's process ahead of its frame says so once that process exists.
+   * The frames print the step's pid first (`\n<marker> pid <n>\n` on stdout): a stop asked for
+   * before it arrived waits for it, and the stop function is given it.
    */
   pidMarker?: boolean;
 }
@@ -88,8 +86,6 @@ export class FramedShell {
   /** The marker this shell's frames end with: random, so no step output can forge it. */
   readonly marker: string = newMarker();
   #pending?: Pending;
-  /** The pid announced for the next frame (see {@link FramedShellOptions.pidMarker}). */
-  #nextPid?: number;
   #stray = "";
   readonly #out: MarkedStream;
   readonly #err: MarkedStream;
@@ -228,8 +224,6 @@ export class FramedShell {
           });
         },
       };
-      pending.pid = this.#nextPid;
-      this.#nextPid = undefined;
       this.#pending = pending;
       if (this.ended) pending.done(this.ended);
     });
@@ -252,19 +246,13 @@ export class FramedShell {
 
   #marked(stream: "stdout" | "stderr", end: string): void {
     const pending = this.#pending;
-    if (stream === "stdout" && end.startsWith("pid ")) {
-      const pid = Number.parseInt(end.slice("pid ".length), 10);
-      if (Number.isNaN(pid)) return;
-      if (!pending || pending.status !== undefined) this.#nextPid = pid;
-      else {
-        pending.pid = pid;
-        if (pending.deferred) this.#stop(pending.deferred);
-      }
-      return;
-    }
     if (!pending) return;
     if (stream === "stderr") pending.stderrDone = true;
-    else pending.status = end;
+    else if (end.startsWith("pid ")) {
+      pending.pid = Number.parseInt(end.slice("pid ".length), 10);
+      if (pending.deferred) this.#stop(pending.deferred);
+      return;
+    } else pending.status = end;
     if (pending.status !== undefined && pending.stderrDone) pending.done();
   }
 }

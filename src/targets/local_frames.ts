@@ -71,10 +71,9 @@ export function frameLocalHello(marker: string): string {
  * The second block: defines `__protocol_step SCRIPT`, which runs SCRIPT with `/bin/sh -c` in a
  * process group of its own with stdin from /dev/null (so it cannot eat the next step), then
  * prints its exit code on stdout and the end of its stderr. The step's pid goes on a `pid`
- * marker line: with `setsid`, once the step is started; with bash, once the next step's process
- * is forked, so between steps, where reading it costs the tool nothing while a step waits (see
- * `FramedShellOptions.pidMarker`). `wait`'s own stderr goes nowhere (bash reports a step killed
- * by a signal there).
+ * marker line once the step has its script (bash) or is started (`setsid`): the tool reads it
+ * while the step runs. `wait`'s own stderr goes nowhere (bash reports a step killed by a signal
+ * there).
  *
  * With bash (`jobs`), the step's process is a coprocess forked when the previous step ended:
  * it reads the script up to a NUL from its pipe and execs `/bin/sh -c` on it, stdout back on
@@ -107,9 +106,6 @@ export function frameLocalSetup(marker: string, group: StepGroup): string {
       "",
     ].join("\n");
   }
-  // The next step's pid is said once its process exists, after this step's status: off the
-  // step's path (see FramedShellOptions.pidMarker).
-  const spare = `__protocol_spare; ${pid("$__protocol_next_PID")}`;
   return [
     "trap : PIPE",
     "exec {__protocol_out}>&1",
@@ -122,11 +118,12 @@ export function frameLocalSetup(marker: string, group: StepGroup): string {
     "__protocol_step() {",
     "  __protocol_pid=$__protocol_next_PID",
     `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
+    `  ${pid("$__protocol_pid")}`,
     ...ended.map((line) => `  ${line}`),
-    `  ${spare}`,
+    "  __protocol_spare",
     "}",
+    "__protocol_spare",
     ready,
-    spare,
     "",
   ].join("\n");
 }

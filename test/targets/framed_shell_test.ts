@@ -1,6 +1,6 @@
 /**
- * The controller's side of a framed shell, fed by hand (no process): which frame a `pid` marker
- * line belongs to, and that a stop waits for the pid it needs.
+ * The controller's side of a framed shell, fed by hand (no process): a stop asked for before the
+ * step's pid is known waits for it.
  */
 import assert from "node:assert/strict";
 import { FramedShell } from "../../src/targets/framed_shell.ts";
@@ -15,27 +15,6 @@ function fedShell() {
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-Deno.test("framed shell: a pid line after a frame's status is the next frame's", async () => {
-  const { shell } = fedShell();
-  const m = shell.marker;
-  const stops: [string, number | undefined][] = [];
-  const stop = (signal: "TERM" | "KILL", pid?: number) => void stops.push([signal, pid]);
-
-  const first = shell.run({ script: "one" }, "one\n", stop);
-  shell.feed("stdout", `\n${m} pid 41\nout\n\n${m} 0\n\n${m} pid 42\n`);
-  shell.feed("stderr", `\n${m}\n`);
-  assert.equal((await first).stdout, "out\n");
-
-  const abort = new AbortController();
-  const second = shell.run({ script: "two", signal: abort.signal }, "two\n", stop);
-  abort.abort();
-  await tick();
-  assert.deepEqual(stops, [["TERM", 42]], "the stop reaches the pid announced between frames");
-  shell.feed("stdout", `\n${m} 143\n`);
-  shell.feed("stderr", `\n${m}\n`);
-  assert.equal((await second).status, "143");
-});
 
 Deno.test("framed shell: a stop before the pid is known waits for it", async () => {
   const { shell } = fedShell();
