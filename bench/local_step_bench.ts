@@ -13,10 +13,10 @@
  *
  * The CLI's time a step minus the target's is the run's own work a step (audit, record, output).
  *
- * `--against DIR` measures the target and the CLI of another checkout too (its `src/`, e.g. an
- * older commit unpacked with its `node_modules`), interleaved with this one's.
+ * `--against DIR` (repeatable) measures the target and the CLI of another checkout too (its
+ * `src/`, e.g. an older commit unpacked with its `node_modules`), interleaved with this one's.
  *
- * Run: `deno run -A bench/local_step_bench.ts [rounds=7] [--gap 2] [--against DIR]`
+ * Run: `deno run -A bench/local_step_bench.ts [rounds=7] [--gap 2] [--against DIR …]`
  *
  * @module
  */
@@ -32,7 +32,8 @@ const option = (name: string) => {
   return at < 0 ? undefined : Deno.args[at + 1];
 };
 const GAP_MS = Number(option("--gap") ?? 2);
-const AGAINST = option("--against");
+/** Every `--against DIR` given. */
+const AGAINST = Deno.args.flatMap((arg, i) => arg === "--against" ? [Deno.args[i + 1]] : []);
 const ROUNDS = Number(Deno.args[0]?.match(/^\d+$/) ? Deno.args[0] : 7);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
@@ -114,7 +115,7 @@ async function tree(root?: string): Promise<Tree> {
 
 try {
   const sh = ["sh", "-c", [stamp, ...Array(STEPS).fill("sh -c true"), stamp].join("; ")];
-  const trees = [await tree(), ...AGAINST ? [await tree(AGAINST)] : []];
+  const trees = [await tree(), ...await Promise.all(AGAINST.map(tree))];
   for (const { cli } of trees) await stampedPerStep(cli); // warm-up: transpiled sources, caches
   const before = await load();
   const shell: number[] = [];
