@@ -71,9 +71,12 @@ export function frameLocalHello(marker: string): string {
  * The second block: defines `__protocol_step SCRIPT`, which runs SCRIPT with `/bin/sh -c` in a
  * process group of its own with stdin from /dev/null (so it cannot eat the next step), then
  * prints its exit code on stdout and the end of its stderr. The step's pid goes on a `pid`
- * marker line once the step has its script (bash) or is started (`setsid`): the tool reads it
- * while the step runs. `wait`'s own stderr goes nowhere (bash reports a step killed by a signal
- * there).
+ * marker line: with bash, *before* the step has its script, because bash writes a line's leading
+ * newline apart from the rest, and a step already printing could slip its output between the
+ * two — the marker would go unseen and a stop would wait for a pid that never comes; with
+ * `setsid`, once the step is started (dash's `printf` is one `write`, atomic on a pipe, so the
+ * line keeps its newline wherever it lands). `wait`'s own stderr goes nowhere (bash reports a
+ * step killed by a signal there).
  *
  * With bash (`jobs`), the step's process is a coprocess forked when the previous step ended:
  * it reads the script up to a NUL from its pipe and execs `/bin/sh -c` on it, stdout back on
@@ -117,8 +120,8 @@ export function frameLocalSetup(marker: string, group: StepGroup): string {
     "}",
     "__protocol_step() {",
     "  __protocol_pid=$__protocol_next_PID",
-    `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
     `  ${pid("$__protocol_pid")}`,
+    `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
     ...ended.map((line) => `  ${line}`),
     "  __protocol_spare",
     "}",

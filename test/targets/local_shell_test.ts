@@ -62,7 +62,8 @@ Deno.test("local shell: the script reaches the step byte for byte", async (t) =>
 });
 
 Deno.test("local shell: a step holds no pipe of the shell's, and SIGPIPE is not ignored", async (t) => {
-  const fds = "ls /proc/$$/fd | sort -n | tr '\\n' ' '";
+  // A glob, not `ls | …`: a pipeline's own pipes would show, or not, as its processes race.
+  const fds = `for fd in /proc/$$/fd/*; do printf '%s ' "\${fd##*/}"; done`;
   const signals = "grep -E '^Sig(Ign|Blk)' /proc/$$/status";
   const expected = { fds: await direct(fds), signals: await direct(signals) };
   for (const { name, jobControl } of MODES) {
@@ -144,4 +145,23 @@ Deno.test("local shell: a bash older than 4 is driven the /bin/sh way", async ()
     );
   assert.equal(await decide("3"), "setsid\n");
   assert.equal(await decide("5"), "jobs\n");
+});
+
+Deno.test("local shell: a step printing at once never garbles the pid line", async (t) => {
+  // bash writes a marker line's leading newline apart from the rest: a pid line written while
+  // the step already prints could lose its newline to the step's output, go unseen, and leave a
+  // stop waiting for a pid. Each step here prints as soon as it starts, many times over.
+  for (const { name, jobControl } of MODES) {
+    await t.step(name, async () => {
+      const target = new LocalTarget({ session: true, jobControl });
+      try {
+        for (let i = 0; i < 150; i++) {
+          const result = await target.exec({ script: "printf x; printf y" });
+          assert.equal(result.stdout, "xy", `step ${i}`);
+        }
+      } finally {
+        await target.close();
+      }
+    });
+  }
 });
