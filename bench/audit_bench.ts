@@ -1,7 +1,9 @@
 /**
- * Audit log benchmark: append latency with fdatasync, and full verification throughput.
+ * Audit log benchmark: append latency with fdatasync, group commit (N appenders at once in one
+ * process, as N nodes finishing steps together: appends/s and CPU per entry), and full
+ * verification throughput.
  *
- * Run: `deno run -A bench/audit_bench.ts [appends=2000] [entries=100000]`
+ * Run: `deno run -A bench/audit_bench.ts [appends=2000] [entries=100000] [appenders=1,10,100]`
  *
  * @example
  * ```sh
@@ -15,6 +17,7 @@ import { loadSigner } from "../src/audit/signing.ts";
 
 const appends = Number(Deno.args[0] ?? 2000);
 const entries = Number(Deno.args[1] ?? 100_000);
+const appenders = (Deno.args[2] ?? "1,10,100").split(",").filter(Boolean).map(Number);
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -39,6 +42,28 @@ for (let i = 0; i < appends; i++) {
 // CPU per append (this process, all threads): what every step of a run pays for its entry.
 const appendCpuMs = (cpuMs() - appendCpu0) / appends;
 lat.sort((a, b) => a - b);
+
+// Group commit: `n` appenders at once, each appending as soon as its last append returned (the
+// steps of n nodes finishing together). Appends made while a batch is written go in the next
+// one: one lock, one write, one fdatasync per batch.
+const grouped: { n: number; perSecond: number; cpuUs: number }[] = [];
+for (const n of appenders) {
+  const dir = `${await Deno.makeTempDir({ prefix: "audit-bench-" })}/state`;
+  await generateSigningKey(dir);
+  let next = 0;
+  const lane = async () => {
+    while (next < appends) {
+      const i = next++;
+      await appendAudit(dir, { action: "step", runbook: "deploy", step: `s${i}`, run: "bench" });
+    }
+  };
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, lane));
+  const ms = performance.now() - t0;
+  grouped.push({ n, perSecond: appends / (ms / 1000), cpuUs: (cpuMs() - c0) * 1000 / appends });
+  await Deno.remove(dir.replace(/\/state$/, ""), { recursive: true });
+}
 
 // Verify: a generated log (signed in memory, not via appendAudit, to keep setup short).
 const verifyDir = `${await Deno.makeTempDir({ prefix: "audit-bench-" })}/state`;
@@ -103,6 +128,11 @@ const rows = [
   [`append p50 (fdatasync, n=${appends})`, `${pct(lat, 0.5).toFixed(2)} ms`, ""],
   [`append p99 (fdatasync, n=${appends})`, `${pct(lat, 0.99).toFixed(2)} ms`, "<= 10 ms"],
   [`append CPU per entry (n=${appends})`, `${(appendCpuMs * 1000).toFixed(0)} µs`, ""],
+  ...grouped.map(({ n, perSecond, cpuUs }) => [
+    `group commit, ${n} appender(s) at once (n=${appends})`,
+    `${Math.round(perSecond)} entries/s, ${cpuUs.toFixed(0)} µs CPU/entry`,
+    "",
+  ]),
   [
     `verify ${entries} entries (all signatures, best of 3)`,
     `${(verifyMs / 1000).toFixed(2)} s`,

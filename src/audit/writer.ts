@@ -29,7 +29,7 @@ import {
 } from "./entry.ts";
 import { AuditRefusedError } from "./errors.ts";
 import { lastLineIsV1, upgradeEntry } from "./legacy_v1.ts";
-import { syncDir, writeAll } from "./fs.ts";
+import { syncDir, writeAllSync } from "./fs.ts";
 import { auditPaths, rotatedLogFiles } from "./paths.ts";
 
 /** What the writer learned from the tail: where the chain continues. */
@@ -59,9 +59,12 @@ export interface LogTail {
 export async function withAuditLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
   await ensureStateDir(stateDir);
   const lockPath = auditPaths(stateDir).lock;
-  const lock = await Deno.open(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+  // Synchronous open and stat (local files, microseconds): each async file call is a round trip
+  // through Deno's blocking thread pool, which cost more CPU than the call itself. Only what can
+  // wait — the lock and the fdatasync — stays asynchronous.
+  const lock = Deno.openSync(lockPath, { read: true, write: true, create: true, mode: 0o600 });
   try {
-    if (((await lock.stat()).mode ?? 0) & 0o077) await Deno.chmod(lockPath, 0o600);
+    if ((lock.statSync().mode ?? 0) & 0o077) Deno.chmodSync(lockPath, 0o600);
     await lock.lock(true);
     return await fn();
   } finally {
@@ -99,17 +102,17 @@ export interface OpenLog {
  */
 export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
   const path = auditPaths(stateDir).log;
-  const file = await Deno.open(path, { read: true, append: true, create: true, mode: 0o600 });
+  const file = Deno.openSync(path, { read: true, append: true, create: true, mode: 0o600 });
   try {
-    const st = await file.stat();
+    const st = file.statSync();
     // chmod rather than trusting `mode`: the umask filters `mode`, and an existing file may
     // have been loosened by hand.
-    if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
+    if ((st.mode ?? 0) & 0o077) Deno.chmodSync(path, 0o600);
     if (st.size === 0) await syncDir(stateDir);
-    let tail = await readTail(file, st.size, basename(path), true);
+    let tail = readTail(file, st.size, basename(path), true);
     if (!tail.last) {
       const rotated = (await rotatedLogFiles(stateDir)).at(-1);
-      if (rotated) tail = { ...await readTailOf(rotated), torn: tail.torn };
+      if (rotated) tail = { ...readTailOf(rotated), torn: tail.torn };
     }
     if (tail.last && tail.lastLine && lastWrittenV2.get(path) !== tail.prev) {
       tail.v1 = await lastLineIsV1(stateDir, tail.lastLine, tail.last);
@@ -120,7 +123,7 @@ export async function openLogForAppend(stateDir: string): Promise<OpenLog> {
       append: (fields, signer) => appendLines(path, file, tail, fields, signer),
       async completeTorn(entry, options = {}) {
         const torn = tail.torn!;
-        await writeAll(file, new Uint8Array([10]));
+        writeAllSync(file, new Uint8Array([10]));
         await file.syncData();
         tail.seq = entry.seq;
         tail.prev = sha256Hex(torn.bytes);
@@ -187,8 +190,10 @@ async function appendLines(
     prev = sha256Hex(line);
   }
   // Never glue onto a partial line: cut it first (its hash and length are in log.recovered).
-  if (tail.torn) await file.truncate(tail.torn.offset);
-  await writeAll(file, new TextEncoder().encode(lines.join("")));
+  if (tail.torn) file.truncateSync(tail.torn.offset);
+  // One write of the whole batch (to the page cache: synchronous, see `withAuditLock`), then the
+  // one fdatasync every entry of the batch waits for.
+  writeAllSync(file, new TextEncoder().encode(lines.join("")));
   await file.syncData();
   lastWrittenV2.set(path, prev);
   tail.seq = seq;
@@ -204,13 +209,13 @@ async function appendLines(
  *
  * @example
  * ```ts
- * const t = await readTailOf("/srv/state/deployments.log.3");
+ * const t = readTailOf("/srv/state/deployments.log.3");
  * ```
  */
-export async function readTailOf(path: string): Promise<LogTail> {
-  const f = await Deno.open(path, { read: true });
+export function readTailOf(path: string): LogTail {
+  const f = Deno.openSync(path, { read: true });
   try {
-    return await readTail(f, (await f.stat()).size, basename(path), false);
+    return readTail(f, f.statSync().size, basename(path), false);
   } finally {
     f.close();
   }
@@ -219,16 +224,16 @@ export async function readTailOf(path: string): Promise<LogTail> {
 // Reads backwards in doubling chunks until the last complete line (and any torn bytes after it)
 // is whole. Entries are typically a few hundred bytes, so one small read is the common case;
 // the loop covers lines up to the 64 KiB limit and beyond.
-async function readTail(
+function readTail(
   f: Deno.FsFile,
   size: number,
   name: string,
   allowTorn: boolean,
-): Promise<LogTail> {
+): LogTail {
   if (size === 0) return { seq: 0, prev: GENESIS_PREV };
   for (let want = 16 * 1024;; want *= 2) {
     const start = Math.max(0, size - want);
-    const buf = await readAt(f, start, size - start);
+    const buf = readAt(f, start, size - start);
     const lastNl = buf.lastIndexOf(10);
     const tornStart = lastNl + 1;
     const torn = tornStart < buf.length
@@ -260,12 +265,12 @@ async function readTail(
   }
 }
 
-async function readAt(f: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  await f.seek(offset, Deno.SeekMode.Start);
+function readAt(f: Deno.FsFile, offset: number, length: number): Uint8Array {
+  f.seekSync(offset, Deno.SeekMode.Start);
   const buf = new Uint8Array(length);
   let got = 0;
   while (got < length) {
-    const n = await f.read(buf.subarray(got));
+    const n = f.readSync(buf.subarray(got));
     if (n === null) break;
     got += n;
   }

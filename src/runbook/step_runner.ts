@@ -232,9 +232,9 @@ export class StepRunner {
     // One appended line per step, not the whole record again (see state/runs.ts); the signed
     // entry is durable (group commit, audit/append.ts) before anyone hears the step is done, so
     // a crash after "✔" never loses the step's entry.
-    await Promise.all([
-      appendRunStep(options.stateDir, run, record),
-      raw.status !== "skipped" && this.scope.journal?.record(stepEntry(runSubject(run), {
+    appendRunStep(options.stateDir, run, record);
+    if (raw.status !== "skipped") {
+      await this.scope.journal?.record(stepEntry(runSubject(run), {
         step: record.number,
         name: record.name,
         kind: record.kind,
@@ -242,8 +242,8 @@ export class StepRunner {
         min_wait_ms: record.min_wait_ms,
         waited_ms: record.waited_ms,
         early: record.early,
-      }, record.status)),
-    ]);
+      }, record.status));
+    }
     options.observer?.stepFinished?.(record, { ...raw, error: record.message });
     return record;
   }

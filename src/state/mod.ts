@@ -22,10 +22,16 @@ export function resolveStateDir(options: { stateDir?: string }): string {
 }
 
 /** Creates the state directory (and its parents) with mode 0700, and tightens it if it exists. */
-export async function ensureStateDir(dir: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  await Deno.chmod(dir, 0o700);
-  return dir;
+export function ensureStateDir(dir: string): Promise<string> {
+  // Synchronous: two local syscalls (every audit append makes them) cost less than two round
+  // trips through Deno's blocking thread pool.
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(dir, 0o700);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return Promise.resolve(dir);
 }
 
 /**

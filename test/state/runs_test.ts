@@ -53,7 +53,7 @@ Deno.test("run records: steps are appended, not rewritten, and read back in orde
         run.changed = true;
         run.changes_made = ["2 step 2"];
       }
-      await appendRunStep(stateDir, run, run.steps.at(-1)!);
+      appendRunStep(stateDir, run, run.steps.at(-1)!);
     }
 
     await t.step("the whole record is not written again for a step", async () => {
