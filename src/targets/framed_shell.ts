@@ -178,12 +178,19 @@ export class FramedShell {
     }
   }
 
-  /** A sink for a process runner's output (dax's), feeding {@link feed}. */
-  sink(stream: "stdout" | "stderr"): WritableStream<Uint8Array> {
+  /**
+   * A synchronous sink for a process runner's output (dax's), feeding {@link feed}: dax hands
+   * each chunk straight to `writeSync`, where a `WritableStream` costs a few promise turns more
+   * a chunk (three chunks a step).
+   */
+  sink(stream: "stdout" | "stderr"): { writeSync(chunk: Uint8Array): number } {
     const decoder = new TextDecoder();
-    return new WritableStream({
-      write: (chunk) => this.feed(stream, decoder.decode(chunk, { stream: true })),
-    });
+    return {
+      writeSync: (chunk) => {
+        this.feed(stream, decoder.decode(chunk, { stream: true }));
+        return chunk.length;
+      },
+    };
   }
 
   /** The shell's process is gone (`why`): the frame being waited for ends with what it had. */

@@ -34,6 +34,16 @@ export interface LocalTargetOptions {
   jobControl?: boolean;
 }
 
+/** The result of a step stopped before it started. */
+const aborted = (): ExecResult => ({
+  code: 130,
+  stdout: "",
+  stderr: "",
+  aborted: true,
+  timedOut: false,
+  ms: 0,
+});
+
 /** Runs scripts on the machine the tool runs on. */
 export class LocalTarget implements Target {
   readonly name = "local";
@@ -45,9 +55,7 @@ export class LocalTarget implements Target {
   /** Runs one step script; never throws for a failing script, only reports it. */
   async exec(request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
-    if (request.signal?.aborted) {
-      return { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false, ms: 0 };
-    }
+    if (request.signal?.aborted) return aborted();
     if (!this.options.session || request.stdin || this.#busy) {
       return await execOwnProcess(request, started);
     }
@@ -55,6 +63,8 @@ export class LocalTarget implements Target {
     try {
       let shell = await (this.#shell ??= this.#open());
       if (shell.ended) shell = await (this.#shell = this.#open());
+      // Aborted while the shell was starting: its abort listener would never fire.
+      if (request.signal?.aborted) return aborted();
       return await shell.run(request, started);
     } finally {
       this.#busy = false;

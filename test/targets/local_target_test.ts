@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { frameLocalStep } from "../../src/targets/local_shell.ts";
+import { frameLocalStep } from "../../src/targets/local_frames.ts";
+import { shellQuote } from "../../src/shell/quote.ts";
 import { alive, eventually } from "../fixtures/helpers.ts";
 
 const INTERRUPT = fileURLToPath(new URL("./fixtures/local_interrupt.ts", import.meta.url));
@@ -203,24 +204,10 @@ Deno.test("local target: steps started together all run, each with its own outpu
   }
 });
 
-Deno.test("local target: the frame quotes the script once and reports pid, status, end", () => {
+Deno.test("local target: a step's frame is one call with its script quoted once", () => {
   const step = { script: "echo 'a b'", env: { N: "v" }, cwd: "/tmp/x y" };
-  const rest = [
-    `printf '\\n%s pid %s\\n' __m "$!"`,
-    `wait $! 2>/dev/null; __protocol_status=$?`,
-    `printf '\\n%s %s\\n' __m "$__protocol_status"; printf '\\n%s\\n' __m >&2`,
-    "",
-  ];
-  const script = [
-    `/bin/sh -c 'cd -- '\\''/tmp/x y'\\'' || exit 1`,
-    `export N='\\''v'\\''`,
-    `echo '\\''a b'\\''' </dev/null &`,
-  ];
-  assert.equal(frameLocalStep(step, "__m", "jobs"), [...script, ...rest].join("\n"));
-  assert.equal(
-    frameLocalStep(step, "__m", "setsid"),
-    [`setsid ${script[0]}`, ...script.slice(1), ...rest].join("\n"),
-  );
+  const script = ["cd -- '/tmp/x y' || exit 1", "export N='v'", "echo 'a b'"].join("\n");
+  assert.equal(frameLocalStep(step), `__protocol_step ${shellQuote(script)}\n`);
 });
 
 Deno.test("local target: with bash, a step leads a process group of its own, no setsid", async () => {
