@@ -19,6 +19,7 @@
  * @module
  */
 import { join } from "node:path";
+import { cp } from "node:fs/promises";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
@@ -87,18 +88,35 @@ async function writeProject() {
   return { config, stateDir, project };
 }
 
+let runs = 0;
+/**
+ * A fresh copy of the keyed state dir for one run: every run ends by sealing its log (verify
+ * the whole history, sign a checkpoint), so with one state dir for all runs each run would pay
+ * for the entries of every run before it, and the later (larger) runs more than the earlier.
+ */
+async function freshStateDir(template: string): Promise<string> {
+  const stateDir = join(dir, `state-${++runs}`);
+  await cp(template, stateDir, { recursive: true });
+  return stateDir;
+}
+
 async function ours(size: number, project: Awaited<ReturnType<typeof writeProject>>) {
+  const stateDir = await freshStateDir(project.stateDir);
   const argv = cliRunArgv("twenty", {
     root: project.project,
     config: project.config,
-    stateDir: project.stateDir,
+    stateDir,
   }, {
     deno: Deno.execPath(),
     denoFlags: ["--quiet", ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [])],
     runFlags: ["--yes", "--limit", `g${size}`],
     entry: "launch", // as `deno task` starts it
   });
-  return await measure(argv, {}, fleet.knownHosts);
+  try {
+    return await measure(argv, {}, fleet.knownHosts);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
 }
 
 async function ansible(size: number): Promise<Cost> {

@@ -44,12 +44,18 @@ export function ensureStateDir(dir: string): Promise<string> {
  * ```
  */
 export function operator(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid:${Deno.uid() ?? "unknown"}`;
-  }
+  // Read once: the uid does not change while the process runs, and each lookup reads
+  // /etc/passwd (a rollout asks once per node).
+  return operatorName ??= (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return `uid:${Deno.uid() ?? "unknown"}`;
+    }
+  })();
 }
+
+let operatorName: string | undefined;
 
 /**
  * The user who ran `sudo`, only when this process really runs as root through sudo (uid 0 and
