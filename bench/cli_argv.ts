@@ -12,14 +12,17 @@
  * ```
  * @module
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+/** This checkout: the project the bench belongs to. */
+const HERE = fileURLToPath(new URL("../", import.meta.url));
 
 /** The two ways to start the CLI: from the sources, or the bundle launcher `deno task` runs. */
 export const ENTRIES = {
-  source: fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)),
-  launch: fileURLToPath(new URL("../src/cli/launch.ts", import.meta.url)),
+  source: "src/cli/main.ts",
+  launch: "src/cli/launch.ts",
 } as const;
-const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
 
 /** Where a bench's project lives. */
 export interface BenchProject {
@@ -40,6 +43,11 @@ export interface CliArgvOptions {
   deno?: string;
   /** `source` (default) or `launch`, as `deno task` runs it (call {@link prepareCli} first). */
   entry?: keyof typeof ENTRIES;
+  /**
+   * Another checkout of the project to run instead of this one (its `deno.json` and `src/`),
+   * to compare two versions side by side; call {@link prepareCli} with it first.
+   */
+  checkout?: string;
 }
 
 /** The argv that runs `runbook` of `project` through the CLI. */
@@ -54,8 +62,8 @@ export function cliRunArgv(
     "-A",
     ...options.denoFlags ?? [],
     "--config",
-    DENO_CONFIG,
-    ENTRIES[options.entry ?? "source"],
+    join(options.checkout ?? HERE, "deno.json"),
+    join(options.checkout ?? HERE, ENTRIES[options.entry ?? "source"]),
     "run",
     runbook,
     ...options.runFlags ?? [],
@@ -78,9 +86,16 @@ export function cliRunArgv(
  * await prepareCli();
  * ```
  */
-export async function prepareCli(): Promise<void> {
+export async function prepareCli(checkout: string = HERE): Promise<void> {
   const { success, stderr } = await new Deno.Command("deno", {
-    args: ["run", "-A", "--config", DENO_CONFIG, ENTRIES.launch, "--help"],
+    args: [
+      "run",
+      "-A",
+      "--config",
+      join(checkout, "deno.json"),
+      join(checkout, ENTRIES.launch),
+      "--help",
+    ],
     stdout: "null",
     stdin: "null",
   }).output();

@@ -13,8 +13,11 @@
  *    20; next to it, the same for `sh` per command.
  *
  * Runs are interleaved (tool, peer, tool, …); medians with min–max and the load average.
+ * `--against DIR` adds another checkout of the project (with its own `node_modules`: `deno
+ * install` there), started as `deno task` starts it, interleaved with this one's: a change and
+ * `main`, measured at the same time on the same load.
  *
- * Run: `deno run -A bench/startup_bench.ts [rounds=7]`
+ * Run: `deno run -A bench/startup_bench.ts [rounds=7] [--against DIR]`
  *
  * @module
  */
@@ -23,7 +26,9 @@ import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
-const ROUNDS = Number(Deno.args[0] ?? 7);
+const against = Deno.args.indexOf("--against");
+const OTHER = against >= 0 ? Deno.args[against + 1] : undefined;
+const ROUNDS = Number(Deno.args.find((arg, i) => /^\d+$/.test(arg) && i !== against + 1) ?? 7);
 const STEPS = 20;
 
 /** Median and range of `values`, formatted. */
@@ -81,6 +86,7 @@ const env = { STAMPS: stamps, NO_COLOR: "1" };
 const where = { root: project, config, stateDir };
 const cli = (runbook: string) => cliRunArgv(runbook, where, { entry: "launch" });
 const fromSource = (runbook: string) => cliRunArgv(runbook, where);
+const other = (runbook: string) => cliRunArgv(runbook, where, { entry: "launch", checkout: OTHER });
 
 /** Runs argv; returns its wall time and its CPU time (user+sys of it and its children). */
 async function measure(argv: string[]): Promise<{ ms: number; cpuMs: number }> {
@@ -125,11 +131,14 @@ try {
   // One warm-up of each, so caches (the bundle, transpiled sources, V8 code cache) are as a
   // user's are.
   await prepareCli();
+  if (OTHER) await prepareCli(OTHER);
   await measure(cli("first"));
+  if (OTHER) await measure(other("first"));
   await measure(fromSource("first"));
   await measure(["deno", "run", "-A", floor]);
   const first: number[] = [], sourceFirst: number[] = [], floorFirst: number[] = [];
   const firstCpu: number[] = [], sourceCpu: number[] = [], floorCpu: number[] = [];
+  const otherFirst: number[] = [], otherCpu: number[] = [];
   const tool: number[] = [], shell: number[] = [];
   const cpu22: number[] = [], cpu2: number[] = [], shellCpu: number[] = [];
   const shellScript = [
@@ -143,6 +152,7 @@ try {
         [cli("first"), first, firstCpu],
         [fromSource("first"), sourceFirst, sourceCpu],
         [["deno", "run", "-A", floor], floorFirst, floorCpu],
+        ...OTHER ? [[other("first"), otherFirst, otherCpu] as const] : [],
       ] as const
     ) {
       const { ms, cpuMs } = await toFirstStep([...argv]);
@@ -171,6 +181,17 @@ try {
     `| start → first step, Deno floor (a script spawning it) | ${summary(floorFirst)}; ` +
       `CPU ${summary(floorCpu)} |`,
   );
+  if (OTHER) {
+    console.log(
+      `| same, \`${OTHER}\` (as \`deno task\` runs it) | ${summary(otherFirst)}; ` +
+        `CPU ${summary(otherCpu)} |`,
+    );
+    console.log(
+      `| ratio this checkout / \`${OTHER}\` | wall ${
+        (median(first) / median(otherFirst)).toFixed(2)
+      }×, CPU ${(median(firstCpu) / median(otherCpu)).toFixed(2)}× |`,
+    );
+  }
   console.log(
     `| ratio CLI / Deno floor | ${
       (median(first) / median(floorFirst)).toFixed(2)
