@@ -14,7 +14,9 @@
  *
  * Run: `deno run -A bench/fleet_bench.ts [--nodes 1,10,50] [--rounds 3] [--ansible 1,10]`
  * (`--ansible ""` skips Ansible; it must be installed: `apt-get install -y ansible`;
- * `--profile DIR` writes a V8 CPU profile of each CLI run to DIR).
+ * `--profile DIR` writes a V8 CPU profile of each CLI run to DIR; `--kex curve25519-sha256` runs
+ * the CLI's ssh clients with that key exchange, as `~/.ssh/config` would choose it (README),
+ * instead of OpenSSH's default).
  *
  * @module
  */
@@ -39,6 +41,8 @@ const ROUNDS = Number(option("rounds", "3"));
 /** `--profile DIR`: the CLI writes a V8 CPU profile per run there (`--cpu-prof`). */
 const PROFILE = option("profile", "");
 const MAX = Math.max(...SIZES, ...ANSIBLE);
+/** `--kex NAME`: the key exchange the CLI's ssh clients use (OpenSSH's default without it). */
+const KEX = option("kex", "");
 
 const dir = await Deno.makeTempDir({ prefix: "fleet-bench-" });
 const fleet = await startSshNodes(dir, MAX, "node");
@@ -113,10 +117,25 @@ async function ours(size: number, project: Awaited<ReturnType<typeof writeProjec
     entry: "launch", // as `deno task` starts it
   });
   try {
-    return await measure(argv, {}, fleet.knownHosts);
+    return await measure(argv, KEX ? await kexEnv(KEX) : {}, fleet.knownHosts);
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
+}
+
+/**
+ * A PATH whose first `ssh` adds `-o KexAlgorithms=kex` and execs the real one: what an operator
+ * gets by choosing it in `~/.ssh/config` (which OpenSSH reads from the passwd entry's home, not
+ * `$HOME`, so a benchmark cannot set it per run without touching the real one). The wrapper's
+ * `exec` adds a shell start per node to the ssh clients' CPU.
+ */
+async function kexEnv(kex: string): Promise<Record<string, string>> {
+  const bin = join(dir, "kex-bin");
+  await Deno.mkdir(bin, { recursive: true });
+  const ssh = join(bin, "ssh");
+  await Deno.writeTextFile(ssh, `#!/bin/sh\nexec /usr/bin/ssh -o KexAlgorithms=${kex} "$@"\n`);
+  await Deno.chmod(ssh, 0o755);
+  return { PATH: `${bin}:${Deno.env.get("PATH")}` };
 }
 
 async function ansible(size: number): Promise<Cost> {

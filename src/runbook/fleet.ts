@@ -23,7 +23,7 @@ import { forceUnlockRecorded } from "./force_unlock.ts";
 export { forceUnlockRecorded } from "./force_unlock.ts";
 import { type HeldLock, lockNodes, releaseLocks } from "../targets/preflight.ts";
 import type { LoadedRunbook } from "./load.ts";
-import { newRunId, type RunRecord, saveRunRecord } from "../state/runs.ts";
+import { appendRunNodes, newRunId, type RunRecord, saveRunRecord } from "../state/runs.ts";
 import { planBatches, rolloutStops, strategyLabel } from "./rollout.ts";
 import { Run, type RunOptions } from "./run.ts";
 import type { RolloutOptions } from "./run_options.ts";
@@ -129,6 +129,7 @@ class Rollout {
   readonly #runs = new Map<string, Run>();
   #held: HeldLock[] = [];
   readonly #connecting = limiter(CONNECT_CONCURRENCY);
+  #saved = 0; // how many of `record.nodes` are on disk (written whole or appended)
 
   constructor(readonly loaded: LoadedRunbook, readonly options: RolloutOptions, id: string) {
     this.strategy = normalizeStrategy(loaded.runbook.strategy);
@@ -205,7 +206,9 @@ class Rollout {
           (node) => this.#runNode(node, i + 1),
         );
         record.nodes!.push(...results);
-        await this.#save();
+        // One line per node run since the record was last written (not the whole record again).
+        appendRunNodes(options.stateDir, record, record.nodes!.slice(this.#saved));
+        this.#saved = record.nodes!.length;
         failed = [...failed, ...results.filter((r) => r.status !== "success").map((r) => r.target)];
         if (this.#signal.aborted) stopped = "not started: the run was interrupted";
         else if (rolloutStops(this.strategy, failed.length, options.nodes.length)) {
@@ -399,5 +402,6 @@ class Rollout {
 
   async #save(): Promise<void> {
     await saveRunRecord(this.options.stateDir, this.record);
+    this.#saved = this.record.nodes!.length;
   }
 }

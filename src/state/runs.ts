@@ -1,10 +1,10 @@
 /**
  * Run records: what happened in a run, step by step — the raw material for the audit log and
  * for evidence checklists. `runs/<id>.json` is written whole when a run starts and when it
- * ends; in between, each finished step is appended to `runs/<id>.steps.jsonl` (one line, no
- * rewrite: a step costs the same whether it is the 2nd or the 200th), so a crash loses nothing
- * that had finished. Readers ({@link readRunRecord}, {@link listRunRecords}) merge the appended
- * steps into a record still `running`.
+ * ends; in between, each finished step (and a rollout's each finished node run) is appended to
+ * `runs/<id>.steps.jsonl` (one line, no rewrite: a step costs the same whether it is the 2nd or
+ * the 200th), so a crash loses nothing that had finished. Readers ({@link readRunRecord},
+ * {@link listRunRecords}) merge the appended lines into a record still `running`.
  *
  * @example
  * ```ts
@@ -185,12 +185,13 @@ function writeRecordWhole(stateDir: string, record: RunRecord): string {
   return path;
 }
 
-/** One appended step, with what it changed in the run's own fields. */
-interface AppendedStep {
-  step: StepRecord;
-  changed?: boolean;
-  changes_made?: string[];
-}
+/**
+ * One appended line: a finished step with what it changed in the run's own fields, or (for a
+ * rollout) a node's finished run.
+ */
+type AppendedLine = { step: StepRecord; changed?: boolean; changes_made?: string[] } | {
+  node: RunRecord;
+};
 
 /**
  * Appends a finished step of a running record (written whole at its start by
@@ -209,8 +210,36 @@ export function appendRunStep(
   record: Pick<RunRecord, "id" | "changed" | "changes_made">,
   step: StepRecord,
 ): void {
-  const line: AppendedStep = { step, changed: record.changed, changes_made: record.changes_made };
-  const path = stepsPath(stateDir, record.id);
+  appendLine(stateDir, record.id, {
+    step,
+    changed: record.changed,
+    changes_made: record.changes_made,
+  });
+}
+
+/**
+ * Appends the finished runs of a rollout's nodes to its running record (written whole at its
+ * start by {@link saveRunRecord}): one line each, so a batch does not write every earlier node's
+ * run again (a rolling rollout of 100 nodes one at a time wrote its record whole 100 times).
+ *
+ * @example
+ * ```ts
+ * import { appendRunNodes } from "./runs.ts";
+ * import type { RunRecord } from "./runs.ts";
+ * declare const rollout: RunRecord;
+ * appendRunNodes("/tmp/state", rollout, rollout.nodes!.slice(-2));
+ * ```
+ */
+export function appendRunNodes(
+  stateDir: string,
+  record: Pick<RunRecord, "id">,
+  nodes: RunRecord[],
+): void {
+  for (const node of nodes) appendLine(stateDir, record.id, { node });
+}
+
+function appendLine(stateDir: string, id: string, line: AppendedLine): void {
+  const path = stepsPath(stateDir, id);
   let file = stepFiles.get(path);
   if (!file) {
     file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
@@ -239,9 +268,9 @@ function closeStepFile(path: string): void {
 }
 
 /**
- * A record as saved, with the steps appended since it was written whole when it is still
- * `running` (a run in progress, or one that crashed: its finished steps are all there). A torn
- * last line (a crash mid-append) is left out.
+ * A record as saved, with the steps (and a rollout's node runs) appended since it was written
+ * whole when it is still `running` (a run in progress, or one that crashed: its finished steps
+ * are all there). A torn last line (a crash mid-append) is left out.
  */
 async function loadRunRecord(stateDir: string, file: string): Promise<RunRecord> {
   const record: RunRecord = JSON.parse(await Deno.readTextFile(join(runsDir(stateDir), file)));
@@ -255,10 +284,14 @@ async function loadRunRecord(stateDir: string, file: string): Promise<RunRecord>
   }
   for (const line of text.split("\n")) {
     if (!line.endsWith("}")) continue;
-    let appended: AppendedStep;
+    let appended: AppendedLine;
     try {
       appended = JSON.parse(line);
     } catch {
+      continue;
+    }
+    if ("node" in appended) {
+      (record.nodes ??= []).push(appended.node);
       continue;
     }
     record.steps.push(appended.step);

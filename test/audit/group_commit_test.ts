@@ -2,7 +2,7 @@
 // one fdatasync), each entry still chained and signed, each caller answered only once its entry
 // is on disk — proved with real processes, real files, SIGKILL and the independent verifier.
 import assert from "node:assert/strict";
-import { appendAudit, readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
+import { appendAudit, auditPaths, readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
 import { denoConfig, denoScript, fixture, freshStateDir } from "./helpers.ts";
 import { assertIndependentAgrees } from "./independent_helpers.ts";
 
@@ -112,4 +112,29 @@ Deno.test("SIGKILL during batched appends loses no acknowledged entry", async ()
     assert.equal(after.ok, true, JSON.stringify(after.firstBad));
     await assertIndependentAgrees(dir, after);
   }
+});
+
+Deno.test("a batch behind a key older than a day: evolved first, the whole batch signed by the new key", async () => {
+  const dir = await freshStateDir();
+  await appendAudit(dir, { action: "deploy", to: "v1" });
+  const old = (await readAuditEntries(dir))[0].kid;
+  const keyring = auditPaths(dir).keyring;
+  const ring = JSON.parse(await Deno.readTextFile(keyring));
+  ring.keys[old].created = new Date(Date.now() - 25 * 3600_000).toISOString();
+  await Deno.writeTextFile(keyring, JSON.stringify(ring));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => appendAudit(dir, { action: "step", worker: 0, i })),
+  );
+  const entries = await readAuditEntries(dir);
+  assert.deepEqual(entries.map((e) => e.action), [
+    "deploy",
+    "key.rotated",
+    ...Array(20).fill("step"),
+  ]);
+  const rotated = entries[1];
+  assert.equal(rotated.kid, old, "the old key signs the introduction of the new one");
+  assert.deepEqual(new Set(entries.slice(2).map((e) => e.kid)), new Set([rotated.new_kid]));
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+  await assertIndependentAgrees(dir, r);
 });

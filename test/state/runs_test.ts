@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  appendRunNodes,
   appendRunStep,
   listRunRecords,
   readRunRecord,
@@ -84,6 +85,42 @@ Deno.test("run records: steps are appended, not rewritten, and read back in orde
       assert.equal(read.status, "success");
       assert.deepEqual(read.steps.map((s) => s.number), ["1", "2", "3"]);
     });
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("rollout records: each batch's node runs are appended, read back while running", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "runs-" });
+  try {
+    const rollout: RunRecord = { ...record(), target: "web-1,web-2,web-3", nodes: [] };
+    const path = await saveRunRecord(stateDir, rollout);
+    const whole = await Deno.readTextFile(path);
+    const node = (name: string): RunRecord => ({
+      ...record(),
+      id: `${rollout.id}@${name}`,
+      target: name,
+      status: "success",
+      steps: [step("1")],
+    });
+    for (const batch of [["web-1"], ["web-2", "web-3"]]) {
+      const runs = batch.map(node);
+      rollout.nodes!.push(...runs);
+      appendRunNodes(stateDir, rollout, runs);
+    }
+    assert.equal(await Deno.readTextFile(path), whole, "not written whole per batch");
+    const read = await readRunRecord(stateDir, rollout.id);
+    assert.deepEqual(read.nodes!.map((n) => [n.target, n.status, n.steps.length]), [
+      ["web-1", "success", 1],
+      ["web-2", "success", 1],
+      ["web-3", "success", 1],
+    ]);
+    rollout.status = "success";
+    await saveRunRecord(stateDir, rollout);
+    assert.deepEqual([...Deno.readDirSync(join(stateDir, "runs"))].map((e) => e.name), [
+      `${rollout.id}.json`,
+    ]);
+    assert.equal((await readRunRecord(stateDir, rollout.id)).nodes!.length, 3);
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
