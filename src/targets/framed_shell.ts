@@ -2,8 +2,8 @@
  * The controller's side of a long-lived shell that runs framed steps one at a time: the local
  * shell of a run (`local_shell.ts`) and a node's remote shell (`ssh.ts`) both write a step's
  * frame into the shell's stdin and read its output back split by a random marker (see
- * `marked_stream.ts`): the exit code on a stdout marker line, the end of stderr on a stderr one,
- * and, for a frame that prints it, the step's pid on a `pid` marker line. Which process carries
+ * `marked_stream.ts`): the exit code on a stdout marker line, the end of stderr on a stderr one.
+ * Which process carries
  * the shell and how a step is stopped stay with the caller; what is the same — the step being
  * waited for, its output, its timeout and abort, TERM then KILL after a grace period, a shell
  * that dies under a step — lives here once.
@@ -45,30 +45,19 @@ export interface StepEnd extends FrameEnd {
   aborted: boolean;
 }
 
-/**
- * Stops the running step's process group with `signal`. `pid` is the step's pid when its frame
- * printed a `pid` marker (see {@link FramedShellOptions.pidMarker}).
- */
-export type StopStep = (signal: "TERM" | "KILL", pid?: number) => void;
+/** Stops the running step's process group with `signal`. */
+export type StopStep = (signal: "TERM" | "KILL") => void;
 
 /** How a framed shell behaves. */
 export interface FramedShellOptions {
   /** Milliseconds from TERM to KILL when a step is stopped (default {@link KILL_GRACE_MS}). */
   killGraceMs?: number;
-  /**
-   * The frames print the step's pid first (`\n<marker> pid <n>\n` on stdout): a stop asked for
-   * before it arrived waits for it, and the stop function is given it.
-   */
-  pidMarker?: boolean;
 }
 
 /** The frame being waited for. */
 interface Pending {
   stdout: OutputCollector;
   stderr: OutputCollector;
-  pid?: number;
-  /** A stop asked for before the pid was known: sent as soon as it is. */
-  deferred?: "TERM" | "KILL";
   stop?: StopStep;
   status?: string;
   stderrDone: boolean;
@@ -90,14 +79,12 @@ export class FramedShell {
   readonly #out: MarkedStream;
   readonly #err: MarkedStream;
   readonly #killGraceMs: number;
-  readonly #pidMarker: boolean;
 
   constructor(
     readonly writer: WritableStreamDefaultWriter<Uint8Array>,
     options: FramedShellOptions = {},
   ) {
     this.#killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
-    this.#pidMarker = options.pidMarker ?? false;
     this.#out = new MarkedStream(this.marker, (text) => this.#pending?.stdout.writeText(text));
     this.#err = new MarkedStream(this.marker, (text) => {
       if (this.#pending) this.#pending.stderr.writeText(text);
@@ -230,13 +217,7 @@ export class FramedShell {
   }
 
   #stop(signal: "TERM" | "KILL"): void {
-    const pending = this.#pending;
-    if (!pending?.stop) return;
-    if (this.#pidMarker && pending.pid === undefined) {
-      pending.deferred = signal;
-      return;
-    }
-    pending.stop(signal, pending.pid);
+    this.#pending?.stop?.(signal);
   }
 
   async #send(text: string): Promise<void> {
@@ -248,11 +229,7 @@ export class FramedShell {
     const pending = this.#pending;
     if (!pending) return;
     if (stream === "stderr") pending.stderrDone = true;
-    else if (end.startsWith("pid ")) {
-      pending.pid = Number.parseInt(end.slice("pid ".length), 10);
-      if (pending.deferred) this.#stop(pending.deferred);
-      return;
-    } else pending.status = end;
+    else pending.status = end;
     if (pending.status !== undefined && pending.stderrDone) pending.done();
   }
 }

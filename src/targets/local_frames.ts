@@ -2,21 +2,19 @@
  * The text written into the run's long-lived local shell (`local_shell.ts`). Pure: builds
  * argv and script text, runs nothing.
  *
- * The shell's first block (the hello) turns job control on where it can and says which shell
- * it is; the second (the setup) defines `__protocol_step`, so a step's frame is one short line,
- * `__protocol_step '<script>'`: bash reads a pipe one byte at a time, and a frame of ~300 bytes
- * cost as many `read` calls a step. With bash, the setup also forks the *next* step's process
- * ahead of time (a coprocess: with job control, in a process group of its own) while the tool
- * records the step that just ended; the step's frame hands it the script through the
- * coprocess's pipe and it execs `/bin/sh -c` on it. The fork — the dearest part of a step, as
- * bash is a large process to copy — is then off the step's path. Without bash, `setsid` gives the
- * step its group, as before.
+ * The shell's first block (the hello) turns job control on where it can and says which shell it
+ * is; the second (the setup) defines `__protocol_step`, so a step's frame is one short line,
+ * `__protocol_step '<script>'`: bash reads a pipe one byte at a time, and the ~300-byte frame of
+ * before cost as many `read` calls a step, half of them after the step had ended. As on a node
+ * (`ssh_command.ts`), the step's `sh` writes its pid to a file first thing, where a stop reads it:
+ * no pid line on the shell's stdout, which a step already printing could garble (bash writes a
+ * line's leading newline apart from the rest), and nothing that wakes the tool while a step runs.
  *
  * @example
  * ```ts
  * import { frameLocalSetup, frameLocalStep } from "./local_frames.ts";
- * frameLocalSetup("__m", "jobs"); // defines __protocol_step, forks the first step's process
- * frameLocalStep({ script: "echo hi" }); // "__protocol_step 'echo hi'\n"
+ * frameLocalSetup("__m", "jobs", "/tmp/p/step.pid"); // defines __protocol_step
+ * frameLocalStep({ script: "echo hi" }, "/tmp/p/step.pid"); // "__protocol_step '…echo hi'\n"
  * ```
  * @module
  */
@@ -41,16 +39,8 @@ export function localShellArgv(jobControl = true): string[] {
 }
 
 /**
- * Keeps a bash older than 4 (no coprocesses, no `{fd}>` redirections) to the `setsid` way,
- * job control off so `setsid` starts the step in the same process, as under `/bin/sh`.
- */
-export const OLD_BASH_GUARD =
-  '[ "$__protocol_jobs" = jobs ] && [ "${BASH_VERSINFO:-0}" -lt 4 ] && { set +m; __protocol_jobs=setsid; }';
-
-/**
- * The first block sent: job control on where the shell has it (bash 4 or later, see
- * {@link OLD_BASH_GUARD}), and which it is (`ready jobs` or `ready setsid` on the stdout marker
- * line).
+ * The first block sent: job control on where the shell has it, and which it is (`ready jobs` or
+ * `ready setsid` on the stdout marker line).
  *
  * @example
  * ```ts
@@ -61,87 +51,48 @@ export const OLD_BASH_GUARD =
 export function frameLocalHello(marker: string): string {
   return [
     JOB_CONTROL_PROBE,
-    OLD_BASH_GUARD,
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
 }
 
 /**
- * The second block: defines `__protocol_step SCRIPT`, which runs SCRIPT with `/bin/sh -c` in a
- * process group of its own with stdin from /dev/null (so it cannot eat the next step), then
- * prints its exit code on stdout and the end of its stderr. The step's pid goes on a `pid`
- * marker line: with bash, *before* the step has its script, because bash writes a line's leading
- * newline apart from the rest, and a step already printing could slip its output between the
- * two — the marker would go unseen and a stop would wait for a pid that never comes; with
- * `setsid`, once the step is started (dash's `printf` is one `write`, atomic on a pipe, so the
- * line keeps its newline wherever it lands). `wait`'s own stderr goes nowhere (bash reports a
- * step killed by a signal there).
- *
- * With bash (`jobs`), the step's process is a coprocess forked when the previous step ended:
- * it reads the script up to a NUL from its pipe and execs `/bin/sh -c` on it, stdout back on
- * the shell's (saved in `__protocol_out`). A coprocess whose pipe closes (the shell is gone)
- * exits without running anything. `trap : PIPE` keeps the shell alive should the coprocess be
- * gone before its script is written (a stop that came first); a trapped signal is back to its
- * default in every child, so steps see SIGPIPE as before.
+ * The second block: defines `__protocol_step SCRIPT`, which starts SCRIPT with `/bin/sh -c` in a
+ * process group of its own (bash's job control, or `setsid`) with stdin from /dev/null (so it
+ * cannot eat the next step), waits for it, empties the pid file (a stop between steps finds no
+ * pid), then prints the exit code on stdout and the end of its stderr. `wait`'s own stderr goes
+ * nowhere (bash reports a step killed by a signal there).
  *
  * @example
  * ```ts
  * import { frameLocalSetup } from "./local_frames.ts";
- * frameLocalSetup("__m", "setsid").includes('setsid /bin/sh -c "$1" </dev/null &'); // true
+ * frameLocalSetup("__m", "setsid", "/tmp/p/step.pid").includes("setsid /bin/sh -c"); // true
  * ```
  */
-export function frameLocalSetup(marker: string, group: StepGroup): string {
-  const pid = (of: string) => `printf '\\n%s pid %s\\n' ${marker} "${of}"`;
-  const ended = [
-    `wait "$__protocol_pid" 2>/dev/null; __protocol_status=$?`,
-    `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
-  ];
-  const ready = `printf '\\n%s ready\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`;
-  if (group === "setsid") {
-    return [
-      "__protocol_step() {",
-      '  setsid /bin/sh -c "$1" </dev/null & __protocol_pid=$!',
-      `  ${pid("$__protocol_pid")}`,
-      ...ended.map((line) => `  ${line}`),
-      "}",
-      ready,
-      "",
-    ].join("\n");
-  }
+export function frameLocalSetup(marker: string, group: StepGroup, pidFile: string): string {
   return [
-    "trap : PIPE",
-    "exec {__protocol_out}>&1",
-    "__protocol_spare() {",
-    "  coproc __protocol_next {",
-    "    IFS= read -r -d '' __protocol_script || exit 0",
-    '    exec /bin/sh -c "$__protocol_script" 0</dev/null 1>&"$__protocol_out" {__protocol_out}>&-',
-    "  }",
-    "}",
     "__protocol_step() {",
-    "  __protocol_pid=$__protocol_next_PID",
-    `  ${pid("$__protocol_pid")}`,
-    `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
-    ...ended.map((line) => `  ${line}`),
-    "  __protocol_spare",
+    `  ${group === "setsid" ? "setsid " : ""}/bin/sh -c "$1" </dev/null &`,
+    `  wait $! 2>/dev/null; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
+    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
     "}",
-    "__protocol_spare",
-    ready,
+    `printf '\\n%s ready\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
 }
 
 /**
- * The frame of one step: its script (directory and environment set first, as quoted words)
- * as one single-quoted word for `__protocol_step`, parsed once.
+ * The frame of one step: its script as one single-quoted word for `__protocol_step`, parsed
+ * once, after the line that writes the step's pid (`$$`: it leads its process group) to
+ * `pidFile` and its directory and environment set as quoted words (see `innerScript`).
  *
  * @example
  * ```ts
  * import { frameLocalStep } from "./local_frames.ts";
- * frameLocalStep({ script: "echo hi", env: { A: "1" } });
- * // "__protocol_step 'export A='\\''1'\\''\necho hi'\n"
+ * frameLocalStep({ script: "echo hi" }, "/tmp/p/step.pid");
+ * // "__protocol_step 'echo \"$$\" > '\\''/tmp/p/step.pid'\\''\necho hi'\n"
  * ```
  */
-export function frameLocalStep(step: RemoteStep): string {
-  return `__protocol_step ${shellQuote(innerScript(step))}\n`;
+export function frameLocalStep(step: RemoteStep, pidFile: string): string {
+  return `__protocol_step ${shellQuote(innerScript(step, pidFile))}\n`;
 }

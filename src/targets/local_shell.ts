@@ -1,18 +1,18 @@
 /**
  * One long-lived local shell that a run's local steps are streamed into, with the framing the
- * SSH target uses for a node's remote shell: a step costs a short pipe write and the exec of the
- * step's `/bin/sh` — with bash, the process it execs in was forked while the previous step was
- * being recorded (see `local_frames.ts`) — instead of a dax process, a wrapper `sh`, `setsid`
- * and `sh` each.
+ * SSH target uses for a node's remote shell: a step costs one short pipe write, one fork of that
+ * shell and the exec of the step's `/bin/sh` (plus `setsid`'s where there is no bash), instead of
+ * a dax process, a wrapper `sh`, `setsid` and `sh` each.
  *
  * Each step runs in a process of its own and a process group of its own (bash's job control, or
  * `setsid`), so a `cd`, `exit` or `set -e` cannot leak into the next step and a timeout or
  * Ctrl-C stops its whole process group, children included (TERM, then KILL after a grace
- * period). The shell prints the step's pid on stdout before the step runs, so the group is
- * signalled from here with no process in between; then the exit code on stdout and an end
- * marker on stderr, which keeps the two streams apart. The shell itself runs in a session of
- * its own: a Ctrl-C at the terminal reaches the tool, which stops the step, rather than killing
- * the shell under it.
+ * period). The step's `sh` writes its pid to a file of this shell's first thing; a stop reads it
+ * there and signals the group from here, with no process in between, retrying until the pid is
+ * written if the step has not started yet. The shell prints the exit code on stdout and an end
+ * marker on stderr, which keeps the two streams apart. The shell itself runs in a session of its
+ * own: a Ctrl-C at the terminal reaches the tool, which stops the step, rather than killing the
+ * shell under it.
  *
  * @example
  * ```ts
@@ -39,6 +39,8 @@ import type { ExecRequest, ExecResult } from "./target.ts";
 export class LocalShell {
   #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
+  /** This shell's directory: the running step's pid file. */
+  #dir!: string;
   /** How this shell gives steps their process group (from its hello). */
   group: StepGroup = "setsid";
 
@@ -64,19 +66,27 @@ export class LocalShell {
     const stdin = new TransformStream<Uint8Array, Uint8Array>();
     const shell = this.#shell = new FramedShell(stdin.writable.getWriter(), {
       killGraceMs: this.killGraceMs,
-      pidMarker: true,
     });
+    this.#dir = await Deno.makeTempDir({ prefix: "protocol-local-" });
     this.#child = $`${localShellArgv(this.jobControl)}`.noThrow().stdin(stdin.readable)
       .stdout(shell.sink("stdout")).stderr(shell.sink("stderr"))
       .then((result) => shell.end(`the local shell exited with ${result.code}`));
     const hello = await shell.exchange(frameLocalHello(shell.marker));
     if (hello.status === "ready jobs") this.group = "jobs";
-    await shell.exchange(frameLocalSetup(shell.marker, this.group));
+    await shell.exchange(frameLocalSetup(shell.marker, this.group, this.#pidFile));
   }
 
   /** Runs one step; never throws for a failing script. One step at a time per shell. */
   async run(request: ExecRequest, started = performance.now()): Promise<ExecResult> {
-    const end = await this.#shell.run(request, frameLocalStep(request), signalGroup);
+    let running = true;
+    // A stop before the step's sh has written its pid is tried again until it has.
+    const stop = (signal: "TERM" | "KILL") => {
+      const pid = Number.parseInt(readOr(this.#pidFile), 10);
+      if (!Number.isNaN(pid)) signalGroup(signal, pid);
+      else if (running) setTimeout(() => running && stop(signal), 10);
+    };
+    const end = await this.#shell.run(request, frameLocalStep(request, this.#pidFile), stop)
+      .finally(() => running = false);
     return {
       code: end.ended ? 255 : Number.parseInt(end.status ?? "255", 10),
       stdout: end.stdout,
@@ -87,19 +97,32 @@ export class LocalShell {
     };
   }
 
+  get #pidFile(): string {
+    return `${this.#dir}/step.pid`;
+  }
+
   /** Ends the shell (end of input) and waits for it. */
   async close(): Promise<void> {
     await this.#shell.writer.close().catch(() => undefined);
     await this.#child;
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => undefined);
   }
 }
 
-/** Signals a step's process group (its pid is its group id: `setsid`). */
-function signalGroup(signal: "TERM" | "KILL", pid?: number): void {
-  if (pid === undefined) return;
+/** Signals a step's process group (its pid is its group id). */
+function signalGroup(signal: "TERM" | "KILL", pid: number): void {
   try {
     Deno.kill(-pid, `SIG${signal}`);
   } catch {
     // the group has exited already
+  }
+}
+
+/** A file's text, or "" while it does not exist. */
+function readOr(file: string): string {
+  try {
+    return Deno.readTextFileSync(file);
+  } catch {
+    return "";
   }
 }

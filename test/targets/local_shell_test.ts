@@ -1,13 +1,14 @@
 /**
- * The run's long-lived local shell (`local_shell.ts`, `local_frames.ts`): with bash, each step's
- * process is forked ahead of its frame and receives its script through a pipe. These tests prove
- * what that must not change — the script arrives byte for byte, the step holds no pipe of the
- * shell's and has the signal dispositions of any process the tool starts, and no process of the
- * shell's session outlives it, whether it is closed or killed under a step.
+ * The run's long-lived local shell (`local_shell.ts`, `local_frames.ts`): a step's frame is one
+ * call of a function the shell defined once, and the step's `sh` writes its pid to a file where a
+ * stop reads it. These tests prove what that must not change — the script arrives byte for byte,
+ * the step holds no pipe of the shell's and has the signal dispositions of any process the tool
+ * starts, nothing of the shell's session outlives it (closed or killed under a step), an abort
+ * while the shell starts or before the step has written its pid still stops it, and a step
+ * printing at once never sees a line of the framing in its output.
  */
 import assert from "node:assert/strict";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { OLD_BASH_GUARD } from "../../src/targets/local_frames.ts";
 import { eventually } from "../fixtures/helpers.ts";
 
 const MODES = [
@@ -138,19 +139,10 @@ Deno.test("local shell: an abort while the shell is still starting stops the ste
   }
 });
 
-Deno.test("local shell: a bash older than 4 is driven the /bin/sh way", async () => {
-  const decide = (version: string) =>
-    direct(
-      `BASH_VERSINFO=${version}; __protocol_jobs=jobs\n${OLD_BASH_GUARD}\necho "$__protocol_jobs"`,
-    );
-  assert.equal(await decide("3"), "setsid\n");
-  assert.equal(await decide("5"), "jobs\n");
-});
-
-Deno.test("local shell: a step printing at once never garbles the pid line", async (t) => {
-  // bash writes a marker line's leading newline apart from the rest: a pid line written while
-  // the step already prints could lose its newline to the step's output, go unseen, and leave a
-  // stop waiting for a pid. Each step here prints as soon as it starts, many times over.
+Deno.test("local shell: a step printing at once never sees the framing in its output", async (t) => {
+  // bash writes a marker line's leading newline apart from the rest: a pid line bash printed
+  // while the step already printed lost its newline to the step's output 1 time in ~150 here
+  // (the marker went unseen, a stop would have waited for a pid that never came).
   for (const { name, jobControl } of MODES) {
     await t.step(name, async () => {
       const target = new LocalTarget({ session: true, jobControl });
@@ -159,6 +151,28 @@ Deno.test("local shell: a step printing at once never garbles the pid line", asy
           const result = await target.exec({ script: "printf x; printf y" });
           assert.equal(result.stdout, "xy", `step ${i}`);
         }
+      } finally {
+        await target.close();
+      }
+    });
+  }
+});
+
+Deno.test("local shell: a stop before the step has written its pid still stops it", async (t) => {
+  for (const { name, jobControl } of MODES) {
+    await t.step(name, async () => {
+      // No KILL after a grace period to fall back on: the TERM itself must reach the step.
+      const target = new LocalTarget({ session: true, jobControl, killGraceMs: 60_000 });
+      try {
+        await target.exec({ script: "true" }); // the shell is open
+        const abort = new AbortController();
+        const running = target.exec({ script: "sleep 3; echo ran", signal: abort.signal });
+        await new Promise((resolve) => setTimeout(resolve, 0)); // the frame is on its way
+        abort.abort(); // the step's sh has not written its pid yet
+        const result = await running;
+        assert.equal(result.aborted, true);
+        assert.notEqual(result.code, 0, result.stderr);
+        assert.equal(result.stdout, "");
       } finally {
         await target.close();
       }

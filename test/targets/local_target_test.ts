@@ -206,8 +206,13 @@ Deno.test("local target: steps started together all run, each with its own outpu
 
 Deno.test("local target: a step's frame is one call with its script quoted once", () => {
   const step = { script: "echo 'a b'", env: { N: "v" }, cwd: "/tmp/x y" };
-  const script = ["cd -- '/tmp/x y' || exit 1", "export N='v'", "echo 'a b'"].join("\n");
-  assert.equal(frameLocalStep(step), `__protocol_step ${shellQuote(script)}\n`);
+  const script = [
+    `echo "$$" > '/run/p.pid'`,
+    "cd -- '/tmp/x y' || exit 1",
+    "export N='v'",
+    "echo 'a b'",
+  ].join("\n");
+  assert.equal(frameLocalStep(step, "/run/p.pid"), `__protocol_step ${shellQuote(script)}\n`);
 });
 
 Deno.test("local target: with bash, a step leads a process group of its own, no setsid", async () => {
