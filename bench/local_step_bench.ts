@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { LocalTarget } from "../src/targets/local.ts";
-import { cliRunArgv, ENTRIES } from "./cli_argv.ts";
+import { cliRunArgv } from "./cli_argv.ts";
 
 const STEPS = 20;
 const option = (name: string) => {
@@ -101,16 +101,17 @@ interface Tree {
   cli: string[];
 }
 
-async function tree(root?: string): Promise<Tree> {
-  const cli = cliRunArgv("twenty", project);
-  if (!root) return { name: "this tree", target: () => new LocalTarget({ session: true }), cli };
-  const module = await import(`file://${root}/src/targets/local.ts`);
-  const here = ENTRIES.source.slice(0, -"src/cli/main.ts".length);
-  return {
-    name: root,
-    target: () => new module.LocalTarget({ session: true }),
-    cli: cli.map((arg) => arg.startsWith(here) ? `${root}/${arg.slice(here.length)}` : arg),
-  };
+async function tree(checkout?: string): Promise<Tree> {
+  const cli = cliRunArgv("twenty", project, { checkout });
+  if (!checkout) {
+    return {
+      name: "this tree",
+      target: () => new LocalTarget({ session: true }),
+      cli,
+    };
+  }
+  const module = await import(`file://${checkout}/src/targets/local.ts`);
+  return { name: checkout, target: () => new module.LocalTarget({ session: true }), cli };
 }
 
 try {
