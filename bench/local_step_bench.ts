@@ -13,7 +13,10 @@
  *
  * The CLI's time a step minus the target's is the run's own work a step (audit, record, output).
  *
- * Run: `deno run -A bench/local_step_bench.ts [rounds=7] [--gap 2]`
+ * `--against DIR` (repeatable) measures the target and the CLI of another checkout too (its
+ * `src/`, e.g. an older commit unpacked with its `node_modules`), interleaved with this one's.
+ *
+ * Run: `deno run -A bench/local_step_bench.ts [rounds=7] [--gap 2] [--against DIR …]`
  *
  * @module
  */
@@ -21,14 +24,17 @@ import { join } from "node:path";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { LocalTarget } from "../src/targets/local.ts";
-import { cliRunArgv } from "./cli_argv.ts";
+import { cliRunArgv, ENTRIES } from "./cli_argv.ts";
 
 const STEPS = 20;
-const gapAt = Deno.args.indexOf("--gap");
-const GAP_MS = gapAt >= 0 ? Number(Deno.args[gapAt + 1]) : 2;
-const ROUNDS = Number(
-  Deno.args.find((arg, i) => (gapAt < 0 || i !== gapAt + 1) && /^\d+$/.test(arg)) ?? 7,
-);
+const option = (name: string) => {
+  const at = Deno.args.indexOf(name);
+  return at < 0 ? undefined : Deno.args[at + 1];
+};
+const GAP_MS = Number(option("--gap") ?? 2);
+/** Every `--against DIR` given. */
+const AGAINST = Deno.args.flatMap((arg, i) => arg === "--against" ? [Deno.args[i + 1]] : []);
+const ROUNDS = Number(Deno.args[0]?.match(/^\d+$/) ? Deno.args[0] : 7);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const summary = (values: number[]) => {
@@ -67,9 +73,11 @@ async function stampedPerStep(argv: string[]): Promise<number> {
   return Number(t1 - t0) / 1e6 / STEPS;
 }
 
+type Target = Pick<LocalTarget, "exec" | "close">;
+
 /** Milliseconds a step of `true` through a session local target, pauses not counted. */
-async function targetPerStep(): Promise<number> {
-  const target = new LocalTarget({ session: true });
+async function targetPerStep(make: () => Target): Promise<number> {
+  const target = make();
   try {
     await target.exec({ script: "true" });
     let total = 0;
@@ -86,28 +94,56 @@ async function targetPerStep(): Promise<number> {
   }
 }
 
+/** A tree's local target and CLI: this one's, or the one `--against` names. */
+interface Tree {
+  name: string;
+  target: () => Target;
+  cli: string[];
+}
+
+async function tree(root?: string): Promise<Tree> {
+  const cli = cliRunArgv("twenty", project);
+  if (!root) return { name: "this tree", target: () => new LocalTarget({ session: true }), cli };
+  const module = await import(`file://${root}/src/targets/local.ts`);
+  const here = ENTRIES.source.slice(0, -"src/cli/main.ts".length);
+  return {
+    name: root,
+    target: () => new module.LocalTarget({ session: true }),
+    cli: cli.map((arg) => arg.startsWith(here) ? `${root}/${arg.slice(here.length)}` : arg),
+  };
+}
+
 try {
   const sh = ["sh", "-c", [stamp, ...Array(STEPS).fill("sh -c true"), stamp].join("; ")];
-  const cli = cliRunArgv("twenty", project);
-  await stampedPerStep(cli); // warm-up: transpiled sources, caches
+  const trees = [await tree(), ...await Promise.all(AGAINST.map(tree))];
+  for (const { cli } of trees) await stampedPerStep(cli); // warm-up: transpiled sources, caches
   const before = await load();
-  const figures = { sh: [] as number[], target: [] as number[], cli: [] as number[] };
+  const shell: number[] = [];
+  const figures = trees.map(() => ({ target: [] as number[], cli: [] as number[] }));
   for (let round = 0; round < ROUNDS; round++) {
-    figures.sh.push(await stampedPerStep(sh));
-    figures.target.push(await targetPerStep());
-    figures.cli.push(await stampedPerStep(cli));
+    shell.push(await stampedPerStep(sh));
+    for (const [i, { target, cli }] of trees.entries()) {
+      figures[i].target.push(await targetPerStep(target));
+      figures[i].cli.push(await stampedPerStep(cli));
+    }
   }
-  const [sh1, target1, cli1] = [median(figures.sh), median(figures.target), median(figures.cli)];
+  const sh1 = median(shell);
   console.log(`load average before: ${before}; after: ${await load()}; rounds: ${ROUNDS}`);
   console.log("| a step of `true` | median (min–max) | × sh |");
   console.log("| --- | --- | --- |");
-  console.log(`| plain sh (\`sh -c true\`) | ${summary(figures.sh)} | 1 |`);
-  console.log(
-    `| local target alone (${GAP_MS} ms between steps) | ${summary(figures.target)} | ` +
-      `${(target1 / sh1).toFixed(1)} |`,
-  );
-  console.log(`| whole CLI (\`run\`) | ${summary(figures.cli)} | ${(cli1 / sh1).toFixed(1)} |`);
-  console.log(`| the run's own work a step (CLI − target) | ${(cli1 - target1).toFixed(2)} ms | |`);
+  console.log(`| plain sh (\`sh -c true\`) | ${summary(shell)} | 1 |`);
+  for (const [i, { name }] of trees.entries()) {
+    const { target, cli } = figures[i];
+    const [target1, cli1] = [median(target), median(cli)];
+    console.log(
+      `| ${name}: local target alone (${GAP_MS} ms between steps) | ${summary(target)} | ` +
+        `${(target1 / sh1).toFixed(1)} |`,
+    );
+    console.log(`| ${name}: whole CLI (\`run\`) | ${summary(cli)} | ${(cli1 / sh1).toFixed(1)} |`);
+    console.log(
+      `| ${name}: the run's own work a step (CLI − target) | ${(cli1 - target1).toFixed(2)} ms | |`,
+    );
+  }
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

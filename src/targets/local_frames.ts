@@ -41,8 +41,16 @@ export function localShellArgv(jobControl = true): string[] {
 }
 
 /**
- * The first block sent: job control on where the shell has it, and which it is
- * (`ready jobs` or `ready setsid` on the stdout marker line).
+ * Keeps a bash older than 4 (no coprocesses, no `{fd}>` redirections) to the `setsid` way,
+ * job control off so `setsid` starts the step in the same process, as under `/bin/sh`.
+ */
+export const OLD_BASH_GUARD =
+  '[ "$__protocol_jobs" = jobs ] && [ "${BASH_VERSINFO:-0}" -lt 4 ] && { set +m; __protocol_jobs=setsid; }';
+
+/**
+ * The first block sent: job control on where the shell has it (bash 4 or later, see
+ * {@link OLD_BASH_GUARD}), and which it is (`ready jobs` or `ready setsid` on the stdout marker
+ * line).
  *
  * @example
  * ```ts
@@ -53,6 +61,7 @@ export function localShellArgv(jobControl = true): string[] {
 export function frameLocalHello(marker: string): string {
   return [
     JOB_CONTROL_PROBE,
+    OLD_BASH_GUARD,
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
@@ -60,10 +69,14 @@ export function frameLocalHello(marker: string): string {
 
 /**
  * The second block: defines `__protocol_step SCRIPT`, which runs SCRIPT with `/bin/sh -c` in a
- * process group of its own with stdin from /dev/null (so it cannot eat the next step), prints
- * its pid on a `pid` marker line as soon as it is known, then its exit code on stdout and the
- * end of its stderr. `wait`'s own stderr goes nowhere (bash reports a step killed by a signal
- * there).
+ * process group of its own with stdin from /dev/null (so it cannot eat the next step), then
+ * prints its exit code on stdout and the end of its stderr. The step's pid goes on a `pid`
+ * marker line: with bash, *before* the step has its script, because bash writes a line's leading
+ * newline apart from the rest, and a step already printing could slip its output between the
+ * two — the marker would go unseen and a stop would wait for a pid that never comes; with
+ * `setsid`, once the step is started (dash's `printf` is one `write`, atomic on a pipe, so the
+ * line keeps its newline wherever it lands). `wait`'s own stderr goes nowhere (bash reports a
+ * step killed by a signal there).
  *
  * With bash (`jobs`), the step's process is a coprocess forked when the previous step ended:
  * it reads the script up to a NUL from its pipe and execs `/bin/sh -c` on it, stdout back on
@@ -79,19 +92,18 @@ export function frameLocalHello(marker: string): string {
  * ```
  */
 export function frameLocalSetup(marker: string, group: StepGroup): string {
-  const pid = group === "jobs" ? "$__protocol_next_PID" : "$!";
-  const started = `  printf '\\n%s pid %s\\n' ${marker} "${pid}"`;
+  const pid = (of: string) => `printf '\\n%s pid %s\\n' ${marker} "${of}"`;
   const ended = [
-    `  wait "${pid}" 2>/dev/null; __protocol_status=$?`,
-    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
+    `wait "$__protocol_pid" 2>/dev/null; __protocol_status=$?`,
+    `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
   ];
   const ready = `printf '\\n%s ready\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`;
   if (group === "setsid") {
     return [
       "__protocol_step() {",
-      '  setsid /bin/sh -c "$1" </dev/null &',
-      started,
-      ...ended,
+      '  setsid /bin/sh -c "$1" </dev/null & __protocol_pid=$!',
+      `  ${pid("$__protocol_pid")}`,
+      ...ended.map((line) => `  ${line}`),
       "}",
       ready,
       "",
@@ -107,9 +119,10 @@ export function frameLocalSetup(marker: string, group: StepGroup): string {
     "  }",
     "}",
     "__protocol_step() {",
-    started,
+    "  __protocol_pid=$__protocol_next_PID",
+    `  ${pid("$__protocol_pid")}`,
     `  printf '%s\\0' "$1" >&"\${__protocol_next[1]}"`,
-    ...ended,
+    ...ended.map((line) => `  ${line}`),
     "  __protocol_spare",
     "}",
     "__protocol_spare",

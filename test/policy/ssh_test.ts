@@ -135,34 +135,37 @@ Deno.test(
         assert.equal(deps.message, "skipped: composer not installed");
       });
 
-      await t.step("clean node: soc2 checks pass over SSH; crontab is the node's own", async () => {
-        const r = await run("soc2:check");
-        const status = statuses(r);
-        for (
-          const id of ["encrypted-secrets", "deploy-strategy", "git-integrity", "key-permissions"]
-        ) {
-          assert.equal(status[id], "pass", `${id}\n${show(r)}`);
-        }
-        assert.equal(status["key-rotation"], "pass", show(r));
-        // The audit log that records the node's actions is this machine's: it verifies here.
-        assert.equal(status["audit-logging"], "pass", show(r));
-        // reboot-recovery reads the login user's real crontab on the node (the same machine). It is
-        // read, never changed, so its actual state is what can be asserted; the PATH stand-in
-        // (always @reboot) must not be what answered.
-        const local = await new Deno.Command("sh", {
-          args: ["-c", "crontab -l 2>/dev/null"],
-          env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-          clearEnv: true,
-        }).output();
-        const crontab = await Deno.stat("/usr/bin/crontab").then(() => true, () => false);
-        // Only test-app's entry starting the node's own current release counts.
-        const reboot = parseCrontab(new TextDecoder().decode(local.stdout)).some((e) =>
-          e.schedule === "@reboot" && e.block === "test-app" && e.cd === `${world.app}/current`
-        );
-        assert.equal(status["reboot-recovery"], !crontab ? "skip" : reboot ? "pass" : "fail");
-        const blocking = r.results.some((x) => x.level === "fail" && x.status === "fail");
-        assert.equal(r.code, blocking ? 1 : 0, show(r));
-      });
+      await t.step("clean node: soc2 checks pass over SSH; crontab is the node's own", (t) =>
+        // The real crontab is read twice (by the check, then here) and other test files change it
+        // (cron:add, node setup): hold it still meanwhile.
+        exclusive("crontab", async () => {
+          const r = await run("soc2:check");
+          const status = statuses(r);
+          for (
+            const id of ["encrypted-secrets", "deploy-strategy", "git-integrity", "key-permissions"]
+          ) {
+            assert.equal(status[id], "pass", `${id}\n${show(r)}`);
+          }
+          assert.equal(status["key-rotation"], "pass", show(r));
+          // The audit log that records the node's actions is this machine's: it verifies here.
+          assert.equal(status["audit-logging"], "pass", show(r));
+          // reboot-recovery reads the login user's real crontab on the node (the same machine). It is
+          // read, never changed, so its actual state is what can be asserted; the PATH stand-in
+          // (always @reboot) must not be what answered.
+          const local = await new Deno.Command("sh", {
+            args: ["-c", "crontab -l 2>/dev/null"],
+            env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+            clearEnv: true,
+          }).output();
+          const crontab = await Deno.stat("/usr/bin/crontab").then(() => true, () => false);
+          // Only test-app's entry starting the node's own current release counts.
+          const reboot = parseCrontab(new TextDecoder().decode(local.stdout)).some((e) =>
+            e.schedule === "@reboot" && e.block === "test-app" && e.cd === `${world.app}/current`
+          );
+          assert.equal(status["reboot-recovery"], !crontab ? "skip" : reboot ? "pass" : "fail");
+          const blocking = r.results.some((x) => x.level === "fail" && x.status === "fail");
+          assert.equal(r.code, blocking ? 1 : 0, show(r));
+        })(t));
 
       await t.step("clean node: trojansearch passes over SSH (exit 0)", async () => {
         const r = await run("security:trojansearch");

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { LocalTarget } from "../../src/targets/local.ts";
+import { OLD_BASH_GUARD } from "../../src/targets/local_frames.ts";
 import { eventually } from "../fixtures/helpers.ts";
 
 const MODES = [
@@ -61,7 +62,8 @@ Deno.test("local shell: the script reaches the step byte for byte", async (t) =>
 });
 
 Deno.test("local shell: a step holds no pipe of the shell's, and SIGPIPE is not ignored", async (t) => {
-  const fds = "ls /proc/$$/fd | sort -n | tr '\\n' ' '";
+  // A glob, not `ls | …`: a pipeline's own pipes would show, or not, as its processes race.
+  const fds = `for fd in /proc/$$/fd/*; do printf '%s ' "\${fd##*/}"; done`;
   const signals = "grep -E '^Sig(Ign|Blk)' /proc/$$/status";
   const expected = { fds: await direct(fds), signals: await direct(signals) };
   for (const { name, jobControl } of MODES) {
@@ -129,6 +131,34 @@ Deno.test("local shell: an abort while the shell is still starting stops the ste
         assert.equal(result.aborted, true);
         assert.notEqual(result.code, 0, "the step did not run to its end");
         assert.equal(result.stdout, "");
+      } finally {
+        await target.close();
+      }
+    });
+  }
+});
+
+Deno.test("local shell: a bash older than 4 is driven the /bin/sh way", async () => {
+  const decide = (version: string) =>
+    direct(
+      `BASH_VERSINFO=${version}; __protocol_jobs=jobs\n${OLD_BASH_GUARD}\necho "$__protocol_jobs"`,
+    );
+  assert.equal(await decide("3"), "setsid\n");
+  assert.equal(await decide("5"), "jobs\n");
+});
+
+Deno.test("local shell: a step printing at once never garbles the pid line", async (t) => {
+  // bash writes a marker line's leading newline apart from the rest: a pid line written while
+  // the step already prints could lose its newline to the step's output, go unseen, and leave a
+  // stop waiting for a pid. Each step here prints as soon as it starts, many times over.
+  for (const { name, jobControl } of MODES) {
+    await t.step(name, async () => {
+      const target = new LocalTarget({ session: true, jobControl });
+      try {
+        for (let i = 0; i < 150; i++) {
+          const result = await target.exec({ script: "printf x; printf y" });
+          assert.equal(result.stdout, "xy", `step ${i}`);
+        }
       } finally {
         await target.close();
       }
