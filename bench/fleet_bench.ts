@@ -25,6 +25,7 @@ import { cp } from "node:fs/promises";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
+import { writeStepsProject } from "../test/fixtures/steps_runbook.ts";
 import { type Cost, measure } from "./process_cost.ts";
 import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
@@ -49,21 +50,12 @@ const fleet = await startSshNodes(dir, MAX, "node");
 
 /** Node i is in group `gN` for every size N ≥ i, so `--limit gN` picks the first N nodes. */
 async function writeProject() {
-  const project = join(dir, "project");
-  await Deno.mkdir(join(project, "runbooks"), { recursive: true });
-  await Deno.writeTextFile(
-    join(project, "runbooks", "twenty.yaml"),
-    [
-      "id: twenty",
-      "title: Twenty trivial steps",
-      "when: Benchmarks",
-      "on: all",
-      `strategy: { kind: parallel, concurrency: ${MAX} }`,
-      "steps:",
-      ...Array.from({ length: STEPS }, (_, i) => `  - { name: "step ${i + 1}", run: "true" }`),
-      "",
-    ].join("\n"),
-  );
+  const project = await writeStepsProject(dir, {
+    id: "twenty",
+    count: STEPS,
+    run: "true",
+    concurrency: MAX,
+  });
   const q = JSON.stringify;
   const sizes = [...new Set([...SIZES, ...ANSIBLE])];
   const nodes = fleet.nodes.map((node, i) => {

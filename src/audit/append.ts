@@ -17,6 +17,7 @@
  */
 import { resolve } from "node:path";
 import { type AuditEntry, type AuditFields, validateFields } from "./entry.ts";
+import { AuditInputError } from "./errors.ts";
 import { requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { openLogForAppend, withAuditLock } from "./writer.ts";
@@ -84,11 +85,26 @@ async function writeBatches(stateDir: string, key: string, queue: Waiting[]): Pr
       const entries = await appendBatch(stateDir, batch.map((w) => w.fields));
       batch.forEach((w, i) => w.done(entries[i]));
     } catch (error) {
-      // Nothing of this batch is acknowledged: an fdatasync that failed proves nothing durable.
-      for (const w of batch) w.failed(error);
+      // One caller's entry refused while the batch was built (a line over 64 KiB shows only once
+      // signed), before anything was written: the others must not fail for it, so each goes alone.
+      if (error instanceof AuditInputError && batch.length > 1) {
+        await writeOneByOne(stateDir, batch);
+      } // Nothing of this batch is acknowledged: an fdatasync that failed proves nothing durable.
+      else for (const w of batch) w.failed(error);
     }
   }
   waiting.delete(key);
+}
+
+/** Writes each of `batch` as a batch of its own, each caller answered with its own outcome. */
+async function writeOneByOne(stateDir: string, batch: Waiting[]): Promise<void> {
+  for (const w of batch) {
+    try {
+      w.done((await appendBatch(stateDir, [w.fields]))[0]);
+    } catch (error) {
+      w.failed(error);
+    }
+  }
 }
 
 async function appendBatch(stateDir: string, fields: AuditFields[]): Promise<AuditEntry[]> {

@@ -30,6 +30,21 @@ Deno.test("appends made together: each signed and chained, in the order they wer
   await assertIndependentAgrees(dir, r);
 });
 
+Deno.test("an entry refused in a batch fails its own caller only: the others are written", async () => {
+  const dir = await freshStateDir();
+  // Too long for a line (64 KiB), which only building the signed line can tell.
+  const outcomes = await Promise.allSettled([
+    appendAudit(dir, { action: "step", i: 0 }),
+    appendAudit(dir, { action: "step", i: 1, message: "x".repeat(70_000) }),
+    appendAudit(dir, { action: "step", i: 2 }),
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.status), ["fulfilled", "rejected", "fulfilled"]);
+  assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /under 64 KiB/);
+  assert.deepEqual((await readAuditEntries(dir)).map((e) => [e.seq, e.i]), [[1, 0], [2, 2]]);
+  const r = await verifyAuditLog(dir);
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+});
+
 Deno.test("50 appends in flight at a time share fdatasyncs: far fewer than one an entry", async () => {
   const dir = await freshStateDir();
   const trace = `${dir}/../strace.txt`;

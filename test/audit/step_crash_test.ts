@@ -9,6 +9,7 @@ import { ensureStateDir } from "../../src/state/mod.ts";
 import { sshBlock } from "../fixtures/fleet.ts";
 import { cleanEnv, cli, DENO_CONFIG, MAIN } from "../fixtures/helpers.ts";
 import { startSshNodes } from "../fixtures/sshd.ts";
+import { writeStepsProject } from "../fixtures/steps_runbook.ts";
 import { assertIndependentAgrees } from "./independent_helpers.ts";
 
 const NODES = 4;
@@ -18,21 +19,12 @@ Deno.test("SIGKILL mid-rollout: every step reported done has its entry on disk",
   const dir = await Deno.makeTempDir({ prefix: "step-crash-" });
   const ssh = await startSshNodes(dir, NODES);
   try {
-    const root = join(dir, "project");
-    await Deno.mkdir(join(root, "runbooks"), { recursive: true });
-    await Deno.writeTextFile(
-      join(root, "runbooks", "many.yaml"),
-      [
-        "id: many",
-        "title: Many small steps",
-        "when: tests",
-        "on: all",
-        `strategy: { kind: parallel, concurrency: ${NODES} }`,
-        "steps:",
-        ...Array.from({ length: STEPS }, (_, i) => `  - { name: "s${i + 1}", run: "sleep 0.02" }`),
-        "",
-      ].join("\n"),
-    );
+    const root = await writeStepsProject(dir, {
+      id: "many",
+      count: STEPS,
+      run: "sleep 0.02",
+      concurrency: NODES,
+    });
     const q = JSON.stringify;
     const config = join(dir, "protocol.yaml");
     await Deno.writeTextFile(
@@ -63,12 +55,12 @@ Deno.test("SIGKILL mid-rollout: every step reported done has its entry on disk",
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    // Progress: `[web-1]   7 s7` when a step starts, `[web-1]      ✔ success 0.0s` when done.
+    // Progress: `[web-1]   7 step 7` when a step starts, `[web-1]      ✔ success 0.0s` when done.
     const running = new Map<string, string>();
     const reported: string[] = [];
     let killed = false;
     for await (const line of linesOf(child.stderr)) {
-      const started = line.match(/^\[(\S+)\]\s+(\d+) s\d+$/);
+      const started = line.match(/^\[(\S+)\]\s+(\d+) step \d+$/);
       if (started) running.set(started[1], started[2]);
       const done = line.match(/^\[(\S+)\]\s+✔ success/);
       if (done) reported.push(`${done[1]} ${running.get(done[1])}`);
