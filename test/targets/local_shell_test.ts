@@ -16,6 +16,36 @@ const MODES = [
   { name: "/bin/sh, setsid", jobControl: false },
 ];
 
+/** Runs `body` with a session target of each shell, closing it after. */
+async function inEachShell(
+  t: Deno.TestContext,
+  body: (target: LocalTarget, jobControl: boolean) => Promise<void>,
+  options: { killGraceMs?: number } = {},
+) {
+  for (const { name, jobControl } of MODES) {
+    await t.step(name, async () => {
+      const target = new LocalTarget({ session: true, jobControl, ...options });
+      try {
+        await body(target, jobControl);
+      } finally {
+        await target.close();
+      }
+    });
+  }
+}
+
+/** Starts `sleep 3; echo ran`, aborts it once `ready` resolves, and checks it did not run on. */
+async function abortedEarly(target: LocalTarget, ready: () => Promise<unknown>) {
+  const abort = new AbortController();
+  const running = target.exec({ script: "sleep 3; echo ran", signal: abort.signal });
+  await ready();
+  abort.abort();
+  const result = await running;
+  assert.equal(result.aborted, true);
+  assert.notEqual(result.code, 0, `the step ran to its end: ${result.stderr}`);
+  assert.equal(result.stdout, "");
+}
+
 /** The pids of the processes in session `sid`. */
 async function sessionMembers(sid: number): Promise<number[]> {
   const members: number[] = [];
@@ -46,20 +76,13 @@ Deno.test("local shell: the script reaches the step byte for byte", async (t) =>
     "",
   ].join("\n");
   const expected = await direct(script);
-  for (const { name, jobControl } of MODES) {
-    await t.step(name, async () => {
-      const target = new LocalTarget({ session: true, jobControl });
-      try {
-        for (let i = 0; i < 3; i++) {
-          const result = await target.exec({ script });
-          assert.equal(result.code, 0, result.stderr);
-          assert.equal(result.stdout, expected);
-        }
-      } finally {
-        await target.close();
-      }
-    });
-  }
+  await inEachShell(t, async (target) => {
+    for (let i = 0; i < 3; i++) {
+      const result = await target.exec({ script });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, expected);
+    }
+  });
 });
 
 Deno.test("local shell: a step holds no pipe of the shell's, and SIGPIPE is not ignored", async (t) => {
@@ -67,26 +90,19 @@ Deno.test("local shell: a step holds no pipe of the shell's, and SIGPIPE is not 
   const fds = `for fd in /proc/$$/fd/*; do printf '%s ' "\${fd##*/}"; done`;
   const signals = "grep -E '^Sig(Ign|Blk)' /proc/$$/status";
   const expected = { fds: await direct(fds), signals: await direct(signals) };
-  for (const { name, jobControl } of MODES) {
-    await t.step(name, async () => {
-      const target = new LocalTarget({ session: true, jobControl });
-      try {
-        await target.exec({ script: "true" });
-        assert.equal((await target.exec({ script: fds })).stdout, expected.fds);
-        const { stdout } = await target.exec({ script: signals });
-        // With bash, the step's dispositions are those of a process the tool starts itself.
-        // With /bin/sh, a step started with `&` ignores SIGINT and SIGQUIT (POSIX, for
-        // background commands without job control); TERM still stops it.
-        if (jobControl) assert.equal(stdout, expected.signals);
-        const ignored = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(stdout)![1]}`);
-        assert.equal(ignored & (1n << 12n), 0n, "SIGPIPE (13) is not ignored");
-        const piped = await target.exec({ script: "yes | head -n 1" });
-        assert.equal(piped.stdout, "y\n", "SIGPIPE ends `yes` as it would anywhere");
-      } finally {
-        await target.close();
-      }
-    });
-  }
+  await inEachShell(t, async (target, jobControl) => {
+    await target.exec({ script: "true" });
+    assert.equal((await target.exec({ script: fds })).stdout, expected.fds);
+    const { stdout } = await target.exec({ script: signals });
+    // With bash, the step's dispositions are those of a process the tool starts itself.
+    // With /bin/sh, a step started with `&` ignores SIGINT and SIGQUIT (POSIX, for
+    // background commands without job control); TERM still stops it.
+    if (jobControl) assert.equal(stdout, expected.signals);
+    const ignored = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(stdout)![1]}`);
+    assert.equal(ignored & (1n << 12n), 0n, "SIGPIPE (13) is not ignored");
+    const piped = await target.exec({ script: "yes | head -n 1" });
+    assert.equal(piped.stdout, "y\n", "SIGPIPE ends `yes` as it would anywhere");
+  });
 });
 
 Deno.test("local shell: nothing of the shell's session outlives it, closed or killed", async (t) => {
@@ -121,61 +137,29 @@ Deno.test("local shell: nothing of the shell's session outlives it, closed or ki
 });
 
 Deno.test("local shell: an abort while the shell is still starting stops the step", async (t) => {
-  for (const { name, jobControl } of MODES) {
-    await t.step(name, async () => {
-      const target = new LocalTarget({ session: true, jobControl, killGraceMs: 300 });
-      try {
-        const abort = new AbortController();
-        const running = target.exec({ script: "sleep 3; echo ran", signal: abort.signal });
-        abort.abort(); // the shell is not open yet: the first step opens it
-        const result = await running;
-        assert.equal(result.aborted, true);
-        assert.notEqual(result.code, 0, "the step did not run to its end");
-        assert.equal(result.stdout, "");
-      } finally {
-        await target.close();
-      }
-    });
-  }
+  // The shell is not open yet: the first step opens it.
+  await inEachShell(t, (target) => abortedEarly(target, () => Promise.resolve()), {
+    killGraceMs: 300,
+  });
 });
 
 Deno.test("local shell: a step printing at once never sees the framing in its output", async (t) => {
   // bash writes a marker line's leading newline apart from the rest: a pid line bash printed
   // while the step already printed lost its newline to the step's output 1 time in ~150 here
   // (the marker went unseen, a stop would have waited for a pid that never came).
-  for (const { name, jobControl } of MODES) {
-    await t.step(name, async () => {
-      const target = new LocalTarget({ session: true, jobControl });
-      try {
-        for (let i = 0; i < 150; i++) {
-          const result = await target.exec({ script: "printf x; printf y" });
-          assert.equal(result.stdout, "xy", `step ${i}`);
-        }
-      } finally {
-        await target.close();
-      }
-    });
-  }
+  await inEachShell(t, async (target) => {
+    for (let i = 0; i < 150; i++) {
+      const result = await target.exec({ script: "printf x; printf y" });
+      assert.equal(result.stdout, "xy", `step ${i}`);
+    }
+  });
 });
 
 Deno.test("local shell: a stop before the step has written its pid still stops it", async (t) => {
-  for (const { name, jobControl } of MODES) {
-    await t.step(name, async () => {
-      // No KILL after a grace period to fall back on: the TERM itself must reach the step.
-      const target = new LocalTarget({ session: true, jobControl, killGraceMs: 60_000 });
-      try {
-        await target.exec({ script: "true" }); // the shell is open
-        const abort = new AbortController();
-        const running = target.exec({ script: "sleep 3; echo ran", signal: abort.signal });
-        await new Promise((resolve) => setTimeout(resolve, 0)); // the frame is on its way
-        abort.abort(); // the step's sh has not written its pid yet
-        const result = await running;
-        assert.equal(result.aborted, true);
-        assert.notEqual(result.code, 0, result.stderr);
-        assert.equal(result.stdout, "");
-      } finally {
-        await target.close();
-      }
-    });
-  }
+  // No KILL after a grace period to fall back on: the TERM itself must reach the step.
+  await inEachShell(t, async (target) => {
+    await target.exec({ script: "true" }); // the shell is open
+    // The frame is on its way; the step's sh has not written its pid yet.
+    await abortedEarly(target, () => new Promise((resolve) => setTimeout(resolve, 0)));
+  }, { killGraceMs: 60_000 });
 });
