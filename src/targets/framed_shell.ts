@@ -115,6 +115,11 @@ export class FramedShell {
    * then KILL after the grace period), and waits for its end or the shell's.
    */
   async run(request: ExecRequest, frame: string, stop: StopStep): Promise<StepEnd> {
+    // Aborted while the shell was being opened (a connection, dax loading): an abort listener
+    // added now would never fire, and the step would run to its end. It is not sent at all.
+    if (request.signal?.aborted) {
+      return { status: "130", stdout: "", stderr: "", timedOut: false, aborted: true };
+    }
     let timedOut = false;
     let killer: ReturnType<typeof setTimeout> | undefined;
     const ending = this.exchange(frame, request);

@@ -63,8 +63,6 @@ export class LocalTarget implements Target {
     try {
       let shell = await (this.#shell ??= this.#open());
       if (shell.ended) shell = await (this.#shell = this.#open());
-      // Aborted while the shell was starting: its abort listener would never fire.
-      if (request.signal?.aborted) return aborted();
       return await shell.run(request, started);
     } finally {
       this.#busy = false;

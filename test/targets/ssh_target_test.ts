@@ -88,6 +88,28 @@ Deno.test("SshTarget over a real sshd", async (t) => {
       assert.notEqual(result.code, 0);
     });
 
+    await t.step("an abort while connecting: the step never runs", async () => {
+      // A target of its own, not connected yet: its first step opens the connection.
+      const fresh = new SshTarget(endpoint, { settings, controlDir });
+      const ran = join(dir, "ran-after-abort");
+      try {
+        const abort = new AbortController();
+        const running = fresh.exec({ script: `touch '${ran}'; sleep 3`, signal: abort.signal });
+        // Past the step's first check (it runs once the target's queue lets it, a microtask
+        // later), while ssh is still connecting.
+        for (let i = 0; i < 3; i++) await Promise.resolve();
+        abort.abort();
+        const result = await running;
+        assert.equal(result.aborted, true);
+        assert.notEqual(result.code, 0, `the step ran to its end: ${result.stderr}`);
+        // The connection stays usable, and the aborted step left nothing behind.
+        assert.equal((await fresh.exec({ script: "echo next" })).stdout, "next\n");
+        assert.equal(await Deno.stat(ran).then(() => "ran", () => "never ran"), "never ran");
+      } finally {
+        await fresh.close();
+      }
+    });
+
     await t.step("20 steps stream through one connection", async () => {
       const started = performance.now();
       for (let i = 0; i < 20; i++) assert.equal((await target.exec({ script: "true" })).code, 0);
