@@ -31,8 +31,8 @@ export interface PutFileOptions {
 const HOME_PATH = 'case $DEST in "~/"*) DEST="$HOME/${DEST#??}" ;; esac';
 
 /**
- * The script that writes standard input to `$DEST` atomically. Values arrive as environment
- * variables, so no path is ever parsed as shell syntax.
+ * The script that writes standard input to `$DEST` atomically, and only when all `$SIZE` bytes
+ * arrived. Values arrive as environment variables, so no path is ever parsed as shell syntax.
  *
  * @example
  * ```ts
@@ -51,6 +51,9 @@ export function putFileScript(options: PutFileOptions = {}): string {
     'tmp="$dir/.$(basename -- "$DEST").protocol-tmp.$$"',
     `trap 'rm -f -- "$tmp"' EXIT`,
     'cat > "$tmp"',
+    // Input cut short (the connection dropped, the step was stopped) is never put in place.
+    'got=$(wc -c < "$tmp")',
+    '[ "$got" -eq "$SIZE" ] || { echo "received $got of $SIZE bytes" >&2; exit 1; }',
     `chmod ${mode} -- "$tmp"`,
     'mv -f -- "$tmp" "$DEST"',
     "trap - EXIT",
@@ -86,7 +89,7 @@ export async function putFile(
 ): Promise<string> {
   const result = await target.exec({
     script: putFileScript(options),
-    env: { DEST: path },
+    env: { DEST: path, SIZE: bytes.length },
     stdin: bytes,
     signal: options.signal,
     timeoutMs: 60_000,
