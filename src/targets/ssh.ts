@@ -24,7 +24,7 @@
 import { FailureError } from "../errors.ts";
 import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
-import { FramedShell } from "./framed_shell.ts";
+import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
 import {
   clientArgv,
   controlPath,
@@ -70,11 +70,16 @@ const detached = (argv: string[]) => ["setsid", ...argv];
 
 const encoder = new TextEncoder();
 
+/** A step stopped before it started (its `ms` filled in by the caller). */
+const NOT_RUN = { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false } as const;
+
 /** A node reached over SSH. */
 export class SshTarget implements Target {
   readonly name: string;
   #connected?: Promise<void>;
   #shell?: Promise<RemoteShell>;
+  /** Steps given input so far: each names its own pid file. */
+  #inputSteps = 0;
   #queue: Promise<unknown> = Promise.resolve();
   /** Remote shells opened so far (a lost one is replaced by the next). */
   #opened = 0;
@@ -152,9 +157,7 @@ export class SshTarget implements Target {
 
   async #exec(request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
-    if (request.signal?.aborted) {
-      return { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false, ms: 0 };
-    }
+    if (request.signal?.aborted) return { ...NOT_RUN, ms: 0 };
     try {
       await this.connect();
     } catch (error) {
@@ -185,27 +188,52 @@ export class SshTarget implements Target {
    * the measurements that compare reuse against none.
    */
   async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
+    if (request.signal?.aborted) return { ...NOT_RUN, ms: performance.now() - started };
     const stdout = new OutputCollector("stdout", request.onOutput);
     const stderr = new OutputCollector("stderr", request.onOutput);
-    const script = innerScript(request);
+    // With a session, the step's `sh` says its pid in the shell's private directory (a new file
+    // a step: no stale pid), and a stop signals its process group over the master, as for a
+    // streamed step. Stopping the ssh client would not do: the master holds the stdio it was
+    // passed until the remote command ends.
+    const shell = await this.#shell?.catch(() => undefined);
+    const pidFile = shell && `${shell.dir}/input-${++this.#inputSteps}.pid`;
     const controlDir = this.options.reuse === "none" ? undefined : this.options.controlDir;
     const argv = clientArgv(
       this.node,
       this.options.settings,
       controlDir,
-      `sh -c ${shellQuote(script)}`,
+      // exec: the step's sh is the session's leader, its pid the process group to signal.
+      `exec sh -c ${shellQuote(innerScript(request, pidFile))}`,
     );
-    const $ = await dax();
-    const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
-      .stdout(stdout.sink()).stderr(stderr.sink());
-    return {
-      code,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      timedOut: false,
-      aborted: false,
-      ms: performance.now() - started,
+    let timedOut = false;
+    let killer: ReturnType<typeof setTimeout> | undefined;
+    const halt = () => {
+      if (!pidFile) return;
+      void this.signalStep(pidFile, "TERM");
+      killer ??= setTimeout(() => void this.signalStep(pidFile, "KILL"), KILL_GRACE_MS);
     };
+    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      halt();
+    }, request.timeoutMs);
+    request.signal?.addEventListener("abort", halt);
+    try {
+      const $ = await dax();
+      const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
+        .stdout(stdout.sink()).stderr(stderr.sink());
+      return {
+        code,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        timedOut,
+        aborted: request.signal?.aborted ?? false,
+        ms: performance.now() - started,
+      };
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      request.signal?.removeEventListener("abort", halt);
+    }
   }
 
   async #startMaster(): Promise<void> {

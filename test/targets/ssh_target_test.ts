@@ -110,6 +110,25 @@ Deno.test("SshTarget over a real sshd", async (t) => {
       }
     });
 
+    await t.step(
+      "a step given input (its own ssh) is stopped on the node by abort or timeout",
+      async () => {
+        const input = new TextEncoder().encode("some input\n");
+        const ran = join(dir, "input-step-ran");
+        // Had the step not been stopped on the node, it would touch `ran` two seconds later.
+        const script = `cat >/dev/null; sleep 2; touch '${ran}'`;
+        const abort = new AbortController();
+        setTimeout(() => abort.abort(), 500);
+        const stopped = await target.exec({ script, stdin: input, signal: abort.signal });
+        assert.deepEqual([stopped.aborted, stopped.code !== 0], [true, true]);
+        const late = await target.exec({ script, stdin: input, timeoutMs: 500 });
+        assert.deepEqual([late.timedOut, late.code !== 0], [true, true]);
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        assert.equal(await Deno.stat(ran).then(() => "ran", () => "stopped"), "stopped");
+        assert.equal((await target.exec({ script: "cat", stdin: input })).stdout, "some input\n");
+      },
+    );
+
     await t.step("20 steps stream through one connection", async () => {
       const started = performance.now();
       for (let i = 0; i < 20; i++) assert.equal((await target.exec({ script: "true" })).code, 0);
