@@ -25,10 +25,10 @@
  */
 import { MarkedStream } from "./marked_stream.ts";
 import { newMarker } from "./ssh_command.ts";
+import { KILL_GRACE_MS, stopOnTimeoutOrAbort, type StopStep } from "./step_stop.ts";
 import { type ExecRequest, OutputCollector } from "./target.ts";
 
-/** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
-export const KILL_GRACE_MS = 5000;
+export { KILL_GRACE_MS, type StopStep } from "./step_stop.ts";
 
 /** How a frame ended: its status marker, its output, and why the shell died under it, if it did. */
 export interface FrameEnd {
@@ -44,9 +44,6 @@ export interface StepEnd extends FrameEnd {
   timedOut: boolean;
   aborted: boolean;
 }
-
-/** Stops the running step's process group with `signal`. */
-export type StopStep = (signal: "TERM" | "KILL") => void;
 
 /** How a framed shell behaves. */
 export interface FramedShellOptions {
@@ -120,26 +117,18 @@ export class FramedShell {
     if (request.signal?.aborted) {
       return { status: "130", stdout: "", stderr: "", timedOut: false, aborted: true };
     }
-    let timedOut = false;
-    let killer: ReturnType<typeof setTimeout> | undefined;
     const ending = this.exchange(frame, request);
     if (this.#pending) this.#pending.stop = stop;
-    const halt = () => {
-      this.#stop("TERM");
-      killer ??= setTimeout(() => this.#stop("KILL"), this.#killGraceMs);
-    };
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      halt();
-    }, request.timeoutMs);
-    request.signal?.addEventListener("abort", halt);
+    const stopper = stopOnTimeoutOrAbort(
+      request,
+      (signal) => this.#stop(signal),
+      this.#killGraceMs,
+    );
     try {
       const end = await ending;
-      return { ...end, timedOut, aborted: request.signal?.aborted ?? false };
+      return { ...end, timedOut: stopper.timedOut, aborted: request.signal?.aborted ?? false };
     } finally {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      request.signal?.removeEventListener("abort", halt);
+      stopper.end();
     }
   }
 

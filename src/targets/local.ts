@@ -17,6 +17,7 @@
  * @module
  */
 import { stepCommand } from "./shell.ts";
+import { stopOnTimeoutOrAbort } from "./step_stop.ts";
 import { LocalShell } from "./local_shell.ts";
 import type { ExecRequest, ExecResult, Target } from "./target.ts";
 import { OutputCollector } from "./target.ts";
@@ -88,13 +89,10 @@ async function execOwnProcess(request: ExecRequest, started: number): Promise<Ex
   const stdout = new OutputCollector("stdout", request.onOutput);
   const stderr = new OutputCollector("stderr", request.onOutput);
   const kill = new KillController();
-  let timedOut = false;
-  const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    kill.kill("SIGTERM");
-  }, request.timeoutMs);
-  const onAbort = () => kill.kill("SIGTERM");
-  request.signal?.addEventListener("abort", onAbort);
+  // TERM only: the wrapper forwards it to the step's group; a KILL would leave the group behind.
+  const stopper = stopOnTimeoutOrAbort(request, (signal) => {
+    if (signal === "TERM") kill.kill("SIGTERM");
+  });
   try {
     let command = $`${stepCommand(request.script)}`.noThrow().stdin(request.stdin ?? "null")
       .stdout(stdout.sink()).stderr(stderr.sink()).signal(kill.signal)
@@ -105,13 +103,12 @@ async function execOwnProcess(request: ExecRequest, started: number): Promise<Ex
       code,
       stdout: stdout.text(),
       stderr: stderr.text(),
-      timedOut,
+      timedOut: stopper.timedOut,
       aborted: request.signal?.aborted ?? false,
       ms: performance.now() - started,
     };
   } finally {
-    clearTimeout(timer);
-    request.signal?.removeEventListener("abort", onAbort);
+    stopper.end();
   }
 }
 

@@ -24,7 +24,8 @@
 import { FailureError } from "../errors.ts";
 import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
-import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
+import { FramedShell } from "./framed_shell.ts";
+import { stopOnTimeoutOrAbort } from "./step_stop.ts";
 import {
   clientArgv,
   controlPath,
@@ -205,18 +206,9 @@ export class SshTarget implements Target {
       // exec: the step's sh is the session's leader, its pid the process group to signal.
       `exec sh -c ${shellQuote(innerScript(request, pidFile))}`,
     );
-    let timedOut = false;
-    let killer: ReturnType<typeof setTimeout> | undefined;
-    const halt = () => {
-      if (!pidFile) return;
-      void this.signalStep(pidFile, "TERM");
-      killer ??= setTimeout(() => void this.signalStep(pidFile, "KILL"), KILL_GRACE_MS);
-    };
-    const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      halt();
-    }, request.timeoutMs);
-    request.signal?.addEventListener("abort", halt);
+    const stopper = stopOnTimeoutOrAbort(request, (signal) => {
+      if (pidFile) void this.signalStep(pidFile, signal);
+    });
     try {
       const $ = await dax();
       const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
@@ -225,14 +217,12 @@ export class SshTarget implements Target {
         code,
         stdout: stdout.text(),
         stderr: stderr.text(),
-        timedOut,
+        timedOut: stopper.timedOut,
         aborted: request.signal?.aborted ?? false,
         ms: performance.now() - started,
       };
     } finally {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      request.signal?.removeEventListener("abort", halt);
+      stopper.end();
     }
   }
 
