@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/mod.ts";
 import { type CheckResult, evaluatePolicy, loadPolicy } from "../../src/policy/mod.ts";
 import { rebootEntry } from "../../src/secrets/mod.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { exclusive, ROOT } from "../fixtures/helpers.ts";
+import { exclusive, holding, ROOT } from "../fixtures/helpers.ts";
 import {
   commitFile,
   git,
@@ -35,15 +35,21 @@ async function check(
   return report.results[0];
 }
 
-/** Runs `fn` with the world's stand-ins (crontab, composer) first on PATH. */
-async function withShims<T>(world: PolicyWorld, fn: () => Promise<T>): Promise<T> {
-  const path = Deno.env.get("PATH")!;
-  Deno.env.set("PATH", world.env.PATH);
-  try {
-    return await fn();
-  } finally {
-    Deno.env.set("PATH", path);
-  }
+/**
+ * Runs `fn` with the world's stand-ins (crontab, composer) first on PATH. PATH is the process's:
+ * test files running in parallel share it (one process, an isolate each), so a crontab test
+ * elsewhere would read the stand-in meanwhile; the crontab lock keeps them apart.
+ */
+function withShims<T>(world: PolicyWorld, fn: () => Promise<T>): Promise<T> {
+  return holding("crontab", async () => {
+    const path = Deno.env.get("PATH")!;
+    Deno.env.set("PATH", world.env.PATH);
+    try {
+      return await fn();
+    } finally {
+      Deno.env.set("PATH", path);
+    }
+  });
 }
 
 function passes(result: CheckResult) {
