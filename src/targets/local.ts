@@ -17,7 +17,7 @@
  * @module
  */
 import { stepCommand } from "./shell.ts";
-import { stopOnTimeoutOrAbort } from "./step_stop.ts";
+import { notRun, stopOnTimeoutOrAbort } from "./step_stop.ts";
 import { LocalShell } from "./local_shell.ts";
 import type { ExecRequest, ExecResult, Target } from "./target.ts";
 import { OutputCollector } from "./target.ts";
@@ -35,16 +35,6 @@ export interface LocalTargetOptions {
   jobControl?: boolean;
 }
 
-/** The result of a step stopped before it started. */
-const aborted = (): ExecResult => ({
-  code: 130,
-  stdout: "",
-  stderr: "",
-  aborted: true,
-  timedOut: false,
-  ms: 0,
-});
-
 /** Runs scripts on the machine the tool runs on. */
 export class LocalTarget implements Target {
   readonly name = "local";
@@ -56,7 +46,7 @@ export class LocalTarget implements Target {
   /** Runs one step script; never throws for a failing script, only reports it. */
   async exec(request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
-    if (request.signal?.aborted) return aborted();
+    if (request.signal?.aborted) return notRun();
     if (!this.options.session || request.stdin || this.#busy) {
       return await execOwnProcess(request, started);
     }
@@ -99,14 +89,7 @@ async function execOwnProcess(request: ExecRequest, started: number): Promise<Ex
       .env(stringEnv(request.env ?? {}));
     if (request.cwd) command = command.cwd(request.cwd);
     const { code } = await command;
-    return {
-      code,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      timedOut: stopper.timedOut,
-      aborted: request.signal?.aborted ?? false,
-      ms: performance.now() - started,
-    };
+    return stopper.result(code, stdout, stderr, started);
   } finally {
     stopper.end();
   }

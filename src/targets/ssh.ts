@@ -25,7 +25,7 @@ import { FailureError } from "../errors.ts";
 import { dax } from "./dax.ts";
 import { shellQuote } from "../shell/quote.ts";
 import { FramedShell } from "./framed_shell.ts";
-import { stopOnTimeoutOrAbort } from "./step_stop.ts";
+import { notRun, stopOnTimeoutOrAbort } from "./step_stop.ts";
 import {
   clientArgv,
   controlPath,
@@ -70,9 +70,6 @@ export class SshConnectError extends FailureError {
 const detached = (argv: string[]) => ["setsid", ...argv];
 
 const encoder = new TextEncoder();
-
-/** A step stopped before it started (its `ms` filled in by the caller). */
-const NOT_RUN = { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false } as const;
 
 /** A node reached over SSH. */
 export class SshTarget implements Target {
@@ -158,7 +155,7 @@ export class SshTarget implements Target {
 
   async #exec(request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
-    if (request.signal?.aborted) return { ...NOT_RUN, ms: 0 };
+    if (request.signal?.aborted) return notRun();
     try {
       await this.connect();
     } catch (error) {
@@ -189,7 +186,7 @@ export class SshTarget implements Target {
    * the measurements that compare reuse against none.
    */
   async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
-    if (request.signal?.aborted) return { ...NOT_RUN, ms: performance.now() - started };
+    if (request.signal?.aborted) return notRun(started);
     const stdout = new OutputCollector("stdout", request.onOutput);
     const stderr = new OutputCollector("stderr", request.onOutput);
     // With a session, the step's `sh` says its pid in the shell's private directory (a new file
@@ -213,14 +210,7 @@ export class SshTarget implements Target {
       const $ = await dax();
       const { code } = await $`${detached(argv)}`.noThrow().stdin(request.stdin ?? "null")
         .stdout(stdout.sink()).stderr(stderr.sink());
-      return {
-        code,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        timedOut: stopper.timedOut,
-        aborted: request.signal?.aborted ?? false,
-        ms: performance.now() - started,
-      };
+      return stopper.result(code, stdout, stderr, started);
     } finally {
       stopper.end();
     }

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { ExecRequest } from "./target.ts";
+import type { ExecRequest, ExecResult, OutputCollector } from "./target.ts";
 
 /** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
 export const KILL_GRACE_MS = 5000;
@@ -26,6 +26,27 @@ export interface StepStopper {
   readonly timedOut: boolean;
   /** The step is over: no stop comes after this. */
   end(): void;
+  /** The step's result: its exit code and output, with whether it was stopped and how. */
+  result(
+    code: number,
+    stdout: OutputCollector,
+    stderr: OutputCollector,
+    started: number,
+  ): ExecResult;
+}
+
+/**
+ * The result of a step stopped before it started (`ms` since `started`, if given).
+ *
+ * @example
+ * ```ts
+ * import { notRun } from "./step_stop.ts";
+ * notRun().code; // 130
+ * ```
+ */
+export function notRun(started?: number): ExecResult {
+  const ms = started === undefined ? 0 : performance.now() - started;
+  return { code: 130, stdout: "", stderr: "", aborted: true, timedOut: false, ms };
 }
 
 /**
@@ -65,6 +86,16 @@ export function stopOnTimeoutOrAbort(
       clearTimeout(timer);
       clearTimeout(killer);
       request.signal?.removeEventListener("abort", halt);
+    },
+    result(code, stdout, stderr, started) {
+      return {
+        code,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        timedOut,
+        aborted: request.signal?.aborted ?? false,
+        ms: performance.now() - started,
+      };
     },
   };
 }
