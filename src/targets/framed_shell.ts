@@ -3,10 +3,9 @@
  * shell of a run (`local_shell.ts`) and a node's remote shell (`ssh.ts`) both write a step's
  * frame into the shell's stdin and read its output back split by a random marker (see
  * `marked_stream.ts`): the exit code on a stdout marker line, the end of stderr on a stderr one.
- * Which process carries
- * the shell and how a step is stopped stay with the caller; what is the same — the step being
- * waited for, its output, its timeout and abort, TERM then KILL after a grace period, a shell
- * that dies under a step — lives here once.
+ * Which process carries the shell and how a step is stopped stay with the caller; what is the
+ * same — the step being waited for, its output, its timeout and abort, TERM then KILL after a
+ * grace period (`step_stop.ts`), a shell that dies under a step — lives here once.
  *
  * @example
  * ```ts
