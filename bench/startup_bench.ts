@@ -28,7 +28,9 @@ import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
 const against = Deno.args.indexOf("--against");
 const OTHER = against >= 0 ? Deno.args[against + 1] : undefined;
-const ROUNDS = Number(Deno.args.find((arg, i) => /^\d+$/.test(arg) && i !== against + 1) ?? 7);
+const ROUNDS = Number(
+  Deno.args.find((arg, i) => /^\d+$/.test(arg) && (against < 0 || i !== against + 1)) ?? 7,
+);
 const STEPS = 20;
 
 /** Median and range of `values`, formatted. */

@@ -10,7 +10,8 @@
  * on a quiet machine): an edit, a checkout or a new lock file names another directory, which is
  * built first (~2 s, once, announced on stderr). A bundle is written to a temporary directory and
  * renamed into place, so a start never sees half of one. Should the build fail, the CLI runs from
- * `src/` with a warning.
+ * `src/` with a warning; where nothing can be written (a read-only install), it runs from `src/`
+ * and says so once for each state of the sources.
  *
  * The bundle lives in `.bundle/<fingerprint>/`, two directories below the project as
  * `src/config/` is, so `config/root.ts` finds the project from it as it does from `src/`; the
@@ -59,13 +60,16 @@ function stamp(path: string): string {
  * ```
  */
 export function sourceFingerprint(root: string = ROOT.pathname): string {
-  const text = [
+  return fnv64([
     `deno ${Deno.version.deno}`,
     `deno.json ${stamp(`${root}deno.json`)}`,
     `deno.lock ${stamp(`${root}deno.lock`)}`,
     ...list(`${root}src`, []).map((line) => line.slice(root.length)).sort(),
-  ].join("\n");
-  // Two 32-bit FNV-1a lanes with different offsets: 64 bits, no BigInt.
+  ].join("\n"));
+}
+
+/** A 64-bit hash (hex) of `text`: two 32-bit FNV-1a lanes with different offsets, no BigInt. */
+function fnv64(text: string): string {
   let a = 0x811c9dc5, b = 0x050c5d1f;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -106,32 +110,86 @@ export function bundleArgv(root: string, outdir: string): string[] {
 
 const exists = (url: URL) => Deno.stat(url).then(() => true, () => false);
 
+/** Why no bundle could be had: nowhere to write one, or the build failed. */
+interface NoBundle {
+  unwritable: boolean;
+  why: string;
+}
+
 /** Builds the bundle for `fingerprint` unless it exists; returns its `main.js`, or why not. */
-async function bundleFor(fingerprint: string): Promise<URL | string> {
+async function bundleFor(fingerprint: string): Promise<URL | NoBundle> {
   const dir = new URL(`${fingerprint}/`, BUNDLES);
   const main = new URL("main.js", dir);
   if (await exists(main)) return main;
+  let building: string;
+  try {
+    await Deno.mkdir(BUNDLES, { recursive: true });
+    building = await Deno.makeTempDir({ dir: BUNDLES.pathname, prefix: ".building-" });
+  } catch (error) {
+    return { unwritable: true, why: String(error) };
+  }
   console.error("protocol: bundling the CLI for the current sources (once per change, ~2 s)…");
-  await Deno.mkdir(BUNDLES, { recursive: true });
-  const building = await Deno.makeTempDir({ dir: BUNDLES.pathname, prefix: ".building-" });
   try {
     const output = await new Deno.Command(Deno.execPath(), {
       args: bundleArgv(ROOT.pathname, building),
       stdin: "null",
     }).output();
-    if (!output.success) return new TextDecoder().decode(output.stderr).trim();
+    if (!output.success) {
+      return { unwritable: false, why: new TextDecoder().decode(output.stderr).trim() };
+    }
     // The signature worker is started by URL beside its caller: it runs from the sources.
     const worker = new URL("src/audit/sig_worker.ts", ROOT).href;
     await Deno.writeTextFile(`${building}/sig_worker.ts`, `import ${JSON.stringify(worker)};\n`);
+    await unlinkThirdPartyMaps(building);
     // Another start may have built the same bundle meanwhile: its copy is as good as ours.
     await Deno.rename(building, dir.pathname).catch(async (error) => {
       if (!await exists(main)) throw error;
     });
     await removeOldBundles(fingerprint);
     return main;
+  } catch (error) {
+    return { unwritable: false, why: String(error) };
   } finally {
     await Deno.remove(building, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Removes the `sourceMappingURL` line of every chunk whose map holds npm code only (dax, zod,
+ * yaml). Deno reads and parses a chunk's map whenever a stack is captured through it, and the
+ * Node layer captures stacks as it loads: dax's 0.9 MB map was read at every start (~30 ms CPU
+ * with zod's and yaml's), to name lines of bundled npm files no one debugs. A frame of the
+ * tool's own code still names its `src/` file and line. The map files stay beside the chunks.
+ */
+async function unlinkThirdPartyMaps(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".js.map")) continue;
+    const { sources = [] } = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`));
+    if (sources.length === 0 || !sources.every((s: string) => s.includes("node_modules/"))) {
+      continue;
+    }
+    const chunk = `${dir}/${entry.name.slice(0, -".map".length)}`;
+    const code = await Deno.readTextFile(chunk);
+    await Deno.writeTextFile(chunk, code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
+  }
+}
+
+/**
+ * Says `message` on stderr unless it was said for this project and `fingerprint` already: a
+ * read-only install runs from `src/` at every start, and a warning at every start would only be
+ * noise. Remembered by an empty file in the user's cache directory (`$XDG_CACHE_HOME` or
+ * `~/.cache`, `protocol/launch/`); where even that cannot be written, it is said each time.
+ */
+async function sayOnce(fingerprint: string, message: string): Promise<void> {
+  const cache = Deno.env.get("XDG_CACHE_HOME") ||
+    (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : undefined);
+  const note = cache && `${cache}/protocol/launch/${fnv64(`${ROOT.pathname}\n${fingerprint}`)}`;
+  if (note && await exists(new URL(`file://${note}`))) return;
+  console.error(message);
+  if (!note) return;
+  await Deno.mkdir(note.slice(0, note.lastIndexOf("/")), { recursive: true })
+    .then(() => Deno.writeTextFile(note, ""))
+    .catch(() => {});
 }
 
 /** Removes bundles of other fingerprints built more than a day ago. */
@@ -147,13 +205,20 @@ async function removeOldBundles(current: string): Promise<void> {
 }
 
 if (import.meta.main) {
-  // Whatever stops the bundle (a read-only install, a full disk), the sources still run.
-  const bundle = await bundleFor(sourceFingerprint()).catch((error) => String(error));
-  if (typeof bundle === "string") {
-    console.error(`protocol: bundling failed, running from src/ instead:\n${bundle}`);
+  const fingerprint = sourceFingerprint();
+  const bundle = await bundleFor(fingerprint);
+  if (!(bundle instanceof URL)) {
+    if (bundle.unwritable) {
+      // A read-only install: the sources run, as fast as from a checkout without the launcher.
+      await sayOnce(
+        fingerprint,
+        `protocol: cannot bundle the CLI here, running from src/ instead (${bundle.why}); ` +
+          "said once for these sources",
+      );
+    } else console.error(`protocol: bundling failed, running from src/ instead:\n${bundle.why}`);
   }
   const { main } = await import(
-    typeof bundle === "string" ? "./main.ts" : bundle.href
+    bundle instanceof URL ? bundle.href : "./main.ts"
   ) as typeof import("./main.ts");
   Deno.exit(await main(Deno.args));
 }

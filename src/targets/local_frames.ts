@@ -2,81 +2,86 @@
  * The text written into the run's long-lived local shell (`local_shell.ts`). Pure: builds
  * argv and script text, runs nothing.
  *
- * The shell's first block (the hello) turns job control on where it can and says which shell it
- * is; the second (the setup) defines `__protocol_step`, so a step's frame is one short line,
- * `__protocol_step '<script>'`: bash reads a pipe one byte at a time, and the ~300-byte frame of
- * before cost as many `read` calls a step, half of them after the step had ended. As on a node
+ * The shell's first block turns job control on where it can, defines `__protocol_step` and says
+ * the shell is ready, so a step's frame is one short line, `__protocol_step '<script>'`: bash
+ * reads a pipe one byte at a time, and the ~300-byte frame of before cost as many `read` calls a
+ * step, half of them after the step had ended. As on a node
  * (`ssh_command.ts`), the step's `sh` writes its pid to a file first thing, where a stop reads it:
  * no pid line on the shell's stdout, which a step already printing could garble (bash writes a
  * line's leading newline apart from the rest), and nothing that wakes the tool while a step runs.
  *
  * @example
  * ```ts
- * import { frameLocalSetup, frameLocalStep } from "./local_frames.ts";
- * frameLocalSetup("__m", "jobs", "/tmp/p/step.pid"); // defines __protocol_step
+ * import { frameLocalStart, frameLocalStep } from "./local_frames.ts";
+ * frameLocalStart("__m", "/tmp/p/step.pid"); // defines __protocol_step
  * frameLocalStep({ script: "echo hi" }, "/tmp/p/step.pid"); // "__protocol_step '…echo hi'\n"
  * ```
  * @module
  */
 import { shellQuote } from "../shell/quote.ts";
-import { innerScript, JOB_CONTROL_PROBE, type RemoteStep, SHELL_CHOICE } from "./ssh_command.ts";
-import type { StepGroup } from "./ssh_command.ts";
+import { innerScript, JOB_CONTROL_PROBE, type RemoteStep } from "./ssh_command.ts";
+
+/** The programs the long-lived shell starts with, by absolute path (see `local_shell.ts`). */
+export interface LocalShellPrograms {
+  /** `setsid`: the shell gets a session of its own. */
+  setsid: string;
+  /** bash, where there is one: steps get their process group from its job control. */
+  bash?: string;
+}
 
 /**
  * The command that becomes the long-lived shell: in its own session, reading steps on stdin;
- * bash where there is one (see {@link SHELL_CHOICE}), unless `jobControl` is off. `/bin/sh` by
- * path: `setsid` looks a bare `sh` up in every directory of PATH (ten failed `execve` calls on
- * a machine with pyenv and cargo in front).
+ * bash where there is one (with no rc files), unless `jobControl` is off, else `/bin/sh`. By
+ * absolute path and with no `sh -c` in between: each `exec` costs 3–10 ms on a loaded machine,
+ * and a bare name sends the process runner through every directory of PATH first.
  *
  * @example
  * ```ts
  * import { localShellArgv } from "./local_frames.ts";
- * localShellArgv(false); // ["setsid", "/bin/sh"]
+ * localShellArgv({ setsid: "/usr/bin/setsid", bash: "/usr/bin/bash" });
+ * // ["/usr/bin/setsid", "/usr/bin/bash", "--norc", "--noprofile"]
+ * localShellArgv({ setsid: "/usr/bin/setsid", bash: "/usr/bin/bash" }, false);
+ * // ["/usr/bin/setsid", "/bin/sh"]
  * ```
  */
-export function localShellArgv(jobControl = true): string[] {
-  return jobControl ? ["setsid", "/bin/sh", "-c", SHELL_CHOICE] : ["setsid", "/bin/sh"];
+export function localShellArgv(programs: LocalShellPrograms, jobControl = true): string[] {
+  return jobControl && programs.bash
+    ? [programs.setsid, programs.bash, "--norc", "--noprofile"]
+    : [programs.setsid, "/bin/sh"];
 }
 
 /**
- * The first block sent: job control on where the shell has it, and which it is (`ready jobs` or
- * `ready setsid` on the stdout marker line).
+ * The one block sent when the shell starts: turns job control on where the shell has it,
+ * defines `__protocol_step SCRIPT`, and says it is ready and which way steps get their process
+ * group (`ready jobs` or `ready setsid` on the stdout marker line). One exchange, not two: the
+ * way is chosen in the shell, when the function is defined.
+ *
+ * `__protocol_step` starts SCRIPT with `/bin/sh -c` in a process group of its own (bash's job
+ * control, or `setsid`) with stdin from /dev/null (so it cannot eat the next step), waits for
+ * it, empties the pid file (a stop between steps finds no pid), then prints the exit code on
+ * stdout and the end of its stderr. `wait`'s own stderr goes nowhere (bash reports a step
+ * killed by a signal there).
  *
  * @example
  * ```ts
- * import { frameLocalHello } from "./local_frames.ts";
- * frameLocalHello("__m").endsWith("printf '\\n%s\\n' __m >&2\n"); // true
+ * import { frameLocalStart } from "./local_frames.ts";
+ * frameLocalStart("__m", "/tmp/p/step.pid").includes("setsid /bin/sh -c"); // true
  * ```
  */
-export function frameLocalHello(marker: string): string {
+export function frameLocalStart(marker: string, pidFile: string): string {
   return [
     JOB_CONTROL_PROBE,
-    `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
-    "",
-  ].join("\n");
-}
-
-/**
- * The second block: defines `__protocol_step SCRIPT`, which starts SCRIPT with `/bin/sh -c` in a
- * process group of its own (bash's job control, or `setsid`) with stdin from /dev/null (so it
- * cannot eat the next step), waits for it, empties the pid file (a stop between steps finds no
- * pid), then prints the exit code on stdout and the end of its stderr. `wait`'s own stderr goes
- * nowhere (bash reports a step killed by a signal there).
- *
- * @example
- * ```ts
- * import { frameLocalSetup } from "./local_frames.ts";
- * frameLocalSetup("__m", "setsid", "/tmp/p/step.pid").includes("setsid /bin/sh -c"); // true
- * ```
- */
-export function frameLocalSetup(marker: string, group: StepGroup, pidFile: string): string {
-  return [
+    'if [ "$__protocol_jobs" = jobs ]; then',
+    `  __protocol_start() { /bin/sh -c "$1" </dev/null & }`,
+    "else",
+    `  __protocol_start() { setsid /bin/sh -c "$1" </dev/null & }`,
+    "fi",
     "__protocol_step() {",
-    `  ${group === "setsid" ? "setsid " : ""}/bin/sh -c "$1" </dev/null &`,
+    '  __protocol_start "$1"',
     `  wait $! 2>/dev/null; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
     `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
     "}",
-    `printf '\\n%s ready\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`,
+    `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
 }

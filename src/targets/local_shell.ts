@@ -27,10 +27,10 @@
 import { dax } from "./dax.ts";
 import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
 import {
-  frameLocalHello,
-  frameLocalSetup,
+  frameLocalStart,
   frameLocalStep,
   localShellArgv,
+  type LocalShellPrograms,
 } from "./local_frames.ts";
 import type { StepGroup } from "./ssh_command.ts";
 import type { ExecRequest, ExecResult } from "./target.ts";
@@ -68,12 +68,13 @@ export class LocalShell {
       killGraceMs: this.killGraceMs,
     });
     this.#dir = await Deno.makeTempDir({ prefix: "protocol-local-" });
-    this.#child = $`${localShellArgv(this.jobControl)}`.noThrow().stdin(stdin.readable)
+    // No rc file of the user's runs in the shell, nor in the steps it starts.
+    this.#child = $`${localShellArgv(localShellPrograms(), this.jobControl)}`.noThrow()
+      .env({ BASH_ENV: undefined, ENV: undefined }).stdin(stdin.readable)
       .stdout(shell.sink("stdout")).stderr(shell.sink("stderr"))
       .then((result) => shell.end(`the local shell exited with ${result.code}`));
-    const hello = await shell.exchange(frameLocalHello(shell.marker));
-    if (hello.status === "ready jobs") this.group = "jobs";
-    await shell.exchange(frameLocalSetup(shell.marker, this.group, this.#pidFile));
+    const ready = await shell.exchange(frameLocalStart(shell.marker, this.#pidFile));
+    if (ready.status === "ready jobs") this.group = "jobs";
   }
 
   /** Runs one step; never throws for a failing script. One step at a time per shell. */
@@ -125,4 +126,33 @@ function readOr(file: string): string {
   } catch {
     return "";
   }
+}
+
+let programs: LocalShellPrograms | undefined;
+
+/**
+ * `setsid` and bash found on PATH once per process, by a `stat` each here: dax given a bare name
+ * walks PATH itself through its Node layer, where every directory without the program costs a
+ * Node error with its stack trace formatted (and dax's 0.9 MB source map read, from the bundle).
+ * A program not found keeps its bare name, so the process runner reports it missing.
+ */
+function localShellPrograms(): LocalShellPrograms {
+  return programs ??= {
+    setsid: onPath("setsid") ?? "setsid",
+    bash: onPath("bash"),
+  };
+}
+
+/** The first executable file `name` in the directories of PATH. */
+function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir.startsWith("/")) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && (info.mode ?? 0) & 0o111) return `${dir}/${name}`;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }

@@ -163,3 +163,30 @@ Deno.test("local shell: a stop before the step has written its pid still stops i
     await abortedEarly(target, () => new Promise((resolve) => setTimeout(resolve, 0)));
   }, { killGraceMs: 60_000 });
 });
+
+Deno.test("local shell: no rc file of the user's runs in the shell or its steps", async (t) => {
+  // bash reading steps on stdin is a non-interactive shell: it would source $BASH_ENV first.
+  const dir = await Deno.makeTempDir({ prefix: "local-shell-rc-" });
+  const sourced = `${dir}/sourced`;
+  await Deno.writeTextFile(`${dir}/rc.sh`, `: > '${sourced}'\n`);
+  try {
+    await inEachShell(t, async (target) => {
+      const before = Deno.env.get("BASH_ENV");
+      Deno.env.set("BASH_ENV", `${dir}/rc.sh`);
+      let result;
+      try {
+        result = await target.exec({ script: 'echo "${BASH_ENV-unset}"' }); // opens the shell
+      } finally {
+        if (before === undefined) Deno.env.delete("BASH_ENV");
+        else Deno.env.set("BASH_ENV", before);
+      }
+      assert.equal(result.stdout, "unset\n");
+      assert.equal(
+        await Deno.stat(sourced).then(() => "sourced", () => "not sourced"),
+        "not sourced",
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
