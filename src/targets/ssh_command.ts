@@ -11,10 +11,10 @@
  *
  * @example
  * ```ts
- * import { masterArgv, sshDestination } from "./ssh_command.ts";
+ * import { shellArgv, sshDestination } from "./ssh_command.ts";
  * const node = { name: "web-1", host: "10.0.0.1", user: "deploy", port: 22 };
  * sshDestination(node); // "deploy@10.0.0.1"
- * masterArgv(node, { hostKeys: "strict", connectTimeout: 10, persist: 60 }, "/tmp/ctl");
+ * shellArgv(node, { hostKeys: "strict", connectTimeout: 10 }, "/tmp/ctl");
  * ```
  * @module
  */
@@ -34,7 +34,6 @@ export interface SshSettings {
   hostKeys: "strict" | "accept-new";
   knownHosts?: string;
   connectTimeout: number;
-  persist: number;
 }
 
 /** `user@host`, or `host` when the client's default user applies. */
@@ -74,82 +73,55 @@ export function commonOptions(node: SshEndpoint, settings: SshSettings): string[
   return options;
 }
 
-// An ssh that is itself the node's master connection (a detached one, or the streamed shell's):
-// its control socket, how long it outlives its session, and its own messages in the log file.
-function ownMasterArgv(
-  node: SshEndpoint,
-  settings: SshSettings,
-  controlDir: string,
-  persist: string | number,
-): string[] {
-  return [
-    "ssh",
-    ...commonOptions(node, settings),
-    "-o",
-    "ControlMaster=yes",
-    "-o",
-    `ControlPath=${controlPath(controlDir, node)}`,
-    "-o",
-    `ControlPersist=${persist}`,
-    "-E",
-    masterLogPath(controlDir, node),
-  ];
-}
-
 /**
- * Starts the node's master connection in the background once authenticated (`-f -N`). Its own
- * messages go to {@link masterLogPath} (`-E`), so no pipe of ours is held open by the background process.
- */
-export function masterArgv(
-  node: SshEndpoint,
-  settings: SshSettings,
-  controlDir: string,
-): string[] {
-  return [
-    ...ownMasterArgv(node, settings, controlDir, settings.persist),
-    "-f",
-    "-N",
-    sshDestination(node),
-  ];
-}
-
-/**
- * The node's one connection in the default (streamed) mode: the remote shell *is* the master
- * connection's own session (`ControlMaster=yes` with a command, `ControlPersist=no`), so the
- * steps' bytes pass through one local ssh process instead of a client relaying to a detached
- * master, and one process start per node instead of three (master, shell, `-O exit`). Other
- * channels (a timeout's kill, a step with stdin) ride its control socket while it runs; it ends
- * when the shell does. Its own messages go to {@link masterLogPath}, keeping the shell's stderr
- * the steps' alone.
+ * The node's one connection: the remote shell *is* the master connection's own session
+ * (`ControlMaster=yes` with a command, `ControlPersist=no`), so the steps' bytes pass through one
+ * local ssh process instead of a client relaying to a detached master, and one process start per
+ * node instead of three (master, shell, `-O exit`). Other channels (a stop's kill, a step with
+ * stdin) ride its control socket while it runs; it ends when the shell does. Its own messages go
+ * to {@link masterLogPath} (`-E`), keeping the shell's stderr the steps' alone.
  */
 export function shellArgv(
   node: SshEndpoint,
   settings: SshSettings,
   controlDir: string,
 ): string[] {
-  return [...ownMasterArgv(node, settings, controlDir, "no"), sshDestination(node), REMOTE_SHELL];
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    ...controlSocket(node, controlDir, "yes"),
+    "-o",
+    "ControlPersist=no",
+    "-E",
+    masterLogPath(controlDir, node),
+    sshDestination(node),
+    REMOTE_SHELL,
+  ];
 }
 
 /**
- * Runs `remoteCommand` through the node's master when it is up (`ControlMaster=auto` connects
- * on its own otherwise). `remoteCommand` is one string the remote shell parses once: build it
- * from quoted words.
+ * Runs `remoteCommand` over the node's connection (its control socket); `ControlMaster=no`
+ * connects on its own when the socket is gone. `remoteCommand` is one string the remote shell
+ * parses once: build it from quoted words.
  */
 export function clientArgv(
   node: SshEndpoint,
   settings: SshSettings,
-  controlDir: string | undefined,
+  controlDir: string,
   remoteCommand: string,
 ): string[] {
-  const mux = controlDir
-    ? ["-o", "ControlMaster=no", "-o", `ControlPath=${controlPath(controlDir, node)}`]
-    : ["-o", "ControlMaster=no", "-o", "ControlPath=none"];
-  return ["ssh", ...commonOptions(node, settings), ...mux, sshDestination(node), remoteCommand];
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    ...controlSocket(node, controlDir, "no"),
+    sshDestination(node),
+    remoteCommand,
+  ];
 }
 
-/** Asks the master to exit (`ssh -O exit`). */
-export function exitMasterArgv(node: SshEndpoint, controlDir: string): string[] {
-  return ["ssh", "-o", `ControlPath=${controlPath(controlDir, node)}`, "-O", "exit", node.host];
+// The node's control socket: served by the shell's ssh (`yes`), used by every other (`no`).
+function controlSocket(node: SshEndpoint, controlDir: string, master: "yes" | "no"): string[] {
+  return ["-o", `ControlMaster=${master}`, "-o", `ControlPath=${controlPath(controlDir, node)}`];
 }
 
 /**

@@ -11,7 +11,8 @@ import {
   clientArgv,
   frameHello,
   frameStep,
-  masterArgv,
+  REMOTE_SHELL,
+  shellArgv,
   type SshSettings,
 } from "../../src/targets/ssh_command.ts";
 import { FramedShell } from "../../src/targets/framed_shell.ts";
@@ -77,12 +78,12 @@ Deno.test("rollout batches", async (t) => {
 });
 
 Deno.test("ssh command lines", async (t) => {
-  const settings: SshSettings = { hostKeys: "strict", connectTimeout: 7, persist: 60 };
+  const settings: SshSettings = { hostKeys: "strict", connectTimeout: 7 };
   const endpoint = { name: "web-1", host: "10.0.0.1", port: 2222, user: "deploy", identity: "/k" };
   await t.step(
-    "batch mode, timeouts, strict host keys, port, key, master in the control dir",
+    "batch mode, timeouts, strict host keys, port, key; the shell's ssh is the master",
     () => {
-      const argv = masterArgv(endpoint, settings, "/tmp/ctl");
+      const argv = shellArgv(endpoint, settings, "/tmp/ctl");
       for (
         const option of [
           "BatchMode=yes",
@@ -90,11 +91,11 @@ Deno.test("ssh command lines", async (t) => {
           "StrictHostKeyChecking=yes",
           "ControlMaster=yes",
           "ControlPath=/tmp/ctl/web-1.sock",
-          "ControlPersist=60",
+          "ControlPersist=no",
           "IdentitiesOnly=yes",
         ]
       ) assert.ok(argv.includes(option), `${option} in ${argv.join(" ")}`);
-      assert.deepEqual(argv.slice(-3), ["-f", "-N", "deploy@10.0.0.1"]);
+      assert.deepEqual(argv.slice(-2), ["deploy@10.0.0.1", REMOTE_SHELL]);
       assert.ok(argv.join(" ").includes("-p 2222 -i /k"));
     },
   );
