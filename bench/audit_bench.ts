@@ -1,7 +1,8 @@
 /**
  * Audit log benchmark: append latency with fdatasync, group commit (N appenders at once in one
- * process, as N nodes finishing steps together: appends/s and CPU per entry), and full
- * verification throughput.
+ * process, as N nodes finishing steps together: appends/s and CPU per entry), full
+ * verification throughput, and the seal at the end of a command (whole history vs from the last
+ * checkpoint).
  *
  * Run: `deno run -A bench/audit_bench.ts [appends=2000] [entries=100000] [appenders=1,10,100]`
  *
@@ -11,7 +12,13 @@
  * ```
  * @module
  */
-import { appendAudit, auditPaths, generateSigningKey, verifyAuditLog } from "../src/audit/mod.ts";
+import {
+  appendAudit,
+  auditPaths,
+  generateSigningKey,
+  verifyAuditLog,
+  writeCheckpoint,
+} from "../src/audit/mod.ts";
 import { buildEntry, GENESIS_PREV, sha256Hex } from "../src/audit/entry.ts";
 import { loadSigner } from "../src/audit/signing.ts";
 
@@ -116,6 +123,24 @@ for (const [i, r] of rounds.entries()) {
   );
 }
 
+// The seal at the end of a command over this log: over the whole history (no checkpoint yet:
+// its copies removed first), then from that checkpoint after a command's 20 entries.
+const seals = { whole: [] as number[], since: [] as number[] };
+for (let round = 0; round < 3; round++) {
+  await Deno.remove(auditPaths(verifyDir).checkpoints, { recursive: true }).catch(() => {});
+  let t0 = performance.now();
+  await writeCheckpoint(verifyDir, { rotate: true });
+  seals.whole.push(performance.now() - t0);
+  for (let i = 0; i < 20; i++) {
+    await appendAudit(verifyDir, { action: "step", runbook: "deploy", step: `s${i}`, run: "b" });
+  }
+  t0 = performance.now();
+  const sealed = await writeCheckpoint(verifyDir, { rotate: true });
+  seals.since.push(performance.now() - t0);
+  if (sealed.since === undefined) throw new Error("the second seal did not start from the first");
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 /** User + system CPU time of this process (every thread), in ms, from /proc/self/stat. */
 function cpuMs(): number {
   const stat = Deno.readTextFileSync("/proc/self/stat");
@@ -153,6 +178,18 @@ const rows = [
     `verify throughput on ${cores} idle cores (CPU time / ${cores})`,
     `${Math.round(entries / (verifyCpuMs / 1000 / cores))} entries/s`,
     ">= 33000/s",
+  ],
+  [
+    `seal at the end of a command, ${entries} entries, whole history (median of 3)`,
+    `${(median(seals.whole) / 1000).toFixed(2)} s`,
+    "",
+  ],
+  [
+    "same, from the last checkpoint, 20 entries since (median of 3)",
+    `${(median(seals.since) / 1000).toFixed(2)} s (${
+      (median(seals.whole) / median(seals.since)).toFixed(1)
+    }× less)`,
+    "",
   ],
   [
     "load average (1 min) at the end",

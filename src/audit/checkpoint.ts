@@ -21,12 +21,13 @@ import { makeCheckpoint } from "./checkpoint_core.ts";
 import { AuditRefusedError } from "./errors.ts";
 import { writePrivateFileAtomic } from "./fs.ts";
 import { loadHistory } from "./history.ts";
-import { consistencyProof, type Hash, leafHash, treeRoot } from "./merkle.ts";
+import { consistencyProof, type Hash, leafHash, TreeEdge } from "./merkle.ts";
 import { auditPaths } from "./paths.ts";
 import { announceNextKey, finishRotation, requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { verifyAuditLog } from "./verify.ts";
-import { splitLines } from "./lines.ts";
+import { historyLines, lineBytes } from "./lines.ts";
+import { type SealVerdict, verifySinceLastSeal } from "./seal_verify.ts";
 import {
   checkpointOrigin,
   fetchWitnessCheckpoints,
@@ -53,6 +54,11 @@ export interface CheckpointResult {
   size: number;
   kid: string;
   path: string;
+  /**
+   * Set when the log was verified from an earlier checkpoint: its size. The entries up to it
+   * were proven unchanged by its root; those after it were verified one by one.
+   */
+  since?: number;
   /** Set when the key was evolved: the key.rotated entry's seq and the new kid. */
   rotated?: { seq: number; kid: string };
   published: PublishOutcome[];
@@ -100,33 +106,37 @@ export async function writeCheckpoint(
   const signed = await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {
-      let verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+      // Entries an earlier checkpoint still covers verified when it was signed; only the ones
+      // after it are checked again (`seal_verify.ts`). Without such a checkpoint, or when that
+      // check fails, the whole history is verified, which also names what is wrong.
+      const since = await verifySinceLastSeal(stateDir, held);
       let signer;
-      if (verdict.firstBad?.reason === "torn last line") {
-        // A crash mid-append is not tampering: keep a complete entry, or cut and record a
-        // partial one, then judge the log again.
-        signer = await signerForAppend(stateDir, log);
-        if (log.tail.torn) await log.append([], signer);
-        verdict = await verifyAuditLog(stateDir, { checkpoints: held });
-      }
-      if (!verdict.ok) {
-        const b = verdict.firstBad!;
-        throw new AuditRefusedError(
-          `refusing to sign a checkpoint over a log that does not verify: line ${b.line} of ` +
-            `${b.file}: ${b.reason} (${b.detail})`,
-        );
+      if (!since) {
+        let verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+        if (verdict.firstBad?.reason === "torn last line") {
+          // A crash mid-append is not tampering: keep a complete entry, or cut and record a
+          // partial one, then judge the log again.
+          signer = await signerForAppend(stateDir, log);
+          if (log.tail.torn) await log.append([], signer);
+          verdict = await verifyAuditLog(stateDir, { checkpoints: held });
+        }
+        if (!verdict.ok) {
+          const b = verdict.firstBad!;
+          throw new AuditRefusedError(
+            `refusing to sign a checkpoint over a log that does not verify: line ${b.line} of ` +
+              `${b.file}: ${b.reason} (${b.detail})`,
+          );
+        }
       }
       signer ??= await signerForAppend(stateDir, log);
       const next = options.rotate
         ? await announceNextKey(stateDir, log, signer, "end of run")
         : undefined;
-      const leaves = splitLines(await loadHistory(stateDir)).filter((r) => !r.torn).map((r) =>
-        leafHash(r.bytes)
-      );
+      const { leaves, tree } = await historyTree(stateDir, since);
       const size = leaves.length;
-      const text = makeCheckpoint(origin, size, treeRoot(leaves, size), signer);
+      const text = makeCheckpoint(origin, size, tree.root(), signer);
       if (next) await finishRotation(stateDir, signer.kid, next.signer, next.seq);
-      return { text, size, leaves, kid: signer.kid, next };
+      return { text, size, leaves, kid: signer.kid, next, since: since?.since };
     } finally {
       log.close();
     }
@@ -162,9 +172,41 @@ export async function writeCheckpoint(
     size: signed.size,
     kid: signed.kid,
     path,
+    since: signed.since,
     rotated: signed.next && { seq: signed.next.seq, kid: signed.next.signer.kid },
     published,
   };
+}
+
+// The leaves and the tree of every complete line of the history. After a verification from a
+// checkpoint, only the bytes appended to the live log since are read and hashed (the rest is
+// unchanged: the audit lock is held).
+async function historyTree(
+  stateDir: string,
+  since: SealVerdict | undefined,
+): Promise<{ leaves: Hash[]; tree: TreeEdge }> {
+  if (!since) {
+    const lines = historyLines(await loadHistory(stateDir));
+    const leaves: Hash[] = [];
+    for (let i = 0; i < lines.count; i++) {
+      if (!lines.torn.has(i)) leaves.push(leafHash(lineBytes(lines, i)));
+    }
+    const tree = new TreeEdge();
+    for (const leaf of leaves) tree.push(leaf);
+    return { leaves, tree };
+  }
+  const { leaves, tree, end } = since;
+  using file = await Deno.open(end.file, { read: true });
+  await file.seek(end.bytes, Deno.SeekMode.Start);
+  const added = new Uint8Array(await new Response(file.readable).arrayBuffer());
+  const lines = historyLines([{ name: end.file, bytes: added }]);
+  for (let i = 0; i < lines.count; i++) {
+    if (lines.torn.has(i)) continue;
+    const leaf = leafHash(lineBytes(lines, i));
+    leaves.push(leaf);
+    tree.push(leaf);
+  }
+  return { leaves, tree };
 }
 
 async function publishWithRetry(

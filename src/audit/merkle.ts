@@ -80,8 +80,52 @@ export function treeRoot(leaves: Hash[], size: number): Hash {
 }
 
 /**
- * Roots at several sizes in one pass over the leaves (a stack of perfect subtrees, folded from
- * the right at each wanted size): what verify needs for every checkpoint a witness holds.
+ * A tree built leaf by leaf, keeping only its right edge: the roots of its perfect subtrees,
+ * largest first (at most one per bit of its size). Its root at any size costs one hash per
+ * subtree, so a tree carried from one size to the next is never hashed again from its leaves.
+ *
+ * @example
+ * ```ts
+ * declare const leaves: Hash[];
+ * const tree = new TreeEdge();
+ * for (const leaf of leaves) tree.push(leaf);
+ * tree.root(); // treeRoot(leaves, leaves.length)
+ * ```
+ */
+export class TreeEdge {
+  #stack: { height: number; hash: Hash }[] = [];
+  #size = 0;
+
+  /** How many leaves the tree has. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds the next leaf. */
+  push(leaf: Hash): void {
+    let node = { height: 0, hash: leaf };
+    const stack = this.#stack;
+    while (stack.length && stack[stack.length - 1].height === node.height) {
+      const left = stack.pop()!;
+      node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    stack.push(node);
+    this.#size++;
+  }
+
+  /** The root of the tree as it is now (the empty tree's root at size 0). */
+  root(): Hash {
+    const stack = this.#stack;
+    if (stack.length === 0) return EMPTY_ROOT;
+    let root = stack[stack.length - 1].hash;
+    for (let i = stack.length - 2; i >= 0; i--) root = nodeHash(stack[i].hash, root);
+    return root;
+  }
+}
+
+/**
+ * Roots at several sizes in one pass over the leaves: what verify needs for every checkpoint a
+ * witness holds. `edge`, when given, is the tree of the leaves passed (to carry on from).
  *
  * @example
  * ```ts
@@ -89,25 +133,17 @@ export function treeRoot(leaves: Hash[], size: number): Hash {
  * rootsAtSizes(leaves, [3, 10]); // Map { 3 => root3, 10 => root10 }
  * ```
  */
-export function rootsAtSizes(leaves: Iterable<Hash>, sizes: number[]): Map<number, Hash> {
+export function rootsAtSizes(
+  leaves: Iterable<Hash>,
+  sizes: number[],
+  edge = new TreeEdge(),
+): Map<number, Hash> {
   const want = new Set(sizes);
   const out = new Map<number, Hash>();
   if (want.has(0)) out.set(0, EMPTY_ROOT);
-  const stack: { height: number; hash: Hash }[] = [];
-  let n = 0;
   for (const leaf of leaves) {
-    let node = { height: 0, hash: leaf };
-    while (stack.length && stack[stack.length - 1].height === node.height) {
-      const left = stack.pop()!;
-      node = { height: node.height + 1, hash: nodeHash(left.hash, node.hash) };
-    }
-    stack.push(node);
-    n++;
-    if (want.has(n)) {
-      let root = stack[stack.length - 1].hash;
-      for (let i = stack.length - 2; i >= 0; i--) root = nodeHash(stack[i].hash, root);
-      out.set(n, root);
-    }
+    edge.push(leaf);
+    if (want.has(edge.size)) out.set(edge.size, edge.root());
   }
   return out;
 }

@@ -79,7 +79,18 @@ export async function verifyAuditLog(
   return verifyHistory(files, root, { checkpoints, lanes, lines });
 }
 
-async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {
+/**
+ * The trust root verification starts from: the key in `pubkeyFile` (PEM/base64, or a keyring
+ * JSON's key for seq 1), else the first key of `<stateDir>/audit-keyring.json`. Throws
+ * `AuditInputError` when there is none.
+ *
+ * @example
+ * ```ts
+ * const root = await trustRoot("/srv/state");
+ * console.log(root.kid);
+ * ```
+ */
+export async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<TrustRoot> {
   if (pubkeyFile) {
     const text = await readInput(pubkeyFile, "public key");
     if (text.trimStart().startsWith("{")) {

@@ -29,7 +29,14 @@ import { type LaneJob, SIGNED } from "./sig_lanes.ts";
 import type { Checkpoint } from "./checkpoint_core.ts";
 import { matchCheckpoints } from "./checkpoint_match.ts";
 import { type ChainState, diagnose } from "./diagnose.ts";
-import { type HistoryFile, type HistoryLines, historyLines, lineBytes, recAt } from "./lines.ts";
+import {
+  type HistoryFile,
+  type HistoryLines,
+  historyLines,
+  lineBytes,
+  type Rec,
+  recAt,
+} from "./lines.ts";
 import { leafHash } from "./merkle.ts";
 import type { FailReason, TrustRoot, VerifyResult } from "./verdict.ts";
 
@@ -104,6 +111,66 @@ export function verifyHistory(
   return match.bad ? fail(match.bad.entry, match.bad.reason, match.bad.detail) : result;
 }
 
+/**
+ * Where a pass over part of a history starts: the index of its first line, the kid the chain
+ * says signs it, and the hash of the line before it. Lines before `from` are taken as verified.
+ */
+export interface ChainStart {
+  from: number;
+  current: string;
+  expPrev: string;
+}
+
+/**
+ * Verifies the lines from `start.from` on, as the full pass would after verifying the ones
+ * before (`known`: the keys the chain introduced before `from`; a v1 entry there is refused).
+ * What the seal runs over the entries after its last checkpoint (`seal_verify.ts`). `entries`
+ * counts the lines it verified.
+ *
+ * @example
+ * ```ts
+ * import type { HistoryLines } from "./lines.ts";
+ * import type { TrustRoot } from "./verdict.ts";
+ * declare const lines: HistoryLines;
+ * declare const root: TrustRoot;
+ * declare const known: Map<string, Uint8Array>;
+ * const r = verifyFrom(lines, root, { from: 120, current: "0123456789abcdef", expPrev: "…" }, known);
+ * if (!r.ok) console.log(r.firstBad);
+ * ```
+ */
+export function verifyFrom(
+  lines: HistoryLines,
+  root: TrustRoot,
+  start: ChainStart,
+  known: Map<string, Uint8Array>,
+): VerifyResult {
+  const keyObjects = new Map<string, KeyObject>();
+  const keyObject = (kid: string, raw: Uint8Array) => {
+    let k = keyObjects.get(kid);
+    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
+    return k;
+  };
+  const result: VerifyResult = {
+    ok: true,
+    entries: 0,
+    files: lines.files.map((f) => f.name),
+    keys: [],
+    checkpoints: [],
+  };
+  const bad = fullPass(lines, root, undefined, result, new Map(known), keyObject, start);
+  if (bad) {
+    const r = recAt(lines, Math.min(bad[0], lines.count - 1));
+    result.ok = false;
+    result.firstBad = {
+      line: r.line,
+      file: lines.files[r.file].name,
+      reason: bad[1],
+      detail: bad[2],
+    };
+  }
+  return result;
+}
+
 // Every line, one by one, with a diagnosis of the first that fails: the index, reason and
 // detail of the first bad line, or undefined when all verify. Fills `result` and `known`.
 function fullPass(
@@ -113,8 +180,11 @@ function fullPass(
   result: VerifyResult,
   known: Map<string, Uint8Array>,
   keyObject: (kid: string, raw: Uint8Array) => KeyObject,
+  start: ChainStart = { from: 0, current: root.kid, expPrev: GENESIS_PREV },
 ): [number, FailReason, string] | undefined {
-  const recs = Array.from({ length: lines.count }, (_, i) => recAt(lines, i));
+  // Lines before `start.from` are never looked at (a diagnosis only looks forward).
+  const recs: Rec[] = new Array(lines.count);
+  for (let i = start.from; i < lines.count; i++) recs[i] = recAt(lines, i);
   const parsed: (ParsedLine | undefined)[] = new Array(recs.length);
   const hashes: (string | undefined)[] = new Array(recs.length);
   const state: ChainState = {
@@ -123,9 +193,9 @@ function fullPass(
     hashOf: (i) => hashes[i] ??= sha256Hex(recs[i].bytes),
     seenHashes: new Map(),
     retired: new Map(),
-    current: root.kid,
-    expSeq: 1,
-    expPrev: GENESIS_PREV,
+    current: start.current,
+    expSeq: start.from + 1,
+    expPrev: start.expPrev,
     where: (i) => `line ${recs[i].line} of ${lines.files[recs[i].file].name}`,
   };
   // A lane's "signed" verdict counts only if made with the very key this pass authenticated.
@@ -141,8 +211,8 @@ function fullPass(
     return same;
   };
   // v1 entries are accepted only before the first v2 entry (format.upgraded after a v1 prefix).
-  let v1Open = true;
-  for (let i = 0; i < recs.length; i++) {
+  let v1Open = start.from === 0;
+  for (let i = start.from; i < recs.length; i++) {
     const rec = recs[i];
     if (rec.torn) {
       return [

@@ -59,8 +59,11 @@ export async function sealRun(stateDir: string, config: Config | undefined): Pro
   try {
     const r = await writeCheckpoint(stateDir, { rotate: true, witness: witnessSettings(config) });
     const sent = r.published.filter((p) => p.ok).map((p) => p.witness);
+    const checked = r.since === undefined
+      ? "all verified"
+      : `${r.size - r.since} verified since the checkpoint of ${r.since}`;
     console.error(
-      `  audit checkpoint: ${r.size} entries, ${r.path}` +
+      `  audit checkpoint: ${r.size} entries (${checked}), ${r.path}` +
         (sent.length ? `; published to ${sent.join(", ")}` : ""),
     );
     return true;

@@ -39,7 +39,7 @@ import {
   shellArgv,
   type SshEndpoint,
   type SshSettings,
-  type StepGroup,
+  STEP_PID_FILE,
 } from "./ssh_command.ts";
 import { type ExecRequest, type ExecResult, OutputCollector, type Target } from "./target.ts";
 
@@ -275,8 +275,6 @@ export function stopOrphanScript(pidFile: string): string {
 /** The long-lived remote `sh` of one node. */
 class RemoteShell {
   dir = "";
-  /** How the node's shell gives steps their process group (from its hello). */
-  group: StepGroup = "setsid";
   #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
 
@@ -333,15 +331,14 @@ class RemoteShell {
         detail || this.lost || ended || `no shell: ${status}`,
       );
     }
-    const [group, ...dir] = status.slice("ready ".length).split(" ");
-    this.group = group === "jobs" ? "jobs" : "setsid";
-    this.dir = dir.join(" ");
+    // `ready <jobs|setsid> <dir>`: the hello defined the step function for the shell it found.
+    this.dir = status.slice("ready ".length).split(" ").slice(1).join(" ");
   }
 
   /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
   async run(request: ExecRequest, started: number): Promise<ExecResult> {
-    const pidFile = `${this.dir}/step.pid`;
-    const frame = frameStep(request, this.#shell.marker, pidFile, this.group);
+    const pidFile = `${this.dir}/${STEP_PID_FILE}`;
+    const frame = frameStep(request, pidFile);
     const end = await this.#shell.run(request, frame, (signal) => {
       this.target.signalStep(pidFile, signal);
     });

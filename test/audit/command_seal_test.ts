@@ -50,7 +50,7 @@ Deno.test("a command that writes audit entries ends sealed", async (t) => {
       env: { PROTOCOL_CONFIG: world.config },
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /audit checkpoint: \d+ entries, .*; published to http /);
+    assert.match(r.stderr, /audit checkpoint: \d+ entries \(.*\), .*; published to http /);
     const entries = await readAuditEntries(world.stateDir);
     const secrets = entries.find((e) => e.action === "secrets")!;
     const settings = { origin, witness: { http: w.url, branch: "unused" } };
