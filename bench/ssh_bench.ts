@@ -11,8 +11,10 @@
  * gets a fresh ControlPath directory. Runs are interleaved; medians with min–max and the load.
  * The multi-node rows are `fleet_bench.ts`'s.
  *
- * Run: `deno run -A bench/ssh_bench.ts [rounds=5]` (needs openssh-server; ansible for row 1:
- * `apt-get install -y ansible`).
+ * Run: `deno run -A bench/ssh_bench.ts [rounds=5] [--steps 20] [--no-ansible] [--against DIR]`
+ * (needs openssh-server; ansible for row 1: `apt-get install -y ansible`). `--against DIR` runs
+ * the CLI of another checkout of the project too (its bundle launcher), interleaved with this
+ * one's, and prints the ratio: a change measured against the tree before it at the same time.
  *
  * @module
  */
@@ -22,8 +24,15 @@ import { ensureStateDir } from "../src/state/mod.ts";
 import { startSshNodes } from "../test/fixtures/sshd.ts";
 import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
-const ROUNDS = Number(Deno.args[0] ?? 5);
-const STEPS = 20;
+function option(name: string): string | undefined {
+  const at = Deno.args.indexOf(`--${name}`);
+  return at >= 0 ? Deno.args[at + 1] : undefined;
+}
+const ROUNDS = Number(Deno.args[0]?.startsWith("--") ? 5 : Deno.args[0] ?? 5);
+const STEPS = Number(option("steps") ?? 20);
+/** `--against DIR`: another checkout whose CLI is timed beside this one's. */
+const AGAINST = option("against");
+const ANSIBLE = !Deno.args.includes("--no-ansible");
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => sorted(values)[values.length >> 1];
@@ -44,6 +53,48 @@ async function time(argv: string[], env: Record<string, string> = {}): Promise<n
     throw new Error(`${argv.join(" ")}: ${new TextDecoder().decode(output.stderr).slice(-2000)}`);
   }
   return ms;
+}
+
+/** A CLI run: wall time, CPU of the CLI with its ssh client, CPU on the node. */
+interface CliCost {
+  wallMs: number;
+  cpuMs: number;
+  nodeCpuMs: number;
+}
+
+/** CPU (user + system, ms) of the children `pid` has waited for: for sshd, every session. */
+async function reapedCpuMs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * 10; // cutime, cstime (field 16, 17)
+}
+
+/** Whether `pid` still has a child (a session not ended yet). */
+async function hasChildren(pid: number): Promise<boolean> {
+  const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`).catch(() => "");
+  return children.trim() !== "";
+}
+
+/**
+ * Runs the CLI through `/usr/bin/time` (its CPU and its ssh client's) and reads what the node's
+ * sshd spent on the session (its shell and every step) once the session has ended: CPU is what
+ * a loaded machine still measures fairly, wall time is not.
+ */
+async function cliCost(argv: string[], sshd: number): Promise<CliCost> {
+  const timeFile = await Deno.makeTempFile({ prefix: "ssh-bench-time-" });
+  const nodeBefore = await reapedCpuMs(sshd);
+  const wallMs = await time(["/usr/bin/time", "-f", "%U %S", "-o", timeFile, ...argv]);
+  for (let i = 0; i < 200 && await hasChildren(sshd); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const [user, system] = (await Deno.readTextFile(timeFile)).trim().split("\n").at(-1)!
+    .split(" ").map(Number);
+  await Deno.remove(timeFile);
+  return {
+    wallMs,
+    cpuMs: (user + system) * 1000,
+    nodeCpuMs: await reapedCpuMs(sshd) - nodeBefore,
+  };
 }
 
 const has = async (command: string) =>
@@ -104,6 +155,12 @@ try {
   // As `deno task` starts it: the bundle launcher (built before anything is timed).
   const tool = cliRunArgv("twenty", { root: project, config, stateDir }, { entry: "launch" });
   await prepareCli();
+  const other = AGAINST &&
+    cliRunArgv("twenty", { root: project, config, stateDir }, {
+      entry: "launch",
+      checkout: AGAINST,
+    });
+  if (AGAINST) await prepareCli(AGAINST);
 
   // bash: a master, then one ssh per step over it, then the master's exit.
   const control = join(dir, "cm.sock");
@@ -132,7 +189,7 @@ try {
   const denoStart = ["deno", "run", "-A", empty];
 
   // Ansible: same 20 tasks, facts off, cold (a fresh ControlPath directory per run).
-  const ansible = await has("ansible-playbook");
+  const ansible = ANSIBLE && await has("ansible-playbook");
   const inventory = join(dir, "inventory.ini");
   const playbook = join(dir, "twenty.yml");
   await Deno.writeTextFile(
@@ -164,10 +221,16 @@ try {
 
   const loadBefore = await load();
   await time(tool); // warm caches, as a user's are
-  const ours: number[] = [], master: number[] = [], floor: number[] = [], starts: number[] = [];
+  if (other) await time(other);
+  const master: number[] = [], floor: number[] = [], starts: number[] = [];
   const ans: number[] = [], ansPipe: number[] = [];
+  const ourCosts: CliCost[] = [], theirCosts: CliCost[] = [];
+  const sshd = node.process.pid;
   for (let i = 0; i < ROUNDS; i++) {
-    ours.push(await time(tool));
+    // Alternate which tree goes first, so neither always follows the same neighbour.
+    if (other && i % 2) theirCosts.push(await cliCost(other, sshd));
+    ourCosts.push(await cliCost(tool, sshd));
+    if (other && !(i % 2)) theirCosts.push(await cliCost(other, sshd));
     master.push(await time(bash));
     floor.push(await time(stream));
     starts.push(await time(denoStart));
@@ -176,12 +239,31 @@ try {
       ansPipe.push(await ansibleRun(true));
     }
   }
+  const ours = ourCosts.map((c) => c.wallMs), theirs = theirCosts.map((c) => c.wallMs);
   const floorTotal = floor.map((f, i) => f + starts[i]);
   const tool1 = median(ours);
   console.log(`load average before: ${loadBefore}; after: ${await load()}; rounds: ${ROUNDS}`);
   console.log(`| ${STEPS} trivial steps on 1 node | median (min–max) | ratio | goal |`);
   console.log("| --- | --- | --- | --- |");
   console.log(`| CLI \`run twenty\` (start-up included) | ${summary(ours)} | 1 | |`);
+  const cpu = (costs: CliCost[], key: keyof CliCost) => costs.map((c) => c[key]);
+  console.log(`| CLI CPU (with its ssh client) | ${summary(cpu(ourCosts, "cpuMs"))} | | |`);
+  console.log(`| node CPU (sshd, shell, steps) | ${summary(cpu(ourCosts, "nodeCpuMs"))} | | |`);
+  if (other) {
+    const ratio = (key: keyof CliCost) =>
+      (median(cpu(ourCosts, key)) / median(cpu(theirCosts, key))).toFixed(3);
+    console.log(
+      `| CLI of ${AGAINST} | ${summary(theirs)} | this tree takes ${ratio("wallMs")}× its time | |`,
+    );
+    console.log(
+      `| its CLI CPU | ${summary(cpu(theirCosts, "cpuMs"))} | this tree ${ratio("cpuMs")}× | |`,
+    );
+    console.log(
+      `| its node CPU | ${summary(cpu(theirCosts, "nodeCpuMs"))} | this tree ${
+        ratio("nodeCpuMs")
+      }× | |`,
+    );
+  }
   if (ansible) {
     console.log(
       `| ansible-playbook, facts off | ${summary(ans)} | ${
@@ -193,7 +275,9 @@ try {
         (median(ansPipe) / tool1).toFixed(1)
       }× slower than CLI | |`,
     );
-  } else console.log("| ansible-playbook | not installed: `apt-get install -y ansible` | | |");
+  } else if (ANSIBLE) {
+    console.log("| ansible-playbook | not installed: `apt-get install -y ansible` | | |");
+  }
   console.log(
     `| bash, one ssh per step over a ControlMaster | ${summary(master)} | ${
       (median(master) / tool1).toFixed(2)

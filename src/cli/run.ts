@@ -21,6 +21,7 @@ import { requireConfig } from "../config/mod.ts";
 import { humanItems } from "../runbook/mod.ts";
 import { confirmer, onceEach } from "./human_gate.ts";
 import { TargetPool } from "../targets/pool.ts";
+import { LocalTarget } from "../targets/local.ts";
 import { ensureStateDir, operator, resolveStateDir } from "../state/mod.ts";
 import { resumeSource, runFromCli } from "./run_rollout.ts";
 import { nodesFor, prepareRunbook, type RunbookOptions, runbookOptions } from "./runbook_input.ts";
@@ -99,46 +100,55 @@ export function registerRunCommand(program: Command): void {
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
       const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
-      const stateDir = await ensureStateDir(resolveStateDir(options));
-      await requireAuditKey(stateDir);
-      const confirm = confirmer(humanItems(loaded), options.yes ?? false);
-      const notifier = await notifierFor(config, stateDir);
-      const journal = await passApprovalGate({
-        root,
-        loaded,
-        params,
-        nodes,
-        config,
-        stateDir,
-        journal: notifyingJournal(stateDir, notifier, {
-          runbook: loaded.runbook.id,
-          version: typeof params.version === "string" ? params.version : undefined,
-          nodes: nodes.map((node) => node.name),
-          operator: operator(),
-        }),
-        options,
-        say: (line) => console.error(line),
-      });
       try {
-        Deno.exitCode = await runFromCli(loaded, {
+        // The local shell (dax, bash) starts now, while the run gets ready below: its process
+        // starts on the other core and the audit's disk waits overlap dax's loading.
+        for (const node of nodes) {
+          const target = pool.target(node);
+          if (target instanceof LocalTarget) target.prepare();
+        }
+        const stateDir = await ensureStateDir(resolveStateDir(options));
+        await requireAuditKey(stateDir);
+        const confirm = confirmer(humanItems(loaded), options.yes ?? false);
+        const notifier = await notifierFor(config, stateDir);
+        const journal = await passApprovalGate({
           root,
+          loaded,
           params,
+          nodes,
           config,
           stateDir,
-          pool,
-          nodes,
-          forceUnlock: options.forceUnlock,
-          confirm: confirm && onceEach(confirm),
-          rollbackOnAbort: options.rollbackOnAbort,
-          resume: resumed?.record,
-          journal,
-          // Notifications go out while the run works; wait for the last ones (or their
-          // failures, which are audited) so the checkpoint covers them.
-          beforeCheckpoint: () => notifier.flush(),
-          json: options.json,
+          journal: notifyingJournal(stateDir, notifier, {
+            runbook: loaded.runbook.id,
+            version: typeof params.version === "string" ? params.version : undefined,
+            nodes: nodes.map((node) => node.name),
+            operator: operator(),
+          }),
+          options,
+          say: (line) => console.error(line),
         });
+        try {
+          Deno.exitCode = await runFromCli(loaded, {
+            root,
+            params,
+            config,
+            stateDir,
+            pool,
+            nodes,
+            forceUnlock: options.forceUnlock,
+            confirm: confirm && onceEach(confirm),
+            rollbackOnAbort: options.rollbackOnAbort,
+            resume: resumed?.record,
+            journal,
+            // Notifications go out while the run works; wait for the last ones (or their
+            // failures, which are audited) so the checkpoint covers them.
+            beforeCheckpoint: () => notifier.flush(),
+            json: options.json,
+          });
+        } finally {
+          await notifier.flush();
+        }
       } finally {
-        await notifier.flush();
         await pool.close();
       }
     });

@@ -60,6 +60,17 @@ export class LocalTarget implements Target {
     }
   }
 
+  /**
+   * Starts the long-lived shell now, ahead of the first step, for a session target (otherwise
+   * nothing): dax loads and bash starts while the run gets ready. A shell that fails to start is
+   * reported by the first step, as when that step starts it.
+   */
+  prepare(): void {
+    if (!this.options.session || this.#shell) return;
+    this.#shell = this.#open();
+    this.#shell.catch(() => {}); // the first step awaits it and reports the failure
+  }
+
   #open(): Promise<LocalShell> {
     return LocalShell.open(this.options.killGraceMs, this.options.jobControl ?? true);
   }

@@ -17,7 +17,7 @@
 import type { Config } from "../config/mod.ts";
 import { Inventory, type InventoryNode, sshEndpoint } from "./inventory.ts";
 import { LocalTarget } from "./local.ts";
-import { type SshReuse, SshTarget } from "./ssh.ts";
+import { SshTarget } from "./ssh.ts";
 import type { SshSettings } from "./ssh_command.ts";
 import type { Target } from "./target.ts";
 
@@ -25,7 +25,6 @@ import type { Target } from "./target.ts";
 export interface PoolOptions {
   /** `--accept-new-host-keys`: record unknown host keys instead of refusing them. */
   acceptNewHostKeys?: boolean;
-  reuse?: SshReuse;
 }
 
 /** What the runbook engine needs of its connections (a test gives it an in-memory one). */
@@ -59,7 +58,6 @@ export class TargetPool implements NodeTargets {
       hostKeys: options.acceptNewHostKeys ? "accept-new" : config.ssh.host_keys,
       knownHosts: config.ssh.known_hosts,
       connectTimeout: config.ssh.connect_timeout,
-      persist: config.ssh.persist,
     };
   }
 
@@ -71,7 +69,6 @@ export class TargetPool implements NodeTargets {
       target = new SshTarget(sshEndpoint(node.name, node.ssh, this.config.ssh), {
         settings: this.settings,
         controlDir: this.#ensureControlDir(),
-        reuse: this.options.reuse,
       });
       this.#ssh.set(node.name, target);
     }

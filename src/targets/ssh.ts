@@ -12,7 +12,7 @@
  * ```ts
  * import { SshTarget } from "./ssh.ts";
  * const target = new SshTarget({ name: "web-1", host: "10.0.0.1", user: "deploy" }, {
- *   settings: { hostKeys: "strict", connectTimeout: 10, persist: 60 },
+ *   settings: { hostKeys: "strict", connectTimeout: 10 },
  *   controlDir: await Deno.makeTempDir({ prefix: "protocol-ssh-" }),
  * });
  * await target.connect();
@@ -29,30 +29,23 @@ import { notRun, stopOnTimeoutOrAbort } from "./step_stop.ts";
 import {
   clientArgv,
   controlPath,
-  exitMasterArgv,
   frameHello,
   frameStep,
   innerScript,
   killScript,
-  masterArgv,
   masterLogPath,
   shellArgv,
   type SshEndpoint,
   type SshSettings,
-  type StepGroup,
+  STEP_PID_FILE,
 } from "./ssh_command.ts";
 import { type ExecRequest, type ExecResult, OutputCollector, type Target } from "./target.ts";
-
-/** How steps reach the node: streamed into one shell (the default), or one `ssh` each. */
-export type SshReuse = "session" | "master" | "none";
 
 /** What an SSH target needs besides its node. */
 export interface SshTargetOptions {
   settings: SshSettings;
   /** Private directory (0700) for control sockets and connection logs. */
   controlDir: string;
-  /** For measurements: `master` runs one `ssh` per step over the master, `none` without it. */
-  reuse?: SshReuse;
 }
 
 /** A node could not be reached; the message names it and carries OpenSSH's own words. */
@@ -93,8 +86,6 @@ export class SshTarget implements Target {
    * when it cannot.
    */
   connect(): Promise<void> {
-    if (this.options.reuse === "none") return Promise.resolve();
-    if (this.options.reuse === "master") return this.#connected ??= this.#startMaster();
     this.#shell ??= RemoteShell.open(this, this.#opened++ > 0);
     return this.#connected ??= this.#shell.then(() => undefined);
   }
@@ -118,11 +109,6 @@ export class SshTarget implements Target {
       (this.#connected && !await this.#connected.then(() => true, () => false));
     if (!lost && this.#connected) return;
     await shell?.close().catch(() => undefined);
-    if (this.options.reuse === "master") {
-      const argv = exitMasterArgv(this.node, this.options.controlDir);
-      const $ = await dax();
-      await $`${detached(argv)}`.noThrow().quiet().stdin("null");
-    }
     this.#shell = undefined;
     this.#connected = undefined;
     await this.connect();
@@ -143,14 +129,6 @@ export class SshTarget implements Target {
   async close(): Promise<void> {
     const shell = await this.#shell?.catch(() => undefined);
     await shell?.close();
-    if (
-      this.options.reuse === "master" && this.#connected &&
-      await this.#connected.then(() => true, () => false)
-    ) {
-      const argv = exitMasterArgv(this.node, this.options.controlDir);
-      const $ = await dax();
-      await $`${detached(argv)}`.noThrow().quiet().stdin("null");
-    }
   }
 
   async #exec(request: ExecRequest): Promise<ExecResult> {
@@ -162,7 +140,7 @@ export class SshTarget implements Target {
       return failed(started, (error as Error).message, true);
     }
     // The streamed shell's stdin carries the steps; a step with input gets its own channel.
-    if (request.stdin || (this.options.reuse && this.options.reuse !== "session")) {
+    if (request.stdin) {
       return await this.#execOwnSession(request, started);
     }
     let shell: RemoteShell;
@@ -182,8 +160,8 @@ export class SshTarget implements Target {
   }
 
   /**
-   * One `ssh` per step (over the master unless `reuse: none`): for steps with input, and for
-   * the measurements that compare reuse against none.
+   * A step with input: an `ssh` of its own over the master, whose stdin is the input (the
+   * streamed shell's stdin carries the frames).
    */
   async #execOwnSession(request: ExecRequest, started: number): Promise<ExecResult> {
     if (request.signal?.aborted) return notRun(started);
@@ -195,11 +173,10 @@ export class SshTarget implements Target {
     // passed until the remote command ends.
     const shell = await this.#shell?.catch(() => undefined);
     const pidFile = shell && `${shell.dir}/input-${++this.#inputSteps}.pid`;
-    const controlDir = this.options.reuse === "none" ? undefined : this.options.controlDir;
     const argv = clientArgv(
       this.node,
       this.options.settings,
-      controlDir,
+      this.options.controlDir,
       // exec: the step's sh is the session's leader, its pid the process group to signal.
       `exec sh -c ${shellQuote(innerScript(request, pidFile))}`,
     );
@@ -214,19 +191,6 @@ export class SshTarget implements Target {
     } finally {
       stopper.end();
     }
-  }
-
-  async #startMaster(): Promise<void> {
-    const { settings, controlDir } = this.options;
-    const log = masterLogPath(controlDir, this.node);
-    const $ = await dax();
-    const result = await $`${detached(masterArgv(this.node, settings, controlDir))}`.noThrow()
-      .stdin("null").stdout("null").stderr("piped").timeout((settings.connectTimeout + 20) * 1000);
-    if (result.code === 0) return;
-    const logged = await Deno.readTextFile(log).catch(() => "");
-    const detail = (logged + result.stderr).trim().split(/\r?\n/).filter(Boolean).slice(-3)
-      .join("; ");
-    throw new SshConnectError(this.name, detail || `ssh exited with ${result.code}`);
   }
 
   /** Signals the process group of the step running in `shell`, over the master connection. */
@@ -275,8 +239,6 @@ export function stopOrphanScript(pidFile: string): string {
 /** The long-lived remote `sh` of one node. */
 class RemoteShell {
   dir = "";
-  /** How the node's shell gives steps their process group (from its hello). */
-  group: StepGroup = "setsid";
   #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
 
@@ -333,15 +295,14 @@ class RemoteShell {
         detail || this.lost || ended || `no shell: ${status}`,
       );
     }
-    const [group, ...dir] = status.slice("ready ".length).split(" ");
-    this.group = group === "jobs" ? "jobs" : "setsid";
-    this.dir = dir.join(" ");
+    // `ready <jobs|setsid> <dir>`: the hello defined the step function for the shell it found.
+    this.dir = status.slice("ready ".length).split(" ").slice(1).join(" ");
   }
 
   /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
   async run(request: ExecRequest, started: number): Promise<ExecResult> {
-    const pidFile = `${this.dir}/step.pid`;
-    const frame = frameStep(request, this.#shell.marker, pidFile, this.group);
+    const pidFile = `${this.dir}/${STEP_PID_FILE}`;
+    const frame = frameStep(request, pidFile);
     const end = await this.#shell.run(request, frame, (signal) => {
       this.target.signalStep(pidFile, signal);
     });

@@ -3,18 +3,18 @@
  * arrays and scripts, runs nothing — so every option and every quoting rule is tested as data.
  *
  * A node gets one connection whose own session is a long-lived remote `sh` and which is also
- * the master (`ControlMaster`, socket in a private directory) for any other channel; each step
- * is written into that shell as
- * a framed block: run in its own session (so a timeout can kill its process group), with
- * stdin from /dev/null (so it cannot eat the next step), and followed by a random marker that
- * carries its exit code on stdout and ends its stderr.
+ * the master (`ControlMaster`, socket in a private directory) for any other channel. The
+ * session's first block (the hello) defines a function in that shell; each step is then one
+ * short call of it, which runs the step in a process group of its own (so a stop can kill the
+ * group), with stdin from /dev/null (so it cannot eat the next step), and prints a random
+ * marker that carries its exit code on stdout and ends its stderr.
  *
  * @example
  * ```ts
- * import { masterArgv, sshDestination } from "./ssh_command.ts";
+ * import { shellArgv, sshDestination } from "./ssh_command.ts";
  * const node = { name: "web-1", host: "10.0.0.1", user: "deploy", port: 22 };
  * sshDestination(node); // "deploy@10.0.0.1"
- * masterArgv(node, { hostKeys: "strict", connectTimeout: 10, persist: 60 }, "/tmp/ctl");
+ * shellArgv(node, { hostKeys: "strict", connectTimeout: 10 }, "/tmp/ctl");
  * ```
  * @module
  */
@@ -34,7 +34,6 @@ export interface SshSettings {
   hostKeys: "strict" | "accept-new";
   knownHosts?: string;
   connectTimeout: number;
-  persist: number;
 }
 
 /** `user@host`, or `host` when the client's default user applies. */
@@ -74,82 +73,55 @@ export function commonOptions(node: SshEndpoint, settings: SshSettings): string[
   return options;
 }
 
-// An ssh that is itself the node's master connection (a detached one, or the streamed shell's):
-// its control socket, how long it outlives its session, and its own messages in the log file.
-function ownMasterArgv(
-  node: SshEndpoint,
-  settings: SshSettings,
-  controlDir: string,
-  persist: string | number,
-): string[] {
-  return [
-    "ssh",
-    ...commonOptions(node, settings),
-    "-o",
-    "ControlMaster=yes",
-    "-o",
-    `ControlPath=${controlPath(controlDir, node)}`,
-    "-o",
-    `ControlPersist=${persist}`,
-    "-E",
-    masterLogPath(controlDir, node),
-  ];
-}
-
 /**
- * Starts the node's master connection in the background once authenticated (`-f -N`). Its own
- * messages go to {@link masterLogPath} (`-E`), so no pipe of ours is held open by the background process.
- */
-export function masterArgv(
-  node: SshEndpoint,
-  settings: SshSettings,
-  controlDir: string,
-): string[] {
-  return [
-    ...ownMasterArgv(node, settings, controlDir, settings.persist),
-    "-f",
-    "-N",
-    sshDestination(node),
-  ];
-}
-
-/**
- * The node's one connection in the default (streamed) mode: the remote shell *is* the master
- * connection's own session (`ControlMaster=yes` with a command, `ControlPersist=no`), so the
- * steps' bytes pass through one local ssh process instead of a client relaying to a detached
- * master, and one process start per node instead of three (master, shell, `-O exit`). Other
- * channels (a timeout's kill, a step with stdin) ride its control socket while it runs; it ends
- * when the shell does. Its own messages go to {@link masterLogPath}, keeping the shell's stderr
- * the steps' alone.
+ * The node's one connection: the remote shell *is* the master connection's own session
+ * (`ControlMaster=yes` with a command, `ControlPersist=no`), so the steps' bytes pass through one
+ * local ssh process instead of a client relaying to a detached master, and one process start per
+ * node instead of three (master, shell, `-O exit`). Other channels (a stop's kill, a step with
+ * stdin) ride its control socket while it runs; it ends when the shell does. Its own messages go
+ * to {@link masterLogPath} (`-E`), keeping the shell's stderr the steps' alone.
  */
 export function shellArgv(
   node: SshEndpoint,
   settings: SshSettings,
   controlDir: string,
 ): string[] {
-  return [...ownMasterArgv(node, settings, controlDir, "no"), sshDestination(node), REMOTE_SHELL];
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    ...controlSocket(node, controlDir, "yes"),
+    "-o",
+    "ControlPersist=no",
+    "-E",
+    masterLogPath(controlDir, node),
+    sshDestination(node),
+    REMOTE_SHELL,
+  ];
 }
 
 /**
- * Runs `remoteCommand` through the node's master when it is up (`ControlMaster=auto` connects
- * on its own otherwise). `remoteCommand` is one string the remote shell parses once: build it
- * from quoted words.
+ * Runs `remoteCommand` over the node's connection (its control socket); `ControlMaster=no`
+ * connects on its own when the socket is gone. `remoteCommand` is one string the remote shell
+ * parses once: build it from quoted words.
  */
 export function clientArgv(
   node: SshEndpoint,
   settings: SshSettings,
-  controlDir: string | undefined,
+  controlDir: string,
   remoteCommand: string,
 ): string[] {
-  const mux = controlDir
-    ? ["-o", "ControlMaster=no", "-o", `ControlPath=${controlPath(controlDir, node)}`]
-    : ["-o", "ControlMaster=no", "-o", "ControlPath=none"];
-  return ["ssh", ...commonOptions(node, settings), ...mux, sshDestination(node), remoteCommand];
+  return [
+    "ssh",
+    ...commonOptions(node, settings),
+    ...controlSocket(node, controlDir, "no"),
+    sshDestination(node),
+    remoteCommand,
+  ];
 }
 
-/** Asks the master to exit (`ssh -O exit`). */
-export function exitMasterArgv(node: SshEndpoint, controlDir: string): string[] {
-  return ["ssh", "-o", `ControlPath=${controlPath(controlDir, node)}`, "-O", "exit", node.host];
+// The node's control socket: served by the shell's ssh (`yes`), used by every other (`no`).
+function controlSocket(node: SshEndpoint, controlDir: string, master: "yes" | "no"): string[] {
+  return ["-o", `ControlMaster=${master}`, "-o", `ControlPath=${controlPath(controlDir, node)}`];
 }
 
 /**
@@ -174,16 +146,6 @@ export const JOB_CONTROL_PROBE =
 
 /** How a shell gives a step its own process group, as {@link JOB_CONTROL_PROBE} found out. */
 export type StepGroup = "jobs" | "setsid";
-
-/**
- * The line that starts a step in the background, in a process group of its own (so a stop can
- * signal the group, children included), stdin from /dev/null (so it cannot eat the next step).
- * `/bin/sh` by path, so `setsid` walks no PATH.
- */
-export function launchStep(script: string, group: StepGroup): string {
-  const sh = `/bin/sh -c ${shellQuote(script)} </dev/null &`;
-  return group === "jobs" ? sh : `setsid ${sh}`;
-}
 
 /** Names an environment variable may have. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -210,36 +172,75 @@ export function innerScript(step: RemoteStep, pidFile?: string): string {
   return lines.join("\n");
 }
 
+/** The pid file of the running step, in the session's private directory on the node. */
+export const STEP_PID_FILE = "step.pid";
+
 /**
- * The block written into the remote shell for one step. The step's script reaches `sh -c` as
- * one single-quoted word, parsed once by the remote shell: no second round of word splitting.
- * A step costs one fork and one exec on the node with bash (two with `setsid`); its pid file is
- * emptied with a redirection, not removed with `rm` (an exec more a step, ~10 ms on a small VM):
- * a stop or an orphan's clean-up finds no pid in it. `wait`'s own stderr goes nowhere: bash
- * would report a step killed by a signal there ("Terminated"), which is not the step's output.
+ * Defines `__protocol_step SCRIPT` in a long-lived shell: starts SCRIPT with `/bin/sh -c` (by
+ * path, so `setsid` walks no PATH) in a process group of its own (`launch` is `""` under job
+ * control, `"setsid "` elsewhere), stdin from /dev/null (so it cannot eat the next step), waits
+ * for it, empties the pid file (a stop between steps finds no pid; a redirection, not an `rm`
+ * exec), then prints the exit code on a stdout marker line and ends stderr with a marker line.
+ * `wait`'s own stderr goes nowhere: bash reports a step killed by a signal there
+ * ("Terminated"), which is not the step's output. `pidFileWord` is a shell word, quoted.
+ *
+ * @example
+ * ```ts
+ * import { stepFunction } from "./ssh_command.ts";
+ * stepFunction("__m", "setsid ", '"$__protocol_dir/step.pid"')[1];
+ * // '  setsid /bin/sh -c "$1" </dev/null &'
+ * ```
  */
-export function frameStep(
-  step: RemoteStep,
+export function stepFunction(
   marker: string,
-  pidFile: string,
-  group: StepGroup,
-): string {
+  launch: "" | "setsid ",
+  pidFileWord: string,
+): string[] {
   return [
-    launchStep(innerScript(step, pidFile), group),
-    `wait $! 2>/dev/null; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
-    `printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
-    "",
-  ].join("\n");
+    "__protocol_step() {",
+    `  ${launch}/bin/sh -c "$1" </dev/null &`,
+    `  wait $! 2>/dev/null; __protocol_status=$?; : > ${pidFileWord}`,
+    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
+    "}",
+  ];
+}
+
+/**
+ * The frame of one step: a call of the `__protocol_step` the session's hello defined, its
+ * script one single-quoted word, parsed once by the remote shell (no second round of word
+ * splitting). A shell reads its input pipe one byte at a time (it must not read past the
+ * command it runs), so a short frame is fewer `read` calls on the node: ~60 bytes and the
+ * script's own, against ~300 when each frame spelled the launch, wait and markers out.
+ * The script first writes its pid (`$$`: it leads its process group) to `pidFile`, where a
+ * stop reads it (see {@link innerScript}); a step costs one fork and one exec on the node with
+ * bash (two with `setsid`).
+ *
+ * @example
+ * ```ts
+ * import { frameStep } from "./ssh_command.ts";
+ * frameStep({ script: "uptime" }, "/tmp/protocol.x/step.pid");
+ * // "__protocol_step 'echo \"$$\" > '\\''/tmp/protocol.x/step.pid'\\''\nuptime'\n"
+ * ```
+ */
+export function frameStep(step: RemoteStep, pidFile: string): string {
+  return `__protocol_step ${shellQuote(innerScript(step, pidFile))}\n`;
 }
 
 /**
  * The first block a session sends: turns job control on where it can, makes its private remote
- * directory, and says `ready <jobs|setsid> <dir>`.
+ * directory, defines `__protocol_step` (see {@link stepFunction}) for the shell it found, and
+ * says `ready <jobs|setsid> <dir>`.
  */
 export function frameHello(marker: string): string {
+  const pidFile = `"$__protocol_dir/${STEP_PID_FILE}"`;
   return [
     JOB_CONTROL_PROBE,
     `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
+    `if [ "$__protocol_jobs" = jobs ]; then`,
+    ...stepFunction(marker, "", pidFile),
+    "else",
+    ...stepFunction(marker, "setsid ", pidFile),
+    "fi",
     `printf '\\n%s ready %s %s\\n' ${marker} "$__protocol_jobs" "$__protocol_dir"`,
     `printf '\\n%s\\n' ${marker} >&2`,
     "",

@@ -190,3 +190,19 @@ Deno.test("local shell: no rc file of the user's runs in the shell or its steps"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("local shell: started ahead by prepare(), it runs the steps; closed unused, it ends", async (t) => {
+  await inEachShell(t, async (target) => {
+    target.prepare();
+    target.prepare(); // a second call starts no second shell
+    const shell = (await target.exec({ script: "echo $PPID" })).stdout;
+    assert.equal((await target.exec({ script: "echo $PPID" })).stdout, shell);
+    assert.ok((await sessionMembers(Number(shell))).includes(Number(shell)));
+  });
+  const unused = new LocalTarget({ session: true });
+  unused.prepare();
+  await unused.close(); // waits for the shell it started
+  const plain = new LocalTarget();
+  plain.prepare(); // no session: nothing to start, each step has its own process
+  assert.equal((await plain.exec({ script: "echo ok" })).stdout, "ok\n");
+});

@@ -9,12 +9,13 @@ import { planBatches, rolloutStops } from "../../src/runbook/rollout.ts";
 import { normalizeStrategy } from "../../src/runbook/schema.ts";
 import {
   clientArgv,
+  frameHello,
   frameStep,
-  JOB_CONTROL_PROBE,
-  masterArgv,
-  newMarker,
+  REMOTE_SHELL,
+  shellArgv,
   type SshSettings,
 } from "../../src/targets/ssh_command.ts";
+import { FramedShell } from "../../src/targets/framed_shell.ts";
 import { MarkedStream } from "../../src/targets/marked_stream.ts";
 import { acquireScript, parseLock, releaseScript } from "../../src/targets/lock.ts";
 
@@ -77,12 +78,12 @@ Deno.test("rollout batches", async (t) => {
 });
 
 Deno.test("ssh command lines", async (t) => {
-  const settings: SshSettings = { hostKeys: "strict", connectTimeout: 7, persist: 60 };
+  const settings: SshSettings = { hostKeys: "strict", connectTimeout: 7 };
   const endpoint = { name: "web-1", host: "10.0.0.1", port: 2222, user: "deploy", identity: "/k" };
   await t.step(
-    "batch mode, timeouts, strict host keys, port, key, master in the control dir",
+    "batch mode, timeouts, strict host keys, port, key; the shell's ssh is the master",
     () => {
-      const argv = masterArgv(endpoint, settings, "/tmp/ctl");
+      const argv = shellArgv(endpoint, settings, "/tmp/ctl");
       for (
         const option of [
           "BatchMode=yes",
@@ -90,11 +91,11 @@ Deno.test("ssh command lines", async (t) => {
           "StrictHostKeyChecking=yes",
           "ControlMaster=yes",
           "ControlPath=/tmp/ctl/web-1.sock",
-          "ControlPersist=60",
+          "ControlPersist=no",
           "IdentitiesOnly=yes",
         ]
       ) assert.ok(argv.includes(option), `${option} in ${argv.join(" ")}`);
-      assert.deepEqual(argv.slice(-3), ["-f", "-N", "deploy@10.0.0.1"]);
+      assert.deepEqual(argv.slice(-2), ["deploy@10.0.0.1", REMOTE_SHELL]);
       assert.ok(argv.join(" ").includes("-p 2222 -i /k"));
     },
   );
@@ -108,21 +109,37 @@ Deno.test("ssh command lines", async (t) => {
 
 Deno.test("step framing", async (t) => {
   await t.step("a framed step runs in sh exactly as the script says", async () => {
-    const marker = newMarker();
-    const pidFile = await Deno.makeTempFile({ prefix: "step-pid-" });
     const script = `printf '%s|' "$A" 'it'"'"'s'; cd /; exit 4`;
-    // Each shell the way a session uses it: bash with job control, /bin/sh with setsid.
+    // Each shell the way a session finds it: bash with job control, /bin/sh (dash) with setsid.
     for (const [shell, group] of [["bash", "jobs"], ["/bin/sh", "setsid"]] as const) {
-      const frame = frameStep({ script, env: { A: `x'y $z` } }, marker, pidFile, group);
-      const result = await $`${shell} -s`.stdinText(`${JOB_CONTROL_PROBE}\n${frame}${frame}`)
-        .noThrow().stdout("piped").stderr("piped");
-      const out: string[] = [];
-      const stream = new MarkedStream(marker, (text) => out.push(text));
-      const ends = stream.push(result.stdout);
-      assert.deepEqual(ends, ["4", "4"], shell);
-      assert.equal(out.join(""), `x'y $z|it's|x'y $z|it's|`, shell);
-      assert.equal(result.stderr, `\n${marker}\n\n${marker}\n`, `${shell}: nothing but markers`);
-      assert.equal(await Deno.readTextFile(pidFile), "", "a finished step leaves no pid to kill");
+      const child = new Deno.Command(shell, {
+        args: ["-s"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const framed = new FramedShell(child.stdin.getWriter());
+      const pumped = Promise.all([
+        framed.pump(child.stdout, "stdout"),
+        framed.pump(child.stderr, "stderr"),
+      ]);
+      const hello = await framed.exchange(frameHello(framed.marker));
+      const [ready, found, dir] = hello.status!.split(" ");
+      assert.deepEqual([ready, found, hello.stdout, hello.stderr], ["ready", group, "", ""]);
+      const pidFile = `${dir}/step.pid`;
+      const frame = frameStep({ script, env: { A: `x'y $z` } }, pidFile);
+      // One call of the function the hello defined: no launch, wait or marker spelled out.
+      assert.ok(frame.startsWith("__protocol_step '") && !frame.includes(framed.marker), frame);
+      for (let i = 0; i < 2; i++) {
+        const end = await framed.run({ script }, frame, () => {});
+        assert.deepEqual([end.status, end.stdout, end.stderr], ["4", `x'y $z|it's|`, ""], shell);
+        assert.equal(await Deno.readTextFile(pidFile), "", "a finished step leaves no pid to kill");
+      }
+      await framed.writer.write(new TextEncoder().encode(`rm -rf '${dir}'; exit 0\n`));
+      await framed.writer.close();
+      assert.equal((await child.status).code, 0);
+      await pumped;
+      assert.equal(framed.drainStderr(), "", `${shell}: nothing but markers on stderr`);
     }
   });
   await t.step("markers split anywhere across pieces are still found", () => {

@@ -17,7 +17,6 @@ Deno.test("SshTarget over a real sshd", async (t) => {
     hostKeys: "strict",
     knownHosts: fleet.knownHosts,
     connectTimeout: 5,
-    persist: 30,
   };
   const endpoint = {
     name: "web-1",
