@@ -123,13 +123,22 @@ done${
 }
 
 /**
+ * How long, in seconds, the proxy still carries a connection once one side has shut down its
+ * sending half (socat's `-t`). socat's default, 0.5 s, cut every answer slower than that to a
+ * client that half-closes after its request, as `nc -N` and many RPC clients do.
+ */
+export const HALF_CLOSE_WAIT_S = 60;
+
+/**
  * What the proxy runs for each client connection: it reads `live.port` at that moment, so a
- * switch (a rename of that file) steers every connection opened after it, and none before.
+ * switch (a rename of that file) steers every connection opened after it, and none before. Its
+ * stdio is a socket pair with the proxy: `shut-down` passes the end of the app's answer on
+ * (without it the client saw that end only once the half-close wait ran out).
  */
 export const UPSTREAM_SCRIPT = `#!/bin/sh
 # Written by protocol shadow:init. One client connection of the front proxy: forward it to the
 # slot that live.port names now. Connections opened before a switch stay where they were.
-exec socat - "TCP:127.0.0.1:$(cat live.port)"
+exec socat -t ${HALF_CLOSE_WAIT_S} STDIO,shut-down "TCP:127.0.0.1:$(cat live.port)"
 `;
 
 /** Checks for socat and writes the shadow directory and `upstream.sh` (idempotent). */
@@ -158,7 +167,7 @@ export function startProxyScript(settings: ShadowSettings): string {
   const live = `${q(probeHost(settings))} ${settings.livePort}`;
   return `${header(settings)}
 cd "$d" || exit 1
-setsid nohup socat ${q(proxyAddress(settings))} EXEC:./upstream.sh </dev/null >>proxy.log 2>&1 &
+setsid nohup socat -t ${HALF_CLOSE_WAIT_S} ${q(proxyAddress(settings))} EXEC:./upstream.sh </dev/null >>proxy.log 2>&1 &
 pid=$!
 echo "$pid" > proxy.pid
 i=0

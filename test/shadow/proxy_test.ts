@@ -67,3 +67,80 @@ Deno.test("health probe: a slow live release behind the proxy is healthy", async
     await Deno.remove(appDir, { recursive: true });
   }
 });
+
+Deno.test("proxy: a slow answer reaches the client whole, and its end too, half-closed or not", async () => {
+  // A client may shut down its sending side once its request is out (`nc -N`, many RPC
+  // clients) and still wait for the answer: socat, by default, closed such a connection 0.5 s
+  // after the half-close, so an answer slower than that never reached it. And a client that
+  // keeps its side open must still see the end of the answer when the app closes, not 60 s on.
+  const appDir = await Deno.makeTempDir({ prefix: "shadow-halfclose-" });
+  const live = await leasePort();
+  const slot = await leasePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: slot.port });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(1024);
+        const n = await conn.read(buf); // the request: one short write
+        await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+        const w = new TextEncoder().encode(
+          `answer to ${new TextDecoder().decode(buf.subarray(0, n ?? 0))}`,
+        );
+        try {
+          for (let off = 0; off < w.length;) off += await conn.write(w.subarray(off));
+        } finally {
+          conn.close();
+        }
+      })().catch(() => {});
+    }
+  })();
+  const settings = shadowSettings(
+    { start: "true", ports: `${slot.port}-${slot.port}`, health_timeout: 5 },
+    {
+      dir: appDir,
+      repo: "/nonexistent.git",
+      health: `http://127.0.0.1:${live.port}/health`,
+      stop: "true",
+    },
+  );
+  // The answer up to its end, or the reason it did not come within 10 s (the proxy waits 60).
+  const ask = async (halfClose: boolean): Promise<string> => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: live.port });
+    await conn.write(new TextEncoder().encode("ping"));
+    if (halfClose) await conn.closeWrite();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("no end of the answer within 10 s"), 10_000);
+    });
+    const answer = (async () => {
+      const buf = new Uint8Array(1024);
+      let text = "";
+      for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      return text;
+    })();
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+      conn.close();
+      await answer.catch(() => {});
+    }
+  };
+  try {
+    assert.equal((await sh(prepareScript(settings))).code, 0);
+    await Deno.writeTextFile(join(appDir, "shadow", "live.port"), `${slot.port}\n`);
+    const started = await sh(startProxyScript(settings));
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(await ask(true), "answer to ping", "half-closed client");
+    assert.equal(await ask(false), "answer to ping", "client that keeps its side open");
+  } finally {
+    await stopShadow(appDir);
+    listener.close();
+    await serving.catch(() => {});
+    await live.release();
+    await slot.release();
+    await Deno.remove(appDir, { recursive: true });
+  }
+});

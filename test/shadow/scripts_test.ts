@@ -118,7 +118,7 @@ Deno.test("scripts: the switch is a rename of a complete file, then the bookkeep
   assert.ok(rename > 0 && current > rename, "traffic switches first, current follows");
   assert.ok(lines[rename].startsWith("printf '%s\\n' 9101 > live.port.next &&"));
   assert.ok(script.includes(`app='/opt/it'\\''s'`), "the app dir is one quoted word");
-  assert.ok(UPSTREAM_SCRIPT.includes(`exec socat - "TCP:127.0.0.1:$(cat live.port)"`));
+  assert.ok(UPSTREAM_SCRIPT.includes(`STDIO,shut-down "TCP:127.0.0.1:$(cat live.port)"`));
   assert.equal(
     proxyAddress(settings),
     "TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr,backlog=128",
