@@ -167,7 +167,9 @@ export function startProxyScript(settings: ShadowSettings): string {
   const live = `${q(probeHost(settings))} ${settings.livePort}`;
   return `${header(settings)}
 cd "$d" || exit 1
-setsid nohup socat -t ${HALF_CLOSE_WAIT_S} ${q(proxyAddress(settings))} EXEC:./upstream.sh </dev/null >>proxy.log 2>&1 &
+setsid nohup socat -t ${HALF_CLOSE_WAIT_S} ${
+    q(proxyAddress(settings))
+  } EXEC:./upstream.sh </dev/null >>proxy.log 2>&1 &
 pid=$!
 echo "$pid" > proxy.pid
 i=0
