@@ -5,7 +5,9 @@
  * 1. `ansible-playbook` (facts off), and again with pipelining — goal: ≥30× faster;
  * 2. bash running one `ssh` per step over a ControlMaster it opens itself — goal: faster;
  * 3. the floor: the 20 commands streamed into one `ssh … sh -s`, plus Deno's own start-up —
- *    goal: ≤1.2×.
+ *    goal: ≤1.2×. `true` is a builtin of that `sh`, so the floor starts no process a step; the
+ *    same floor with `/bin/sh -c true` a step shows what the node pays for a process per step
+ *    (which the tool needs: each step its own process group).
  *
  * Every run starts cold, like the CLI (which opens its own master): bash opens a master, Ansible
  * gets a fresh ControlPath directory. Runs are interleaved; medians with min–max and the load.
@@ -176,14 +178,17 @@ try {
     ].join("\n"),
   ];
 
-  // The floor: the same 20 commands streamed into one remote sh, plus Deno's start-up.
-  const stream = [
+  // The floor: the same 20 commands streamed into one remote sh, plus Deno's start-up; and the
+  // same with a process per step.
+  const streamed = (command: string) => [
     "sh",
     "-c",
-    `yes true | head -n ${STEPS} | ssh ${
+    `yes ${q(command)} | head -n ${STEPS} | ssh ${
       sshOptions.map((o) => q(o)).join(" ")
     } ${destination} sh -s`,
   ];
+  const stream = streamed("true");
+  const streamProcesses = streamed("/bin/sh -c true");
   const empty = join(dir, "empty.ts");
   await Deno.writeTextFile(empty, "\n");
   const denoStart = ["deno", "run", "-A", empty];
@@ -223,6 +228,7 @@ try {
   await time(tool); // warm caches, as a user's are
   if (other) await time(other);
   const master: number[] = [], floor: number[] = [], starts: number[] = [];
+  const floorProcesses: number[] = [];
   const ans: number[] = [], ansPipe: number[] = [];
   const ourCosts: CliCost[] = [], theirCosts: CliCost[] = [];
   const sshd = node.process.pid;
@@ -233,6 +239,7 @@ try {
     if (other && !(i % 2)) theirCosts.push(await cliCost(other, sshd));
     master.push(await time(bash));
     floor.push(await time(stream));
+    floorProcesses.push(await time(streamProcesses));
     starts.push(await time(denoStart));
     if (ansible) {
       ans.push(await ansibleRun(false));
@@ -241,6 +248,7 @@ try {
   }
   const ours = ourCosts.map((c) => c.wallMs), theirs = theirCosts.map((c) => c.wallMs);
   const floorTotal = floor.map((f, i) => f + starts[i]);
+  const floorProcessesTotal = floorProcesses.map((f, i) => f + starts[i]);
   const tool1 = median(ours);
   console.log(`load average before: ${loadBefore}; after: ${await load()}; rounds: ${ROUNDS}`);
   console.log(`| ${STEPS} trivial steps on 1 node | median (min–max) | ratio | goal |`);
@@ -287,6 +295,11 @@ try {
     `| floor: one \`ssh … sh -s\` + Deno start-up | ${summary(floorTotal)} | CLI ${
       (tool1 / median(floorTotal)).toFixed(2)
     }× floor | ≤1.2× |`,
+  );
+  console.log(
+    `| same floor, \`/bin/sh -c true\` a step (a process each) | ${
+      summary(floorProcessesTotal)
+    } | CLI ${(tool1 / median(floorProcessesTotal)).toFixed(2)}× | |`,
   );
 } finally {
   await fleet.stop();
