@@ -119,6 +119,8 @@ export interface ChainStart {
   from: number;
   current: string;
   expPrev: string;
+  /** The seq of line `from` (default `from + 1`: lines that are the whole history from seq 1). */
+  seq?: number;
 }
 
 /**
@@ -194,7 +196,7 @@ function fullPass(
     seenHashes: new Map(),
     retired: new Map(),
     current: start.current,
-    expSeq: start.from + 1,
+    expSeq: start.seq ?? start.from + 1,
     expPrev: start.expPrev,
     where: (i) => `line ${recs[i].line} of ${lines.files[recs[i].file].name}`,
   };
@@ -211,7 +213,7 @@ function fullPass(
     return same;
   };
   // v1 entries are accepted only before the first v2 entry (format.upgraded after a v1 prefix).
-  let v1Open = start.from === 0;
+  let v1Open = start.from === 0 && (start.seq ?? 1) === 1;
   for (let i = start.from; i < recs.length; i++) {
     const rec = recs[i];
     if (rec.torn) {
