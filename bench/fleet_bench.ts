@@ -16,7 +16,10 @@
  * (`--ansible ""` skips Ansible; it must be installed: `apt-get install -y ansible`;
  * `--profile DIR` writes a V8 CPU profile of each CLI run to DIR; `--kex curve25519-sha256` runs
  * the CLI's ssh clients with that key exchange, as `~/.ssh/config` would choose it (README),
- * instead of OpenSSH's default).
+ * instead of OpenSSH's default; `--against DIR` runs another checkout's CLI too, alternated with
+ * this one's on the same nodes, and prints its rows beside these). Besides the controller's cost
+ * each row gives the nodes' own CPU per node-step (their sshd sessions, shells and step processes,
+ * read from each sshd's reaped-children time): on loopback it shares the controller's cores.
  *
  * @module
  */
@@ -44,6 +47,8 @@ const PROFILE = option("profile", "");
 const MAX = Math.max(...SIZES, ...ANSIBLE);
 /** `--kex NAME`: the key exchange the CLI's ssh clients use (OpenSSH's default without it). */
 const KEX = option("kex", "");
+/** `--against DIR`: another checkout whose CLI runs beside this one's. */
+const AGAINST = option("against", "");
 
 const dir = await Deno.makeTempDir({ prefix: "fleet-bench-" });
 const fleet = await startSshNodes(dir, MAX, "node");
@@ -96,7 +101,34 @@ async function freshStateDir(template: string): Promise<string> {
   return stateDir;
 }
 
-async function ours(size: number, project: Awaited<ReturnType<typeof writeProject>>) {
+/** CPU (ms) the first `size` nodes' sshd have reaped from their ended sessions so far. */
+async function nodesCpuMs(size: number): Promise<number> {
+  let total = 0;
+  for (const node of fleet.nodes.slice(0, size)) {
+    const pid = node.process.pid;
+    // Wait for the session to end (its CPU is counted once it is reaped).
+    for (let i = 0; i < 200; i++) {
+      const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`);
+      if (!children.trim()) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    total += (Number(fields[13]) + Number(fields[14])) * 10; // cutime + cstime
+  }
+  return total;
+}
+
+/** A run's cost with the nodes' CPU for it. */
+interface RunCost extends Cost {
+  nodesCpuMs: number;
+}
+
+async function ours(
+  size: number,
+  project: Awaited<ReturnType<typeof writeProject>>,
+  checkout?: string,
+): Promise<RunCost> {
   const stateDir = await freshStateDir(project.stateDir);
   const argv = cliRunArgv("twenty", {
     root: project.project,
@@ -107,9 +139,12 @@ async function ours(size: number, project: Awaited<ReturnType<typeof writeProjec
     denoFlags: ["--quiet", ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [])],
     runFlags: ["--yes", "--limit", `g${size}`],
     entry: "launch", // as `deno task` starts it
+    checkout,
   });
   try {
-    return await measure(argv, KEX ? await kexEnv(KEX) : {}, fleet.knownHosts);
+    const before = await nodesCpuMs(size);
+    const cost = await measure(argv, KEX ? await kexEnv(KEX) : {}, fleet.knownHosts);
+    return { ...cost, nodesCpuMs: await nodesCpuMs(size) - before };
   } finally {
     await Deno.remove(stateDir, { recursive: true });
   }
@@ -193,7 +228,7 @@ const range = (values: number[], digits = 0) =>
 interface Row {
   who: string;
   size: number;
-  runs: Cost[];
+  runs: (Cost & Partial<RunCost>)[];
 }
 
 function printRow({ who, size, runs }: Row, oneNodeWall?: number): void {
@@ -211,6 +246,11 @@ function printRow({ who, size, runs }: Row, oneNodeWall?: number): void {
         range(own, 2)
       } ms, rest its ssh clients)\n` +
       `             ssh clients per node ${range(sshPerNode)} ms (connection set-up included)\n` +
+      (runs[0].nodesCpuMs === undefined
+        ? ""
+        : `             nodes' own CPU per node-step ${
+          range(runs.map((r) => r.nodesCpuMs! / nodeSteps), 2)
+        } ms (sshd, shell, step processes)\n`) +
       `             peak RSS ${range(rss, 1)} MiB   load ${
         runs.map((r) => r.load.toFixed(1)).join("/")
       }`,
@@ -220,19 +260,33 @@ function printRow({ who, size, runs }: Row, oneNodeWall?: number): void {
 try {
   const project = await writeProject();
   await prepareCli(); // the launcher's bundle exists before anything is timed
+  if (AGAINST) await prepareCli(AGAINST);
   const rows: Row[] = [];
-  // Interleaved: every size once per round, so load drifts hit all sizes alike.
-  const runs = new Map<string, Cost[]>();
+  // Interleaved: every size once per round, so load drifts hit all sizes alike; with
+  // --against, both trees per size, in alternating order.
+  const runs = new Map<string, RunCost[]>();
+  const add = (key: string, cost: RunCost) => runs.set(key, [...runs.get(key) ?? [], cost]);
   for (let round = 0; round < ROUNDS; round++) {
     for (const size of SIZES) {
-      const key = `ours ${size}`;
-      runs.set(key, [...runs.get(key) ?? [], await ours(size, project)]);
+      if (AGAINST && round % 2) add(`against ${size}`, await ours(size, project, AGAINST));
+      add(`ours ${size}`, await ours(size, project));
+      if (AGAINST && !(round % 2)) add(`against ${size}`, await ours(size, project, AGAINST));
     }
   }
   for (const size of SIZES) rows.push({ who: "protocol", size, runs: runs.get(`ours ${size}`)! });
   console.log(`${STEPS} trivial steps per node, rounds: ${ROUNDS} (median (min–max))\n`);
   const one = rows.find((r) => r.size === 1);
   for (const row of rows) printRow(row, one && median(one.runs.map((r) => r.wallMs)));
+  if (AGAINST) {
+    console.log(`\nthe same with ${AGAINST}:`);
+    const theirs = SIZES.map((size) => ({
+      who: "against",
+      size,
+      runs: runs.get(`against ${size}`)!,
+    }));
+    const theirOne = theirs.find((r) => r.size === 1);
+    for (const row of theirs) printRow(row, theirOne && median(theirOne.runs.map((r) => r.wallMs)));
+  }
   if (one) {
     const rss = (row: Row) => median(row.runs.map((r) => r.peakRssKiB)) / 1024;
     for (const row of rows.filter((r) => r.size > 1)) {
