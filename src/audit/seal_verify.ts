@@ -33,7 +33,7 @@ import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { type Checkpoint, checkpointSigner, parseCheckpoint } from "./checkpoint_core.ts";
 import { type ParsedLine, parseEntryLine, sha256Hex } from "./entry.ts";
-import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { keyObjectCache, kidOf } from "./keys.ts";
 import { loadHistory } from "./history.ts";
 import { checkV1Signature } from "./legacy_v1.ts";
 import { type HistoryLines, historyLines, lineBytes } from "./lines.ts";
@@ -84,7 +84,7 @@ export function verifySinceCheckpoint(
 ): SealVerdict | undefined {
   const count = lines.count;
   if (count === 0 || lines.torn.size > 0) return undefined;
-  const keyObject = cachedKeyObjects();
+  const keyObject = keyObjectCache();
   // The first entry must be the trust root's: a keyring swapped for one that starts with another
   // key would otherwise go unnoticed (the chain from it is followed only through rotations).
   if (!signedBy(lineBytes(lines, 0), root.kid, keyObject(root.kid, root.publicKeyRaw))) {
@@ -188,15 +188,6 @@ function signedBy(bytes: Uint8Array, kid: string, key: KeyObject, parsed?: Parse
   const p = parsed ?? parseEntryLine(bytes);
   if (!p.ok || p.entry.kid !== kid) return false;
   return (!p.v1Form && checkLineSignature(bytes, key)) || checkV1Signature(p.entry, key);
-}
-
-function cachedKeyObjects(): (kid: string, raw: Uint8Array) => KeyObject {
-  const cache = new Map<string, KeyObject>();
-  return (kid, raw) => {
-    let k = cache.get(kid);
-    if (!k) cache.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
 }
 
 /**

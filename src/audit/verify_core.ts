@@ -21,7 +21,7 @@ import { Buffer } from "node:buffer";
 import { type KeyObject, verify as edVerify } from "node:crypto";
 import { GENESIS_PREV, type ParsedLine, parseEntryLine, sha256Hex } from "./entry.ts";
 import { signedBytesOfLine } from "./signed_bytes.ts";
-import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { keyObjectCache, kidOf } from "./keys.ts";
 import { ACTION } from "./actions.ts";
 import { checkV1Signature } from "./legacy_v1.ts";
 import { cleanHistory } from "./fast_verify.ts";
@@ -67,19 +67,8 @@ export function verifyHistory(
   } = {},
 ): VerifyResult {
   const lines = options.lines ?? historyLines(files);
-  const keyObjects = new Map<string, KeyObject>();
-  const keyObject = (kid: string, raw: Uint8Array) => {
-    let k = keyObjects.get(kid);
-    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
-  const result: VerifyResult = {
-    ok: true,
-    entries: 0,
-    files: files.map((f) => f.name),
-    keys: [],
-    checkpoints: [],
-  };
+  const keyObject = keyObjectCache();
+  const result = emptyResult(files);
   const known = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
   const fail = (i: number, reason: FailReason, detail: string): VerifyResult => {
     const r = i < lines.count
@@ -146,19 +135,8 @@ export function verifyFrom(
   start: ChainStart,
   known: Map<string, Uint8Array>,
 ): VerifyResult {
-  const keyObjects = new Map<string, KeyObject>();
-  const keyObject = (kid: string, raw: Uint8Array) => {
-    let k = keyObjects.get(kid);
-    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
-  const result: VerifyResult = {
-    ok: true,
-    entries: 0,
-    files: lines.files.map((f) => f.name),
-    keys: [],
-    checkpoints: [],
-  };
+  const keyObject = keyObjectCache();
+  const result = emptyResult(lines.files);
   const bad = fullPass(lines, root, undefined, result, new Map(known), keyObject, start);
   if (bad) {
     const r = recAt(lines, Math.min(bad[0], lines.count - 1));
@@ -171,6 +149,11 @@ export function verifyFrom(
     };
   }
   return result;
+}
+
+// A verdict before any line was looked at.
+function emptyResult(files: HistoryFile[]): VerifyResult {
+  return { ok: true, entries: 0, files: files.map((f) => f.name), keys: [], checkpoints: [] };
 }
 
 // Every line, one by one, with a diagnosis of the first that fails: the index, reason and
