@@ -4,7 +4,9 @@
  * verification throughput, and the seal at the end of a command (whole history vs from the last
  * checkpoint).
  *
- * Run: `deno run -A bench/audit_bench.ts [appends=2000] [entries=100000] [appenders=1,10,100]`
+ * Run: `deno run -A bench/audit_bench.ts [appends=2000] [entries=100000] [appenders=1,10,100]
+ * [rotate-every=25]` (the generated log's key evolves every that many entries, as a command's
+ * seal evolves it; 0: never).
  *
  * @example
  * ```sh
@@ -19,12 +21,15 @@ import {
   verifyAuditLog,
   writeCheckpoint,
 } from "../src/audit/mod.ts";
-import { buildEntry, GENESIS_PREV, sha256Hex } from "../src/audit/entry.ts";
+import { Buffer } from "node:buffer";
+import { buildEntry, GENESIS_PREV, sha256Hex, type Signer } from "../src/audit/entry.ts";
+import { newKeyPair, signerFromPem } from "../src/audit/keys.ts";
 import { loadSigner } from "../src/audit/signing.ts";
 
 const appends = Number(Deno.args[0] ?? 2000);
 const entries = Number(Deno.args[1] ?? 100_000);
 const appenders = (Deno.args[2] ?? "1,10,100").split(",").filter(Boolean).map(Number);
+const rotateEvery = Number(Deno.args[3] ?? 25);
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -75,27 +80,39 @@ for (const n of appenders) {
 // Verify: a generated log (signed in memory, not via appendAudit, to keep setup short).
 const verifyDir = `${await Deno.makeTempDir({ prefix: "audit-bench-" })}/state`;
 await generateSigningKey(verifyDir);
-const signer = await loadSigner(verifyDir);
+let signer: Signer = await loadSigner(verifyDir);
+let signerPem = "";
 const parts: string[] = [];
 let prev = GENESIS_PREV;
 const ts = new Date().toISOString();
 for (let seq = 1; seq <= entries; seq++) {
-  const { line } = buildEntry(
-    {
+  // Every rotateEvery-th entry hands over to a new key, as the seal at each command's end does.
+  const next = rotateEvery > 0 && seq % rotateEvery === 0 ? newKeyPair() : undefined;
+  const fields = next
+    ? {
+      action: "key.rotated",
+      status: "success",
+      reason: "end of run",
+      old_kid: signer.kid,
+      new_kid: next.kid,
+      new_public_key: Buffer.from(next.publicKeyRaw).toString("base64"),
+    }
+    : {
       action: "deploy",
       repo: "/opt/myapp",
       env: "prod",
       from: `v${seq - 1}`,
       to: `v${seq}`,
       status: "success",
-    },
-    { seq, prev, ts, host: "bench", user: "bench" },
-    signer,
-  );
+    };
+  const { line } = buildEntry(fields, { seq, prev, ts, host: "bench", user: "bench" }, signer);
   parts.push(line + "\n");
   prev = sha256Hex(line);
+  if (next) [signer, signerPem] = [signerFromPem(next.privatePem), next.privatePem];
 }
 await Deno.writeTextFile(auditPaths(verifyDir).log, parts.join(""), { mode: 0o600 });
+// The key the log expects next is the last one announced.
+if (signerPem) await Deno.writeTextFile(auditPaths(verifyDir).key, signerPem, { mode: 0o600 });
 // Three rounds, best and median: the machine is shared, and the figure is the verifier's, not
 // the neighbours'. CPU time (all threads, from /proc) is measured too: on a loaded machine wall
 // time says more about the neighbours than about the verifier, and CPU-seconds / cores is what
@@ -159,7 +176,7 @@ const rows = [
     "",
   ]),
   [
-    `verify ${entries} entries (all signatures, best of 3)`,
+    `verify ${entries} entries, a key rotation every ${rotateEvery} (best of 3)`,
     `${(verifyMs / 1000).toFixed(2)} s`,
     "",
   ],

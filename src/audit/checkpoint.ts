@@ -26,7 +26,9 @@ import { auditPaths } from "./paths.ts";
 import { announceNextKey, finishRotation, requireSigningKey } from "./signing.ts";
 import { signerForAppend } from "./tail.ts";
 import { verifyAuditLog } from "./verify.ts";
-import { historyLines, lineBytes } from "./lines.ts";
+import { type HistoryLines, historyLines, lineBytes } from "./lines.ts";
+import { GENESIS_PREV, sha256Hex } from "./entry.ts";
+import { verifyFrom } from "./verify_core.ts";
 import { type SealVerdict, verifySinceLastSeal } from "./seal_verify.ts";
 import {
   checkpointOrigin,
@@ -111,6 +113,7 @@ export async function writeCheckpoint(
       // check fails, the whole history is verified, which also names what is wrong.
       const since = await verifySinceLastSeal(stateDir, held);
       let signer;
+      let verified = since?.entries ?? 0;
       if (!since) {
         let verdict = await verifyAuditLog(stateDir, { checkpoints: held });
         if (verdict.firstBad?.reason === "torn last line") {
@@ -127,13 +130,29 @@ export async function writeCheckpoint(
               `${b.file}: ${b.reason} (${b.detail})`,
           );
         }
+        verified = verdict.entries;
       }
       signer ??= await signerForAppend(stateDir, log);
       const next = options.rotate
         ? await announceNextKey(stateDir, log, signer, "end of run")
         : undefined;
-      const { leaves, tree } = await historyTree(stateDir, since);
+      const { leaves, tree, added } = await historyTree(stateDir, since, verified);
       const size = leaves.length;
+      // What was appended since the verification must be this seal's own entries (its
+      // key.rotated, a format.upgraded): a line written behind the lock's back is refused.
+      const ownAppends = verifyFrom(added.lines, signer, {
+        from: added.from,
+        seq: verified + 1,
+        current: signer.kid,
+        expPrev: added.expPrev,
+      }, new Map([[signer.kid, signer.publicKeyRaw]]));
+      if (!ownAppends.ok) {
+        const b = ownAppends.firstBad!;
+        throw new AuditRefusedError(
+          "refusing to sign a checkpoint: the log changed while it was being sealed: " +
+            `${b.reason} (${b.detail})`,
+        );
+      }
       const text = makeCheckpoint(origin, size, tree.root(), signer);
       if (next) await finishRotation(stateDir, signer.kid, next.signer, next.seq);
       return { text, size, leaves, kid: signer.kid, next, since: since?.since };
@@ -178,13 +197,19 @@ export async function writeCheckpoint(
   };
 }
 
-// The leaves and the tree of every complete line of the history. After a verification from a
-// checkpoint, only the bytes appended to the live log since are read and hashed (the rest is
-// unchanged: the audit lock is held).
+// The leaves and the tree of every complete line of the history, and the lines appended since
+// the first `verified` ones (from index `from` of `lines`, after a line hashing to `expPrev`).
+// After a verification from a checkpoint, only the bytes appended to the live log since are read
+// and hashed (the rest is unchanged: the audit lock is held).
 async function historyTree(
   stateDir: string,
   since: SealVerdict | undefined,
-): Promise<{ leaves: Hash[]; tree: TreeEdge }> {
+  verified: number,
+): Promise<{
+  leaves: Hash[];
+  tree: TreeEdge;
+  added: { lines: HistoryLines; from: number; expPrev: string };
+}> {
   if (!since) {
     const lines = historyLines(await loadHistory(stateDir));
     const leaves: Hash[] = [];
@@ -193,20 +218,21 @@ async function historyTree(
     }
     const tree = new TreeEdge();
     for (const leaf of leaves) tree.push(leaf);
-    return { leaves, tree };
+    const expPrev = verified === 0 ? GENESIS_PREV : sha256Hex(lineBytes(lines, verified - 1));
+    return { leaves, tree, added: { lines, from: verified, expPrev } };
   }
   const { leaves, tree, end } = since;
   using file = await Deno.open(end.file, { read: true });
   await file.seek(end.bytes, Deno.SeekMode.Start);
-  const added = new Uint8Array(await new Response(file.readable).arrayBuffer());
-  const lines = historyLines([{ name: end.file, bytes: added }]);
+  const bytes = new Uint8Array(await new Response(file.readable).arrayBuffer());
+  const lines = historyLines([{ name: end.file, bytes }]);
   for (let i = 0; i < lines.count; i++) {
     if (lines.torn.has(i)) continue;
     const leaf = leafHash(lineBytes(lines, i));
     leaves.push(leaf);
     tree.push(leaf);
   }
-  return { leaves, tree };
+  return { leaves, tree, added: { lines, from: 0, expPrev: since.lastHash } };
 }
 
 async function publishWithRetry(

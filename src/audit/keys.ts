@@ -153,6 +153,27 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 }
 
 /**
+ * A lookup that builds each kid's key object once (a verification meets the same few keys on
+ * thousands of lines).
+ *
+ * @example
+ * ```ts
+ * declare const kid: string;
+ * declare const raw: Uint8Array;
+ * const keyObject = keyObjectCache();
+ * keyObject(kid, raw) === keyObject(kid, raw); // true
+ * ```
+ */
+export function keyObjectCache(): (kid: string, raw: Uint8Array) => KeyObject {
+  const cache = new Map<string, KeyObject>();
+  return (kid, raw) => {
+    let k = cache.get(kid);
+    if (!k) cache.set(kid, k = publicKeyFromRaw(raw));
+    return k;
+  };
+}
+
+/**
  * Raw public key from text an operator may hand to `--pubkey`: SPKI PEM or base64 of the
  * 32 raw bytes.
  *

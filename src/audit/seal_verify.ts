@@ -32,9 +32,10 @@ import { Buffer } from "node:buffer";
 import type { KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { type Checkpoint, checkpointSigner, parseCheckpoint } from "./checkpoint_core.ts";
-import { parseEntryLine, sha256Hex } from "./entry.ts";
-import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { type ParsedLine, parseEntryLine, sha256Hex } from "./entry.ts";
+import { keyObjectCache, kidOf } from "./keys.ts";
 import { loadHistory } from "./history.ts";
+import { checkV1Signature } from "./legacy_v1.ts";
 import { type HistoryLines, historyLines, lineBytes } from "./lines.ts";
 import { type Hash, leafHash, rootsAtSizes, TreeEdge } from "./merkle.ts";
 import { auditPaths } from "./paths.ts";
@@ -52,6 +53,8 @@ export interface SealVerdict {
   tree: TreeEdge;
   /** The live log (the last history file) and how many of its bytes were verified. */
   end: { file: string; bytes: number };
+  /** SHA-256 (hex) of the last entry verified: what the next entry's `prev` must be. */
+  lastHash: string;
   /** Size of the checkpoint the entries after it were verified from. */
   since: number;
 }
@@ -81,8 +84,17 @@ export function verifySinceCheckpoint(
 ): SealVerdict | undefined {
   const count = lines.count;
   if (count === 0 || lines.torn.size > 0) return undefined;
-  const chain = keyChain(lines, root);
-  const keyObject = cachedKeyObjects();
+  const keyObject = keyObjectCache();
+  // The first entry must be the trust root's: a keyring swapped for one that starts with another
+  // key would otherwise go unnoticed (the chain from it is followed only through rotations).
+  if (!signedBy(lineBytes(lines, 0), root.kid, keyObject(root.kid, root.publicKeyRaw))) {
+    return undefined;
+  }
+  const chain = keyChain(lines, root, keyObject);
+  // Every FULL_EVERY-th seal (counted by the log's own key rotations, one a seal) checks every
+  // signature: a checkpoint the current key's holder signed over a rewritten history anchors the
+  // seals after it only until then.
+  if ((chain.rotations.length + 1) % FULL_EVERY === 0) return undefined;
   const leaves = Array.from({ length: count }, (_, i) => leafHash(lineBytes(lines, i)));
   // A witness's checkpoint past the end: the log was cut (the full verification says so).
   if (held.some((cp) => cp.size > count)) return undefined;
@@ -91,13 +103,17 @@ export function verifySinceCheckpoint(
   const roots = rootsAtSizes(leaves, all.map((cp) => cp.size), tree);
   const matches = (cp: Checkpoint) => {
     const root = roots.get(cp.size);
-    return cp.size > 0 && root !== undefined && Buffer.compare(root, cp.root) === 0 &&
+    return root !== undefined && Buffer.compare(root, cp.root) === 0 &&
       checkpointSigner(cp, chain.known, keyObject)?.valid === true;
   };
   if (!held.every(matches)) return undefined;
-  const anchor = all.filter(matches).sort((a, b) => b.size - a.size)[0];
+  const anchor = all.filter((cp) => cp.size > 0 && matches(cp)).sort((a, b) => b.size - a.size)[0];
   if (!anchor) return undefined;
   const from = anchor.size;
+  // The entries after the anchor are judged as v2 entries (verify_core: a v1 entry after the
+  // first v2 one is refused); an anchor inside a v1 prefix leaves that to the full verification.
+  const last = parseEntryLine(lineBytes(lines, from - 1));
+  if (!last.ok || last.v1Form) return undefined;
   // The keys the chain introduced before the anchor, and the one that signs the entry after it.
   const before = chain.rotations.filter((r) => r.index < from);
   const known = new Map([[root.kid, root.publicKeyRaw]]);
@@ -113,6 +129,7 @@ export function verifySinceCheckpoint(
     tree,
     since: from,
     end: { file: live.name, bytes: live.bytes.length },
+    lastHash: sha256Hex(lineBytes(lines, count - 1)),
   };
 }
 
@@ -134,6 +151,7 @@ const ROTATION_MARK = Buffer.from(`"action":"key.rotated"`);
 function keyChain(
   lines: HistoryLines,
   root: TrustRoot,
+  keyObject: (kid: string, raw: Uint8Array) => KeyObject,
 ): { rotations: Rotation[]; known: Map<string, Uint8Array> } {
   const known = new Map([[root.kid, root.publicKeyRaw]]);
   const rotations: Rotation[] = [];
@@ -148,11 +166,11 @@ function keyChain(
     while (line < lines.count && lines.bounds[2 * line + 1] < at) line++;
     if (line === lines.count) break;
     const p = parseEntryLine(lineBytes(lines, line));
-    if (!p.ok || p.v1Form || p.entry.action !== "key.rotated") break;
+    if (!p.ok || p.entry.action !== "key.rotated") break;
     const e = p.entry;
     const raw = Buffer.from(String(e.new_public_key ?? ""), "base64");
-    const signedByCurrent = e.kid === current && e.seq === line + 1 &&
-      checkLineSignature(lineBytes(lines, line), publicKeyFromRaw(known.get(current)!));
+    const signedByCurrent = e.seq === line + 1 &&
+      signedBy(lineBytes(lines, line), current, keyObject(current, known.get(current)!), p);
     if (!signedByCurrent || raw.length !== 32 || kidOf(raw) !== e.new_kid) break;
     current = e.new_kid as string;
     known.set(current, new Uint8Array(raw));
@@ -161,13 +179,15 @@ function keyChain(
   return { rotations, known };
 }
 
-function cachedKeyObjects(): (kid: string, raw: Uint8Array) => KeyObject {
-  const cache = new Map<string, KeyObject>();
-  return (kid, raw) => {
-    let k = cache.get(kid);
-    if (!k) cache.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
+/** Every how many seals the seal verifies the whole history anyway (README: audit). */
+export const FULL_EVERY = 50;
+
+// Whether a line is an entry of `kid` whose signature verifies: the v2 signing input, or the v1
+// one (a log upgraded from v1 keeps its v1 rotations; their signatures are as unforgeable).
+function signedBy(bytes: Uint8Array, kid: string, key: KeyObject, parsed?: ParsedLine): boolean {
+  const p = parsed ?? parseEntryLine(bytes);
+  if (!p.ok || p.entry.kid !== kid) return false;
+  return (!p.v1Form && checkLineSignature(bytes, key)) || checkV1Signature(p.entry, key);
 }
 
 /**
@@ -191,6 +211,9 @@ export async function verifySinceLastSeal(
   return verifySinceCheckpoint(lines, await trustRoot(stateDir), anchors, held);
 }
 
+// The names `writeCheckpoint` gives its copies: the time, with `:` and `.` as `-`.
+const COPY_NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z\.txt$/;
+
 // The newest few checkpoint copies (their names are timestamps); one that cannot be read or
 // parsed is no anchor.
 async function newestLocalCheckpoints(stateDir: string, n: number): Promise<Checkpoint[]> {
@@ -198,17 +221,19 @@ async function newestLocalCheckpoints(stateDir: string, n: number): Promise<Chec
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(".txt")) names.push(e.name);
+      if (e.isFile && COPY_NAME.test(e.name)) names.push(e.name);
     }
   } catch {
     return [];
   }
   const out: Checkpoint[] = [];
-  for (const name of names.sort().reverse().slice(0, n)) {
+  // Newest first, past any that cannot be read or parsed (at most 3n tried).
+  for (const name of names.sort().reverse().slice(0, 3 * n)) {
+    if (out.length === n) break;
     try {
       out.push(parseCheckpoint(await Deno.readTextFile(join(dir, name)), join(dir, name)));
     } catch {
-      // Not a checkpoint we can use: the whole history is verified instead.
+      // Not a checkpoint we can use.
     }
   }
   return out;

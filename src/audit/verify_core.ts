@@ -21,7 +21,7 @@ import { Buffer } from "node:buffer";
 import { type KeyObject, verify as edVerify } from "node:crypto";
 import { GENESIS_PREV, type ParsedLine, parseEntryLine, sha256Hex } from "./entry.ts";
 import { signedBytesOfLine } from "./signed_bytes.ts";
-import { kidOf, publicKeyFromRaw } from "./keys.ts";
+import { keyObjectCache, kidOf } from "./keys.ts";
 import { ACTION } from "./actions.ts";
 import { checkV1Signature } from "./legacy_v1.ts";
 import { cleanHistory } from "./fast_verify.ts";
@@ -67,19 +67,8 @@ export function verifyHistory(
   } = {},
 ): VerifyResult {
   const lines = options.lines ?? historyLines(files);
-  const keyObjects = new Map<string, KeyObject>();
-  const keyObject = (kid: string, raw: Uint8Array) => {
-    let k = keyObjects.get(kid);
-    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
-  const result: VerifyResult = {
-    ok: true,
-    entries: 0,
-    files: files.map((f) => f.name),
-    keys: [],
-    checkpoints: [],
-  };
+  const keyObject = keyObjectCache();
+  const result = emptyResult(files);
   const known = new Map<string, Uint8Array>([[root.kid, root.publicKeyRaw]]);
   const fail = (i: number, reason: FailReason, detail: string): VerifyResult => {
     const r = i < lines.count
@@ -119,6 +108,8 @@ export interface ChainStart {
   from: number;
   current: string;
   expPrev: string;
+  /** The seq of line `from` (default `from + 1`: lines that are the whole history from seq 1). */
+  seq?: number;
 }
 
 /**
@@ -144,19 +135,8 @@ export function verifyFrom(
   start: ChainStart,
   known: Map<string, Uint8Array>,
 ): VerifyResult {
-  const keyObjects = new Map<string, KeyObject>();
-  const keyObject = (kid: string, raw: Uint8Array) => {
-    let k = keyObjects.get(kid);
-    if (!k) keyObjects.set(kid, k = publicKeyFromRaw(raw));
-    return k;
-  };
-  const result: VerifyResult = {
-    ok: true,
-    entries: 0,
-    files: lines.files.map((f) => f.name),
-    keys: [],
-    checkpoints: [],
-  };
+  const keyObject = keyObjectCache();
+  const result = emptyResult(lines.files);
   const bad = fullPass(lines, root, undefined, result, new Map(known), keyObject, start);
   if (bad) {
     const r = recAt(lines, Math.min(bad[0], lines.count - 1));
@@ -169,6 +149,11 @@ export function verifyFrom(
     };
   }
   return result;
+}
+
+// A verdict before any line was looked at.
+function emptyResult(files: HistoryFile[]): VerifyResult {
+  return { ok: true, entries: 0, files: files.map((f) => f.name), keys: [], checkpoints: [] };
 }
 
 // Every line, one by one, with a diagnosis of the first that fails: the index, reason and
@@ -194,7 +179,7 @@ function fullPass(
     seenHashes: new Map(),
     retired: new Map(),
     current: start.current,
-    expSeq: start.from + 1,
+    expSeq: start.seq ?? start.from + 1,
     expPrev: start.expPrev,
     where: (i) => `line ${recs[i].line} of ${lines.files[recs[i].file].name}`,
   };
@@ -211,7 +196,7 @@ function fullPass(
     return same;
   };
   // v1 entries are accepted only before the first v2 entry (format.upgraded after a v1 prefix).
-  let v1Open = start.from === 0;
+  let v1Open = start.from === 0 && (start.seq ?? 1) === 1;
   for (let i = start.from; i < recs.length; i++) {
     const rec = recs[i];
     if (rec.torn) {

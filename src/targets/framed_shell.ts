@@ -25,7 +25,7 @@
 import { MarkedStream } from "./marked_stream.ts";
 import { newMarker } from "./ssh_command.ts";
 import { KILL_GRACE_MS, stopOnTimeoutOrAbort, type StopStep } from "./step_stop.ts";
-import { type ExecRequest, OutputCollector } from "./target.ts";
+import { type ExecRequest, OutputCollector, type OutputCut, outputCut } from "./target.ts";
 
 export { KILL_GRACE_MS, type StopStep } from "./step_stop.ts";
 
@@ -34,6 +34,8 @@ export interface FrameEnd {
   status?: string;
   stdout: string;
   stderr: string;
+  /** What was dropped past the output limit (see `ExecResult.cut`). */
+  cut?: OutputCut;
   /** Set when the shell's process ended before the frame did. */
   ended?: string;
 }
@@ -200,6 +202,7 @@ export class FramedShell {
             status: pending.status,
             stdout: pending.stdout.text(),
             stderr: pending.stderr.text(),
+            cut: outputCut(pending.stdout, pending.stderr),
             ended,
           });
         },

@@ -95,6 +95,7 @@ export class LocalShell {
       timedOut: end.timedOut,
       aborted: end.aborted,
       ms: performance.now() - started,
+      cut: end.cut,
     };
   }
 

@@ -317,6 +317,7 @@ class RemoteShell {
       aborted: end.aborted,
       ms: performance.now() - started,
       lost: lost || undefined,
+      cut: end.cut,
     };
   }
 

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { ExecRequest, ExecResult, OutputCollector } from "./target.ts";
+import { type ExecRequest, type ExecResult, type OutputCollector, outputCut } from "./target.ts";
 
 /** Milliseconds between asking a step's process group to stop (TERM) and making it (KILL). */
 export const KILL_GRACE_MS = 5000;
@@ -95,6 +95,7 @@ export function stopOnTimeoutOrAbort(
         timedOut,
         aborted: request.signal?.aborted ?? false,
         ms: performance.now() - started,
+        cut: outputCut(stdout, stderr),
       };
     },
   };

@@ -44,6 +44,33 @@ export interface ExecResult {
    * outcome is unknown, and the run must stop rather than fail over to its next step.
    */
   lost?: string;
+  /**
+   * Bytes of output past {@link OUTPUT_LIMIT}, counted but not kept, per stream; absent when
+   * nothing was dropped. A caller that judges the output must not judge a cut one.
+   */
+  cut?: OutputCut;
+}
+
+/** How much of each stream was dropped past {@link OUTPUT_LIMIT}. */
+export interface OutputCut {
+  stdout: number;
+  stderr: number;
+}
+
+/**
+ * The cut of a step's two streams, or undefined when neither dropped anything.
+ *
+ * @example
+ * ```ts
+ * const out = new OutputCollector("stdout");
+ * const err = new OutputCollector("stderr");
+ * outputCut(out, err); // undefined
+ * ```
+ */
+export function outputCut(stdout: OutputCollector, stderr: OutputCollector): OutputCut | undefined {
+  return stdout.dropped || stderr.dropped
+    ? { stdout: stdout.dropped, stderr: stderr.dropped }
+    : undefined;
 }
 
 /** A place where steps run. */
@@ -63,6 +90,7 @@ const decoder = new TextDecoder();
 export class OutputCollector {
   #chunks: Uint8Array[] = [];
   #size = 0;
+  #dropped = 0;
   #pending = "";
   /** Made on the first bytes written with a listener: most steps' output is never split. */
   #decoder?: TextDecoder;
@@ -75,6 +103,11 @@ export class OutputCollector {
       write: (chunk) => this.write(chunk),
       close: () => this.flush(),
     });
+  }
+
+  /** Bytes past {@link OUTPUT_LIMIT}: counted, not kept. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** Everything collected, as text. */
@@ -119,8 +152,9 @@ export class OutputCollector {
 
   /** `copy`: the runner may reuse the chunk's buffer; a freshly encoded one is ours. */
   #keep(chunk: Uint8Array, copy: boolean): void {
-    if (this.#size >= OUTPUT_LIMIT) return;
-    const kept = chunk.subarray(0, OUTPUT_LIMIT - this.#size);
+    const kept = chunk.subarray(0, Math.max(0, OUTPUT_LIMIT - this.#size));
+    this.#dropped += chunk.length - kept.length;
+    if (kept.length === 0) return;
     this.#chunks.push(copy || kept.length < chunk.length ? kept.slice() : kept);
     this.#size += kept.length;
   }

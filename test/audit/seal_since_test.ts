@@ -3,9 +3,13 @@
 // refuses every log the full verification refuses, including one with a forged anchor.
 import assert from "node:assert/strict";
 import { buildEntry, sha256Hex } from "../../src/audit/entry.ts";
-import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
-import { newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
-import { leafHash, treeRoot } from "../../src/audit/merkle.ts";
+import { makeCheckpoint, parseCheckpoint } from "../../src/audit/checkpoint_core.ts";
+import { loadHistory } from "../../src/audit/history.ts";
+import { keyForSeq, newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
+import { historyLines } from "../../src/audit/lines.ts";
+import { EMPTY_ROOT, leafHash, treeRoot } from "../../src/audit/merkle.ts";
+import { FULL_EVERY, verifySinceCheckpoint } from "../../src/audit/seal_verify.ts";
+import { readKeyring } from "../../src/audit/signing.ts";
 import {
   auditPaths,
   AuditRefusedError,
@@ -13,7 +17,7 @@ import {
   verifyAuditLog,
   writeCheckpoint,
 } from "../../src/audit/mod.ts";
-import { appendMany, currentKey, freshStateDir, join, lines } from "./helpers.ts";
+import { appendMany, currentKey, freshStateDir, join, lines, v1StateDir } from "./helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -162,4 +166,76 @@ Deno.test("the seal's anchor keeps the chain: the hash of the entry before the f
     () => writeCheckpoint(dir, { rotate: true }),
     (err: Error) => err instanceof AuditRefusedError && /prev does not match/.test(err.message),
   );
+});
+
+Deno.test("a keyring swapped for one that starts with the current key is still refused", async () => {
+  // The reviewer's case: the log is genuine, but the trust root on the host now names the
+  // current key, so the full verification says "unknown key" at line 1; so must the seal.
+  const dir = await freshStateDir();
+  await appendMany(dir, 20);
+  await writeCheckpoint(dir, { rotate: true });
+  await writeCheckpoint(dir); // a checkpoint signed by the current key, no rotation
+  await appendMany(dir, 3, 21);
+  const key = await currentKey(dir);
+  await Deno.writeTextFile(
+    auditPaths(dir).keyring,
+    JSON.stringify({
+      version: 1,
+      keys: {
+        [key.kid]: {
+          public_key: btoa(String.fromCharCode(...key.publicKeyRaw)),
+          from_seq: 1,
+          to_seq: null,
+          created: new Date().toISOString(),
+        },
+      },
+    }),
+  );
+  assert.equal((await verifyAuditLog(dir)).firstBad?.reason, "unknown key");
+  await assert.rejects(
+    () => writeCheckpoint(dir, { rotate: true }),
+    (err: Error) => err instanceof AuditRefusedError && /line 1 of .*unknown key/.test(err.message),
+  );
+});
+
+Deno.test("a log upgraded from format v1 seals from its last checkpoint too", async () => {
+  const dir = await v1StateDir();
+  assert.equal((await writeCheckpoint(dir, { rotate: true })).since, undefined);
+  await appendMany(dir, 2);
+  const second = await writeCheckpoint(dir, { rotate: true });
+  assert.notEqual(second.since, undefined, "the v1-era key.rotated entries carry the chain");
+  const r = await verifyAuditLog(dir, { checkpointFiles: [second.path] });
+  assert.equal(r.ok, true, JSON.stringify(r.firstBad));
+});
+
+Deno.test(`every ${FULL_EVERY}th seal verifies the whole history anyway`, async () => {
+  const dir = await freshStateDir();
+  const whole: number[] = [];
+  for (let seal = 1; seal <= FULL_EVERY + 1; seal++) {
+    await appendMany(dir, 1, seal);
+    if ((await writeCheckpoint(dir, { rotate: true })).since === undefined) whole.push(seal);
+  }
+  assert.deepEqual(whole, [1, FULL_EVERY]);
+});
+
+Deno.test("junk in the checkpoints directory does not keep the seal from its last checkpoint", async () => {
+  const dir = await sealedLog(10, 2);
+  for (const name of ["9999-12-31T23-59-59-997Z.txt", "9999-12-31T23-59-59-998Z.txt", "zzz.txt"]) {
+    await Deno.writeTextFile(`${auditPaths(dir).checkpoints}/${name}`, "not a checkpoint\n");
+  }
+  await plantCheckpoint(dir, "not a checkpoint either\n");
+  assert.equal((await writeCheckpoint(dir, { rotate: true })).since, 11);
+});
+
+Deno.test("a witness's checkpoint of the empty log matches any log", async () => {
+  const dir = await freshStateDir();
+  const rootKey = await currentKey(dir);
+  const empty = parseCheckpoint(makeCheckpoint(checkpointOrigin({}), 0, EMPTY_ROOT, rootKey));
+  await appendMany(dir, 5);
+  const first = await writeCheckpoint(dir, { rotate: true });
+  await appendMany(dir, 2, 6);
+  const lines = historyLines(await loadHistory(dir));
+  const root = keyForSeq(await readKeyring(dir), 1)!;
+  const local = parseCheckpoint(await Deno.readTextFile(first.path));
+  assert.equal(verifySinceCheckpoint(lines, root, [local], [empty])?.since, first.size);
 });

@@ -27,6 +27,19 @@ async function sh(script: string): Promise<{ code: number; stdout: string; stder
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
+// The proxy on `live` in front of the one slot on `slot`.
+function proxySettings(appDir: string, live: number, slot: number) {
+  return shadowSettings(
+    { start: "true", ports: `${slot}-${slot}`, health_timeout: 5 },
+    {
+      dir: appDir,
+      repo: "/nonexistent.git",
+      health: `http://127.0.0.1:${live}/health`,
+      stop: "true",
+    },
+  );
+}
+
 Deno.test("health probe: a slow live release behind the proxy is healthy", async () => {
   const appDir = await Deno.makeTempDir({ prefix: "shadow-proxy-" });
   const live = await leasePort();
@@ -38,15 +51,7 @@ Deno.test("health probe: a slow live release behind the proxy is healthy", async
       return Response.json({ version: "v1.1.0" });
     },
   );
-  const settings = shadowSettings(
-    { start: "true", ports: `${slot.port}-${slot.port}`, health_timeout: 5 },
-    {
-      dir: appDir,
-      repo: "/nonexistent.git",
-      health: `http://127.0.0.1:${live.port}/health`,
-      stop: "true",
-    },
-  );
+  const settings = proxySettings(appDir, live.port, slot.port);
   try {
     const prepared = await sh(prepareScript(settings));
     assert.equal(prepared.code, 0, prepared.stderr);
@@ -94,15 +99,7 @@ Deno.test("proxy: a slow answer reaches the client whole, and its end too, half-
       })().catch(() => {});
     }
   })();
-  const settings = shadowSettings(
-    { start: "true", ports: `${slot.port}-${slot.port}`, health_timeout: 5 },
-    {
-      dir: appDir,
-      repo: "/nonexistent.git",
-      health: `http://127.0.0.1:${live.port}/health`,
-      stop: "true",
-    },
-  );
+  const settings = proxySettings(appDir, live.port, slot.port);
   // The answer up to its end, or the reason it did not come within 10 s (the proxy waits 60).
   const ask = async (halfClose: boolean): Promise<string> => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: live.port });

@@ -19,7 +19,6 @@
  */
 import { z } from "../../source/zod.ts";
 import { shellQuote } from "../../shell/quote.ts";
-import { OUTPUT_LIMIT } from "../../targets/target.ts";
 import { SafeErePattern, safeRegex } from "../safe_regex.ts";
 import { PHP_FILE, phpCallSitePattern, phpHitContext } from "./php_context.ts";
 import { defineCollector, execOnTarget, NotCollected } from "./types.ts";
@@ -269,25 +268,19 @@ export const patternScan = defineCollector(PatternScanSpec, async (spec, ctx) =>
   durationMinutes(spec.modified_within); // refuses a bad duration before anything runs
   // One round trip: the directory check rides along with the scan (exit 3 names the missing one).
   const check = paths.map((p) => `[ -d ${shellQuote(p)} ] || { echo ${shellQuote(p)}; exit 3; }`);
-  const result = await execOnTarget(ctx, `${check.join("\n")}\n${scanCommand({ ...spec, paths })}`);
+  // A scan cut at the target's output limit would lose findings without a word: an error that
+  // says how to narrow it.
+  const result = await execOnTarget(
+    ctx,
+    `${check.join("\n")}\n${scanCommand({ ...spec, paths })}`,
+    "narrow the scan (paths, include, exclude_dirs, modified_within) so no finding is lost",
+  );
   if (result.code === 3) {
     throw new NotCollected("error", `no such directory: ${result.stdout.trim().split("\n")[0]}`);
   }
   // grep exits 1 when nothing matched; xargs reports that as 123. Anything else is a failure.
   if (result.code !== 0 && result.code !== 1) {
     throw new NotCollected("error", `scan failed (${result.code}): ${result.stderr.slice(0, 300)}`);
-  }
-  // A target keeps OUTPUT_LIMIT bytes of a command's output: a scan cut there would lose
-  // findings without a word, so it is an error that says how to narrow the scan.
-  if (
-    result.stdout.length * 3 >= OUTPUT_LIMIT &&
-    new TextEncoder().encode(result.stdout).length >= OUTPUT_LIMIT
-  ) {
-    throw new NotCollected(
-      "error",
-      `the scan matched more lines than fit in ${OUTPUT_LIMIT >> 20} MiB of output; ` +
-        "narrow it (paths, include, exclude_dirs, modified_within) so no finding is lost",
-    );
   }
   const hits = parseScan(result.stdout, spec.patterns, spec.language);
   const items = spec.per_file ? scoreFiles(hits) : hits;

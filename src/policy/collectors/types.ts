@@ -16,7 +16,7 @@
  */
 import type { z } from "../../source/zod.ts";
 import type { Config } from "../../config/mod.ts";
-import type { ExecResult, Target } from "../../targets/target.ts";
+import { type ExecResult, OUTPUT_LIMIT, type Target } from "../../targets/target.ts";
 
 /** Facts about a target: a flat-ish record; list collectors put their rows in `items`. */
 export type Facts = Record<string, unknown>;
@@ -81,8 +81,16 @@ export class NotCollected extends Error {
 /** Facts gathering takes this long at most per command; a hung `ps` must not hang the audit. */
 export const COLLECT_TIMEOUT_MS = 120_000;
 
-/** Runs a script on the target; returns the whole result so callers can read exit codes. */
-export async function execOnTarget(ctx: CollectContext, script: string): Promise<ExecResult> {
+/**
+ * Runs a script on the target; returns the whole result so callers can read exit codes. Output
+ * cut at the target's limit is an error (a check judged on part of its facts would pass what it
+ * never saw); `tooMuch` says how to narrow the command.
+ */
+export async function execOnTarget(
+  ctx: CollectContext,
+  script: string,
+  tooMuch = "narrow what the check collects",
+): Promise<ExecResult> {
   const result = await ctx.target.exec({
     script,
     timeoutMs: COLLECT_TIMEOUT_MS,
@@ -91,6 +99,15 @@ export async function execOnTarget(ctx: CollectContext, script: string): Promise
   });
   if (result.timedOut) throw new NotCollected("error", `timed out: ${firstLine(script)}`);
   if (result.aborted) throw new NotCollected("error", "interrupted");
+  if (result.cut?.stdout) {
+    throw new NotCollected(
+      "error",
+      `\`${firstLine(script)}\` printed more than the ${
+        OUTPUT_LIMIT >> 20
+      } MiB of output a check ` +
+        `can judge (${result.cut.stdout} bytes more); ${tooMuch}`,
+    );
+  }
   return result;
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Output past the targets' limit is counted and said (`ExecResult.cut`), on every path a step's
+ * output takes: a local step, a step streamed over SSH, an SSH step given input (its own ssh).
+ * Before, it was dropped without a word, and a policy check judged the part it got.
+ */
+import assert from "node:assert/strict";
+import { LocalTarget } from "../../src/targets/local.ts";
+import { SshTarget } from "../../src/targets/ssh.ts";
+import { OUTPUT_LIMIT, type Target } from "../../src/targets/target.ts";
+import { startSshNodes } from "../fixtures/sshd.ts";
+
+const PAST = 51_424;
+// OUTPUT_LIMIT + PAST bytes on stdout, 10 on stderr.
+const SCRIPT = `head -c ${OUTPUT_LIMIT + PAST} /dev/zero | tr '\\0' x; printf 'not cut\\n\\n' >&2`;
+
+async function expectCut(target: Target, stdin?: Uint8Array): Promise<void> {
+  const big = await target.exec({ script: SCRIPT, stdin });
+  assert.equal(big.code, 0, big.stderr);
+  assert.equal(big.stdout.length, OUTPUT_LIMIT);
+  assert.deepEqual(big.cut, { stdout: PAST, stderr: 0 });
+  const small = await target.exec({ script: "echo fits", stdin });
+  assert.equal(small.stdout, "fits\n");
+  assert.equal(small.cut, undefined);
+}
+
+Deno.test("a local step's output past the limit is counted", async () => {
+  const target = new LocalTarget();
+  try {
+    await expectCut(target);
+  } finally {
+    await target.close();
+  }
+});
+
+Deno.test("an SSH step's output past the limit is counted, streamed or with input", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "output-cut-" });
+  const fleet = await startSshNodes(dir, 1);
+  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
+  const target = new SshTarget(
+    {
+      name: "web-1",
+      host: "127.0.0.1",
+      port: fleet.nodes[0].port,
+      user: fleet.user,
+      identity: fleet.identity,
+    },
+    {
+      settings: { hostKeys: "strict", knownHosts: fleet.knownHosts, connectTimeout: 5 },
+      controlDir,
+    },
+  );
+  try {
+    await expectCut(target);
+    await expectCut(target, new TextEncoder().encode("input\n"));
+  } finally {
+    await target.close();
+    await fleet.stop();
+    await Deno.remove(controlDir, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
