@@ -35,8 +35,9 @@ export const SshSchema = z.strictObject({
     "`strict` refuses unknown host keys; `accept-new` records a new node's key on first contact.",
   ),
   connect_timeout: z.number().int().positive().default(10).describe("Seconds to connect."),
-  persist: z.number().int().positive().default(60).describe(
-    "Seconds the shared connection outlives the run (ControlPersist), in case it is cut short.",
+  persist: z.number().int().positive().optional().describe(
+    "Ignored: each node's connection is the run's own and ends with it. Still accepted so " +
+      "configurations that set it keep validating.",
   ),
 });
 
