@@ -108,7 +108,7 @@ async function writeOneByOne(stateDir: string, batch: Waiting[]): Promise<void> 
 }
 
 async function appendBatch(stateDir: string, fields: AuditFields[]): Promise<AuditEntry[]> {
-  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
+  requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {

@@ -91,7 +91,7 @@ export async function writeCheckpoint(
   stateDir: string,
   options: CheckpointOptions = {},
 ): Promise<CheckpointResult> {
-  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
+  requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   const settings = options.witness ?? {};
   const origin = checkpointOrigin(settings);
   const witnesses = witnessesFrom(settings.witness, stateDir, settings.configFile);

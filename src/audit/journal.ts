@@ -27,7 +27,7 @@ export function auditJournal(stateDir: string): Journal {
 
 /** Fails before a run starts when nothing could sign its audit entries. */
 export async function requireAuditKey(stateDir: string): Promise<void> {
-  if (!await hasSigningKey(stateDir)) {
+  if (!hasSigningKey(stateDir)) {
     throw new MissingSigningKeyError(auditPaths(stateDir).key);
   }
 }

@@ -26,7 +26,7 @@ import { openLogForAppend, withAuditLock } from "./writer.ts";
 export async function rotateLog(
   stateDir: string,
 ): Promise<{ rotatedTo: string; seq: number } | null> {
-  await requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
+  requireSigningKey(stateDir); // MissingSigningKeyError before taking the lock
   return await withAuditLock(stateDir, async () => {
     const p = auditPaths(stateDir);
     const old = await openLogForAppend(stateDir);

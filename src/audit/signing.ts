@@ -43,13 +43,13 @@ import { type LogTail, type OpenLog, openLogForAppend, withAuditLock } from "./w
  * @example
  * ```ts
  * const dir = "/srv/state";
- * if (!await hasSigningKey(dir)) console.log("run deno task audit:keygen");
+ * if (!hasSigningKey(dir)) console.log("run deno task audit:keygen");
  * ```
  */
-export async function hasSigningKey(stateDir: string): Promise<boolean> {
+export function hasSigningKey(stateDir: string): boolean {
   const p = auditPaths(stateDir);
   // A staged next key counts: a crash mid-rotation is finished by the next append.
-  return await exists(p.key) || await exists(p.pendingKey);
+  return exists(p.key) || exists(p.pendingKey);
 }
 
 /**
@@ -58,11 +58,11 @@ export async function hasSigningKey(stateDir: string): Promise<boolean> {
  *
  * @example
  * ```ts
- * await requireSigningKey("/srv/state");
+ * requireSigningKey("/srv/state");
  * ```
  */
-export async function requireSigningKey(stateDir: string): Promise<void> {
-  if (!await hasSigningKey(stateDir)) throw new MissingSigningKeyError(auditPaths(stateDir).key);
+export function requireSigningKey(stateDir: string): void {
+  if (!hasSigningKey(stateDir)) throw new MissingSigningKeyError(auditPaths(stateDir).key);
 }
 
 /**
@@ -76,7 +76,8 @@ export async function requireSigningKey(stateDir: string): Promise<void> {
 export async function loadSigner(stateDir: string): Promise<KeySigner> {
   const path = auditPaths(stateDir).key;
   try {
-    const st = await Deno.stat(path);
+    // Synchronous, as `exists`: this runs for every append.
+    const st = Deno.statSync(path);
     if ((st.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
     // Every step of a run appends: the stat above says whether the file is still the one read
     // last time (a key evolution renames a new file into place; an edit changes size or times).
@@ -113,7 +114,7 @@ export async function signerForTail(stateDir: string, tail: LogTail): Promise<Ke
   const expected = last && (last.action === "key.rotated" ? String(last.new_kid) : last.kid);
   // A crash between the key.rotated entry and installing its key: finish first, because the old
   // key file may already be overwritten.
-  if (last?.action === "key.rotated" && await exists(p.pendingKey)) {
+  if (last?.action === "key.rotated" && exists(p.pendingKey)) {
     const pending = signerFromPem(await Deno.readTextFile(p.pendingKey));
     if (pending.kid === expected) {
       await finishRotation(stateDir, String(last.old_kid), pending, last.seq);
@@ -143,7 +144,7 @@ export async function generateSigningKey(
 ): Promise<{ kid: string; publicKeyPem: string }> {
   await ensureStateDir(stateDir);
   const p = auditPaths(stateDir);
-  if (await exists(p.key)) {
+  if (exists(p.key)) {
     throw new AuditRefusedError(
       `an audit signing key already exists at ${p.key}; use \`deno task audit:rotate-key\` to replace it`,
     );
@@ -196,7 +197,7 @@ export async function rotateSigningKey(
   stateDir: string,
   reason = "manual",
 ): Promise<{ oldKid: string; kid: string; publicKeyPem: string; seq: number }> {
-  await requireSigningKey(stateDir); // fail with the friendly error before taking the lock
+  requireSigningKey(stateDir); // fail with the friendly error before taking the lock
   return await withAuditLock(stateDir, async () => {
     const log = await openLogForAppend(stateDir);
     try {
@@ -357,7 +358,7 @@ async function cachedKeyring(stateDir: string): Promise<Keyring> {
   const path = auditPaths(stateDir).keyring;
   try {
     // A stat instead of a read and a parse per append (see `loadSigner`).
-    const id = fileIdentity(await Deno.stat(path));
+    const id = fileIdentity(Deno.statSync(path)); // synchronous, as `exists`
     let cached = keyrings.get(path);
     if (cached?.id !== id) {
       cached = { id, ring: parseKeyring(await Deno.readTextFile(path)) };

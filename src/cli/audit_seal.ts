@@ -105,7 +105,7 @@ export async function sealWrittenLogs(
   }
   let ok = true;
   for (const dir of stateDirs) {
-    if (!await hasSigningKey(dir)) continue;
+    if (!hasSigningKey(dir)) continue;
     ok = await sealRun(dir, dir === home ? config : undefined) && ok;
   }
   return ok;

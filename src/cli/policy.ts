@@ -189,7 +189,7 @@ async function recordInAudit(
   code: number,
   only?: string,
 ) {
-  if (!await hasSigningKey(stateDir)) {
+  if (!hasSigningKey(stateDir)) {
     console.error(
       `note: no audit signing key in ${stateDir}; this check was not recorded in the audit log ` +
         "(create one with `deno task audit:keygen`)",
