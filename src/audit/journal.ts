@@ -26,7 +26,7 @@ export function auditJournal(stateDir: string): Journal {
 }
 
 /** Fails before a run starts when nothing could sign its audit entries. */
-export async function requireAuditKey(stateDir: string): Promise<void> {
+export function requireAuditKey(stateDir: string): void {
   if (!hasSigningKey(stateDir)) {
     throw new MissingSigningKeyError(auditPaths(stateDir).key);
   }

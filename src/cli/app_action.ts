@@ -89,7 +89,7 @@ export async function appAction(
   const stateDir = action === "rebuild" && !o.dryRun
     ? await ensureStateDir(resolveStateDir(o))
     : undefined;
-  if (stateDir) await requireAuditKey(stateDir);
+  if (stateDir) requireAuditKey(stateDir);
   const journal = stateDir ? auditJournal(stateDir) : undefined;
   let failed = 0;
   await withPool(config, {}, async (pool) => {

@@ -51,7 +51,7 @@ export function registerRequestCommand(program: Command): void {
       const pool = new TargetPool(config);
       const nodes = await nodesFor(root, loaded, pool, options.limit).finally(() => pool.close());
       const stateDir = await ensureStateDir(resolveStateDir(options));
-      await requireAuditKey(stateDir);
+      requireAuditKey(stateDir);
       const me = await myIdentity();
       const path = approversPath(root, options.approvers);
       const listed = (await loadApprovers(path)).find((a) => a.name === me.name);

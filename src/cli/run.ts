@@ -108,7 +108,7 @@ export function registerRunCommand(program: Command): void {
           if (target instanceof LocalTarget) target.prepare();
         }
         const stateDir = await ensureStateDir(resolveStateDir(options));
-        await requireAuditKey(stateDir);
+        requireAuditKey(stateDir);
         const confirm = confirmer(humanItems(loaded), options.yes ?? false);
         const notifier = await notifierFor(config, stateDir);
         const journal = await passApprovalGate({

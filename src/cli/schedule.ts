@@ -80,7 +80,7 @@ export function registerScheduleCommand(program: Command): void {
               `the others are recorded by the commands that do them`,
           );
         }
-        await requireAuditKey(stateDir);
+        requireAuditKey(stateDir);
         const entry = await appendAudit(
           stateDir,
           reviewEntry(control.id, recordFields(control)),

@@ -82,7 +82,7 @@ async function shadowCommand(operation: ShadowOperation, options: ShadowOptions)
   const config = await requireConfig(options);
   if (!config.shadow) throw new ConfigError(new ShadowNotConfiguredError(config.file).message);
   const stateDir = await ensureStateDir(resolveStateDir(options));
-  await requireAuditKey(stateDir);
+  requireAuditKey(stateDir);
   const journal = auditJournal(stateDir);
   const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
   const nodes = pool.inventory.select(options.limit ?? "app");
