@@ -47,6 +47,8 @@ export interface EvidenceStep {
   duration_ms: number;
   exit_code?: number;
   output_sha256?: string;
+  /** Output bytes past the target's 1 MiB that `output_sha256` does not cover. */
+  output_cut?: number;
   seq?: number;
   hash?: string;
   /** Who the audit entry says ran it. */
@@ -155,6 +157,7 @@ export function matchStep(
     duration_ms: step.duration_ms,
     exit_code: step.exit_code,
     output_sha256: step.output_sha256,
+    output_cut: step.output_cut,
     audit: "missing",
     min_wait_ms: step.min_wait_ms,
     waited_ms: step.waited_ms,

@@ -11,6 +11,7 @@
  * @module
  */
 import type { StepStatus } from "../state/runs.ts";
+import type { OutputCut } from "../targets/target.ts";
 
 /** How a step went. */
 export interface StepOutcome {
@@ -19,6 +20,8 @@ export interface StepOutcome {
   exitCode?: number;
   stdout: string;
   stderr: string;
+  /** Output past the target's limit: counted, not in `stdout`/`stderr` (`ExecResult.cut`). */
+  cut?: OutputCut;
   /** One sentence on why it failed, for the summary. */
   error?: string;
   /** The connection to the step's node was lost: the step's real outcome is unknown. */

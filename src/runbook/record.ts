@@ -128,6 +128,7 @@ export function stepRecord(
     command: step.script && mask(step.script),
     url: step.http?.url,
     output_sha256: raw.attempts ? outputHash(stdout, stderr) : undefined,
+    output_cut: raw.cut ? raw.cut.stdout + raw.cut.stderr : undefined,
     tail: failed ? (stderr || stdout).trimEnd().split("\n").slice(-20) : undefined,
     message: failed
       ? [answered ? step.message : undefined, error].filter(Boolean).join(": ")

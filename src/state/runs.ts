@@ -45,6 +45,11 @@ export interface StepRecord {
   url?: string;
   /** SHA-256 of stdout then stderr, so evidence can be matched without storing secrets. */
   output_sha256?: string;
+  /**
+   * Bytes the step printed past the 1 MiB a target keeps of each stream: counted, but in neither
+   * `output_sha256` nor `tail`. Absent when nothing was cut.
+   */
+  output_cut?: number;
   /** Last lines of output, kept for failures. */
   tail?: string[];
   message?: string;
