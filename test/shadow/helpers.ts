@@ -105,21 +105,22 @@ export interface ProbeReport {
 export interface Probe {
   /** Resolves once at least `n` requests were answered. */
   waitFor(n: number): Promise<void>;
-  stop(): Promise<ProbeReport>;
+  /**
+   * Stops and reports. With `during` (a switch's start and end, `performance.now()`), the
+   * versions leave out requests started in it: which release those get depends on when the
+   * node's proxy forked for them, not on when the client started them.
+   */
+  stop(during?: { from: number; to: number }): Promise<ProbeReport>;
 }
 
 /** Starts probing `port` until stopped. */
 export function startProbe(port: number, workers = 3): Probe {
   const report: ProbeReport = { requests: 0, failures: [], versions: [] };
-  // Answers in the order their requests started: with several workers an answer from a
-  // connection opened just before the switch (rightly kept on the old release) can arrive
-  // after one opened just after it, and in arrival order that looked like a switch back.
   const answered: { started: number; version: string }[] = [];
-  let started = 0;
   let running = true;
   const loop = async () => {
     while (running) {
-      const order = started++;
+      const order = performance.now();
       const answer = await probeOnce(port);
       report.requests++;
       if (!answer.ok) report.failures.push(answer.error ?? "failed");
@@ -132,10 +133,13 @@ export function startProbe(port: number, workers = 3): Probe {
       const target = report.requests + n;
       while (report.requests < target) await new Promise((r) => setTimeout(r, 20));
     },
-    async stop() {
+    async stop(during) {
       running = false;
       await Promise.all(loops);
-      for (const { version } of answered.sort((a, b) => a.started - b.started)) {
+      const outside = answered.filter(({ started }) =>
+        !during || started < during.from || started > during.to
+      );
+      for (const { version } of outside.sort((a, b) => a.started - b.started)) {
         if (report.versions.at(-1) !== version) report.versions.push(version);
       }
       return report;

@@ -52,9 +52,11 @@ async function underProbes<T>(
   const probes: Probe[] = world.nodes.map((node) => startProbe(node.port));
   try {
     await Promise.all(probes.map((probe) => probe.waitFor(10)));
+    const from = performance.now();
     const value = await work();
+    const to = performance.now();
     await Promise.all(probes.map((probe) => probe.waitFor(10)));
-    return { value, probes: await Promise.all(probes.map((probe) => probe.stop())) };
+    return { value, probes: await Promise.all(probes.map((probe) => probe.stop({ from, to }))) };
   } catch (error) {
     await Promise.all(probes.map((probe) => probe.stop()));
     throw error;
