@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import $ from "dax";
 import { crontab, crontabCommand, parseCrontab } from "../../src/policy/collectors/crontab.ts";
 import { fileStatCommand, parseFileStat } from "../../src/policy/collectors/file_stat.ts";
-import { findFilter, gitStateOf, parseGitFiles } from "../../src/policy/collectors/find_files.ts";
+import {
+  findFiles,
+  findFilter,
+  gitStateOf,
+  parseGitFiles,
+} from "../../src/policy/collectors/find_files.ts";
 import { parseScan, scanCommand, scoreFiles } from "../../src/policy/collectors/pattern_scan.ts";
 import { parseProcesses } from "../../src/policy/collectors/processes.ts";
 import { phpCallSitePattern } from "../../src/policy/collectors/php_context.ts";
@@ -183,3 +188,49 @@ Deno.test(
     }
   }),
 );
+
+Deno.test("find_files with git: only the directory asked about is listed, however large the repository", async () => {
+  // 12,000 tracked paths of ~100 bytes elsewhere in the work tree (a committed vendor/): git's
+  // listing of the whole tree outgrew the target's 1 MiB, and the check errored (before that, it
+  // was silently cut and files read as "ignored").
+  const repo = await Deno.makeTempDir({ prefix: "find-git-" });
+  try {
+    await $`git init -q ${repo}`;
+    await Deno.mkdir(`${repo}/app`);
+    await Deno.writeTextFile(`${repo}/app/x.php`, "<?php\n");
+    await Deno.writeTextFile(`${repo}/app/new.php`, "<?php\n");
+    const emptyBlob = (await $`git -C ${repo} hash-object -w --stdin`.stdinText("").text()).trim();
+    const index = Array.from(
+      { length: 12_000 },
+      (_, i) => `100644 ${emptyBlob} 0\tvendor/${"v".repeat(80)}/${String(i).padStart(6, "0")}.php`,
+    ).join("\n");
+    await $`git -C ${repo} update-index --add --index-info`.stdinText(`${index}\n`);
+    await $`git -C ${repo} add app/x.php`;
+    await $`git -C ${repo} -c user.name=t -c user.email=t@t commit -q -m init`;
+    const ctx = { target: new LocalTarget(), stateDir: "/nonexistent" };
+    try {
+      const found = await findFiles(
+        {
+          kind: "find_files",
+          paths: [`${repo}/app`],
+          exclude_dirs: [],
+          include: [],
+          git: true,
+          limit: 100,
+          if_missing: "error",
+          world_writable: false,
+        },
+        ctx,
+      ) as { items: { file: string; git: string }[] };
+      const real = await Deno.realPath(repo);
+      assert.deepEqual(
+        found.items.map((i) => [i.file.replace(repo, real), i.git]),
+        [[`${real}/app/new.php`, "untracked"], [`${real}/app/x.php`, "clean"]],
+      );
+    } finally {
+      await ctx.target.close();
+    }
+  } finally {
+    await Deno.remove(repo, { recursive: true });
+  }
+});

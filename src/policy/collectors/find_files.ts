@@ -82,14 +82,19 @@ export function findFilesCommand(spec: Omit<Spec, "kind" | "git">): string {
   return `${filter} -printf '%T@\\t%m\\t%p\\0'`;
 }
 
-/** Builds the git script for one directory: its top level, tracked, changed, untracked files. */
+/**
+ * Builds the git script for one directory: its work tree's top level, then the tracked, changed
+ * and untracked files below that directory (paths from the top). Only below it: listing the
+ * whole work tree outgrew the target's output limit in a large repository (a committed vendor
+ * directory), whichever directory the check looked at.
+ */
 export function gitFilesCommand(dir: string): string {
   const g = `git -C ${shellQuote(dir)}`;
   return `top=$(${g} rev-parse --show-toplevel 2>/dev/null) || exit 3\n` +
     `printf '%s\\0/\\0' "$top"\n` +
-    `git -C "$top" ls-files -z; printf '/\\0'\n` +
-    `git -C "$top" diff --name-only -z HEAD 2>/dev/null; printf '/\\0'\n` +
-    `git -C "$top" ls-files -z --others --exclude-standard`;
+    `${g} ls-files -z --full-name -- .; printf '/\\0'\n` +
+    `${g} diff --name-only -z HEAD -- . 2>/dev/null; printf '/\\0'\n` +
+    `${g} ls-files -z --full-name --others --exclude-standard -- .`;
 }
 
 /** Git's view of one work tree: what it tracks, what differs from HEAD, what it has not seen. */
