@@ -57,7 +57,15 @@ export class LocalShell {
    */
   static async open(killGraceMs = KILL_GRACE_MS, jobControl = true): Promise<LocalShell> {
     const shell = new LocalShell(killGraceMs, jobControl);
-    await shell.#start();
+    try {
+      await shell.#start();
+    } catch (error) {
+      // A shell that never became ready leaves nothing behind: its input ends, its directory goes.
+      await shell.#shell?.writer.close().catch(() => undefined);
+      await shell.#child;
+      if (shell.#dir) await Deno.remove(shell.#dir, { recursive: true }).catch(() => undefined);
+      throw error;
+    }
     return shell;
   }
 
