@@ -108,7 +108,7 @@ export function bundleArgv(root: string, outdir: string): string[] {
   ];
 }
 
-const exists = (url: URL) => Deno.stat(url).then(() => true, () => false);
+const exists = (path: URL | string) => Deno.stat(path).then(() => true, () => false);
 
 /** Why no bundle could be had: nowhere to write one, or the build failed. */
 interface NoBundle {
@@ -184,7 +184,7 @@ async function sayOnce(fingerprint: string, message: string): Promise<void> {
   const cache = Deno.env.get("XDG_CACHE_HOME") ||
     (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : undefined);
   const note = cache && `${cache}/protocol/launch/${fnv64(`${ROOT.pathname}\n${fingerprint}`)}`;
-  if (note && await exists(new URL(`file://${note}`))) return;
+  if (note && await exists(note)) return; // a path, not a URL: `#` or `?` in it are plain
   console.error(message);
   if (!note) return;
   await Deno.mkdir(note.slice(0, note.lastIndexOf("/")), { recursive: true })

@@ -164,7 +164,9 @@ Deno.test("launch: the CLI runs from a bundle of the current sources", async (t)
 
 Deno.test("launch: where no bundle can be written, the CLI runs from the sources and says so once", async () => {
   const tool = await toolCopy();
-  const cache = await Deno.makeTempDir({ prefix: "launch-cache-" });
+  // `#` and `?` in the path: a URL built from it would name another file (said every start).
+  const cache = `${await Deno.makeTempDir({ prefix: "launch-cache-" })}/a#1?b`;
+  await Deno.mkdir(cache);
   try {
     // A file where the bundles' directory would be: as a read-only install, nothing can be built.
     await Deno.writeTextFile(`${tool}/.bundle`, "not a directory\n");
@@ -187,6 +189,6 @@ Deno.test("launch: where no bundle can be written, the CLI runs from the sources
     assert.match((await launch(tool, ["list"], env)).stderr, /cannot bundle the CLI here/);
   } finally {
     await Deno.remove(tool, { recursive: true });
-    await Deno.remove(cache, { recursive: true });
+    await Deno.remove(cache.slice(0, cache.lastIndexOf("/")), { recursive: true });
   }
 });
