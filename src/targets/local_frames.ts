@@ -2,8 +2,9 @@
  * The text written into the run's long-lived local shell (`local_shell.ts`). Pure: builds
  * argv and script text, runs nothing.
  *
- * The shell's first block turns job control on where it can, defines `__protocol_step` and says
- * the shell is ready, so a step's frame is one short line, `__protocol_step '<script>'`: bash
+ * The shell's first block turns job control on where it can, defines `__protocol_step` (the
+ * node's, from `ssh_command.ts`) and says the shell is ready, so a step's frame is the node's one
+ * short line, `__protocol_step '<script>'`: bash
  * reads a pipe one byte at a time, and the ~300-byte frame of before cost as many `read` calls a
  * step, half of them after the step had ended. As on a node
  * (`ssh_command.ts`), the step's `sh` writes its pid to a file first thing, where a stop reads it:
@@ -12,14 +13,15 @@
  *
  * @example
  * ```ts
- * import { frameLocalStart, frameLocalStep } from "./local_frames.ts";
+ * import { frameLocalStart } from "./local_frames.ts";
+ * import { frameStep } from "./ssh_command.ts";
  * frameLocalStart("__m", "/tmp/p/step.pid"); // defines __protocol_step
- * frameLocalStep({ script: "echo hi" }, "/tmp/p/step.pid"); // "__protocol_step '…echo hi'\n"
+ * frameStep({ script: "echo hi" }, "/tmp/p/step.pid"); // "__protocol_step '…echo hi'\n"
  * ```
  * @module
  */
 import { shellQuote } from "../shell/quote.ts";
-import { innerScript, JOB_CONTROL_PROBE, type RemoteStep } from "./ssh_command.ts";
+import { JOB_CONTROL_PROBE, stepFunction } from "./ssh_command.ts";
 
 /** The programs the long-lived shell starts with, by absolute path (see `local_shell.ts`). */
 export interface LocalShellPrograms {
@@ -52,15 +54,12 @@ export function localShellArgv(programs: LocalShellPrograms, jobControl = true):
 
 /**
  * The one block sent when the shell starts: turns job control on where the shell has it,
- * defines `__protocol_step SCRIPT`, and says it is ready and which way steps get their process
+ * defines `__protocol_step SCRIPT` as on a node (`stepFunction`: its own process group from
+ * bash's job control or `setsid`, stdin from /dev/null, the pid file emptied after, the exit
+ * code on a stdout marker line), and says it is ready and which way steps get their process
  * group (`ready jobs` or `ready setsid` on the stdout marker line). One exchange, not two: the
- * way is chosen in the shell, when the function is defined.
- *
- * `__protocol_step` starts SCRIPT with `/bin/sh -c` in a process group of its own (bash's job
- * control, or `setsid`) with stdin from /dev/null (so it cannot eat the next step), waits for
- * it, empties the pid file (a stop between steps finds no pid), then prints the exit code on
- * stdout and the end of its stderr. `wait`'s own stderr goes nowhere (bash reports a step
- * killed by a signal there).
+ * way is chosen in the shell, when the function is defined. A step's frame is then
+ * `frameStep`'s, the node's.
  *
  * @example
  * ```ts
@@ -69,35 +68,15 @@ export function localShellArgv(programs: LocalShellPrograms, jobControl = true):
  * ```
  */
 export function frameLocalStart(marker: string, pidFile: string): string {
+  const pidFileWord = shellQuote(pidFile);
   return [
     JOB_CONTROL_PROBE,
     'if [ "$__protocol_jobs" = jobs ]; then',
-    `  __protocol_start() { /bin/sh -c "$1" </dev/null & }`,
+    ...stepFunction(marker, "", pidFileWord),
     "else",
-    `  __protocol_start() { setsid /bin/sh -c "$1" </dev/null & }`,
+    ...stepFunction(marker, "setsid ", pidFileWord),
     "fi",
-    "__protocol_step() {",
-    '  __protocol_start "$1"',
-    `  wait $! 2>/dev/null; __protocol_status=$?; : > ${shellQuote(pidFile)}`,
-    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
-    "}",
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");
-}
-
-/**
- * The frame of one step: its script as one single-quoted word for `__protocol_step`, parsed
- * once, after the line that writes the step's pid (`$$`: it leads its process group) to
- * `pidFile` and its directory and environment set as quoted words (see `innerScript`).
- *
- * @example
- * ```ts
- * import { frameLocalStep } from "./local_frames.ts";
- * frameLocalStep({ script: "echo hi" }, "/tmp/p/step.pid");
- * // "__protocol_step 'echo \"$$\" > '\\''/tmp/p/step.pid'\\''\necho hi'\n"
- * ```
- */
-export function frameLocalStep(step: RemoteStep, pidFile: string): string {
-  return `__protocol_step ${shellQuote(innerScript(step, pidFile))}\n`;
 }

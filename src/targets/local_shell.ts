@@ -26,13 +26,8 @@
  */
 import { dax } from "./dax.ts";
 import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
-import {
-  frameLocalStart,
-  frameLocalStep,
-  localShellArgv,
-  type LocalShellPrograms,
-} from "./local_frames.ts";
-import type { StepGroup } from "./ssh_command.ts";
+import { frameLocalStart, localShellArgv, type LocalShellPrograms } from "./local_frames.ts";
+import { frameStep, type StepGroup } from "./ssh_command.ts";
 import type { ExecRequest, ExecResult } from "./target.ts";
 
 /** A long-lived local `sh` running one framed step at a time. */
@@ -94,7 +89,7 @@ export class LocalShell {
       if (!Number.isNaN(pid)) signalGroup(signal, pid);
       else if (running) setTimeout(() => running && stop(signal), 10);
     };
-    const end = await this.#shell.run(request, frameLocalStep(request, this.#pidFile), stop)
+    const end = await this.#shell.run(request, frameStep(request, this.#pidFile), stop)
       .finally(() => running = false);
     return {
       code: end.ended ? 255 : Number.parseInt(end.status ?? "255", 10),

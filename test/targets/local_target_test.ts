@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { frameLocalStep } from "../../src/targets/local_frames.ts";
+import { frameStep } from "../../src/targets/ssh_command.ts";
 import { shellQuote } from "../../src/shell/quote.ts";
 import { alive, eventually } from "../fixtures/helpers.ts";
 
@@ -212,7 +212,7 @@ Deno.test("local target: a step's frame is one call with its script quoted once"
     "export N='v'",
     "echo 'a b'",
   ].join("\n");
-  assert.equal(frameLocalStep(step, "/run/p.pid"), `__protocol_step ${shellQuote(script)}\n`);
+  assert.equal(frameStep(step, "/run/p.pid"), `__protocol_step ${shellQuote(script)}\n`);
 });
 
 Deno.test("local target: with bash, a step leads a process group of its own, no setsid", async () => {
