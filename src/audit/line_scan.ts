@@ -32,6 +32,12 @@ export interface ScannedLine {
 export const PREV_FROM_END = 188; // `"prev":"`<64>`","kid":"`<16>`","sig":"`<88>`"}`
 /** Where the 16 hex chars of `kid` start, counted back from the end of a canonical line. */
 export const KID_FROM_END = 115;
+/**
+ * The bytes a `key.rotated` entry's line holds, found by one search of a whole history: unescaped
+ * they appear only as an entry's own action (inside a string value the quotes are escaped).
+ * Whatever a search finds is still parsed and checked by its caller.
+ */
+export const ROTATION_MARK: Uint8Array = new TextEncoder().encode(`"action":"key.rotated"`);
 
 const QUOTE = 0x22;
 const enc = new TextEncoder();

@@ -21,6 +21,7 @@ import { Buffer } from "node:buffer";
 import { parseEntryLine } from "./entry.ts";
 import { kidOf } from "./keys.ts";
 import type { HistoryLines } from "./lines.ts";
+import { ROTATION_MARK } from "./line_scan.ts";
 import { checkChunks, type LaneJob, newLaneJob } from "./sig_lanes.ts";
 import type { TrustRoot } from "./verdict.ts";
 
@@ -28,7 +29,6 @@ import type { TrustRoot } from "./verdict.ts";
 const MIN_LINES = 4000;
 // The same before the lines are counted (entries are rarely under 150 bytes).
 const MIN_BYTES = MIN_LINES * 150;
-const ROTATED = Buffer.from('"action":"key.rotated"');
 
 /**
  * Worker threads started ahead of their job, so they load their code while the caller still
@@ -136,7 +136,7 @@ function startWorker(): (job: LaneJob) => Promise<void> {
 
 function announcedKeys(bytes: Uint8Array, into: Map<string, Uint8Array>): void {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = b.indexOf(ROTATED); at !== -1; at = b.indexOf(ROTATED, at + 1)) {
+  for (let at = b.indexOf(ROTATION_MARK); at !== -1; at = b.indexOf(ROTATION_MARK, at + 1)) {
     const start = b.lastIndexOf(10, at) + 1;
     const end = b.indexOf(10, at);
     const p = parseEntryLine(bytes.subarray(start, end === -1 ? bytes.length : end));

@@ -37,6 +37,7 @@ import { keyObjectCache, kidOf } from "./keys.ts";
 import { loadHistory } from "./history.ts";
 import { checkV1Signature } from "./legacy_v1.ts";
 import { type HistoryLines, historyLines, lineBytes } from "./lines.ts";
+import { ROTATION_MARK } from "./line_scan.ts";
 import { type Hash, leafHash, rootsAtSizes, TreeEdge } from "./merkle.ts";
 import { auditPaths } from "./paths.ts";
 import type { TrustRoot } from "./verdict.ts";
@@ -140,14 +141,10 @@ interface Rotation {
   raw: Uint8Array;
 }
 
-// `"action":"key.rotated"` appears unescaped only as an entry's own action: inside a string
-// value the quotes would be escaped. A line that hides its rotation or fakes one breaks the
-// chain below, and then no checkpoint signed by a later key can anchor.
-const ROTATION_MARK = Buffer.from(`"action":"key.rotated"`);
-
-// Follows the key chain from the trust root through every `key.rotated` entry, each signed by
-// the key current before it, in place (its seq is its position) and announcing a key that matches
-// its kid. Stops at the first that does not: the keys after it are unknown.
+// Follows the key chain from the trust root through every `key.rotated` entry (found by
+// `ROTATION_MARK`), each signed by the key current before it, in place (its seq is its position)
+// and announcing a key that matches its kid. Stops at the first that does not: the keys after it
+// are unknown, so a line that hides its rotation or fakes one leaves no later key to anchor.
 function keyChain(
   lines: HistoryLines,
   root: TrustRoot,
