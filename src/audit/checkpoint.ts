@@ -212,27 +212,32 @@ async function historyTree(
 }> {
   if (!since) {
     const lines = historyLines(await loadHistory(stateDir));
-    const leaves: Hash[] = [];
-    for (let i = 0; i < lines.count; i++) {
-      if (!lines.torn.has(i)) leaves.push(leafHash(lineBytes(lines, i)));
-    }
-    const tree = new TreeEdge();
-    for (const leaf of leaves) tree.push(leaf);
     const expPrev = verified === 0 ? GENESIS_PREV : sha256Hex(lineBytes(lines, verified - 1));
-    return { leaves, tree, added: { lines, from: verified, expPrev } };
+    return { ...addLeaves(lines, [], new TreeEdge()), added: { lines, from: verified, expPrev } };
   }
-  const { leaves, tree, end } = since;
-  using file = await Deno.open(end.file, { read: true });
-  await file.seek(end.bytes, Deno.SeekMode.Start);
+  using file = await Deno.open(since.end.file, { read: true });
+  await file.seek(since.end.bytes, Deno.SeekMode.Start);
   const bytes = new Uint8Array(await new Response(file.readable).arrayBuffer());
-  const lines = historyLines([{ name: end.file, bytes }]);
+  const lines = historyLines([{ name: since.end.file, bytes }]);
+  return {
+    ...addLeaves(lines, since.leaves, since.tree),
+    added: { lines, from: 0, expPrev: since.lastHash },
+  };
+}
+
+// Adds the leaf of every complete line of `lines` to `leaves` and `tree`.
+function addLeaves(
+  lines: HistoryLines,
+  leaves: Hash[],
+  tree: TreeEdge,
+): { leaves: Hash[]; tree: TreeEdge } {
   for (let i = 0; i < lines.count; i++) {
     if (lines.torn.has(i)) continue;
     const leaf = leafHash(lineBytes(lines, i));
     leaves.push(leaf);
     tree.push(leaf);
   }
-  return { leaves, tree, added: { lines, from: 0, expPrev: since.lastHash } };
+  return { leaves, tree };
 }
 
 async function publishWithRetry(

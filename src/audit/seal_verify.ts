@@ -85,6 +85,8 @@ export function verifySinceCheckpoint(
 ): SealVerdict | undefined {
   const count = lines.count;
   if (count === 0 || lines.torn.size > 0) return undefined;
+  // A witness's checkpoint past the end: the log was cut (the full verification says so).
+  if (held.some((cp) => cp.size > count)) return undefined;
   const keyObject = keyObjectCache();
   // The first entry must be the trust root's: a keyring swapped for one that starts with another
   // key would otherwise go unnoticed (the chain from it is followed only through rotations).
@@ -97,8 +99,6 @@ export function verifySinceCheckpoint(
   // seals after it only until then.
   if ((chain.rotations.length + 1) % FULL_EVERY === 0) return undefined;
   const leaves = Array.from({ length: count }, (_, i) => leafHash(lineBytes(lines, i)));
-  // A witness's checkpoint past the end: the log was cut (the full verification says so).
-  if (held.some((cp) => cp.size > count)) return undefined;
   const all = [...held, ...anchors].filter((cp) => cp.size <= count);
   const tree = new TreeEdge();
   const roots = rootsAtSizes(leaves, all.map((cp) => cp.size), tree);
