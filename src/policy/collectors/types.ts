@@ -100,12 +100,11 @@ export async function execOnTarget(
   if (result.timedOut) throw new NotCollected("error", `timed out: ${firstLine(script)}`);
   if (result.aborted) throw new NotCollected("error", "interrupted");
   if (result.cut?.stdout) {
+    const limit = `${OUTPUT_LIMIT >> 20} MiB`;
     throw new NotCollected(
       "error",
-      `\`${firstLine(script)}\` printed more than the ${
-        OUTPUT_LIMIT >> 20
-      } MiB of output a check ` +
-        `can judge (${result.cut.stdout} bytes more); ${tooMuch}`,
+      `\`${firstLine(script)}\` printed more than the ${limit} of output a check can judge ` +
+        `(${result.cut.stdout} bytes more); ${tooMuch}`,
     );
   }
   return result;
