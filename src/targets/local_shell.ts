@@ -27,7 +27,7 @@
 import { dax } from "./dax.ts";
 import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
 import { frameLocalStart, localShellArgv, type LocalShellPrograms } from "./local_frames.ts";
-import { frameStep, type StepGroup } from "./ssh_command.ts";
+import { frameStep, STEP_PID_FILE, type StepGroup } from "./ssh_command.ts";
 import type { ExecRequest, ExecResult } from "./target.ts";
 
 /** A long-lived local `sh` running one framed step at a time. */
@@ -103,7 +103,7 @@ export class LocalShell {
   }
 
   get #pidFile(): string {
-    return `${this.#dir}/step.pid`;
+    return `${this.#dir}/${STEP_PID_FILE}`;
   }
 
   /** Ends the shell (end of input) and waits for it. */
