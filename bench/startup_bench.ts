@@ -7,10 +7,16 @@
  *    bundle of the current sources), and from the sources (`src/cli/main.ts`) beside it. The step
  *    also reads the CPU time the `deno` process has used so far (`/proc/PID/stat`, 10 ms ticks):
  *    less sensitive to the machine's load than the wall time.
+ *    A second floor is the least any first local step driven by dax can cost: a bundle (built
+ *    as the CLI's is) that only imports dax's npm build (`npm:dax-sh`, the engine DESIGN.md
+ *    names) and runs the step through its `$`. What the goal leaves above it is all the CLI has.
  * 2. **20 local steps vs plain `sh`**: a runbook stamps the time, runs 20 `true` steps, stamps
  *    again; `sh` does the same with `sh -c true` for each step — goal ≤4×. CPU per step is the
  *    user+sys time of the CLI and every process it started, for 22 steps minus that for 2, over
- *    20; next to it, the same for `sh` per command.
+ *    20; next to it, the same for `sh` per command. Beside them, the floor of the design: bash
+ *    (job control on, as the local shell runs) launching each step as the tool's step function
+ *    does — `/bin/sh -c` in a process group of its own, waited for, the pid file emptied — with
+ *    no tool at all.
  *
  * Runs are interleaved (tool, peer, tool, …); medians with min–max and the load average.
  * `--against DIR` adds another checkout of the project (with its own `node_modules`: `deno
@@ -24,6 +30,7 @@
 import { join } from "node:path";
 import { generateSigningKey } from "../src/audit/mod.ts";
 import { ensureStateDir } from "../src/state/mod.ts";
+import { bundleArgv } from "../src/cli/launch.ts";
 import { cliRunArgv, prepareCli } from "./cli_argv.ts";
 
 const against = Deno.args.indexOf("--against");
@@ -82,6 +89,21 @@ await Deno.writeTextFile(
   floor,
   `await new Deno.Command("sh", { args: ["-c", ${JSON.stringify(FIRST)}] }).output();\n`,
 );
+// The dax floor: the step run through dax's `$` by a bundle that imports nothing else.
+const daxFloorSource = join(dir, "dax_floor.ts");
+await Deno.writeTextFile(
+  daxFloorSource,
+  `import $ from "dax";\nawait $\`sh -c \${${JSON.stringify(FIRST)}}\`;\n`,
+);
+const daxFloor = join(dir, "dax_floor");
+const root = new URL("../", import.meta.url).pathname;
+const bundled = await new Deno.Command("deno", {
+  args: bundleArgv(root, daxFloor).map((arg) =>
+    arg.endsWith("src/cli/main.ts") ? daxFloorSource : arg
+  ),
+}).output();
+if (!bundled.success) throw new Error(new TextDecoder().decode(bundled.stderr));
+const daxFloorArgv = ["deno", "run", "-A", join(daxFloor, "dax_floor.js")];
 const env = { STAMPS: stamps, NO_COLOR: "1" };
 
 // The CLI as `deno task` starts it, and from the sources (cli_argv.ts, shared with the SSH benches).
@@ -138,22 +160,36 @@ try {
   if (OTHER) await measure(other("first"));
   await measure(fromSource("first"));
   await measure(["deno", "run", "-A", floor]);
+  await measure(daxFloorArgv);
   const first: number[] = [], sourceFirst: number[] = [], floorFirst: number[] = [];
   const firstCpu: number[] = [], sourceCpu: number[] = [], floorCpu: number[] = [];
+  const daxFirst: number[] = [], daxCpu: number[] = [];
   const otherFirst: number[] = [], otherCpu: number[] = [];
-  const tool: number[] = [], shell: number[] = [];
+  const tool: number[] = [], shell: number[] = [], design: number[] = [];
   const cpu22: number[] = [], cpu2: number[] = [], shellCpu: number[] = [];
   const shellScript = [
     'date +%s%N > "$STAMPS/t0"',
     ...Array(STEPS).fill("sh -c true"),
     'date +%s%N > "$STAMPS/t1"',
   ].join("; ");
+  // The same steps launched as the tool's local shell launches them (targets/ssh_command.ts's
+  // step function), by bash alone.
+  const pidFile = join(stamps, "step.pid");
+  const designScript = [
+    "set -m",
+    'date +%s%N > "$STAMPS/t0"',
+    ...Array(STEPS).fill(
+      `/bin/sh -c 'echo "$$" > ${pidFile}; true' </dev/null & wait $!; : > ${pidFile}`,
+    ),
+    'date +%s%N > "$STAMPS/t1"',
+  ].join("\n");
   for (let i = 0; i < ROUNDS; i++) {
     for (
       const [argv, wall, cpu] of [
         [cli("first"), first, firstCpu],
         [fromSource("first"), sourceFirst, sourceCpu],
         [["deno", "run", "-A", floor], floorFirst, floorCpu],
+        [daxFloorArgv, daxFirst, daxCpu],
         ...OTHER ? [[other("first"), otherFirst, otherCpu] as const] : [],
       ] as const
     ) {
@@ -163,6 +199,7 @@ try {
     }
     tool.push(await between(cli("twenty")));
     shell.push(await between(["sh", "-c", shellScript]));
+    design.push(await between(["bash", "--norc", "--noprofile", "-c", designScript]));
     shellCpu.push((await measure(["sh", "-c", shellScript])).cpuMs / STEPS);
     cpu22.push((await measure(cli("twenty"))).cpuMs);
     cpu2.push((await measure(cli("two"))).cpuMs);
@@ -183,6 +220,11 @@ try {
     `| start → first step, Deno floor (a script spawning it) | ${summary(floorFirst)}; ` +
       `CPU ${summary(floorCpu)} |`,
   );
+  console.log(
+    `| start → first step, dax floor (a bundle importing \`npm:dax-sh\`, the step through its \`$\`) | ${
+      summary(daxFirst)
+    }; CPU ${summary(daxCpu)} |`,
+  );
   if (OTHER) {
     console.log(
       `| same, \`${OTHER}\` (as \`deno task\` runs it) | ${summary(otherFirst)}; ` +
@@ -199,9 +241,17 @@ try {
       (median(first) / median(floorFirst)).toFixed(2)
     }× (goal: ≤150 ms) |`,
   );
+  console.log(
+    `| what the goal leaves above the dax floor | ${(150 - median(daxFirst)).toFixed(0)} ms |`,
+  );
   console.log(`| ${STEPS} local steps (stamp to stamp), CLI | ${summary(tool)} |`);
   console.log(`| same ${STEPS} commands in plain sh (\`sh -c true\` each) | ${summary(shell)} |`);
   console.log(`| ratio CLI / sh | ${(median(tool) / median(shell)).toFixed(1)}× (goal: ≤4×) |`);
+  console.log(
+    `| same ${STEPS} launched as the local shell does (bash, job control, no tool) | ${
+      summary(design)
+    }: ${(median(design) / median(shell)).toFixed(1)}× sh |`,
+  );
   console.log(
     `| CPU per local step, CLI and its processes ((22 − 2 steps) / 20) | ${summary(perStepCpu)} |`,
   );

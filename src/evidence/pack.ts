@@ -17,7 +17,7 @@ import { auditPaths } from "../audit/mod.ts";
 import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
-import { loadEvidence, logVerdict, type ShapeReader } from "./mod.ts";
+import { loadEvidence, type ShapeReader } from "./mod.ts";
 import { isException, periodOf } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
 import { drawSample, populationCsv, type SeedSource } from "./sample.ts";
@@ -163,7 +163,7 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       population,
       sample,
       seed,
-      log: await logVerdict(stateDir),
+      log: population.log!,
       overdueControls,
       retro,
       controls: [...controls].sort(),

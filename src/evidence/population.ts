@@ -77,6 +77,21 @@ export interface Population {
   to: string;
   changes: ChangeRow[];
   drills: DrillRow[];
+  /** The log it was drawn from, as verified (`loadPopulation`): how an auditor checks it is whole. */
+  log?: PopulationLog;
+}
+
+/**
+ * What the verification of the log said when the population was drawn: the number of entries,
+ * and the seq and SHA-256 of the last one, which a checkpoint or the log itself can confirm.
+ */
+export interface PopulationLog {
+  verified: boolean;
+  entries: number;
+  last_seq?: number;
+  last_hash?: string;
+  /** `file:line: reason` of the first bad line. */
+  problem?: string;
 }
 
 /** What the population is built from besides the log. */
@@ -143,7 +158,13 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const changes: ChangeRow[] = [];
   const drills: DrillRow[] = [];
   const closedRollouts = new Set<string>();
+  const unfinished = unfinishedRuns(lines, runbooks);
   for (const { entry, hash } of lines) {
+    const open = unfinished.get(entry.seq);
+    if (open !== undefined && inPeriod(entry.ts)) {
+      changes.push(row({ ...open, ts: entry.ts, status: "unfinished" }, hash, entry.seq));
+      continue;
+    }
     if (!inPeriod(entry.ts)) continue;
     if (entry.action === ACTION.drill && entry.status !== "initiated") {
       drills.push({
@@ -161,13 +182,20 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     if (!closing || !runbooks.has(String(entry.runbook))) continue;
     if (entry.action === "rollout") closedRollouts.add(String(entry.run));
     else if (closedRollouts.has(String(entry.run))) continue;
+    changes.push(row(entry, hash, entry.seq));
+  }
+  return { from: options.from.toISOString(), to: options.to.toISOString(), changes, drills };
+
+  // One change from the entry that closed its run (or, for a run that never closed, its
+  // opening entry dated and hashed by the run's last entry).
+  function row(entry: Record<string, unknown>, hash: string, seq: number): ChangeRow {
     const run = String(entry.run);
     const requestId = typeof entry.request === "string" ? entry.request : "";
     const request = requests.get(requestId);
     const emergency = request?.emergency === true;
     const given = params.get(run) ?? {};
-    changes.push({
-      ts: entry.ts,
+    return {
+      ts: String(entry.ts),
       run,
       runbook: String(entry.runbook),
       subject: String(given.version ?? given.env ?? given.from ?? given.failed ?? ""),
@@ -185,15 +213,45 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       approval_reason: !request && entry.approval === "off"
         ? String(entry.approval_reason ?? "")
         : undefined,
-      result: entry.status,
+      result: String(entry.status),
       criteria: options.criteria.get(run) ?? "unknown",
       request: requestId,
       early_gates: early.get(run) ?? [],
-      seq: entry.seq,
+      seq,
       hash,
-    });
+    };
   }
-  return { from: options.from.toISOString(), to: options.to.toISOString(), changes, drills };
+}
+
+/**
+ * Runs of the change runbooks that opened and never closed (the process was killed, the host
+ * went down): a change all the same, whose steps may have run. Keyed by the seq of the run's
+ * last entry, which dates it; the value is the entry that opened it.
+ */
+function unfinishedRuns(
+  lines: readonly LogLine[],
+  runbooks: ReadonlySet<string>,
+): Map<number, Record<string, unknown>> {
+  const opened = new Map<string, Record<string, unknown>>();
+  const closed = new Set<string>();
+  const last = new Map<string, number>();
+  for (const { entry } of lines) {
+    if (typeof entry.run !== "string") continue;
+    const whole = entry.run.split("@")[0].split(".")[0];
+    last.set(whole, entry.seq);
+    if (
+      (entry.action === "run" || entry.action === "rollout") && isWholeRun(entry.run) &&
+      entry.drill !== true && runbooks.has(String(entry.runbook))
+    ) {
+      if (entry.status !== "initiated") closed.add(whole);
+      else if (!opened.has(whole)) opened.set(whole, entry);
+    }
+  }
+  const unfinished = new Map<number, Record<string, unknown>>();
+  for (const [run, entry] of opened) {
+    if (!closed.has(run)) unfinished.set(last.get(run)!, entry);
+  }
+  return unfinished;
 }
 
 function nodesOf(entry: Record<string, unknown>): string[] {
@@ -280,7 +338,12 @@ export function periodOf(from: string, to?: string): { from: Date; to: Date } {
     if (!text || !/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(text))) {
       throw new RangeError(`${name} expects a date such as 2026-07-01, got "${text ?? ""}"`);
     }
-    return new Date(`${text}T00:00:00Z`);
+    const date = new Date(`${text}T00:00:00Z`);
+    // JavaScript rolls 2026-02-30 over to March 2: a period must be the days the auditor named.
+    if (date.toISOString().slice(0, 10) !== text) {
+      throw new RangeError(`${name}: ${text} is not a day of the calendar`);
+    }
+    return date;
   };
   const start = day(from, "--from");
   const end = new Date(day(to, "--to").getTime() + 86_400_000);
