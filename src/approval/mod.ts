@@ -69,6 +69,7 @@ export {
   UnknownRequestError,
 } from "./store.ts";
 export { personKeyId, publicKeyText, verifyDocument } from "./signed.ts";
+export { resumeChain, runsUnderRequest, type RunUnderRequest } from "./used.ts";
 export {
   approvalChecklistItem,
   type ApprovalRequirement,

@@ -31,7 +31,9 @@ import {
   readRequestFile,
   requestCommand,
   requestEntry,
+  resumeChain,
   retroDue,
+  runsUnderRequest,
   saveRequestFile,
   signRequest,
   UnknownRequestError,
@@ -54,6 +56,8 @@ export interface ApprovalOptions {
   emergency?: string;
   /** `--approvers FILE`. */
   approvers?: string;
+  /** `--resume RUN_ID`: the run this one continues (it may carry on that run's request). */
+  resume?: string;
 }
 
 /** A run the gate refused; exit 1, nothing ran. */
@@ -192,6 +196,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
   } catch (error) {
     if (!(error instanceof UnknownRequestError)) throw error;
   }
+  const earlier = file ? await runsUnderRequest(context.stateDir, options.request) : [];
   const verdict = checkApproval({
     request: file,
     approvals: file?.approvals ?? [],
@@ -199,6 +204,8 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
     about,
     policy,
     now: new Date(),
+    carriedOutBy: earlier.map((r) => r.run),
+    resuming: resumeChain(earlier, options.resume),
   });
   await context.journal.record({
     action: ACTION.changeCheck,
