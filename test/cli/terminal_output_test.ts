@@ -26,8 +26,8 @@ Deno.test("a node's control characters reach the terminal as visible escapes", a
   const world = await tempWorld({ prefix: "terminal-output-" });
   const root = join(world.dir, "project");
   await Deno.mkdir(join(root, "runbooks"), { recursive: true });
-  const printf = HOSTILE.join("").replace(/\x1b/g, "\\033").replace(/\x07/g, "\\007")
-    .replace(/\u202e/g, "\\342\\200\\256");
+  const printf = HOSTILE.join("").replaceAll("\x1b", "\\033").replaceAll("\x07", "\\007")
+    .replaceAll("\u202e", "\\342\\200\\256");
   await Deno.writeTextFile(
     join(root, "runbooks", "hostile.yaml"),
     [
