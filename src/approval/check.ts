@@ -58,7 +58,8 @@ export type RefusalCode =
   | "commit_changed"
   | "expired"
   | "not_operator"
-  | "too_few_approvals";
+  | "too_few_approvals"
+  | "already_used";
 
 /** One reason, for the operator to read. */
 export interface Refusal {
@@ -79,12 +80,20 @@ export interface ApprovalInput {
   about: AboutToRun;
   policy: ApprovalPolicy;
   now: Date;
+  /**
+   * The runs that already carried out this request (their entries in the audit log name it):
+   * a request approves one change, so any of them refuses another run — except those in
+   * `resuming`, the failed or aborted run this one continues.
+   */
+  carriedOutBy?: readonly string[];
+  /** The run this one resumes (`--resume`) and the runs that one resumed in turn. */
+  resuming?: readonly string[];
 }
 
 /**
  * Checks a request and its approvals against the run about to start. Refuses when the request
- * is missing, not signed by a listed deployer, differs from the run in any bound field, has
- * expired, or lacks `policy.required` valid prior approvals from distinct listed people holding
+ * is missing, not signed by a listed deployer, differs from the run in any bound field, was
+ * already carried out by another run, has expired, or lacks `policy.required` valid prior approvals from distinct listed people holding
  * `policy.by` (the operator's own never counts when `not_operator`).
  *
  * @example
@@ -108,6 +117,15 @@ export function checkApproval(input: ApprovalInput): Verdict {
     ...signatureRefusals(signed, byName.get(request.operator)),
     ...matchRefusals(request, about),
   ];
+  const earlier = (input.carriedOutBy ?? []).filter((run) => !input.resuming?.includes(run));
+  if (earlier.length) {
+    refusals.push({
+      code: "already_used",
+      message: `${request.id} was carried out by run ${earlier.join(", ")}: an approval ` +
+        `covers one change; request this one again (\`deno task request ${request.runbook} ...\`)` +
+        ` or continue that run with --resume`,
+    });
+  }
   if (input.now.getTime() > Date.parse(request.expires)) {
     refusals.push({
       code: "expired",

@@ -15,7 +15,9 @@
 export {
   type Approver,
   ApproversSchema,
+  gitBlobId,
   loadApprovers,
+  loadApproversFile,
   parseApprovers,
   type Role,
   ROLES,
@@ -69,6 +71,7 @@ export {
   UnknownRequestError,
 } from "./store.ts";
 export { personKeyId, publicKeyText, verifyDocument } from "./signed.ts";
+export { resumeChain, runsUnderRequest, type RunUnderRequest } from "./used.ts";
 export {
   approvalChecklistItem,
   type ApprovalRequirement,

@@ -175,14 +175,14 @@ export function keyObjectCache(): (kid: string, raw: Uint8Array) => KeyObject {
 
 /**
  * Raw public key from text an operator may hand to `--pubkey`: SPKI PEM or base64 of the
- * 32 raw bytes.
+ * 32 raw bytes. `file` (where the text came from) opens the error message.
  *
  * @example
  * ```ts
- * parsePublicKeyText("-----BEGIN PUBLIC KEY-----\n...");
+ * parsePublicKeyText("-----BEGIN PUBLIC KEY-----\n...", "/safe/audit-root.pub");
  * ```
  */
-export function parsePublicKeyText(text: string): Uint8Array {
+export function parsePublicKeyText(text: string, file?: string): Uint8Array {
   const t = text.trim();
   try {
     if (t.startsWith("-----BEGIN")) {
@@ -195,19 +195,31 @@ export function parsePublicKeyText(text: string): Uint8Array {
   } catch {
     // fall through to the uniform error below
   }
-  throw new AuditInputError("public key must be an Ed25519 SPKI PEM or base64 of 32 raw bytes");
+  throw new AuditInputError(
+    `${file ? `${file}: ` : ""}public key must be an Ed25519 SPKI PEM or base64 of 32 raw bytes`,
+  );
 }
 
 /**
- * Parses `audit-keyring.json` text, checking that each kid matches its key.
+ * Parses `audit-keyring.json` text, checking that each kid matches its key. `file` (where the
+ * text came from) opens every error message.
  *
  * @example
  * ```ts
  * const path = "/srv/state/audit-keyring.json";
- * const ring = parseKeyring(await Deno.readTextFile(path));
+ * const ring = parseKeyring(await Deno.readTextFile(path), path);
  * ```
  */
-export function parseKeyring(text: string): Keyring {
+export function parseKeyring(text: string, file?: string): Keyring {
+  try {
+    return parseKeyringText(text);
+  } catch (err) {
+    if (!file || !(err instanceof AuditInputError)) throw err;
+    throw new AuditInputError(`${file}: ${err.message}`);
+  }
+}
+
+function parseKeyringText(text: string): Keyring {
   let ring: Keyring;
   try {
     ring = JSON.parse(text);

@@ -111,7 +111,7 @@ export async function lastLineIsV1(
   } catch {
     return false; // no keyring: nothing to tell the formats apart by; appends fail later anyway
   }
-  const raw = parseKeyring(text).keys[last.kid]?.public_key;
+  const raw = parseKeyring(text, auditPaths(stateDir).keyring).keys[last.kid]?.public_key;
   if (!raw) return false;
   const key = publicKeyFromRaw(Buffer.from(raw, "base64"));
   const v2 = signedBytesOfLine(bytes);

@@ -98,11 +98,11 @@ async function readTrustRoot(path: string): Promise<TrustRoot> {
     throw new AuditInputError(`cannot read public key ${path}: ${(err as Error).message}`);
   }
   if (text.trimStart().startsWith("{")) {
-    const k = keyForSeq(parseKeyring(text), 1);
+    const k = keyForSeq(parseKeyring(text, path), 1);
     if (!k) throw new AuditInputError(`${path} has no key valid from seq 1`);
     return k;
   }
-  const raw = parsePublicKeyText(text);
+  const raw = parsePublicKeyText(text, path);
   return { kid: kidOf(raw), publicKeyRaw: raw };
 }
 

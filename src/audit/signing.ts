@@ -361,7 +361,7 @@ async function cachedKeyring(stateDir: string): Promise<Keyring> {
     const id = fileIdentity(Deno.statSync(path)); // synchronous, as `exists`
     let cached = keyrings.get(path);
     if (cached?.id !== id) {
-      cached = { id, ring: parseKeyring(await Deno.readTextFile(path)) };
+      cached = { id, ring: parseKeyring(await Deno.readTextFile(path), path) };
       keyrings.set(path, cached);
     }
     return cached.ring;

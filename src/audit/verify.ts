@@ -94,11 +94,11 @@ export async function trustRoot(stateDir: string, pubkeyFile?: string): Promise<
   if (pubkeyFile) {
     const text = await readInput(pubkeyFile, "public key");
     if (text.trimStart().startsWith("{")) {
-      const k = keyForSeq(parseKeyring(text), 1);
+      const k = keyForSeq(parseKeyring(text, pubkeyFile), 1);
       if (!k) throw new AuditInputError(`${pubkeyFile} has no key valid from seq 1`);
       return k;
     }
-    const raw = parsePublicKeyText(text);
+    const raw = parsePublicKeyText(text, pubkeyFile);
     return { kid: kidOf(raw), publicKeyRaw: raw };
   }
   let k;

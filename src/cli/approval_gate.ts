@@ -26,12 +26,15 @@ import {
   type Identity,
   identityDir,
   loadApprovers,
+  loadApproversFile,
   loadIdentity,
   newRequest,
   readRequestFile,
   requestCommand,
   requestEntry,
+  resumeChain,
   retroDue,
+  runsUnderRequest,
   saveRequestFile,
   signRequest,
   UnknownRequestError,
@@ -54,6 +57,8 @@ export interface ApprovalOptions {
   emergency?: string;
   /** `--approvers FILE`. */
   approvers?: string;
+  /** `--resume RUN_ID`: the run this one continues (it may carry on that run's request). */
+  resume?: string;
 }
 
 /** A run the gate refused; exit 1, nothing ran. */
@@ -183,7 +188,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
         `have an approver run \`deno task approve CR_ID\`, then run with --request CR_ID`,
     );
   }
-  const approvers = await loadApprovers(path);
+  const { approvers, blob } = await loadApproversFile(path);
   const me = await myIdentity();
   const about = await aboutToRun(loaded, context.params, context.nodes, context.config, me.name);
   let file;
@@ -192,6 +197,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
   } catch (error) {
     if (!(error instanceof UnknownRequestError)) throw error;
   }
+  const earlier = file ? await runsUnderRequest(context.stateDir, options.request) : [];
   const verdict = checkApproval({
     request: file,
     approvals: file?.approvals ?? [],
@@ -199,6 +205,8 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
     about,
     policy,
     now: new Date(),
+    carriedOutBy: earlier.map((r) => r.run),
+    resuming: resumeChain(earlier, options.resume),
   });
   await context.journal.record({
     action: ACTION.changeCheck,
@@ -206,6 +214,10 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
     runbook: loaded.runbook.id,
     operator: me.name,
     approvers: verdict.approvedBy.join(","),
+    // Which list the approvals were checked against: the host reads whatever file it is
+    // given, so the record says which, for the auditor to find on the protected branch.
+    approvers_file: path,
+    approvers_blob: blob,
     reason: verdict.refusals.map((r) => r.code).join(",") || undefined,
     status: verdict.ok ? "success" : "failure",
   });

@@ -12,6 +12,7 @@
  */
 import { type Command, Option } from "commander";
 import { UsageError } from "../errors.ts";
+import { AuditRefusedError } from "../audit/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import { CHANGE_RUNBOOKS, periodOf } from "../evidence/population.ts";
 import { defaultSeed, loadPopulation } from "../evidence/population_load.ts";
@@ -63,6 +64,13 @@ export function registerPopulationCommand(program: Command): void {
       const stateDir = resolveStateDir(options);
       const runbooks = options.runbooks?.split(",").filter(Boolean);
       const { population, lines } = await loadPopulation(stateDir, period, runbooks);
+      if (!population.log!.verified) {
+        // A population from a log that was cut or edited could miss changes: never hand one out.
+        throw new AuditRefusedError(
+          `refused: the audit log does not verify, so no population is drawn from it: ` +
+            `${population.log!.problem} (run audit:verify)`,
+        );
+      }
       const seed = size === undefined
         ? undefined
         : options.seed !== undefined

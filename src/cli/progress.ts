@@ -14,6 +14,7 @@ import type { ResolvedStep, RolloutObserver, RunObserver } from "../runbook/mod.
 import type { InventoryNode } from "../targets/inventory.ts";
 import type { NodeAfterAbort, RunRecord, StepRecord } from "../state/runs.ts";
 import { gateTimingText } from "../state/gate_timing.ts";
+import { terminalText } from "./terminal_text.ts";
 
 const useColor = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
 const paint = (code: number) => (text: string) => useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -40,7 +41,10 @@ export class ProgressPrinter implements RunObserver, RolloutObserver {
   readonly write: (line: string) => void;
 
   constructor(write: (line: string) => void, readonly node?: string) {
-    this.write = node ? (line) => write(`${dim(`[${node}]`)} ${line}`) : write;
+    // Lines carry what nodes printed: no control of theirs reaches the terminal.
+    this.write = node
+      ? (line) => write(terminalText(`${dim(`[${node}]`)} ${line}`))
+      : (line) => write(terminalText(line));
   }
 
   batchStarted(batch: number, of: number, nodes: InventoryNode[]): void {

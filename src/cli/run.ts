@@ -18,7 +18,7 @@ import { requireAuditKey } from "../audit/journal.ts";
 import { UsageError } from "../errors.ts";
 import type { Command } from "commander";
 import { requireConfig } from "../config/mod.ts";
-import { humanItems } from "../runbook/mod.ts";
+import { describeInterruption, humanItems, Interrupter } from "../runbook/mod.ts";
 import { confirmer, onceEach } from "./human_gate.ts";
 import { TargetPool } from "../targets/pool.ts";
 import { LocalTarget } from "../targets/local.ts";
@@ -99,34 +99,51 @@ export function registerRunCommand(program: Command): void {
       }
       const config = await requireConfig(options);
       const pool = new TargetPool(config, { acceptNewHostKeys: options.acceptNewHostKeys });
-      const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
+      // From the first thing the run makes (the connections' directory, the local shell), a
+      // signal ends it through the finally that closes the pool: before the run as during it,
+      // nothing is left behind.
+      const interrupter = new Interrupter();
+      const stopListening = interrupter.listen();
       try {
+        const nodes = await nodesFor(root, loaded, pool, resumed?.nodes ?? options.limit);
         // The local shell (dax, bash) starts now, while the run gets ready below: its process
         // starts on the other core and the audit's disk waits overlap dax's loading.
         for (const node of nodes) {
           const target = pool.target(node);
           if (target instanceof LocalTarget) target.prepare();
         }
-        const stateDir = await ensureStateDir(resolveStateDir(options));
-        requireAuditKey(stateDir);
         const confirm = confirmer(humanItems(loaded), options.yes ?? false);
-        const notifier = await notifierFor(config, stateDir);
-        const journal = await passApprovalGate({
-          root,
-          loaded,
-          params,
-          nodes,
-          config,
-          stateDir,
-          journal: notifyingJournal(stateDir, notifier, {
-            runbook: loaded.runbook.id,
-            version: typeof params.version === "string" ? params.version : undefined,
-            nodes: nodes.map((node) => node.name),
-            operator: operator(),
-          }),
-          options,
-          say: (line) => console.error(line),
+        const ready = await unlessInterrupted(interrupter.signal, async () => {
+          const stateDir = await ensureStateDir(resolveStateDir(options));
+          requireAuditKey(stateDir);
+          const notifier = await notifierFor(config, stateDir);
+          const journal = await passApprovalGate({
+            root,
+            loaded,
+            params,
+            nodes,
+            config,
+            stateDir,
+            journal: notifyingJournal(stateDir, notifier, {
+              runbook: loaded.runbook.id,
+              version: typeof params.version === "string" ? params.version : undefined,
+              nodes: nodes.map((node) => node.name),
+              operator: operator(),
+            }),
+            options,
+            say: (line) => console.error(line),
+          });
+          return { stateDir, notifier, journal };
         });
+        if (!ready) {
+          console.error(
+            `${describeInterruption(interrupter.interruption!)} before the run started; ` +
+              "nothing ran",
+          );
+          Deno.exitCode = 130;
+          return;
+        }
+        const { stateDir, notifier, journal } = ready;
         try {
           Deno.exitCode = await runFromCli(loaded, {
             root,
@@ -144,12 +161,38 @@ export function registerRunCommand(program: Command): void {
             // failures, which are audited) so the checkpoint covers them.
             beforeCheckpoint: () => notifier.flush(),
             json: options.json,
+            interrupter,
           });
         } finally {
           await notifier.flush();
         }
       } finally {
         await pool.close();
+        stopListening();
       }
     });
+}
+
+/**
+ * What `work` returns, or undefined as soon as `signal` aborts (an interrupt while the run gets
+ * ready: a slow `git ls-remote`, say). Work cut short this way is left to finish unheard.
+ */
+async function unlessInterrupted<T>(
+  signal: AbortSignal,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  const working = work();
+  let stop = () => {};
+  const interrupted = new Promise<undefined>((resolve) => {
+    stop = () => signal.removeEventListener("abort", onAbort);
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort);
+  });
+  try {
+    return await Promise.race([working, interrupted]);
+  } finally {
+    stop();
+    working.catch(() => {}); // interrupted: its failure, if any, is no longer anyone's
+  }
 }

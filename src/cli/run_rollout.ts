@@ -33,8 +33,9 @@ export interface CliRollout extends Omit<RolloutOptions, "observer" | "observerF
 
 /** Runs `loaded` as the CLI does and returns the exit code (0, 1, or 130). */
 export async function runFromCli(loaded: LoadedRunbook, options: CliRollout): Promise<number> {
-  const interrupter = new Interrupter();
-  const stopListening = interrupter.listen();
+  // `run` listens from before the run starts and hands its interrupter over.
+  const interrupter = options.interrupter ?? new Interrupter();
+  const stopListening = options.interrupter ? () => {} : interrupter.listen();
   // After SIGHUP the terminal is gone: writing to it fails, and must not stop the cleanup.
   const write = (line: string) => {
     try {

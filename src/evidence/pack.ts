@@ -17,7 +17,7 @@ import { auditPaths } from "../audit/mod.ts";
 import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
-import { loadEvidence, logVerdict, type ShapeReader } from "./mod.ts";
+import { loadEvidence, type ShapeReader } from "./mod.ts";
 import { isException, periodOf } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
 import { drawSample, populationCsv, type SeedSource } from "./sample.ts";
@@ -125,7 +125,8 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
     ...retro.filter((r) => r.status === "overdue").map((r) => `retro-review ${r.request}`),
   );
   const controls = new Map<string, number>();
-  const people = new Map<string, string>();
+  // Keyed by name and key: two keys signing under one name (a swapped approvers file) both show.
+  const people = new Map<string, [string, string]>();
   for (const { entry } of lines) {
     const t = Date.parse(entry.ts);
     if (t < period.from.getTime() || t >= period.to.getTime()) continue;
@@ -133,11 +134,13 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       const key = entry.action === "secrets" ? `secrets ${entry.operation ?? ""}` : entry.action;
       controls.set(key, (controls.get(key) ?? 0) + 1);
     }
-    if (typeof entry.operator_key === "string") {
-      people.set(String(entry.operator), entry.operator_key);
-    }
-    if (typeof entry.approver_key === "string") {
-      people.set(String(entry.approver), entry.approver_key);
+    for (
+      const [name, key] of [[entry.operator, entry.operator_key], [
+        entry.approver,
+        entry.approver_key,
+      ]]
+    ) {
+      if (typeof key === "string") people.set(`${name} ${key}`, [String(name), key]);
     }
   }
   const auditKeys = Object.entries(
@@ -163,11 +166,11 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       population,
       sample,
       seed,
-      log: await logVerdict(stateDir),
+      log: population.log!,
       overdueControls,
       retro,
       controls: [...controls].sort(),
-      people: [...people].sort(),
+      people: [...people.values()].sort(),
       auditKeys,
       checkpoints: checkpoints.sort(),
       evidence,

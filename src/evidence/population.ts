@@ -14,7 +14,7 @@
  * @module
  */
 import { ACTION } from "../audit/actions.ts";
-import { retroReviews, type RetroStatus } from "../approval/mod.ts";
+import { personKeyId, retroReviews, type RetroStatus } from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 
 /** The runbooks whose runs change production (SOP 1–7). */
@@ -48,6 +48,13 @@ export interface ChangeRow {
   operator: string;
   authorization: Authorization;
   approvers: string[];
+  /** The id of the key each approver signed with (`approvers[i]` signed with `approver_keys[i]`). */
+  approver_keys: string[];
+  /**
+   * The git blob id of the approvers file the run's approvals were checked against (the gate
+   * reads the file it is given): find it on the protected branch with `git log --find-object`.
+   */
+  approvers_blob: string;
   /** For an emergency change: where its retro-review stands. */
   retro?: RetroStatus;
   /** For a change run under `approval: { mode: off }`: the reason the project gave. */
@@ -77,6 +84,21 @@ export interface Population {
   to: string;
   changes: ChangeRow[];
   drills: DrillRow[];
+  /** The log it was drawn from, as verified (`loadPopulation`): how an auditor checks it is whole. */
+  log?: PopulationLog;
+}
+
+/**
+ * What the verification of the log said when the population was drawn: the number of entries,
+ * and the seq and SHA-256 of the last one, which a checkpoint or the log itself can confirm.
+ */
+export interface PopulationLog {
+  verified: boolean;
+  entries: number;
+  last_seq?: number;
+  last_hash?: string;
+  /** `file:line: reason` of the first bad line. */
+  problem?: string;
 }
 
 /** What the population is built from besides the log. */
@@ -112,7 +134,8 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   };
   const params = new Map<string, Record<string, unknown>>();
   const requests = new Map<string, Record<string, unknown>>();
-  const approvals = new Map<string, string[]>();
+  const approvals = new Map<string, { name: string; key: string }[]>();
+  const approversBlobs = new Map<string, string>();
   const early = new Map<string, string[]>();
   for (const { entry } of lines) {
     if (entry.action === ACTION.step && entry.early === true && typeof entry.run === "string") {
@@ -130,8 +153,12 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     if (entry.action === ACTION.changeRequest) requests.set(String(entry.request), entry);
     if (entry.action === ACTION.changeApproval && entry.kind === "prior") {
       const list = approvals.get(String(entry.request)) ?? [];
-      if (!list.includes(String(entry.approver))) list.push(String(entry.approver));
+      const given = { name: String(entry.approver), key: personKeyId(String(entry.approver_key)) };
+      if (!list.some((a) => a.name === given.name && a.key === given.key)) list.push(given);
       approvals.set(String(entry.request), list);
+    }
+    if (entry.action === ACTION.changeCheck && entry.status === "success") {
+      approversBlobs.set(String(entry.request), String(entry.approvers_blob ?? ""));
     }
   }
   const retro = new Map(
@@ -143,7 +170,13 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const changes: ChangeRow[] = [];
   const drills: DrillRow[] = [];
   const closedRollouts = new Set<string>();
+  const unfinished = unfinishedRuns(lines, runbooks);
   for (const { entry, hash } of lines) {
+    const open = unfinished.get(entry.seq);
+    if (open !== undefined && inPeriod(entry.ts)) {
+      changes.push(row({ ...open, ts: entry.ts, status: "unfinished" }, hash, entry.seq));
+      continue;
+    }
     if (!inPeriod(entry.ts)) continue;
     if (entry.action === ACTION.drill && entry.status !== "initiated") {
       drills.push({
@@ -161,13 +194,20 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     if (!closing || !runbooks.has(String(entry.runbook))) continue;
     if (entry.action === "rollout") closedRollouts.add(String(entry.run));
     else if (closedRollouts.has(String(entry.run))) continue;
+    changes.push(row(entry, hash, entry.seq));
+  }
+  return { from: options.from.toISOString(), to: options.to.toISOString(), changes, drills };
+
+  // One change from the entry that closed its run (or, for a run that never closed, its
+  // opening entry dated and hashed by the run's last entry).
+  function row(entry: Record<string, unknown>, hash: string, seq: number): ChangeRow {
     const run = String(entry.run);
     const requestId = typeof entry.request === "string" ? entry.request : "";
     const request = requests.get(requestId);
     const emergency = request?.emergency === true;
     const given = params.get(run) ?? {};
-    changes.push({
-      ts: entry.ts,
+    return {
+      ts: String(entry.ts),
       run,
       runbook: String(entry.runbook),
       subject: String(given.version ?? given.env ?? given.from ?? given.failed ?? ""),
@@ -180,20 +220,52 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
         : entry.approval === "off"
         ? "off"
         : "none",
-      approvers: approvals.get(requestId) ?? [],
+      approvers: (approvals.get(requestId) ?? []).map((a) => a.name),
+      approver_keys: (approvals.get(requestId) ?? []).map((a) => a.key),
+      approvers_blob: approversBlobs.get(requestId) ?? "",
       retro: emergency ? retro.get(requestId) : undefined,
       approval_reason: !request && entry.approval === "off"
         ? String(entry.approval_reason ?? "")
         : undefined,
-      result: entry.status,
+      result: String(entry.status),
       criteria: options.criteria.get(run) ?? "unknown",
       request: requestId,
       early_gates: early.get(run) ?? [],
-      seq: entry.seq,
+      seq,
       hash,
-    });
+    };
   }
-  return { from: options.from.toISOString(), to: options.to.toISOString(), changes, drills };
+}
+
+/**
+ * Runs of the change runbooks that opened and never closed (the process was killed, the host
+ * went down): a change all the same, whose steps may have run. Keyed by the seq of the run's
+ * last entry, which dates it; the value is the entry that opened it.
+ */
+function unfinishedRuns(
+  lines: readonly LogLine[],
+  runbooks: ReadonlySet<string>,
+): Map<number, Record<string, unknown>> {
+  const opened = new Map<string, Record<string, unknown>>();
+  const closed = new Set<string>();
+  const last = new Map<string, number>();
+  for (const { entry } of lines) {
+    if (typeof entry.run !== "string") continue;
+    const whole = entry.run.split("@")[0].split(".")[0];
+    last.set(whole, entry.seq);
+    if (
+      (entry.action === "run" || entry.action === "rollout") && isWholeRun(entry.run) &&
+      entry.drill !== true && runbooks.has(String(entry.runbook))
+    ) {
+      if (entry.status !== "initiated") closed.add(whole);
+      else if (!opened.has(whole)) opened.set(whole, entry);
+    }
+  }
+  const unfinished = new Map<number, Record<string, unknown>>();
+  for (const [run, entry] of opened) {
+    if (!closed.has(run)) unfinished.set(last.get(run)!, entry);
+  }
+  return unfinished;
 }
 
 function nodesOf(entry: Record<string, unknown>): string[] {
@@ -280,7 +352,12 @@ export function periodOf(from: string, to?: string): { from: Date; to: Date } {
     if (!text || !/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(text))) {
       throw new RangeError(`${name} expects a date such as 2026-07-01, got "${text ?? ""}"`);
     }
-    return new Date(`${text}T00:00:00Z`);
+    const date = new Date(`${text}T00:00:00Z`);
+    // JavaScript rolls 2026-02-30 over to March 2: a period must be the days the auditor named.
+    if (date.toISOString().slice(0, 10) !== text) {
+      throw new RangeError(`${name}: ${text} is not a day of the calendar`);
+    }
+    return date;
   };
   const start = day(from, "--from");
   const end = new Date(day(to, "--to").getTime() + 86_400_000);

@@ -14,11 +14,16 @@
  */
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { auditPaths, parseCheckpoint } from "../audit/mod.ts";
+import { auditPaths, parseCheckpoint, verifyAuditLog } from "../audit/mod.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import type { LogLine } from "./build.ts";
 import { readLogLines } from "./mod.ts";
-import { buildPopulation, type CriteriaResult, type Population } from "./population.ts";
+import {
+  buildPopulation,
+  type CriteriaResult,
+  type Population,
+  type PopulationLog,
+} from "./population.ts";
 import type { SeedSource } from "./sample.ts";
 
 /**
@@ -38,11 +43,16 @@ export function criteriaOf(record: RunRecord): CriteriaResult {
 }
 
 /**
- * The population of `period` from the audit log and run records of `stateDir`.
+ * The population of `period` from the audit log and run records of `stateDir`, with what
+ * verifying the log said (`population.log`). A log that verifies gives its population from
+ * exactly the entries verified; one that does not still gives one (the evidence pack shows it
+ * beside the failure), which callers must not pass off as whole. Throws `AuditInputError` when
+ * there is no log or trust root to verify against.
  *
  * @example
  * ```ts
  * // const { population } = await loadPopulation(stateDir, { from, to });
+ * // if (!population.log!.verified) console.error(population.log!.problem);
  * ```
  */
 export async function loadPopulation(
@@ -50,7 +60,24 @@ export async function loadPopulation(
   period: { from: Date; to: Date },
   runbooks?: readonly string[],
 ): Promise<{ population: Population; lines: LogLine[] }> {
-  const lines = await readLogLines(stateDir);
+  const verdict = await verifyAuditLog(stateDir);
+  let lines = await readLogLines(stateDir);
+  const log: PopulationLog = { verified: verdict.ok, entries: verdict.entries };
+  if (verdict.ok) {
+    // Entries appended since the verification wait for the next population.
+    lines = lines.slice(0, verdict.entries);
+    const last = lines.at(-1);
+    if (last?.hash !== verdict.lastHash) {
+      log.verified = false;
+      log.problem = "the log changed while it was read: draw the population again";
+    } else if (last) {
+      log.last_seq = last.entry.seq;
+      log.last_hash = last.hash;
+    }
+  } else {
+    const bad = verdict.firstBad!;
+    log.problem = `${bad.file}:${bad.line}: ${bad.reason} (${bad.detail})`;
+  }
   const first = buildPopulation(lines, {
     ...period,
     now: new Date(),
@@ -63,7 +90,7 @@ export async function loadPopulation(
     criteria.set(change.run, record ? criteriaOf(record) : "unknown");
   }
   const population = buildPopulation(lines, { ...period, now: new Date(), criteria, runbooks });
-  return { population, lines };
+  return { population: { ...population, log }, lines };
 }
 
 /**

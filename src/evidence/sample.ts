@@ -14,7 +14,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { type ChangeRow, exceptionsOf, type Population } from "./population.ts";
+import { type ChangeRow, exceptionsOf, type Population, type PopulationLog } from "./population.ts";
 
 /**
  * The sample: `size` rows ranked by SHA-256(seed + "\n" + row hash), returned in log order.
@@ -42,6 +42,7 @@ const COLUMNS = [
   "nodes",
   "operator",
   "approvers",
+  "approvers_blob",
   "result",
   "criteria",
   "early_gates",
@@ -51,13 +52,15 @@ const COLUMNS = [
 ] as const;
 
 /**
- * The approvers cell: names, or "emergency (retro-review STATUS)", or "approval off (REASON)",
- * or "none".
+ * The approvers cell: names with the id of the key each signed with, or "emergency
+ * (retro-review STATUS)", or "approval off (REASON)", or "none".
  */
 export function approversCell(row: ChangeRow): string {
   if (row.authorization === "emergency") return `emergency (retro-review ${row.retro})`;
   if (row.authorization === "off") return `approval off (${row.approval_reason})`;
-  return row.approvers.length ? row.approvers.join(" ") : "none";
+  return row.approvers.length
+    ? row.approvers.map((name, i) => `${name} (key ${row.approver_keys[i]})`).join(" ")
+    : "none";
 }
 
 function cells(row: ChangeRow): string[] {
@@ -77,7 +80,7 @@ function cells(row: ChangeRow): string[] {
  *
  * @example
  * ```ts
- * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,result,criteria,early_gates,request,seq,hash\r\n"
+ * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,approvers_blob,result,criteria,early_gates,request,seq,hash\r\n"
  * ```
  */
 export function populationCsv(rows: readonly ChangeRow[]): string {
@@ -121,6 +124,7 @@ export function populationMarkdown(
     `${ex.emergencyWithoutReview.length} emergency without retro-review, ` +
     `${ex.failed.length} failed, ${ex.earlyGates.length} with a gate acknowledged before its ` +
     `min_wait. ${population.drills.length} drill(s), listed apart.`,
+    ...(population.log ? ["", logLine(population.log)] : []),
     "",
     ...table(population.changes),
   ];
@@ -142,4 +146,20 @@ export function populationMarkdown(
     }
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * One sentence on the log a population was drawn from: what lets an auditor check that it is
+ * whole (the last entry's seq and SHA-256, against a checkpoint or their own copy).
+ *
+ * @example
+ * ```ts
+ * logLine({ verified: true, entries: 7, last_seq: 7, last_hash: "ab12" });
+ * // "Drawn from the audit log's 7 entries, every signature verified; the last is seq 7, sha256 ab12."
+ * ```
+ */
+export function logLine(log: PopulationLog): string {
+  if (!log.verified) return `The audit log does NOT verify: ${log.problem ?? ""}`;
+  return `Drawn from the audit log's ${log.entries} entries, every signature verified` +
+    (log.last_hash ? `; the last is seq ${log.last_seq}, sha256 ${log.last_hash}.` : ".");
 }

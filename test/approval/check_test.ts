@@ -12,6 +12,7 @@ import {
   checkApproval,
   newRequest,
   publicKeyText,
+  resumeChain,
   type SignedApproval,
   type SignedRequest,
   signRequest,
@@ -179,4 +180,48 @@ Deno.test("approval gate: a request by someone who is not a listed deployer is r
     })),
     ["unknown_operator"],
   );
+});
+
+Deno.test("approval gate: a request another run carried out is spent; its resume may go on", () => {
+  const request = requested();
+  const approvals = [approveRequest(request.request, alice, "prior", NOW)];
+  const input = {
+    request,
+    approvals,
+    approvers,
+    about,
+    policy,
+    now: new Date(NOW.getTime() + 3_600_000),
+  };
+  const replay = checkApproval({ ...input, carriedOutBy: ["20260701T100000Z-aaaaaa"] });
+  assert.deepEqual(replay.refusals.map((r) => r.code), ["already_used"]);
+  assert.match(replay.refusals[0].message, /carried out by run 20260701T100000Z-aaaaaa/);
+  const resumed = checkApproval({
+    ...input,
+    carriedOutBy: ["20260701T100000Z-aaaaaa"],
+    resuming: ["20260701T100000Z-aaaaaa"],
+  });
+  assert.equal(resumed.ok, true, JSON.stringify(resumed.refusals));
+  const runs = [
+    { run: "20260701T100000Z-aaaaaa" },
+    { run: "20260701T110000Z-bbbbbb", resumes: "20260701T100000Z-aaaaaa" },
+    { run: "20260701T120000Z-cccccc" },
+  ];
+  assert.deepEqual(resumeChain(runs, "20260701T110000Z-bbbbbb"), [
+    "20260701T110000Z-bbbbbb",
+    "20260701T100000Z-aaaaaa",
+  ]);
+  const again = checkApproval({
+    ...input,
+    carriedOutBy: runs.slice(0, 2).map((r) => r.run),
+    resuming: resumeChain(runs, "20260701T110000Z-bbbbbb"),
+  });
+  assert.equal(again.ok, true, JSON.stringify(again.refusals));
+  const other = checkApproval({
+    ...input,
+    carriedOutBy: runs.map((r) => r.run),
+    resuming: resumeChain(runs, "20260701T110000Z-bbbbbb"),
+  });
+  assert.deepEqual(other.refusals.map((r) => r.code), ["already_used"]);
+  assert.match(other.refusals[0].message, /run 20260701T120000Z-cccccc:/);
 });

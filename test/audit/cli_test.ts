@@ -146,6 +146,7 @@ Deno.test("audit CLI: bad inputs exit 2 with one line, bad logs are never checkp
       const r = await runCli(["audit:verify", "--state-dir", dir, ...extra]);
       assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /^error: /);
+      assert.ok(r.stderr.includes(extra[1]), `names the file it could not use: ${r.stderr}`);
       noStack(r);
     }
     const ring = auditPaths(dir).keyring;
@@ -154,7 +155,13 @@ Deno.test("audit CLI: bad inputs exit 2 with one line, bad logs are never checkp
       await Deno.writeTextFile(ring, bad);
       const r = await runCli(["audit:verify", "--state-dir", dir]);
       assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(ring), `names the keyring: ${r.stderr}`);
       noStack(r);
+      // The same keyring given as the trust root kept off the host.
+      const given = await runCli(["audit:verify", "--state-dir", dir, "--pubkey", ring]);
+      assert.equal(given.code, 2, given.stderr);
+      assert.ok(given.stderr.includes(ring), `names the --pubkey file: ${given.stderr}`);
+      noStack(given);
     }
     await Deno.writeTextFile(ring, saved);
   });

@@ -1,0 +1,130 @@
+/**
+ * The population an auditor gets must be complete and checkable: a run killed before it could
+ * record its end is still a change of the period, a log the deploy user cut is refused rather
+ * than listed as if whole, the output names the verified log it was drawn from, and a day that
+ * does not exist is bad input, not a silently shifted period.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { auditPaths, verifyAuditLog } from "../../src/audit/mod.ts";
+import {
+  cli,
+  eventually,
+  fixture,
+  runArgs,
+  spawnCli,
+  tempWorld,
+  today,
+  todaysPopulation,
+} from "../fixtures/helpers.ts";
+
+const APPROVAL = fixture("projects", "approval");
+
+Deno.test("a run killed mid-step is in the population, as unfinished", async () => {
+  const world = await tempWorld({ prefix: "population-killed-" });
+  try {
+    const root = join(world.dir, "project");
+    await Deno.mkdir(join(root, "runbooks"), { recursive: true });
+    await Deno.writeTextFile(
+      join(root, "runbooks", "slow.yaml"),
+      [
+        "id: slow",
+        "title: A change that takes a while",
+        "when: A test kills it in the middle",
+        "steps:",
+        "  - name: Change something slowly",
+        '    run: echo $$ > "$MARKER_DIR/pid"; exec sleep 60',
+        "",
+      ].join("\n"),
+    );
+    const env = { MARKER_DIR: world.markers };
+    const done = await cli(runArgs(root, world, "slow", "--dry-run"), { env });
+    assert.equal(done.code, 0, done.stderr);
+    const { child, result } = spawnCli(runArgs(root, world, "slow"), { env });
+    const pidFile = join(world.markers, "pid");
+    assert.ok(
+      await eventually(async () => (await Deno.readTextFile(pidFile).catch(() => "")) !== ""),
+    );
+    child.kill("SIGKILL");
+    await result;
+    Deno.kill(Number((await Deno.readTextFile(pidFile)).trim()), "SIGKILL");
+
+    const population = await todaysPopulation(world.stateDir, "slow", "--format", "json");
+    assert.equal(population.code, 0, population.stderr);
+    const changes = JSON.parse(population.stdout).changes;
+    assert.equal(changes.length, 1, population.stdout);
+    assert.equal(changes[0].runbook, "slow");
+    assert.equal(changes[0].result, "unfinished");
+    const md = await todaysPopulation(world.stateDir, "slow");
+    assert.match(md.stdout, /unfinished/);
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("the population refuses a cut log and names the verified log it was drawn from", async (t) => {
+  const world = await tempWorld({ prefix: "population-cut-" });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const ran = await cli(runArgs(APPROVAL, world, "hello"), {
+        env: { MARKER_DIR: world.markers },
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+    }
+
+    await t.step("the JSON names the entries, last seq and hash that verified", async () => {
+      const result = await todaysPopulation(world.stateDir, "hello", "--format", "json");
+      assert.equal(result.code, 0, result.stderr);
+      const json = JSON.parse(result.stdout);
+      const verified = await verifyAuditLog(world.stateDir);
+      assert.deepEqual(json.log, {
+        verified: true,
+        entries: verified.entries,
+        last_seq: verified.entries,
+        last_hash: verified.lastHash,
+      });
+      assert.equal(json.changes.length, 2);
+      const md = await todaysPopulation(world.stateDir, "hello");
+      assert.match(md.stdout, new RegExp(`${verified.entries} entries.*${verified.lastHash}`));
+    });
+
+    await t.step(
+      "a run's closing entry deleted: refused (exit 1) naming file and line",
+      async () => {
+        const log = auditPaths(world.stateDir).log;
+        const lines = (await Deno.readTextFile(log)).split("\n");
+        const closing = lines.findIndex((l) =>
+          l.includes('"action":"run"') && l.includes('"runbook":"hello"') &&
+          l.includes('"status":"success"')
+        );
+        assert.ok(closing > 0);
+        lines.splice(closing, 1);
+        await Deno.writeTextFile(log, lines.join("\n"));
+        for (const format of ["json", "csv", "md"]) {
+          const result = await todaysPopulation(world.stateDir, "hello", "--format", format);
+          assert.equal(result.code, 1, `${format}: ${result.stdout}`);
+          assert.equal(result.stdout, "");
+          assert.match(result.stderr, new RegExp(`deployments\\.log:${closing + 1}: deleted`));
+        }
+      },
+    );
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("a day that does not exist is bad input, not a shifted period", async () => {
+  const world = await tempWorld({ prefix: "population-days-" });
+  try {
+    for (const [from, to] of [["2026-02-01", "2026-02-30"], ["2026-06-31", today()]]) {
+      const result = await cli([
+        "audit:population",
+        ...["--from", from, "--to", to, "--state-dir", world.stateDir],
+      ]);
+      assert.equal(result.code, 2, `${from}..${to}: ${result.stdout}`);
+      assert.match(result.stderr, /(2026-02-30|2026-06-31) is not a day of the calendar/);
+    }
+  } finally {
+    await world.cleanup();
+  }
+});
