@@ -18,6 +18,7 @@
  * ```
  * @module
  */
+import { createHash } from "node:crypto";
 import { z } from "../source/zod.ts";
 import {
   InvalidFileError,
@@ -27,7 +28,7 @@ import {
   type Source,
 } from "../source/mod.ts";
 import { InputError } from "../errors.ts";
-import { readOrRefuse } from "./read.ts";
+import { readBytesOrRefuse } from "./read.ts";
 import { isPublicKeyText } from "./signed.ts";
 
 /** What a listed person may do: start a change (`deployer`) or approve one (`approver`). */
@@ -87,12 +88,44 @@ export function parseApprovers(file: string, text: string): Approver[] {
  * ```
  */
 export async function loadApprovers(path: string): Promise<Approver[]> {
-  const text = await readOrRefuse(path, () =>
+  return (await loadApproversFile(path)).approvers;
+}
+
+/**
+ * Reads and validates the approvers file at `path`, with the git blob id of the bytes read:
+ * what the audit log records of the list a run was checked against, so an auditor can find it
+ * (or not) on the protected branch with `git log --find-object=BLOB`.
+ *
+ * @example
+ * ```ts
+ * const { approvers, blob } = await loadApproversFile("/srv/ops/approvers.yaml");
+ * ```
+ */
+export async function loadApproversFile(
+  path: string,
+): Promise<{ approvers: Approver[]; blob: string }> {
+  const bytes = await readBytesOrRefuse(path, () =>
     new InputError(
       `no approvers file at ${path}: list your team's deployers and approvers there ` +
         `(README "Approvals"), or point --approvers / PROTOCOL_APPROVERS at it`,
     ));
-  return parseApprovers(path, text);
+  return {
+    approvers: parseApprovers(path, new TextDecoder().decode(bytes)),
+    blob: gitBlobId(bytes),
+  };
+}
+
+/**
+ * The id git gives a file with these bytes (`git hash-object FILE`): SHA-1 of
+ * `blob <length>\0` and the bytes.
+ *
+ * @example
+ * ```ts
+ * gitBlobId(new Uint8Array()); // "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+ * ```
+ */
+export function gitBlobId(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 
 function semanticProblems(

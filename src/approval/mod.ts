@@ -15,7 +15,9 @@
 export {
   type Approver,
   ApproversSchema,
+  gitBlobId,
   loadApprovers,
+  loadApproversFile,
   parseApprovers,
   type Role,
   ROLES,

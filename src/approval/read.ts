@@ -24,8 +24,25 @@
  * ```
  */
 export async function readOrRefuse(path: string, refuse: (path: string) => Error): Promise<string> {
+  return new TextDecoder().decode(await readBytesOrRefuse(path, refuse));
+}
+
+/**
+ * The bytes of `path` (for a hash of the file as it is); when there is no such file, throws
+ * what `refuse(path)` makes.
+ *
+ * @example
+ * ```ts
+ * import { readBytesOrRefuse } from "./read.ts";
+ * (await readBytesOrRefuse("deno.json", (path) => new Error(`no ${path}`))).length > 0; // true
+ * ```
+ */
+export async function readBytesOrRefuse(
+  path: string,
+  refuse: (path: string) => Error,
+): Promise<Uint8Array> {
   try {
-    return await Deno.readTextFile(path);
+    return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw refuse(path);
     throw error;

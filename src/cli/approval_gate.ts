@@ -26,6 +26,7 @@ import {
   type Identity,
   identityDir,
   loadApprovers,
+  loadApproversFile,
   loadIdentity,
   newRequest,
   readRequestFile,
@@ -187,7 +188,7 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
         `have an approver run \`deno task approve CR_ID\`, then run with --request CR_ID`,
     );
   }
-  const approvers = await loadApprovers(path);
+  const { approvers, blob } = await loadApproversFile(path);
   const me = await myIdentity();
   const about = await aboutToRun(loaded, context.params, context.nodes, context.config, me.name);
   let file;
@@ -213,6 +214,10 @@ export async function passApprovalGate(context: GateContext): Promise<Journal> {
     runbook: loaded.runbook.id,
     operator: me.name,
     approvers: verdict.approvedBy.join(","),
+    // Which list the approvals were checked against: the host reads whatever file it is
+    // given, so the record says which, for the auditor to find on the protected branch.
+    approvers_file: path,
+    approvers_blob: blob,
     reason: verdict.refusals.map((r) => r.code).join(",") || undefined,
     status: verdict.ok ? "success" : "failure",
   });

@@ -125,7 +125,8 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
     ...retro.filter((r) => r.status === "overdue").map((r) => `retro-review ${r.request}`),
   );
   const controls = new Map<string, number>();
-  const people = new Map<string, string>();
+  // Keyed by name and key: two keys signing under one name (a swapped approvers file) both show.
+  const people = new Map<string, [string, string]>();
   for (const { entry } of lines) {
     const t = Date.parse(entry.ts);
     if (t < period.from.getTime() || t >= period.to.getTime()) continue;
@@ -133,11 +134,13 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       const key = entry.action === "secrets" ? `secrets ${entry.operation ?? ""}` : entry.action;
       controls.set(key, (controls.get(key) ?? 0) + 1);
     }
-    if (typeof entry.operator_key === "string") {
-      people.set(String(entry.operator), entry.operator_key);
-    }
-    if (typeof entry.approver_key === "string") {
-      people.set(String(entry.approver), entry.approver_key);
+    for (
+      const [name, key] of [[entry.operator, entry.operator_key], [
+        entry.approver,
+        entry.approver_key,
+      ]]
+    ) {
+      if (typeof key === "string") people.set(`${name} ${key}`, [String(name), key]);
     }
   }
   const auditKeys = Object.entries(
@@ -167,7 +170,7 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
       overdueControls,
       retro,
       controls: [...controls].sort(),
-      people: [...people].sort(),
+      people: [...people.values()].sort(),
       auditKeys,
       checkpoints: checkpoints.sort(),
       evidence,

@@ -14,7 +14,7 @@
  * @module
  */
 import { ACTION } from "../audit/actions.ts";
-import { retroReviews, type RetroStatus } from "../approval/mod.ts";
+import { personKeyId, retroReviews, type RetroStatus } from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 
 /** The runbooks whose runs change production (SOP 1–7). */
@@ -48,6 +48,13 @@ export interface ChangeRow {
   operator: string;
   authorization: Authorization;
   approvers: string[];
+  /** The id of the key each approver signed with (`approvers[i]` signed with `approver_keys[i]`). */
+  approver_keys: string[];
+  /**
+   * The git blob id of the approvers file the run's approvals were checked against (the gate
+   * reads the file it is given): find it on the protected branch with `git log --find-object`.
+   */
+  approvers_blob: string;
   /** For an emergency change: where its retro-review stands. */
   retro?: RetroStatus;
   /** For a change run under `approval: { mode: off }`: the reason the project gave. */
@@ -127,7 +134,8 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   };
   const params = new Map<string, Record<string, unknown>>();
   const requests = new Map<string, Record<string, unknown>>();
-  const approvals = new Map<string, string[]>();
+  const approvals = new Map<string, { name: string; key: string }[]>();
+  const approversBlobs = new Map<string, string>();
   const early = new Map<string, string[]>();
   for (const { entry } of lines) {
     if (entry.action === ACTION.step && entry.early === true && typeof entry.run === "string") {
@@ -145,8 +153,12 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     if (entry.action === ACTION.changeRequest) requests.set(String(entry.request), entry);
     if (entry.action === ACTION.changeApproval && entry.kind === "prior") {
       const list = approvals.get(String(entry.request)) ?? [];
-      if (!list.includes(String(entry.approver))) list.push(String(entry.approver));
+      const given = { name: String(entry.approver), key: personKeyId(String(entry.approver_key)) };
+      if (!list.some((a) => a.name === given.name && a.key === given.key)) list.push(given);
       approvals.set(String(entry.request), list);
+    }
+    if (entry.action === ACTION.changeCheck && entry.status === "success") {
+      approversBlobs.set(String(entry.request), String(entry.approvers_blob ?? ""));
     }
   }
   const retro = new Map(
@@ -208,7 +220,9 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
         : entry.approval === "off"
         ? "off"
         : "none",
-      approvers: approvals.get(requestId) ?? [],
+      approvers: (approvals.get(requestId) ?? []).map((a) => a.name),
+      approver_keys: (approvals.get(requestId) ?? []).map((a) => a.key),
+      approvers_blob: approversBlobs.get(requestId) ?? "",
       retro: emergency ? retro.get(requestId) : undefined,
       approval_reason: !request && entry.approval === "off"
         ? String(entry.approval_reason ?? "")

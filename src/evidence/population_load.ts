@@ -14,7 +14,13 @@
  */
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { auditPaths, parseCheckpoint, verifyAuditLog } from "../audit/mod.ts";
+import {
+  AuditInputError,
+  auditPaths,
+  type Checkpoint,
+  parseCheckpoint,
+  verifyAuditLog,
+} from "../audit/mod.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
 import type { LogLine } from "./build.ts";
 import { readLogLines } from "./mod.ts";
@@ -94,8 +100,10 @@ export async function loadPopulation(
 }
 
 /**
- * The default seed: the Merkle root of the first checkpoint written at or after `end`; without
- * one, the hash of the log's last entry (which changes as the log grows — so the source says so).
+ * The default seed: the Merkle root of the first checkpoint written at or after `end` that the
+ * log holds (signed by a key of its chain, over entries it still has: a file planted in the
+ * checkpoints directory is skipped, and the source names it); without one, the hash of the
+ * log's last entry (which changes as the log grows — so the source says so).
  *
  * @example
  * ```ts
@@ -108,7 +116,13 @@ export async function defaultSeed(
   end: Date,
 ): Promise<SeedSource> {
   const dir = auditPaths(stateDir).checkpoints;
-  const found: { ts: string; root: string; size: number; file: string }[] = [];
+  const found: {
+    ts: string;
+    root: string;
+    size: number;
+    file: string;
+    checkpoint: Checkpoint;
+  }[] = [];
   try {
     for await (const item of Deno.readDir(dir)) {
       const ts = item.isFile ? checkpointTime(item.name) : undefined;
@@ -120,6 +134,7 @@ export async function defaultSeed(
           root: Buffer.from(cp.root).toString("hex"),
           size: cp.size,
           file: item.name,
+          checkpoint: cp,
         });
       } catch {
         // Not a checkpoint; audit:verify reports broken ones.
@@ -129,23 +144,49 @@ export async function defaultSeed(
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const after = found.filter((cp) => Date.parse(cp.ts) >= end.getTime())
-    .sort((a, b) => a.ts.localeCompare(b.ts))[0];
-  if (after) {
+    .sort((a, b) => a.ts.localeCompare(b.ts));
+  // The directory is the deploy user's to write: a file there is a seed only if this log holds
+  // it (signed by a key of its chain, over entries it still has), or its root is anyone's pick.
+  const skipped: string[] = [];
+  for (const cp of after) {
+    const why = await notHeld(stateDir, cp.checkpoint);
+    if (why) {
+      skipped.push(`${cp.file} (${why})`);
+      continue;
+    }
     return {
-      seed: after.root,
-      source: `Merkle root of checkpoint ${after.file} (${after.size} entries, written ` +
-        `${after.ts}, the first at or after the period's end; check it against your copy ` +
-        `of the published checkpoints)`,
+      seed: cp.root,
+      source: `Merkle root of checkpoint ${cp.file} (${cp.size} entries, written ` +
+        `${cp.ts}, the first at or after the period's end that this log holds; check it ` +
+        `against your copy of the published checkpoints)` + skippedNote(skipped),
     };
   }
   const last = lines.at(-1);
-  if (!last) return { seed: "empty-log", source: "the audit log is empty" };
+  if (!last) return { seed: "empty-log", source: "the audit log is empty" + skippedNote(skipped) };
   return {
     seed: last.hash,
     source: `NO checkpoint at or after the period's end: fell back to the hash of the log's ` +
       `last entry (seq ${last.entry.seq}, ${last.entry.ts}), which changes as the log grows; ` +
-      `write a checkpoint (audit:checkpoint), publish it, and draw the sample again`,
+      `write a checkpoint (audit:checkpoint), publish it, and draw the sample again` +
+      skippedNote(skipped),
   };
+}
+
+// Why the log does not hold `checkpoint` (another key signed it, or its entries are not these),
+// or undefined when it does.
+async function notHeld(stateDir: string, checkpoint: Checkpoint): Promise<string | undefined> {
+  try {
+    const result = await verifyAuditLog(stateDir, { checkpoints: [checkpoint] });
+    if (result.ok) return undefined;
+    return result.firstBad!.reason;
+  } catch (error) {
+    if (error instanceof AuditInputError) return error.message;
+    throw error;
+  }
+}
+
+function skippedNote(skipped: readonly string[]): string {
+  return skipped.length ? `; skipped, as this log does not hold them: ${skipped.join("; ")}` : "";
 }
 
 /** When a checkpoint file was written, from its name (`2026-10-01T00-00-00-000Z.txt`). */

@@ -42,6 +42,7 @@ const COLUMNS = [
   "nodes",
   "operator",
   "approvers",
+  "approvers_blob",
   "result",
   "criteria",
   "early_gates",
@@ -51,13 +52,15 @@ const COLUMNS = [
 ] as const;
 
 /**
- * The approvers cell: names, or "emergency (retro-review STATUS)", or "approval off (REASON)",
- * or "none".
+ * The approvers cell: names with the id of the key each signed with, or "emergency
+ * (retro-review STATUS)", or "approval off (REASON)", or "none".
  */
 export function approversCell(row: ChangeRow): string {
   if (row.authorization === "emergency") return `emergency (retro-review ${row.retro})`;
   if (row.authorization === "off") return `approval off (${row.approval_reason})`;
-  return row.approvers.length ? row.approvers.join(" ") : "none";
+  return row.approvers.length
+    ? row.approvers.map((name, i) => `${name} (key ${row.approver_keys[i]})`).join(" ")
+    : "none";
 }
 
 function cells(row: ChangeRow): string[] {
@@ -77,7 +80,7 @@ function cells(row: ChangeRow): string[] {
  *
  * @example
  * ```ts
- * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,result,criteria,early_gates,request,seq,hash\r\n"
+ * populationCsv([]); // "ts,run,runbook,subject,nodes,operator,approvers,approvers_blob,result,criteria,early_gates,request,seq,hash\r\n"
  * ```
  */
 export function populationCsv(rows: readonly ChangeRow[]): string {

@@ -9,6 +9,9 @@ import { appendAudit } from "../../src/audit/mod.ts";
 import { defaultSeed } from "../../src/evidence/population_load.ts";
 import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { generateSigningKey } from "../../src/audit/mod.ts";
+import { Buffer } from "node:buffer";
+import { newKeyPair, signerFromPem } from "../../src/audit/keys.ts";
+import { leafHash, rootsAtSizes } from "../../src/audit/merkle.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
 import {
   cli,
@@ -161,25 +164,33 @@ Deno.test("population, sample and evidence pack of a period", async (t) => {
   }
 });
 
-Deno.test("default seed: the first checkpoint at or after the period's end", async () => {
+Deno.test("default seed: the first checkpoint at or after the period's end that the log holds", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await generateSigningKey(dir);
+    for (const to of ["v1", "v2", "v3"]) await appendAudit(dir, { action: "deploy", to });
     const signer = await loadSigner(dir);
+    const lines = (await Deno.readTextFile(join(dir, "deployments.log"))).trimEnd().split("\n");
+    const root = rootsAtSizes(lines.map((l) => leafHash(new TextEncoder().encode(l))), [3]).get(3)!;
+    const other = newKeyPair();
     await Deno.mkdir(join(dir, "checkpoints"));
     // Real C2SP checkpoints, named as audit:checkpoint names them (the time it wrote them).
-    const write = (ts: string, fill: number) =>
+    const write = (ts: string, root: Uint8Array, by = signer) =>
       Deno.writeTextFile(
         join(dir, "checkpoints", `${ts.replace(/[:.]/g, "-")}.txt`),
-        makeCheckpoint("example.org/audit", 3, new Uint8Array(32).fill(fill), signer),
+        makeCheckpoint("example.org/audit", 3, root, by),
       );
-    await write("2026-09-30T23:00:00.000Z", 0xaa);
-    await write("2026-10-01T08:00:00.000Z", 0xbb);
-    await write("2026-10-03T08:00:00.000Z", 0xcc);
+    await write("2026-09-30T23:00:00.000Z", root);
+    await write("2026-10-01T01:00:00.000Z", new Uint8Array(32).fill(0xaa)); // a root of no log
+    await write("2026-10-01T02:00:00.000Z", root, signerFromPem(other.privatePem)); // another key
+    await write("2026-10-01T08:00:00.000Z", root);
+    await write("2026-10-03T08:00:00.000Z", root);
     await Deno.writeTextFile(join(dir, "checkpoints", "notes.txt"), "not a checkpoint");
     const seed = await defaultSeed(dir, [], new Date("2026-10-01T00:00:00Z"));
-    assert.equal(seed.seed, "bb".repeat(32));
+    assert.equal(seed.seed, Buffer.from(root).toString("hex"));
     assert.match(seed.source, /checkpoint 2026-10-01T08-00-00-000Z\.txt \(3 entries/);
+    assert.match(seed.source, /skipped.*2026-10-01T01-00-00-000Z\.txt \(rewritten since the/);
+    assert.match(seed.source, /2026-10-01T02-00-00-000Z\.txt \(.*signed by no key of this history/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

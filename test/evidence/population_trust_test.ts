@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { auditPaths, verifyAuditLog } from "../../src/audit/mod.ts";
+import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
+import { loadSigner } from "../../src/audit/signing.ts";
 import {
   cli,
   eventually,
@@ -124,6 +126,35 @@ Deno.test("a day that does not exist is bad input, not a shifted period", async 
       assert.equal(result.code, 2, `${from}..${to}: ${result.stdout}`);
       assert.match(result.stderr, /(2026-02-30|2026-06-31) is not a day of the calendar/);
     }
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("a checkpoint file the log does not hold cannot choose the sample's seed", async () => {
+  const world = await tempWorld({ prefix: "population-seed-" });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const ran = await cli(runArgs(APPROVAL, world, "hello"), {
+        env: { MARKER_DIR: world.markers },
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+    }
+    // The deploy user plants a "checkpoint" dated just after the period, signed with the
+    // current key, whose root they chose (ground until the sample misses the change they fear).
+    const signer = await loadSigner(world.stateDir);
+    const end = new Date(Date.parse(`${today()}T00:00:00Z`) + 86_400_000);
+    const name = `${end.toISOString().replace(/[:.]/g, "-")}.txt`;
+    await Deno.writeTextFile(
+      join(auditPaths(world.stateDir).checkpoints, name),
+      makeCheckpoint("example.org/audit", 3, new Uint8Array(32).fill(0xee), signer),
+    );
+    const drawn = await todaysPopulation(world.stateDir, "hello", "--sample", "1");
+    assert.equal(drawn.code, 0, drawn.stderr);
+    assert.doesNotMatch(drawn.stderr, new RegExp("ee".repeat(32)));
+    const verified = await verifyAuditLog(world.stateDir);
+    assert.match(drawn.stderr, new RegExp(`sample seed: ${verified.lastHash} `));
+    assert.match(drawn.stderr, new RegExp(`does not hold them: ${name} \\(rewritten`));
   } finally {
     await world.cleanup();
   }
