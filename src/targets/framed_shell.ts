@@ -59,6 +59,8 @@ interface Pending {
   stop?: StopStep;
   status?: string;
   stderrDone: boolean;
+  /** The step left processes running: the next step's output starts after a bare marker. */
+  left?: boolean;
   done: (ended?: string) => void;
 }
 
@@ -74,6 +76,11 @@ export class FramedShell {
   readonly marker: string = newMarker();
   #pending?: Pending;
   #stray = "";
+  /**
+   * Per stream: text is late output of a step that left processes running, until the bare
+   * marker the shell prints where the next step's output begins (see `relayFunction`).
+   */
+  readonly #late = { stdout: false, stderr: false };
   readonly #out: MarkedStream;
   readonly #err: MarkedStream;
   readonly #killGraceMs: number;
@@ -83,11 +90,16 @@ export class FramedShell {
     options: FramedShellOptions = {},
   ) {
     this.#killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
-    this.#out = new MarkedStream(this.marker, (text) => this.#pending?.stdout.writeText(text));
-    this.#err = new MarkedStream(this.marker, (text) => {
-      if (this.#pending) this.#pending.stderr.writeText(text);
-      else this.#stray += text;
-    });
+    this.#out = new MarkedStream(
+      this.marker,
+      (text) => this.#text("stdout", text),
+      (end) => this.#marked("stdout", end),
+    );
+    this.#err = new MarkedStream(
+      this.marker,
+      (text) => this.#text("stderr", text),
+      (end) => this.#marked("stderr", end),
+    );
   }
 
   /** Stderr the shell printed while no frame was running (an ssh client's last words, say). */
@@ -135,8 +147,7 @@ export class FramedShell {
 
   /** Takes the next bytes of the shell's stdout or stderr. */
   feed(stream: "stdout" | "stderr", text: string): void {
-    const ends = (stream === "stdout" ? this.#out : this.#err).push(text);
-    for (const end of ends) this.#marked(stream, end);
+    (stream === "stdout" ? this.#out : this.#err).push(text);
   }
 
   /**
@@ -191,6 +202,10 @@ export class FramedShell {
   }
 
   #begin(request: Pick<ExecRequest, "onOutput">): Promise<FrameEnd> {
+    // What is held back (a newline that could start a marker) came before this frame was sent:
+    // late output of an earlier step, never this one's.
+    this.#out.drain();
+    this.#stray += this.#err.drain();
     return new Promise<FrameEnd>((resolve) => {
       const pending: Pending = {
         stdout: new OutputCollector("stdout", request.onOutput),
@@ -221,11 +236,34 @@ export class FramedShell {
     await this.writer.write(encoder.encode(text));
   }
 
+  /**
+   * Text of one stream: the running frame's until that stream's end marker; after it, or
+   * between a step that left processes running and the next step's start, nobody's (stderr
+   * with no frame running is kept apart as {@link stray}).
+   */
+  #text(stream: "stdout" | "stderr", text: string): void {
+    const pending = this.#pending;
+    if (this.#late[stream]) return;
+    if (stream === "stdout") {
+      if (pending?.status === undefined) pending?.stdout.writeText(text);
+    } else if (!pending) this.#stray += text;
+    else if (!pending.stderrDone) pending.stderr.writeText(text);
+  }
+
   #marked(stream: "stdout" | "stderr", end: string): void {
+    if (this.#late[stream]) {
+      this.#late[stream] = false; // the next step's output starts here
+      return;
+    }
     const pending = this.#pending;
     if (!pending) return;
     if (stream === "stderr") pending.stderrDone = true;
-    else pending.status = end;
-    if (pending.status !== undefined && pending.stderrDone) pending.done();
+    else if (end.endsWith(" left")) {
+      pending.status = end.slice(0, -" left".length);
+      pending.left = true;
+    } else pending.status = end;
+    if (pending.status === undefined || !pending.stderrDone) return;
+    if (pending.left) this.#late.stdout = this.#late.stderr = true;
+    pending.done();
   }
 }

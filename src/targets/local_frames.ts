@@ -15,13 +15,13 @@
  * ```ts
  * import { frameLocalStart } from "./local_frames.ts";
  * import { frameStep } from "./ssh_command.ts";
- * frameLocalStart("__m", "/tmp/p/step.pid"); // defines __protocol_step
+ * frameLocalStart("__m", "/tmp/p"); // defines __protocol_step
  * frameStep({ script: "echo hi" }, "/tmp/p/step.pid"); // "__protocol_step '…echo hi'\n"
  * ```
  * @module
  */
 import { shellQuote } from "../shell/quote.ts";
-import { JOB_CONTROL_PROBE, stepFunction } from "./ssh_command.ts";
+import { JOB_CONTROL_PROBE, relayFunction, stepFunction } from "./ssh_command.ts";
 
 /** The programs the long-lived shell starts with, by absolute path (see `local_shell.ts`). */
 export interface LocalShellPrograms {
@@ -64,18 +64,20 @@ export function localShellArgv(programs: LocalShellPrograms, jobControl = true):
  * @example
  * ```ts
  * import { frameLocalStart } from "./local_frames.ts";
- * frameLocalStart("__m", "/tmp/p/step.pid").includes("setsid /bin/sh -c"); // true
+ * frameLocalStart("__m", "/tmp/p").includes("setsid /bin/sh -c"); // true
  * ```
  */
-export function frameLocalStart(marker: string, pidFile: string): string {
-  const pidFileWord = shellQuote(pidFile);
+export function frameLocalStart(marker: string, dir: string): string {
+  const dirWord = shellQuote(dir);
   return [
     JOB_CONTROL_PROBE,
     'if [ "$__protocol_jobs" = jobs ]; then',
-    ...stepFunction(marker, "", pidFileWord),
+    ...stepFunction(marker, "", dirWord),
     "else",
-    ...stepFunction(marker, "setsid ", pidFileWord),
+    ...stepFunction(marker, "setsid ", dirWord),
     "fi",
+    ...relayFunction(marker, dirWord),
+    "__protocol_relays || exit 1",
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");

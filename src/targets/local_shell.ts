@@ -27,8 +27,10 @@
 import { dax } from "./dax.ts";
 import { FramedShell, KILL_GRACE_MS } from "./framed_shell.ts";
 import { frameLocalStart, localShellArgv, type LocalShellPrograms } from "./local_frames.ts";
-import { frameStep, STEP_PID_FILE, type StepGroup } from "./ssh_command.ts";
+import { frameStep, STEP_PID_FILE, type StepGroup, STOP_RELAYS } from "./ssh_command.ts";
 import type { ExecRequest, ExecResult } from "./target.ts";
+
+const encoder = new TextEncoder();
 
 /** A long-lived local `sh` running one framed step at a time. */
 export class LocalShell {
@@ -76,7 +78,7 @@ export class LocalShell {
       .env({ BASH_ENV: undefined, ENV: undefined }).stdin(stdin.readable)
       .stdout(shell.sink("stdout")).stderr(shell.sink("stderr"))
       .then((result) => shell.end(`the local shell exited with ${result.code}`));
-    const ready = await shell.exchange(frameLocalStart(shell.marker, this.#pidFile));
+    const ready = await shell.exchange(frameLocalStart(shell.marker, this.#dir));
     if (ready.status === "ready jobs") this.group = "jobs";
   }
 
@@ -106,8 +108,15 @@ export class LocalShell {
     return `${this.#dir}/${STEP_PID_FILE}`;
   }
 
-  /** Ends the shell (end of input) and waits for it. */
+  /**
+   * Ends the shell and waits for it: its relays first, which a process a step left running may
+   * hold open (see `relayFunction`), then its input.
+   */
   async close(): Promise<void> {
+    if (!this.ended) {
+      await this.#shell.writer.write(encoder.encode(`${STOP_RELAYS}; exit 0\n`))
+        .catch(() => undefined);
+    }
     await this.#shell.writer.close().catch(() => undefined);
     await this.#child;
     await Deno.remove(this.#dir, { recursive: true }).catch(() => undefined);

@@ -19,7 +19,15 @@ export class MarkedStream {
   #buffer = "";
   readonly #needle: string;
 
-  constructor(readonly marker: string, readonly onText: (text: string) => void) {
+  /**
+   * `onMarker`, if given, hears each marker line in its place among the text: what came before
+   * it has been handed to `onText`, nothing after it yet.
+   */
+  constructor(
+    readonly marker: string,
+    readonly onText: (text: string) => void,
+    readonly onMarker?: (end: string) => void,
+  ) {
     this.#needle = `\n${marker}`;
   }
 
@@ -40,8 +48,10 @@ export class MarkedStream {
         return ends;
       }
       this.#emit(this.#buffer.slice(0, at));
-      ends.push(this.#buffer.slice(at + this.#needle.length, lineEnd).trim());
+      const end = this.#buffer.slice(at + this.#needle.length, lineEnd).trim();
       this.#buffer = this.#buffer.slice(lineEnd + 1);
+      ends.push(end);
+      this.onMarker?.(end);
     }
     // Hold back a tail that could be the start of a marker split across pieces.
     const keep = this.#partialMarkerLength();

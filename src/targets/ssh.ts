@@ -38,6 +38,7 @@ import {
   type SshEndpoint,
   type SshSettings,
   STEP_PID_FILE,
+  STOP_RELAYS,
 } from "./ssh_command.ts";
 import { type ExecRequest, type ExecResult, OutputCollector, type Target } from "./target.ts";
 
@@ -323,7 +324,8 @@ class RemoteShell {
 
   async close(): Promise<void> {
     if (!this.lost) {
-      await this.#shell.writer.write(encoder.encode(`rm -rf ${shellQuote(this.dir)}; exit 0\n`))
+      const bye = `${STOP_RELAYS}; rm -rf ${shellQuote(this.dir)}; exit 0\n`;
+      await this.#shell.writer.write(encoder.encode(bye))
         .catch(() => undefined);
     }
     await this.#shell.writer.close().catch(() => undefined);

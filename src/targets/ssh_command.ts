@@ -178,32 +178,77 @@ export const STEP_PID_FILE = "step.pid";
 /**
  * Defines `__protocol_step SCRIPT` in a long-lived shell: starts SCRIPT with `/bin/sh -c` (by
  * path, so `setsid` walks no PATH) in a process group of its own (`launch` is `""` under job
- * control, `"setsid "` elsewhere), stdin from /dev/null (so it cannot eat the next step), waits
- * for it, empties the pid file (a stop between steps finds no pid; a redirection, not an `rm`
- * exec), then prints the exit code on a stdout marker line and ends stderr with a marker line.
- * `wait`'s own stderr goes nowhere: bash reports a step killed by a signal there
- * ("Terminated"), which is not the step's output. `pidFileWord` is a shell word, quoted.
+ * control, `"setsid "` elsewhere), stdin from /dev/null (so it cannot eat the next step), its
+ * stdout and stderr the relays' pipes (see {@link relayFunction}), waits for it, empties the pid
+ * file (a stop between steps finds no pid; a redirection, not an `rm` exec), then prints the
+ * exit code on a stdout marker line and ends stderr with a marker line, through the relays, after
+ * the step's last byte. A step that leaves processes running in its process group (`cmd &`) says
+ * `left` after its exit code: they may still print into the relays, which the next step replaces
+ * first. `wait`'s own stderr goes nowhere: bash reports a step killed by a signal there
+ * ("Terminated"), which is not the step's output. `dirWord` is the shell's private directory,
+ * a quoted shell word.
  *
  * @example
  * ```ts
  * import { stepFunction } from "./ssh_command.ts";
- * stepFunction("__m", "setsid ", '"$__protocol_dir/step.pid"')[1];
- * // '  setsid /bin/sh -c "$1" </dev/null &'
+ * stepFunction("__m", "setsid ", '"$__protocol_dir"')[2];
+ * // '  setsid /bin/sh -c "$1" </dev/null >&7 2>&8 7>&- 8>&- &'
  * ```
  */
 export function stepFunction(
   marker: string,
   launch: "" | "setsid ",
-  pidFileWord: string,
+  dirWord: string,
 ): string[] {
   return [
     "__protocol_step() {",
-    `  ${launch}/bin/sh -c "$1" </dev/null &`,
-    `  wait $! 2>/dev/null; __protocol_status=$?; : > ${pidFileWord}`,
-    `  printf '\\n%s %s\\n' ${marker} "$__protocol_status"; printf '\\n%s\\n' ${marker} >&2`,
+    '  [ -z "$__protocol_left" ] || __protocol_relays || exit 1',
+    `  ${launch}/bin/sh -c "$1" </dev/null >&7 2>&8 7>&- 8>&- &`,
+    "  __protocol_pid=$!",
+    `  wait $__protocol_pid 2>/dev/null; __protocol_status=$?; : > ${dirWord}/${STEP_PID_FILE}`,
+    "  kill -0 -$__protocol_pid 2>/dev/null && __protocol_left=' left'",
+    `  printf '\\n%s %s%s\\n' ${marker} "$__protocol_status" "$__protocol_left" >&7`,
+    `  printf '\\n%s\\n' ${marker} >&8`,
     "}",
   ];
 }
+
+/**
+ * Defines `__protocol_relays`: the pipes steps print into (fds 7 and 8 of the shell), each
+ * copied to the shell's own stdout or stderr by a `cat` of its own, so that what a step leaves
+ * running cannot print into a later step's output. The shell calls it once when it starts and
+ * again before the step after one that left processes running: the old relays are stopped —
+ * what those processes print from then on goes nowhere, as on a closed terminal — and a bare
+ * marker line on each stream says where the next step's output begins (what came between is
+ * the late output of the step before, attributed to neither). The relays are stopped only when
+ * the next step has been sent, so after the controller has read the end markers they carried.
+ * Costs two `mkfifo`/`rm` execs and two `cat`s per shell, not per step. `dirWord` as in
+ * {@link stepFunction}.
+ *
+ * @example
+ * ```ts
+ * import { relayFunction } from "./ssh_command.ts";
+ * relayFunction("__m", '"$__protocol_dir"')[0]; // "__protocol_relays() {"
+ * ```
+ */
+export function relayFunction(marker: string, dirWord: string): string[] {
+  const out = `${dirWord}/out`, err = `${dirWord}/err`;
+  return [
+    "__protocol_relays() {",
+    '  if [ -n "$__protocol_relay" ]; then',
+    `    exec 7>&- 8>&-; ${STOP_RELAYS}; wait $__protocol_relay 2>/dev/null`,
+    `    printf '\\n%s\\n' ${marker}; printf '\\n%s\\n' ${marker} >&2`,
+    "  fi",
+    `  rm -f ${out} ${err}; mkfifo -m 600 ${out} ${err} || return 1`,
+    `  cat ${out} </dev/null & __protocol_relay=$!`,
+    `  cat ${err} </dev/null >&2 & __protocol_relay="$__protocol_relay $!"`,
+    `  exec 7>${out} 8>${err}; rm -f ${out} ${err}; __protocol_left=`,
+    "}",
+  ];
+}
+
+/** Stops the shell's relays (see {@link relayFunction}); sent before the shell exits. */
+export const STOP_RELAYS = "kill $__protocol_relay 2>/dev/null";
 
 /**
  * The frame of one step: a call of the `__protocol_step` the session's hello defined, its
@@ -228,19 +273,22 @@ export function frameStep(step: RemoteStep, pidFile: string): string {
 
 /**
  * The first block a session sends: turns job control on where it can, makes its private remote
- * directory, defines `__protocol_step` (see {@link stepFunction}) for the shell it found, and
- * says `ready <jobs|setsid> <dir>`.
+ * directory, defines `__protocol_step` (see {@link stepFunction}) for the shell it found and
+ * `__protocol_relays` (see {@link relayFunction}), starts the relays, and says
+ * `ready <jobs|setsid> <dir>`.
  */
 export function frameHello(marker: string): string {
-  const pidFile = `"$__protocol_dir/${STEP_PID_FILE}"`;
+  const dir = '"$__protocol_dir"';
   return [
     JOB_CONTROL_PROBE,
     `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
     `if [ "$__protocol_jobs" = jobs ]; then`,
-    ...stepFunction(marker, "", pidFile),
+    ...stepFunction(marker, "", dir),
     "else",
-    ...stepFunction(marker, "setsid ", pidFile),
+    ...stepFunction(marker, "setsid ", dir),
     "fi",
+    ...relayFunction(marker, dir),
+    "__protocol_relays || exit 1",
     `printf '\\n%s ready %s %s\\n' ${marker} "$__protocol_jobs" "$__protocol_dir"`,
     `printf '\\n%s\\n' ${marker} >&2`,
     "",
