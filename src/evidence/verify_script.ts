@@ -1,12 +1,13 @@
 /**
  * The evidence pack's `verify` script (pure): plain POSIX shell and `sha256sum`, so an auditor
  * checks the pack's claims without installing anything — and, where the tool is at hand, every
- * signature too.
+ * signature and the population drawn again.
  *
  * @example
  * ```ts
  * import { verifyScript } from "./verify_script.ts";
- * verifyScript(["deployments.log"]).startsWith("#!/bin/sh"); // true
+ * const drawn = { from: "2026-07-01", to: "2026-09-30", runbooks: ["deploy"] };
+ * verifyScript(["deployments.log"], drawn).startsWith("#!/bin/sh"); // true
  * ```
  * @module
  */
