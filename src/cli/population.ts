@@ -1,5 +1,5 @@
 /**
- * `audit:population --from D --to D [--format csv|json|md] [--sample N [--seed S]]`: every
+ * `audit:population --from D --to D [--format csv|json|md|claims] [--sample N [--seed S]]`: every
  * production change of a period from the audit log, one row each (drills listed apart), and a
  * reproducible sample for the auditor.
  *
@@ -16,12 +16,18 @@ import { AuditRefusedError } from "../audit/mod.ts";
 import { resolveStateDir } from "../state/mod.ts";
 import { CHANGE_RUNBOOKS, periodOf } from "../evidence/population.ts";
 import { defaultSeed, loadPopulation } from "../evidence/population_load.ts";
-import { drawSample, populationCsv, populationMarkdown } from "../evidence/sample.ts";
+import {
+  drawSample,
+  populationClaims,
+  populationCsv,
+  populationMarkdown,
+} from "../evidence/sample.ts";
 
 interface PopulationOptions {
   from: string;
   to: string;
-  format: "csv" | "json" | "md";
+  format: "csv" | "json" | "md" | "claims";
+  pubkey?: string;
   sample?: string;
   seed?: string;
   runbooks?: string;
@@ -35,9 +41,12 @@ export function registerPopulationCommand(program: Command): void {
     .requiredOption("--from <date>", "first day of the period (2026-07-01)")
     .requiredOption("--to <date>", "last day of the period, included (2026-09-30)")
     .addOption(
-      new Option("--format <format>", "output format").choices(["csv", "json", "md"])
-        .default("md"),
+      new Option(
+        "--format <format>",
+        "output format (claims: one `seq sha256` line per change and drill)",
+      ).choices(["csv", "json", "md", "claims"]).default("md"),
     )
+    .option("--pubkey <file>", "verify the log against this trust root kept off the host")
     .option("--sample <n>", "also draw a reproducible sample of N changes")
     .option("--seed <seed>", "the sample's seed (default: the first checkpoint after the period)")
     .option("--runbooks <ids>", `change runbooks (default: ${CHANGE_RUNBOOKS.join(",")})`)
@@ -63,7 +72,12 @@ export function registerPopulationCommand(program: Command): void {
       }
       const stateDir = resolveStateDir(options);
       const runbooks = options.runbooks?.split(",").filter(Boolean);
-      const { population, lines } = await loadPopulation(stateDir, period, runbooks);
+      const { population, lines } = await loadPopulation(
+        stateDir,
+        period,
+        runbooks,
+        options.pubkey,
+      );
       if (!population.log!.verified) {
         // A population from a log that was cut or edited could miss changes: never hand one out.
         throw new AuditRefusedError(
@@ -78,7 +92,9 @@ export function registerPopulationCommand(program: Command): void {
         : await defaultSeed(stateDir, lines, period.to);
       const sample = seed && { rows: drawSample(population.changes, seed.seed, size!), seed };
       if (seed) console.error(`sample seed: ${seed.seed} (${seed.source})`);
-      if (options.format === "json") {
+      if (options.format === "claims") {
+        Deno.stdout.writeSync(new TextEncoder().encode(populationClaims(population)));
+      } else if (options.format === "json") {
         console.log(JSON.stringify({ ...population, sample }, null, 2));
       } else if (options.format === "csv") {
         Deno.stdout.writeSync(

@@ -18,9 +18,9 @@ import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
 import { loadEvidence, type ShapeReader } from "./mod.ts";
-import { isException, periodOf } from "./population.ts";
+import { CHANGE_RUNBOOKS, isException, periodOf } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
-import { drawSample, populationCsv, type SeedSource } from "./sample.ts";
+import { drawSample, populationClaims, populationCsv, type SeedSource } from "./sample.ts";
 import { packIndexHtml } from "./pack_html.ts";
 import { verifyScript } from "./verify_script.ts";
 
@@ -153,10 +153,13 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
     join(out, "population.json"),
     JSON.stringify({ ...population, sample: { seed, rows: sample } }, null, 2) + "\n",
   );
-  const claims = [...population.changes, ...population.drills]
-    .map((row) => `${row.seq} ${row.hash}`).join("\n") + "\n";
-  await Deno.writeTextFile(join(out, "claims.txt"), claims);
-  await Deno.writeTextFile(join(out, "verify"), verifyScript(copied), { mode: 0o755 });
+  await Deno.writeTextFile(join(out, "claims.txt"), populationClaims(population));
+  const drawn = {
+    from: population.from.slice(0, 10),
+    to: new Date(Date.parse(population.to) - 1).toISOString().slice(0, 10),
+    runbooks: options.runbooks ?? CHANGE_RUNBOOKS,
+  };
+  await Deno.writeTextFile(join(out, "verify"), verifyScript(copied, drawn), { mode: 0o755 });
   await Deno.chmod(join(out, "verify"), 0o755);
   await Deno.writeTextFile(
     join(out, "index.html"),

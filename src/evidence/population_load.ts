@@ -52,12 +52,13 @@ export function criteriaOf(record: RunRecord): CriteriaResult {
  * The population of `period` from the audit log and run records of `stateDir`, with what
  * verifying the log said (`population.log`). A log that verifies gives its population from
  * exactly the entries verified; one that does not still gives one (the evidence pack shows it
- * beside the failure), which callers must not pass off as whole. Throws `AuditInputError` when
- * there is no log or trust root to verify against.
+ * beside the failure), which callers must not pass off as whole. The trust root is `pubkeyFile`
+ * when given (kept off the host), else the state directory's keyring. Throws `AuditInputError`
+ * when there is no log or trust root to verify against.
  *
  * @example
  * ```ts
- * // const { population } = await loadPopulation(stateDir, { from, to });
+ * // const { population } = await loadPopulation(stateDir, { from, to }, undefined, "/safe/root.pub");
  * // if (!population.log!.verified) console.error(population.log!.problem);
  * ```
  */
@@ -65,8 +66,9 @@ export async function loadPopulation(
   stateDir: string,
   period: { from: Date; to: Date },
   runbooks?: readonly string[],
+  pubkeyFile?: string,
 ): Promise<{ population: Population; lines: LogLine[] }> {
-  const verdict = await verifyAuditLog(stateDir);
+  const verdict = await verifyAuditLog(stateDir, { pubkeyFile });
   let lines = await readLogLines(stateDir);
   const log: PopulationLog = { verified: verdict.ok, entries: verdict.entries };
   if (verdict.ok) {

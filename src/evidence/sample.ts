@@ -163,3 +163,17 @@ export function logLine(log: PopulationLog): string {
   return `Drawn from the audit log's ${log.entries} entries, every signature verified` +
     (log.last_hash ? `; the last is seq ${log.last_seq}, sha256 ${log.last_hash}.` : ".");
 }
+
+/**
+ * The population's claims, one `seq sha256` line per change and drill: the log lines an
+ * evidence pack's `verify` checks, and what it compares with the population drawn again.
+ *
+ * @example
+ * ```ts
+ * populationClaims({ from: "", to: "", changes: [], drills: [] }); // ""
+ * ```
+ */
+export function populationClaims(population: Population): string {
+  return [...population.changes, ...population.drills]
+    .map((row) => `${row.seq} ${row.hash}\n`).join("");
+}
