@@ -136,6 +136,7 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const requests = new Map<string, Record<string, unknown>>();
   const approvals = new Map<string, { name: string; key: string }[]>();
   const approversBlobs = new Map<string, string>();
+  const passes = gatePasses();
   const early = new Map<string, string[]>();
   for (const { entry } of lines) {
     if (entry.action === ACTION.step && entry.early === true && typeof entry.run === "string") {
@@ -160,6 +161,7 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     if (entry.action === ACTION.changeCheck && entry.status === "success") {
       approversBlobs.set(String(entry.request), String(entry.approvers_blob ?? ""));
     }
+    passes.record(entry);
   }
   const retro = new Map(
     retroReviews(lines.map((l) => l.entry), options.now).map((r) => [
@@ -202,7 +204,10 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   // opening entry dated and hashed by the run's last entry).
   function row(entry: Record<string, unknown>, hash: string, seq: number): ChangeRow {
     const run = String(entry.run);
-    const requestId = typeof entry.request === "string" ? entry.request : "";
+    // A run counts as authorized by its request only if it passed the gate itself: entries that
+    // merely name a request (a replay by a program that skipped the gate) authorize nothing.
+    const named = typeof entry.request === "string" ? entry.request : "";
+    const requestId = passes.gated.has(run) ? named : "";
     const request = requests.get(requestId);
     const emergency = request?.emergency === true;
     const given = params.get(run) ?? {};
@@ -229,12 +234,40 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
         : undefined,
       result: String(entry.status),
       criteria: options.criteria.get(run) ?? "unknown",
-      request: requestId,
+      request: named,
       early_gates: early.get(run) ?? [],
       seq,
       hash,
     };
   }
+}
+
+/**
+ * Which runs passed the approval gate themselves. Each pass — a successful `change.check` for a
+ * request, or the emergency request a run files for itself — lets exactly one run open under
+ * that request, the next one to do so; a run that finds no pass left did not go through the
+ * gate (the gate refuses a request another run carried out).
+ */
+function gatePasses(): { gated: Set<string>; record(entry: Record<string, unknown>): void } {
+  const open = new Map<string, number>();
+  const gated = new Set<string>();
+  return {
+    gated,
+    record(entry) {
+      const request = String(entry.request ?? "");
+      const pass = (entry.action === ACTION.changeCheck && entry.status === "success") ||
+        (entry.action === ACTION.changeRequest && entry.emergency === true);
+      if (pass) open.set(request, (open.get(request) ?? 0) + 1);
+      const opening = (entry.action === "run" || entry.action === "rollout") &&
+        entry.status === "initiated" && isWholeRun(entry.run) && request !== "";
+      if (!opening || gated.has(entry.run as string)) return;
+      const left = open.get(request) ?? 0;
+      if (left > 0) {
+        open.set(request, left - 1);
+        gated.add(entry.run as string);
+      }
+    },
+  };
 }
 
 /**

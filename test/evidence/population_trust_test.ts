@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { auditPaths, verifyAuditLog } from "../../src/audit/mod.ts";
+import {
+  appendAudit,
+  type AuditFields,
+  auditPaths,
+  readAuditEntries,
+  verifyAuditLog,
+} from "../../src/audit/mod.ts";
 import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
 import {
@@ -155,6 +161,59 @@ Deno.test("a checkpoint file the log does not hold cannot choose the sample's se
     const verified = await verifyAuditLog(world.stateDir);
     assert.match(drawn.stderr, new RegExp(`sample seed: ${verified.lastHash} `));
     assert.match(drawn.stderr, new RegExp(`does not hold them: ${name} \\(rewritten`));
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("a run that passed no gate of its own is unapproved, whatever request it names", async () => {
+  const world = await tempWorld({ prefix: "population-bypass-" });
+  try {
+    const approversFile = join(world.dir, "approvers.yaml");
+    const env = (who: string) => ({
+      PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
+      PROTOCOL_APPROVERS: approversFile,
+      MARKER_DIR: world.markers,
+    });
+    const keys: Record<string, string> = {};
+    for (const who of ["alice", "bob"]) {
+      const made = await cli(["identity:keygen", "--name", `${who}@example.com`, "--json"], {
+        env: env(who),
+      });
+      assert.equal(made.code, 0, made.stderr);
+      keys[who] = JSON.parse(made.stdout).public_key;
+    }
+    await Deno.writeTextFile(
+      approversFile,
+      `approvers:\n` +
+        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
+        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
+    );
+    const ran = await cli(runArgs(APPROVAL, world, "fix", "--emergency", "site down"), {
+      env: env("bob"),
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const entries = await readAuditEntries(world.stateDir);
+    const request = String(entries.find((e) => e.action === "change.request")!.request);
+    const reviewed = await cli(
+      ["approve", request, "--retro", "--yes", "--root", APPROVAL, "--state-dir", world.stateDir],
+      { env: env("alice") },
+    );
+    assert.equal(reviewed.code, 0, reviewed.stderr);
+    // The deploy user runs a program of their own: the same change again, its entries signed
+    // with the current key and naming the reviewed emergency request, no gate passed.
+    for (const e of entries.filter((e) => e.action === "run" && !String(e.run).includes("@"))) {
+      const { seq: _s, ts: _t, host: _h, user: _u, prev: _p, kid: _k, sig: _g, ...fields } = e;
+      await appendAudit(world.stateDir, { ...fields, run: `${e.run}-again` } as AuditFields);
+    }
+
+    const population = await todaysPopulation(world.stateDir, "fix", "--format", "json");
+    assert.equal(population.code, 0, population.stderr);
+    const rows = JSON.parse(population.stdout).changes;
+    assert.deepEqual(
+      rows.map((r: Record<string, unknown>) => [r.request, r.authorization, r.retro]),
+      [[request, "emergency", "reviewed"], [request, "none", undefined]],
+    );
   } finally {
     await world.cleanup();
   }
