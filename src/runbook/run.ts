@@ -194,7 +194,9 @@ export class Run {
     }
     let reason = failed.reason;
     if (followFailurePath && runbook.on_failure) {
-      reason += await this.#failurePath(this.#signal);
+      // Under the cleanup signal, as after an interruption: a first Ctrl-C while the node goes
+      // back stops the rollout, not the undo under way (a second signal stops that too).
+      reason += await this.#failurePath(this.options.interrupter?.cleanup ?? this.#signal);
     }
     return await this.#finish("failure", reason);
   }

@@ -100,6 +100,24 @@ Deno.test("interrupting a deploy over SSH leaves every node known and healthy", 
       await abortedAndSummarized(world, record, result.stderr);
     });
 
+    await t.step("SIGINT while a failed node rolls back: the rollback finishes", async () => {
+      // web-2 fails its health check on v1.2.0 and goes back through its failure path; a first
+      // Ctrl-C then stops the rollout, not the undo under way (only a second signal would).
+      const run = watchCli(deployArgs(world, "v1.2.0"));
+      await run.waitFor(/\[web-2\].*Roll back to v1\.1\.0/);
+      run.child.kill("SIGINT");
+      const result = await run.result;
+      assert.equal(result.code, 130, result.stderr);
+      const record = JSON.parse(result.stdout) as RunRecord;
+      assert.equal(record.status, "aborted");
+      const web2 = record.nodes![1];
+      assert.equal(web2.failure_path?.runbook, "rollback");
+      assert.equal(web2.failure_path?.status, "success", result.stderr);
+      await noLocks(world);
+      assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
+      assert.match(result.stderr, /web-2: \w+; release v1\.1\.0; healthy; lock free/);
+    });
+
     await t.step("the audit log verifies", async () => {
       assert.equal((await verifyAuditLog(world.stateDir)).ok, true);
     });
