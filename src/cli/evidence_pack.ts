@@ -67,5 +67,10 @@ export function registerEvidencePackCommand(program: Command): void {
         `wrote ${summary.out}/index.html: ${summary.changes} change(s), ${summary.sampled} ` +
           `sampled, ${summary.exceptions} exception(s); check it with: sh ${summary.out}/verify`,
       );
+      if (!summary.log.verified) {
+        // The pack shows the failure to the auditor; the command must not report success.
+        console.error(`error: the audit log does NOT verify: ${summary.log.problem}`);
+        Deno.exitCode = 1;
+      }
     });
 }

@@ -18,7 +18,7 @@ import { historyFiles } from "../audit/paths.ts";
 import { evaluateSchedule, loadSchedule } from "../schedule/mod.ts";
 import { formatEvidence } from "./format.ts";
 import { loadEvidence, type ShapeReader } from "./mod.ts";
-import { CHANGE_RUNBOOKS, isException, periodOf } from "./population.ts";
+import { CHANGE_RUNBOOKS, isException, periodOf, type PopulationLog } from "./population.ts";
 import { defaultSeed, loadPopulation } from "./population_load.ts";
 import { drawSample, populationClaims, populationCsv, type SeedSource } from "./sample.ts";
 import { packIndexHtml } from "./pack_html.ts";
@@ -47,6 +47,8 @@ export interface PackSummary {
   sampled: number;
   exceptions: number;
   seed: SeedSource;
+  /** What verifying the log said: a pack of a log that does not verify is no clean bill. */
+  log: PopulationLog;
 }
 
 /**
@@ -180,5 +182,12 @@ export async function writeEvidencePack(options: PackOptions): Promise<PackSumma
     }),
   );
   const exceptions = population.changes.filter(isException).length;
-  return { out, changes: population.changes.length, sampled: sample.length, exceptions, seed };
+  return {
+    out,
+    changes: population.changes.length,
+    sampled: sample.length,
+    exceptions,
+    seed,
+    log: population.log!,
+  };
 }

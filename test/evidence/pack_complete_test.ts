@@ -82,3 +82,29 @@ Deno.test("a change dropped from a pack's population fails its verify", async (t
     await world.cleanup();
   }
 });
+
+Deno.test("a pack of a log that does not verify is written, and fails loudly", async () => {
+  const world = await tempWorld({ prefix: "pack-tampered-" });
+  try {
+    const ran = await cli(runArgs(APPROVAL, world, "hello"), {
+      env: { MARKER_DIR: world.markers },
+    });
+    assert.equal(ran.code, 0, ran.stderr);
+    const log = join(world.stateDir, "deployments.log");
+    const lines = (await Deno.readTextFile(log)).split("\n");
+    lines[1] = lines[1].replace('"status":"', '"status":"x');
+    await Deno.writeTextFile(log, lines.join("\n"));
+    const out = join(world.dir, "pack");
+    const packed = await cli([
+      "evidence:pack",
+      `${today()}..${today()}`,
+      ...["--out", out, "--runbooks", "hello", "--state-dir", world.stateDir],
+      ...["--root", APPROVAL],
+    ]);
+    assert.equal(packed.code, 1, packed.stdout + packed.stderr);
+    assert.match(packed.stderr, /the audit log does NOT verify: \S*deployments\.log:2: edited/);
+    assert.match(await Deno.readTextFile(join(out, "index.html")), /Audit log does NOT verify/);
+  } finally {
+    await world.cleanup();
+  }
+});
