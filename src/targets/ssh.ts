@@ -194,13 +194,16 @@ export class SshTarget implements Target {
     }
   }
 
-  /** Signals the process group of the step running in `shell`, over the master connection. */
-  async signalStep(pidFile: string, signal: "TERM" | "KILL"): Promise<void> {
+  /**
+   * Signals the process group of the step running in `shell`, over the master connection: the
+   * step tagged `tag` only, when given (see `killScript`).
+   */
+  async signalStep(pidFile: string, signal: "TERM" | "KILL", tag?: number): Promise<void> {
     const argv = clientArgv(
       this.node,
       this.options.settings,
       this.options.controlDir,
-      killScript(pidFile, signal),
+      killScript(pidFile, signal, tag),
     );
     const $ = await dax();
     await $`${detached(argv)}`.noThrow().quiet().stdin("null").timeout(15_000);
@@ -226,11 +229,12 @@ function failed(started: number, message: string, lost = false): ExecResult {
 export function stopOrphanScript(pidFile: string): string {
   const file = shellQuote(pidFile);
   return [
-    `pid=$(cat ${file} 2>/dev/null)`,
+    // No `--` before the group: dash's kill refuses it (see killScript).
+    `read pid tag < ${file} 2>/dev/null`,
     `if [ -n "$pid" ]; then`,
-    `  kill -TERM -- -"$pid" 2>/dev/null`,
-    `  i=0; while kill -0 -- -"$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done`,
-    `  kill -KILL -- -"$pid" 2>/dev/null`,
+    `  kill -TERM -"$pid" 2>/dev/null`,
+    `  i=0; while kill -0 -"$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done`,
+    `  kill -KILL -"$pid" 2>/dev/null`,
     `fi`,
     `rm -rf -- "$(dirname -- ${file})"`,
     `exit 0`,
@@ -240,6 +244,8 @@ export function stopOrphanScript(pidFile: string): string {
 /** The long-lived remote `sh` of one node. */
 class RemoteShell {
   dir = "";
+  /** Steps sent so far: each step's tag in the pid file, which its stop checks. */
+  #steps = 0;
   #shell!: FramedShell;
   #child!: PromiseLike<unknown>;
 
@@ -303,9 +309,10 @@ class RemoteShell {
   /** Runs one framed step and waits for both of its markers (or for the connection to drop). */
   async run(request: ExecRequest, started: number): Promise<ExecResult> {
     const pidFile = `${this.dir}/${STEP_PID_FILE}`;
-    const frame = frameStep(request, pidFile);
+    const tag = ++this.#steps;
+    const frame = frameStep(request, pidFile, tag);
     const end = await this.#shell.run(request, frame, (signal) => {
-      this.target.signalStep(pidFile, signal);
+      this.target.signalStep(pidFile, signal, tag);
     });
     const lost = end.ended &&
       `ssh: connection to ${this.target.name} lost during the step (${this.lost ?? end.ended})`;

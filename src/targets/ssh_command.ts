@@ -158,11 +158,13 @@ export interface RemoteStep {
 }
 
 /**
- * The script a step runs as on the node: its pid recorded (for a timeout's kill), its
- * directory and environment set with quoted words, then the step's own script, untouched.
+ * The script a step runs as on the node: its pid recorded (for a timeout's kill) with the
+ * step's `tag`, if any (its number in the shell, which a stop checks: see {@link killScript}),
+ * its directory and environment set with quoted words, then the step's own script, untouched.
  */
-export function innerScript(step: RemoteStep, pidFile?: string): string {
-  const lines = pidFile ? [`echo "$$" > ${shellQuote(pidFile)}`] : [];
+export function innerScript(step: RemoteStep, pidFile?: string, tag?: number): string {
+  const pid = tag === undefined ? '"$$"' : `"$$ ${tag}"`;
+  const lines = pidFile ? [`echo ${pid} > ${shellQuote(pidFile)}`] : [];
   if (step.cwd) lines.push(`cd -- ${shellQuote(step.cwd)} || exit 1`);
   for (const [name, value] of Object.entries(step.env ?? {})) {
     if (!ENV_NAME.test(name)) throw new Error(`not an environment variable name: "${name}"`);
@@ -267,8 +269,8 @@ export const STOP_RELAYS = "kill $__protocol_relay 2>/dev/null";
  * // "__protocol_step 'echo \"$$\" > '\\''/tmp/protocol.x/step.pid'\\''\nuptime'\n"
  * ```
  */
-export function frameStep(step: RemoteStep, pidFile: string): string {
-  return `__protocol_step ${shellQuote(innerScript(step, pidFile))}\n`;
+export function frameStep(step: RemoteStep, pidFile: string, tag?: number): string {
+  return `__protocol_step ${shellQuote(innerScript(step, pidFile, tag))}\n`;
 }
 
 /**
@@ -295,10 +297,25 @@ export function frameHello(marker: string): string {
   ].join("\n");
 }
 
-/** The remote command that signals a running step's process group. */
-export function killScript(pidFile: string, signal: "TERM" | "KILL"): string {
+/**
+ * The remote command that signals a running step's process group: the pid in `pidFile`, only
+ * while the line there still carries `tag` when one is given. A stop travels over a channel of
+ * its own and may land after its step ended of itself and the next step wrote its pid there:
+ * the tag keeps it from stopping that one (a lock's release, the failure path's first step).
+ * No `--` before the group: dash's `kill` (a deploy user's login shell may be `/bin/sh`)
+ * refuses it, and the step would never be stopped.
+ *
+ * @example
+ * ```ts
+ * import { killScript } from "./ssh_command.ts";
+ * killScript("/tmp/p/step.pid", "TERM", 7);
+ * // "read pid tag < '/tmp/p/step.pid' && [ \"$tag\" = 7 ] && kill -TERM -\"$pid\" 2>/dev/null; exit 0"
+ * ```
+ */
+export function killScript(pidFile: string, signal: "TERM" | "KILL", tag?: number): string {
   const file = shellQuote(pidFile);
-  return `[ -s ${file} ] && kill -${signal} -- -"$(cat ${file})" 2>/dev/null; exit 0`;
+  const mine = tag === undefined ? '[ -n "$pid" ]' : `[ "$tag" = ${tag} ]`;
+  return `read pid tag < ${file} && ${mine} && kill -${signal} -"$pid" 2>/dev/null; exit 0`;
 }
 
 /** A marker no step output can guess. */
