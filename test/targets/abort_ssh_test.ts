@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunRecord } from "../../src/state/runs.ts";
 import { readAuditEntries, verifyAuditLog } from "../../src/audit/mod.ts";
-import { cli, exists } from "../fixtures/helpers.ts";
+import { cli, eventually, exists } from "../fixtures/helpers.ts";
 import { createFleetWorld, type FleetWorld } from "../fixtures/fleet.ts";
 import { active, deployArgs, health, WEB2_HEALTH } from "./fleet_helpers.ts";
 import { watchCli } from "./watch_cli.ts";
@@ -116,6 +116,54 @@ Deno.test("interrupting a deploy over SSH leaves every node known and healthy", 
       await noLocks(world);
       assert.deepEqual(await health(world.nodes[1]), { status: 200, version: "v1.1.0" });
       assert.match(result.stderr, /web-2: \w+; release v1\.1\.0; healthy; lock free/);
+    });
+
+    await t.step("a node that dies mid-step: named as needing attention, exit 1", async () => {
+      const run = watchCli(deployArgs(world, "v1.2.0"));
+      await run.waitFor(WEB2_HEALTH);
+      // Its connections cut, then its listener gone: no new connection to web-2 from now on.
+      await world.ssh.dropConnections("web-2");
+      world.ssh.nodes[1].process.kill("SIGKILL");
+      const result = await run.result;
+      assert.equal(result.code, 1, result.stderr);
+      const record = JSON.parse(result.stdout) as RunRecord;
+      assert.equal(record.status, "aborted");
+      assert.equal(record.interruption?.what, "web-2");
+      assert.match(record.nodes![1].reason!, /web-2 was changed but cannot be reached to undo it/);
+      assert.match(result.stderr, /web-2: aborted; release unknown; .*; lock unknown\n/);
+      assert.match(result.stderr, /web-2: lock \S+ not released: web-2: cannot connect/);
+      assert.match(result.stderr, /next: .*# once web-2 answers again/);
+    });
+
+    await t.step("SIGINT while preflight waits on a node that does not answer", async () => {
+      // web-2 now accepts connections and never says a word (a hung host).
+      const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const held: Deno.Conn[] = [];
+      const accepting = (async () => {
+        for await (const conn of silent) held.push(conn);
+      })();
+      const config = await Deno.readTextFile(world.config);
+      await Deno.writeTextFile(
+        world.config,
+        config.replace(`port: ${world.ssh.nodes[1].port}`, `port: ${silent.addr.port}`),
+      );
+      try {
+        const run = watchCli(deployArgs(world, "v1.1.0"));
+        await eventually(() => held.length > 0, 30_000);
+        run.child.kill("SIGINT");
+        const result = await run.result;
+        assert.equal(result.code, 130, result.stderr);
+        const record = JSON.parse(result.stdout) as RunRecord;
+        assert.equal(record.status, "aborted");
+        assert.match(record.reason!, /during preflight; nothing was changed on any node/);
+        assert.equal(await exists(join(world.nodes[0].appDir, ".protocol.lock")), false);
+        assert.equal(await active(world.nodes[0]), "v1.2.0", "web-1 changed");
+      } finally {
+        await Deno.writeTextFile(world.config, config);
+        for (const conn of held) conn.close();
+        silent.close();
+        await accepting.catch(() => {});
+      }
     });
 
     await t.step("the audit log verifies", async () => {
