@@ -14,7 +14,14 @@
  * @module
  */
 import { ACTION } from "../audit/actions.ts";
-import { approvalsFromLog, personKeyId, retroReviews, type RetroStatus } from "../approval/mod.ts";
+import {
+  type Approval,
+  approvalsFromLog,
+  type Approver,
+  personKeyId,
+  retroReviews,
+  type RetroStatus,
+} from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 
 /** The runbooks whose runs change production (SOP 1–7). */
@@ -111,6 +118,20 @@ export interface PopulationOptions {
   /** Success-criteria result by run id (from the run records). */
   criteria: ReadonlyMap<string, CriteriaResult>;
   runbooks?: readonly string[];
+  /**
+   * The approvers file the auditor trusts (their copy of the protected branch's): when given,
+   * an approval counts only if its approver is listed with that very key and the role approver.
+   */
+  approvers?: readonly Approver[];
+}
+
+/** Whether an approval's signer is in `approvers` (when given) with that key and the role. */
+function listed(approval: Approval, approvers: readonly Approver[] | undefined): boolean {
+  return approvers === undefined ||
+    approvers.some((a) =>
+      a.name === approval.approver && a.publicKey === approval.approver_key &&
+      a.roles.includes("approver")
+    );
 }
 
 /** A run id of a whole run: not a node's part (`@node`) nor a failure path (`.rollback`). */
@@ -160,7 +181,7 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
   const approvals = new Map<string, { name: string; key: string }[]>();
   for (const [request, list] of signed.approvals) {
     const prior: { name: string; key: string }[] = [];
-    for (const a of list.filter((a) => a.kind === "prior")) {
+    for (const a of list.filter((a) => a.kind === "prior" && listed(a, options.approvers))) {
       const given = { name: a.approver, key: personKeyId(a.approver_key) };
       if (!prior.some((p) => p.name === given.name && p.key === given.key)) prior.push(given);
     }
