@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { cli, exists, fixture, tempWorld } from "../fixtures/helpers.ts";
+import { exists, fixture, tempWorld } from "../fixtures/helpers.ts";
+import { team } from "./team.ts";
 
 const ROOT = fixture("projects", "approval");
 
@@ -45,27 +46,7 @@ Deno.test("an approved request carried out once is refused for a second run", as
       "-m",
       "v1.2.0",
     );
-    const approversFile = join(world.dir, "approvers.yaml");
-    const as = (who: string, ...args: string[]) =>
-      cli([...args, "--state-dir", world.stateDir], {
-        env: {
-          PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
-          PROTOCOL_APPROVERS: approversFile,
-          MARKER_DIR: world.markers,
-        },
-      });
-    const keys: Record<string, string> = {};
-    for (const who of ["alice", "bob"]) {
-      const made = await as(who, "identity:keygen", "--name", `${who}@example.com`, "--json");
-      assert.equal(made.code, 0, made.stderr);
-      keys[who] = JSON.parse(made.stdout).public_key;
-    }
-    await Deno.writeTextFile(
-      approversFile,
-      `approvers:\n` +
-        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
-        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
-    );
+    const { as } = await team(world);
     const requested = await as(
       "bob",
       ...["request", "release", "v1.2.0", "--root", ROOT, "--config", world.config],

@@ -16,6 +16,7 @@ import {
 } from "../../src/audit/mod.ts";
 import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
+import { team } from "../approval/team.ts";
 import {
   cli,
   eventually,
@@ -170,26 +171,7 @@ Deno.test("a checkpoint file the log does not hold cannot choose the sample's se
 Deno.test("a run that passed no gate of its own is unapproved, whatever request it names", async () => {
   const world = await tempWorld({ prefix: "population-bypass-" });
   try {
-    const approversFile = join(world.dir, "approvers.yaml");
-    const env = (who: string) => ({
-      PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
-      PROTOCOL_APPROVERS: approversFile,
-      MARKER_DIR: world.markers,
-    });
-    const keys: Record<string, string> = {};
-    for (const who of ["alice", "bob"]) {
-      const made = await cli(["identity:keygen", "--name", `${who}@example.com`, "--json"], {
-        env: env(who),
-      });
-      assert.equal(made.code, 0, made.stderr);
-      keys[who] = JSON.parse(made.stdout).public_key;
-    }
-    await Deno.writeTextFile(
-      approversFile,
-      `approvers:\n` +
-        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
-        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
-    );
+    const { env } = await team(world);
     const ran = await cli(runArgs(APPROVAL, world, "fix", "--emergency", "site down"), {
       env: env("bob"),
     });
@@ -223,26 +205,7 @@ Deno.test("a run that passed no gate of its own is unapproved, whatever request 
 Deno.test("approvals count only with a signature that verifies from the log alone", async () => {
   const world = await tempWorld({ prefix: "population-forged-" });
   try {
-    const approversFile = join(world.dir, "approvers.yaml");
-    const env = (who: string) => ({
-      PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
-      PROTOCOL_APPROVERS: approversFile,
-      MARKER_DIR: world.markers,
-    });
-    const as = (who: string, ...args: string[]) =>
-      cli([...args, "--state-dir", world.stateDir], { env: env(who) });
-    const keys: Record<string, string> = {};
-    for (const who of ["alice", "bob"]) {
-      const made = await as(who, "identity:keygen", "--name", `${who}@example.com`, "--json");
-      assert.equal(made.code, 0, made.stderr);
-      keys[who] = JSON.parse(made.stdout).public_key;
-    }
-    await Deno.writeTextFile(
-      approversFile,
-      `approvers:\n` +
-        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
-        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
-    );
+    const { as, keys } = await team(world);
     const fix = (...extra: string[]) => as("bob", ...runArgs(APPROVAL, world, "fix", ...extra));
     const bogus = Buffer.alloc(64, 7).toString("base64");
     const entryOf = async (action: string, request: string) =>
