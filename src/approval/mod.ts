@@ -71,6 +71,7 @@ export {
   UnknownRequestError,
 } from "./store.ts";
 export { personKeyId, publicKeyText, verifyDocument } from "./signed.ts";
+export { approvalsFromLog, type LoggedApprovals, requestOfEntry } from "./from_log.ts";
 export { resumeChain, runsUnderRequest, type RunUnderRequest } from "./used.ts";
 export {
   approvalChecklistItem,

@@ -11,6 +11,7 @@
  * @module
  */
 import { ACTION } from "../audit/actions.ts";
+import { approvalsFromLog } from "./from_log.ts";
 
 /** Business days an emergency change has to be reviewed. */
 export const RETRO_REVIEW_BUSINESS_DAYS = 2;
@@ -85,6 +86,8 @@ export function retroDue(opened: string): string {
  */
 export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[] {
   const reviews = new Map<string, RetroReview>();
+  // Only a review whose signature verifies from the log counts: any program can write an entry.
+  const signed = approvalsFromLog(entries).approvals;
   for (const entry of entries) {
     if (entry.action === ACTION.changeRequest && entry.emergency === true) {
       const opened = String(entry.ts);
@@ -101,7 +104,11 @@ export function retroReviews(entries: readonly Entry[], now: Date): RetroReview[
     }
     if (entry.action === ACTION.changeApproval && entry.kind === "retro") {
       const review = reviews.get(String(entry.request));
-      if (review && review.status !== "reviewed" && entry.approver !== review.operator) {
+      const valid = signed.get(String(entry.request))?.some((a) =>
+        a.kind === "retro" && a.approver === entry.approver && a.at === entry.approved_at &&
+        a.approver_key === entry.approver_key
+      );
+      if (review && review.status !== "reviewed" && valid) {
         review.status = "reviewed";
         review.reviewedBy = String(entry.approver);
         review.reviewedAt = String(entry.ts);

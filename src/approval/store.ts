@@ -90,6 +90,8 @@ export function requestEntry(signed: SignedRequest): JournalFields {
     commit: r.commit ?? undefined,
     operator: r.operator,
     operator_key: r.operator_key,
+    // With `created`, every field the operator signed is in the entry: the log alone verifies it.
+    created: r.created,
     expires: r.expires,
     emergency: r.emergency === undefined ? undefined : true,
     reason: r.emergency,
@@ -116,6 +118,8 @@ export function approvalEntry(signed: SignedApproval): JournalFields {
     approver: a.approver,
     approver_key: a.approver_key,
     kind: a.kind,
+    // With the time it was signed, every field the approver signed is in the entry.
+    approved_at: a.at,
     signature: signed.signature,
     status: "success",
   };

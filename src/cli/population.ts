@@ -13,6 +13,8 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { AuditRefusedError } from "../audit/mod.ts";
+import { loadApprovers } from "../approval/mod.ts";
+import { resolve } from "node:path";
 import { resolveStateDir } from "../state/mod.ts";
 import { CHANGE_RUNBOOKS, periodOf } from "../evidence/population.ts";
 import { defaultSeed, loadPopulation } from "../evidence/population_load.ts";
@@ -28,6 +30,7 @@ interface PopulationOptions {
   to: string;
   format: "csv" | "json" | "md" | "claims";
   pubkey?: string;
+  approvers?: string;
   sample?: string;
   seed?: string;
   runbooks?: string;
@@ -47,6 +50,10 @@ export function registerPopulationCommand(program: Command): void {
       ).choices(["csv", "json", "md", "claims"]).default("md"),
     )
     .option("--pubkey <file>", "verify the log against this trust root kept off the host")
+    .option(
+      "--approvers <file>",
+      "count only approvals by people this approvers file lists with their key (your copy of the reviewed one)",
+    )
     .option("--sample <n>", "also draw a reproducible sample of N changes")
     .option("--seed <seed>", "the sample's seed (default: the first checkpoint after the period)")
     .option("--runbooks <ids>", `change runbooks (default: ${CHANGE_RUNBOOKS.join(",")})`)
@@ -72,11 +79,15 @@ export function registerPopulationCommand(program: Command): void {
       }
       const stateDir = resolveStateDir(options);
       const runbooks = options.runbooks?.split(",").filter(Boolean);
+      const approvers = options.approvers === undefined
+        ? undefined
+        : await loadApprovers(resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), options.approvers));
       const { population, lines } = await loadPopulation(
         stateDir,
         period,
         runbooks,
         options.pubkey,
+        approvers,
       );
       if (!population.log!.verified) {
         // A population from a log that was cut or edited could miss changes: never hand one out.

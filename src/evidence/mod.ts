@@ -14,14 +14,13 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { ACTION } from "../audit/actions.ts";
 import { verifyAuditLog } from "../audit/mod.ts";
 import { sha256Hex } from "../audit/entry.ts";
 import { parseEntryLine } from "../audit/entry.ts";
 import { loadHistory } from "../audit/history.ts";
 import { splitLines } from "../audit/lines.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
-import { personKeyId } from "../approval/mod.ts";
+import { approvalsFromLog, personKeyId } from "../approval/mod.ts";
 import {
   buildEvidence,
   type Evidence,
@@ -144,18 +143,11 @@ function approvalOf(lines: LogLine[], runId: string): Partial<Evidence> {
     const off = own.find((l) => l.entry.approval === "off")?.entry;
     return off ? { approval_off: String(off.approval_reason ?? "") } : {};
   }
-  const approvals = lines.filter((l) =>
-    l.entry.action === ACTION.changeApproval && l.entry.request === request &&
-    l.entry.kind === "prior"
-  ).map((l) => ({
-    name: String(l.entry.approver),
-    key_id: personKeyId(String(l.entry.approver_key)),
-    ts: l.entry.ts,
-  }));
-  const emergency = lines.some((l) =>
-    l.entry.action === ACTION.changeRequest && l.entry.request === request &&
-    l.entry.emergency === true
-  );
+  // Only approvals whose signatures verify from the log count: any program can write entries.
+  const signed = approvalsFromLog(lines.map((l) => l.entry));
+  const approvals = (signed.approvals.get(request) ?? []).filter((a) => a.kind === "prior")
+    .map((a) => ({ name: a.approver, key_id: personKeyId(a.approver_key), ts: a.at }));
+  const emergency = signed.requests.get(request)?.emergency !== undefined;
   return {
     request,
     approvers: [...new Set(approvals.map((a) => a.name))],

@@ -14,7 +14,14 @@
  * @module
  */
 import { ACTION } from "../audit/actions.ts";
-import { personKeyId, retroReviews, type RetroStatus } from "../approval/mod.ts";
+import {
+  type Approval,
+  approvalsFromLog,
+  type Approver,
+  personKeyId,
+  retroReviews,
+  type RetroStatus,
+} from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 
 /** The runbooks whose runs change production (SOP 1–7). */
@@ -111,6 +118,20 @@ export interface PopulationOptions {
   /** Success-criteria result by run id (from the run records). */
   criteria: ReadonlyMap<string, CriteriaResult>;
   runbooks?: readonly string[];
+  /**
+   * The approvers file the auditor trusts (their copy of the protected branch's): when given,
+   * an approval counts only if its approver is listed with that very key and the role approver.
+   */
+  approvers?: readonly Approver[];
+}
+
+/** Whether an approval's signer is in `approvers` (when given) with that key and the role. */
+function listed(approval: Approval, approvers: readonly Approver[] | undefined): boolean {
+  return approvers === undefined ||
+    approvers.some((a) =>
+      a.name === approval.approver && a.publicKey === approval.approver_key &&
+      a.roles.includes("approver")
+    );
 }
 
 /** A run id of a whole run: not a node's part (`@node`) nor a failure path (`.rollback`). */
@@ -133,10 +154,8 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     return t >= options.from.getTime() && t < options.to.getTime();
   };
   const params = new Map<string, Record<string, unknown>>();
-  const requests = new Map<string, Record<string, unknown>>();
-  const approvals = new Map<string, { name: string; key: string }[]>();
   const approversBlobs = new Map<string, string>();
-  const passes = gatePasses();
+  const carried = carriedOut();
   const early = new Map<string, string[]>();
   for (const { entry } of lines) {
     if (entry.action === ACTION.step && entry.early === true && typeof entry.run === "string") {
@@ -151,17 +170,22 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       const whole = String(entry.run).split("@")[0];
       if (!params.has(whole)) params.set(whole, safeJson(entry.params));
     }
-    if (entry.action === ACTION.changeRequest) requests.set(String(entry.request), entry);
-    if (entry.action === ACTION.changeApproval && entry.kind === "prior") {
-      const list = approvals.get(String(entry.request)) ?? [];
-      const given = { name: String(entry.approver), key: personKeyId(String(entry.approver_key)) };
-      if (!list.some((a) => a.name === given.name && a.key === given.key)) list.push(given);
-      approvals.set(String(entry.request), list);
-    }
     if (entry.action === ACTION.changeCheck && entry.status === "success") {
       approversBlobs.set(String(entry.request), String(entry.approvers_blob ?? ""));
     }
-    passes.record(entry);
+    carried.record(entry, approversBlobs);
+  }
+  // Requests and approvals count only as far as their signatures verify from the log itself.
+  const signed = approvalsFromLog(lines.map((l) => l.entry));
+  const requests = signed.requests;
+  const approvals = new Map<string, { name: string; key: string }[]>();
+  for (const [request, list] of signed.approvals) {
+    const prior: { name: string; key: string }[] = [];
+    for (const a of list.filter((a) => a.kind === "prior" && listed(a, options.approvers))) {
+      const given = { name: a.approver, key: personKeyId(a.approver_key) };
+      if (!prior.some((p) => p.name === given.name && p.key === given.key)) prior.push(given);
+    }
+    approvals.set(request, prior);
   }
   const retro = new Map(
     retroReviews(lines.map((l) => l.entry), options.now).map((r) => [
@@ -207,9 +231,10 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
     // A run counts as authorized by its request only if it passed the gate itself: entries that
     // merely name a request (a replay by a program that skipped the gate) authorize nothing.
     const named = typeof entry.request === "string" ? entry.request : "";
-    const requestId = passes.gated.has(run) ? named : "";
+    const requestId = carried.runs.has(run) ? named : "";
     const request = requests.get(requestId);
-    const emergency = request?.emergency === true;
+    const emergency = request?.emergency !== undefined;
+    const approvedBy = approvals.get(requestId) ?? [];
     const given = params.get(run) ?? {};
     return {
       ts: String(entry.ts),
@@ -220,14 +245,14 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
       operator: String(request?.operator ?? entry.user),
       authorization: emergency
         ? "emergency"
-        : request
+        : request && approvedBy.length
         ? "approved"
         : entry.approval === "off"
         ? "off"
         : "none",
-      approvers: (approvals.get(requestId) ?? []).map((a) => a.name),
-      approver_keys: (approvals.get(requestId) ?? []).map((a) => a.key),
-      approvers_blob: approversBlobs.get(requestId) ?? "",
+      approvers: approvedBy.map((a) => a.name),
+      approver_keys: approvedBy.map((a) => a.key),
+      approvers_blob: carried.runs.get(run) ?? "",
       retro: emergency ? retro.get(requestId) : undefined,
       approval_reason: !request && entry.approval === "off"
         ? String(entry.approval_reason ?? "")
@@ -243,28 +268,31 @@ export function buildPopulation(lines: readonly LogLine[], options: PopulationOp
 }
 
 /**
- * Which runs passed the approval gate themselves. Each pass — a successful `change.check` for a
- * request, or the emergency request a run files for itself — lets exactly one run open under
- * that request, the next one to do so; a run that finds no pass left did not go through the
- * gate (the gate refuses a request another run carried out).
+ * The runs that carried out the request they name: a request (its signed approvals, or the
+ * emergency it declares) covers one change — the first run that opens under it, and the runs
+ * that `--resume` it. A later run naming the same request is a replay (the gate refuses one;
+ * a program that skips the gate can still write its entries), authorized by nothing. For each
+ * run carried out, the approvers file blob of the last successful check before it opened.
  */
-function gatePasses(): { gated: Set<string>; record(entry: Record<string, unknown>): void } {
-  const open = new Map<string, number>();
-  const gated = new Set<string>();
+function carriedOut(): {
+  runs: Map<string, string>;
+  record(entry: Record<string, unknown>, blobs: ReadonlyMap<string, string>): void;
+} {
+  const runs = new Map<string, string>();
+  const requestOf = new Map<string, string>();
   return {
-    gated,
-    record(entry) {
+    runs,
+    record(entry, blobs) {
       const request = String(entry.request ?? "");
-      const pass = (entry.action === ACTION.changeCheck && entry.status === "success") ||
-        (entry.action === ACTION.changeRequest && entry.emergency === true);
-      if (pass) open.set(request, (open.get(request) ?? 0) + 1);
+      const run = entry.run;
       const opening = (entry.action === "run" || entry.action === "rollout") &&
-        entry.status === "initiated" && isWholeRun(entry.run) && request !== "";
-      if (!opening || gated.has(entry.run as string)) return;
-      const left = open.get(request) ?? 0;
-      if (left > 0) {
-        open.set(request, left - 1);
-        gated.add(entry.run as string);
+        entry.status === "initiated" && isWholeRun(run) && request !== "";
+      if (!opening || runs.has(run)) return;
+      const resumes = typeof entry.resumes === "string" ? entry.resumes : undefined;
+      const firstRun = ![...requestOf.values()].includes(request);
+      if (firstRun || (resumes !== undefined && requestOf.get(resumes) === request)) {
+        requestOf.set(run, request);
+        runs.set(run, blobs.get(request) ?? "");
       }
     },
   };

@@ -22,6 +22,7 @@ import {
   verifyAuditLog,
 } from "../audit/mod.ts";
 import { readRunRecord, type RunRecord } from "../state/runs.ts";
+import type { Approver } from "../approval/mod.ts";
 import type { LogLine } from "./build.ts";
 import { readLogLines } from "./mod.ts";
 import {
@@ -67,6 +68,7 @@ export async function loadPopulation(
   period: { from: Date; to: Date },
   runbooks?: readonly string[],
   pubkeyFile?: string,
+  approvers?: readonly Approver[],
 ): Promise<{ population: Population; lines: LogLine[] }> {
   const verdict = await verifyAuditLog(stateDir, { pubkeyFile });
   let lines = await readLogLines(stateDir);
@@ -91,13 +93,20 @@ export async function loadPopulation(
     now: new Date(),
     criteria: new Map(),
     runbooks,
+    approvers,
   });
   const criteria = new Map<string, CriteriaResult>();
   for (const change of first.changes) {
     const record = await readRunRecord(stateDir, change.run).catch(() => undefined);
     criteria.set(change.run, record ? criteriaOf(record) : "unknown");
   }
-  const population = buildPopulation(lines, { ...period, now: new Date(), criteria, runbooks });
+  const population = buildPopulation(lines, {
+    ...period,
+    now: new Date(),
+    criteria,
+    runbooks,
+    approvers,
+  });
   return { population: { ...population, log }, lines };
 }
 

@@ -2,14 +2,20 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
 import {
   addBusinessDays,
+  approvalEntry,
+  approveRequest,
   createIdentity,
   identityDir,
   loadIdentity,
+  newRequest,
   parseApprovers,
   publicKeyText,
+  requestEntry,
   retroReviews,
+  signRequest,
 } from "../../src/approval/mod.ts";
 import { formatProblem, InvalidFileError } from "../../src/source/mod.ts";
 
@@ -98,27 +104,43 @@ Deno.test("retro-review: due two business days later, overdue after, closed by a
     addBusinessDays(new Date("2026-07-04T12:00:00Z"), 2).toISOString(),
     "2026-07-08T00:00:00.000Z",
   );
+  // Real signed entries, as the log holds them (a retro-review counts only if its signature
+  // verifies from the log alone).
+  const person = (name: string) => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    return { name, publicKey: publicKeyText(publicKey), privateKey };
+  };
+  const bob = person("bob");
+  const alice = person("alice");
+  const request = newRequest({
+    runbook: "hotfix",
+    params: {},
+    nodes: ["web-1"],
+    commit: null,
+    operator: bob.name,
+    operatorKey: bob.publicKey,
+    emergency: "payments down",
+  }, new Date("2026-07-03T17:00:00Z"));
   const opened = {
     seq: 4,
     ts: "2026-07-03T17:00:00.000Z",
-    action: "change.request",
-    request: "CR-20260703-aaaaaa",
-    runbook: "hotfix",
-    operator: "bob",
-    emergency: true,
-    reason: "payments down",
-  };
-  const self = { ...opened, seq: 5, action: "change.approval", kind: "retro", approver: "bob" };
+    ...requestEntry(signRequest(request, bob.privateKey)),
+  } as Record<string, string | number | boolean>;
+  const review = (who: typeof bob, seq: number, ts: string) =>
+    ({
+      seq,
+      ts,
+      ...approvalEntry(approveRequest(request, who, "retro", new Date(ts))),
+    }) as Record<string, string | number | boolean>;
+  const self = review(bob, 5, "2026-07-03T18:00:00.000Z");
   const entries = [opened, self];
   assert.equal(retroReviews(entries, new Date("2026-07-07T16:00:00Z"))[0].status, "pending");
   assert.equal(retroReviews(entries, new Date("2026-07-07T18:00:00Z"))[0].status, "overdue");
-  const review = {
-    ...self,
-    seq: 6,
-    approver: "alice",
-    ts: "2026-07-08T09:00:00.000Z",
-  };
-  const [closed] = retroReviews([...entries, review], new Date("2026-07-09T00:00:00Z"));
+  const signed = review(alice, 6, "2026-07-08T09:00:00.000Z");
+  const forged = { ...signed, signature: Buffer.alloc(64, 1).toString("base64") };
+  const unsigned = retroReviews([...entries, forged], new Date("2026-07-09T00:00:00Z"));
+  assert.equal(unsigned[0].status, "overdue", "a review whose signature fails counts for nothing");
+  const [closed] = retroReviews([...entries, signed], new Date("2026-07-09T00:00:00Z"));
   assert.equal(closed.status, "reviewed");
   assert.equal(closed.reviewedBy, "alice");
 });

@@ -6,69 +6,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readAuditEntries } from "../../src/audit/mod.ts";
-import { cli, exists, fixture, tempWorld } from "../fixtures/helpers.ts";
+import { exists, fixture, tempWorld } from "../fixtures/helpers.ts";
+import { team } from "./team.ts";
 
 const ROOT = fixture("projects", "approval");
-
-async function git(dir: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command("git", { args: ["-C", dir, ...args], stderr: "piped" })
-    .output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
 
 Deno.test("an approved request carried out once is refused for a second run", async () => {
   const world = await tempWorld({ prefix: "approval-replay-" });
   try {
-    const repo = join(world.dir, "no-repo.git");
-    await git(world.dir, "init", "--quiet", repo);
-    await git(
-      repo,
-      "-c",
-      "user.name=t",
-      "-c",
-      "user.email=t@example.com",
-      "commit",
-      "--quiet",
-      "--allow-empty",
-      "-m",
-      "first",
-    );
-    await git(
-      repo,
-      "-c",
-      "user.name=t",
-      "-c",
-      "user.email=t@example.com",
-      "tag",
-      "-a",
-      "v1.2.0",
-      "-m",
-      "v1.2.0",
-    );
-    const approversFile = join(world.dir, "approvers.yaml");
-    const as = (who: string, ...args: string[]) =>
-      cli([...args, "--state-dir", world.stateDir], {
-        env: {
-          PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
-          PROTOCOL_APPROVERS: approversFile,
-          MARKER_DIR: world.markers,
-        },
-      });
-    const keys: Record<string, string> = {};
-    for (const who of ["alice", "bob"]) {
-      const made = await as(who, "identity:keygen", "--name", `${who}@example.com`, "--json");
-      assert.equal(made.code, 0, made.stderr);
-      keys[who] = JSON.parse(made.stdout).public_key;
-    }
-    await Deno.writeTextFile(
-      approversFile,
-      `approvers:\n` +
-        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
-        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
-    );
+    const { as } = await team(world);
     const requested = await as(
       "bob",
-      ...["request", "release", "v1.2.0", "--root", ROOT, "--config", world.config],
+      ...["request", "fix", "--root", ROOT, "--config", world.config],
     );
     assert.equal(requested.code, 0, requested.stderr);
     const id = requested.stdout.trim();
@@ -77,10 +26,10 @@ Deno.test("an approved request carried out once is refused for a second run", as
     const run = () =>
       as(
         "bob",
-        ...["run", "release", "v1.2.0", "--request", id, "--root", ROOT],
+        ...["run", "fix", "--request", id, "--root", ROOT],
         ...["--config", world.config, "--yes"],
       );
-    const marker = join(world.markers, "release-v1.2.0");
+    const marker = join(world.markers, "fix");
 
     const first = await run();
     assert.equal(first.code, 0, first.stderr);

@@ -102,6 +102,22 @@ Deno.test("a change approved under a swapped approvers file is told apart in the
         [forged, [personKeyId(keys["bob-as-alice"])], await blob(swapped)],
       ],
     );
+    // The auditor's own copy of the reviewed file: approvals by keys it does not list count
+    // for nothing.
+    const audited = await cli([
+      "audit:population",
+      ...["--from", today(), "--to", today(), "--runbooks", "release"],
+      ...["--state-dir", world.stateDir, "--format", "json", "--approvers", reviewed],
+    ]);
+    assert.equal(audited.code, 0, audited.stderr);
+    assert.deepEqual(
+      JSON.parse(audited.stdout).changes.map((r: Record<string, unknown>) => [
+        r.request,
+        r.authorization,
+        r.approvers,
+      ]),
+      [[honest, "approved", ["alice@example.com"]], [forged, "none", []]],
+    );
     const csv = await cli([
       "audit:population",
       ...["--from", today(), "--to", today(), "--runbooks", "release"],

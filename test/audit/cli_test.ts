@@ -148,6 +148,12 @@ Deno.test("audit CLI: bad inputs exit 2 with one line, bad logs are never checkp
       assert.match(r.stderr, /^error: /);
       assert.ok(r.stderr.includes(extra[1]), `names the file it could not use: ${r.stderr}`);
       noStack(r);
+      // --json says the same on stdout, for the program that reads it.
+      const json = await runCli(["audit:verify", "--state-dir", dir, ...extra, "--json"]);
+      assert.equal(json.code, 2, json.stderr);
+      const said = JSON.parse(json.stdout);
+      assert.equal(said.ok, false);
+      assert.equal(`error: ${said.error}\n`, r.stderr);
     }
     const ring = auditPaths(dir).keyring;
     const saved = await Deno.readTextFile(ring);

@@ -5,6 +5,7 @@
  * does not exist is bad input, not a silently shifted period.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import {
   appendAudit,
@@ -15,6 +16,7 @@ import {
 } from "../../src/audit/mod.ts";
 import { makeCheckpoint } from "../../src/audit/checkpoint_core.ts";
 import { loadSigner } from "../../src/audit/signing.ts";
+import { team } from "../approval/team.ts";
 import {
   cli,
   eventually,
@@ -169,26 +171,7 @@ Deno.test("a checkpoint file the log does not hold cannot choose the sample's se
 Deno.test("a run that passed no gate of its own is unapproved, whatever request it names", async () => {
   const world = await tempWorld({ prefix: "population-bypass-" });
   try {
-    const approversFile = join(world.dir, "approvers.yaml");
-    const env = (who: string) => ({
-      PROTOCOL_IDENTITY_DIR: join(world.dir, "home", who),
-      PROTOCOL_APPROVERS: approversFile,
-      MARKER_DIR: world.markers,
-    });
-    const keys: Record<string, string> = {};
-    for (const who of ["alice", "bob"]) {
-      const made = await cli(["identity:keygen", "--name", `${who}@example.com`, "--json"], {
-        env: env(who),
-      });
-      assert.equal(made.code, 0, made.stderr);
-      keys[who] = JSON.parse(made.stdout).public_key;
-    }
-    await Deno.writeTextFile(
-      approversFile,
-      `approvers:\n` +
-        `  - name: alice@example.com\n    public_key: ${keys.alice}\n    roles: [approver]\n` +
-        `  - name: bob@example.com\n    public_key: ${keys.bob}\n    roles: [deployer]\n`,
-    );
+    const { env } = await team(world);
     const ran = await cli(runArgs(APPROVAL, world, "fix", "--emergency", "site down"), {
       env: env("bob"),
     });
@@ -213,6 +196,86 @@ Deno.test("a run that passed no gate of its own is unapproved, whatever request 
     assert.deepEqual(
       rows.map((r: Record<string, unknown>) => [r.request, r.authorization, r.retro]),
       [[request, "emergency", "reviewed"], [request, "none", undefined]],
+    );
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("approvals count only with a signature that verifies from the log alone", async () => {
+  const world = await tempWorld({ prefix: "population-forged-" });
+  try {
+    const { as, keys } = await team(world);
+    const fix = (...extra: string[]) => as("bob", ...runArgs(APPROVAL, world, "fix", ...extra));
+    const bogus = Buffer.alloc(64, 7).toString("base64");
+    const entryOf = async (action: string, request: string) =>
+      (await readAuditEntries(world.stateDir)).find((e) =>
+        e.action === action && e.request === request
+      )!;
+    // What a program of the deploy user's own appends: any entry, signed by the audit key.
+    const forge = (fields: Record<string, unknown>) =>
+      appendAudit(world.stateDir, fields as AuditFields);
+    const requestFix = async () => {
+      const made = await as("bob", "request", "fix", "--root", APPROVAL, "--config", world.config);
+      assert.equal(made.code, 0, made.stderr);
+      return made.stdout.trim();
+    };
+    const replayRun = async (request: string, run: string) => {
+      for (const status of ["initiated", "success"]) {
+        await forge({ action: "run", run, runbook: "fix", target: "local", request, status });
+      }
+    };
+
+    // 1. An emergency whose retro-review is forged: alice's name, no signature of hers.
+    assert.equal((await fix("--emergency", "site down")).code, 0);
+    const opened = (await readAuditEntries(world.stateDir))
+      .find((e) => e.action === "change.request")!;
+    await forge({
+      action: "change.approval",
+      request: opened.request,
+      request_hash: opened.request_hash,
+      approver: "alice@example.com",
+      approver_key: keys.alice,
+      kind: "retro",
+      approved_at: new Date().toISOString(),
+      signature: bogus,
+      status: "success",
+    });
+    // 2. A request alice really approved, carried out, then replayed behind a forged check.
+    const approved = await requestFix();
+    assert.equal((await as("alice", "approve", approved, "--yes", "--root", APPROVAL)).code, 0);
+    assert.equal((await fix("--request", approved)).code, 0);
+    await forge({ action: "change.check", request: approved, runbook: "fix", status: "success" });
+    await replayRun(approved, "20991231T000000Z-aaaaaa");
+    // 3. A request nobody approved, with a forged approval and a forged check.
+    const unapproved = await requestFix();
+    const asked = await entryOf("change.request", unapproved);
+    await forge({
+      action: "change.approval",
+      request: unapproved,
+      request_hash: asked.request_hash,
+      approver: "alice@example.com",
+      approver_key: keys.alice,
+      kind: "prior",
+      approved_at: new Date().toISOString(),
+      signature: bogus,
+      status: "success",
+    });
+    await forge({ action: "change.check", request: unapproved, runbook: "fix", status: "success" });
+    await replayRun(unapproved, "20991231T000000Z-bbbbbb");
+
+    const population = await todaysPopulation(world.stateDir, "fix", "--format", "json");
+    assert.equal(population.code, 0, population.stderr);
+    const rows = JSON.parse(population.stdout).changes;
+    assert.deepEqual(
+      rows.map((r: Record<string, unknown>) => [r.authorization, r.retro, r.approvers]),
+      [
+        ["emergency", "pending", []],
+        ["approved", undefined, ["alice@example.com"]],
+        ["none", undefined, []],
+        ["none", undefined, []],
+      ],
+      JSON.stringify(rows, null, 1),
     );
   } finally {
     await world.cleanup();
