@@ -17,7 +17,7 @@
  * @module
  */
 import { stepCommand } from "./shell.ts";
-import { notRun, stopOnTimeoutOrAbort } from "./step_stop.ts";
+import { KILL_GRACE_MS, notRun, stopOnTimeoutOrAbort } from "./step_stop.ts";
 import { LocalShell } from "./local_shell.ts";
 import type { ExecRequest, ExecResult, Target } from "./target.ts";
 import { OutputCollector } from "./target.ts";
@@ -26,7 +26,7 @@ import { OutputCollector } from "./target.ts";
 export interface LocalTargetOptions {
   /** Stream steps into one long-lived shell until {@link LocalTarget.close} (default: no). */
   session?: boolean;
-  /** Milliseconds from TERM to KILL when a step in the shell is stopped. */
+  /** Milliseconds from TERM to KILL when a step is stopped. */
   killGraceMs?: number;
   /**
    * The session shell may be bash with job control (default: yes, where bash is installed);
@@ -48,7 +48,7 @@ export class LocalTarget implements Target {
     const started = performance.now();
     if (request.signal?.aborted) return notRun();
     if (!this.options.session || request.stdin || this.#busy) {
-      return await execOwnProcess(request, started);
+      return await execOwnProcess(request, started, this.options.killGraceMs);
     }
     this.#busy = true;
     try {
@@ -83,19 +83,26 @@ export class LocalTarget implements Target {
   }
 }
 
-/** One step in a process of its own, under the wrapper that forwards TERM to its group. */
-async function execOwnProcess(request: ExecRequest, started: number): Promise<ExecResult> {
+/** One step in a process of its own, under the wrapper that signals its group (`shell.ts`). */
+async function execOwnProcess(
+  request: ExecRequest,
+  started: number,
+  killGraceMs = KILL_GRACE_MS,
+): Promise<ExecResult> {
   // dax loads here, on the first step (see dax.ts); KillController comes with it.
   const { default: $, KillController } = await import("dax");
   const stdout = new OutputCollector("stdout", request.onOutput);
   const stderr = new OutputCollector("stderr", request.onOutput);
   const kill = new KillController();
-  // TERM only: the wrapper forwards it to the step's group; a KILL would leave the group behind.
+  // TERM only: the wrapper passes it on to the step's group and KILLs the group itself after
+  // the grace period (a KILL of the wrapper would leave the group behind).
   const stopper = stopOnTimeoutOrAbort(request, (signal) => {
     if (signal === "TERM") kill.kill("SIGTERM");
   });
   try {
-    let command = $`${stepCommand(request.script)}`.noThrow().stdin(request.stdin ?? "null")
+    let command = $`${stepCommand(request.script, killGraceMs)}`.noThrow().stdin(
+      request.stdin ?? "null",
+    )
       .stdout(stdout.sink()).stderr(stderr.sink()).signal(kill.signal)
       .env(stringEnv(request.env ?? {}));
     if (request.cwd) command = command.cwd(request.cwd);
