@@ -34,6 +34,11 @@ export interface OperationContext {
   /** The run's id, for audit entries. */
   run: string;
   signal?: AbortSignal;
+  /**
+   * What stops a change already under way on a node (a restart's stop and start): only a
+   * second interruption (`Interrupter.cleanup`); unset, {@link signal}.
+   */
+  cleanup?: AbortSignal;
   onOutput?: OutputListener;
   /** Learns every secret value the run decrypts, so nothing prints or stores it. */
   masker?: SecretMasker;

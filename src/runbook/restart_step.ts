@@ -31,6 +31,8 @@ export const RESTART_HEALTH = { tries: 120, intervalMs: 250, timeoutMs: 5000 } a
 export interface RestartContext {
   config: Config;
   signal?: AbortSignal;
+  /** What stops a node's restart once begun (see `OperationContext.cleanup`). */
+  cleanup?: AbortSignal;
   onOutput?: OutputListener;
 }
 
@@ -89,14 +91,22 @@ export const restartOperation = {
   },
 };
 
-/** Restarts the app on `target` and waits until its health check passes. */
+/**
+ * Restarts the app on `target` and waits until its health check passes. An interruption starts
+ * no restart; one begun (the app stopped, or stopping) runs to its start and its health check,
+ * which only a second interruption stops: an interrupt must not leave the node's app down.
+ */
 async function restartNode(context: RestartContext, target: Target): Promise<StepOutcome> {
+  if (context.signal?.aborted) {
+    return { attempts: 0, stdout: "", stderr: "", status: "aborted", error: "interrupted" };
+  }
+  const begun = context.cleanup ?? context.signal;
   const node = context.config.nodes[target.name];
   const app = nodeApp(context.config, { name: target.name, groups: [], ssh: node });
   const result = await target.exec({
     script: restartScript(app),
     timeoutMs: 180_000,
-    signal: context.signal,
+    signal: begun,
     onOutput: context.onOutput,
   });
   const base = { attempts: 1, exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
@@ -110,7 +120,7 @@ async function restartNode(context: RestartContext, target: Target): Promise<Ste
     };
   }
   if (!app.health) return { ...base, status: "success" };
-  const health = await waitHealthy(app.health, context.signal);
+  const health = await waitHealthy(app.health, begun);
   context.onOutput?.(
     `${target.name}: ${app.health} → ${health.answer} after ${health.tries} tr${
       health.tries === 1 ? "y" : "ies"
@@ -118,7 +128,7 @@ async function restartNode(context: RestartContext, target: Target): Promise<Ste
     health.ok ? "stdout" : "stderr",
   );
   if (health.ok) return { ...base, status: "success" };
-  if (context.signal?.aborted) return { ...base, status: "aborted", error: "interrupted" };
+  if (begun?.aborted) return { ...base, status: "aborted", error: "interrupted" };
   return {
     ...base,
     status: "failure",

@@ -203,6 +203,7 @@ export class StepRunner {
       masker,
       run: record.id,
       signal: this.scope.signal(),
+      cleanup: options.interrupter?.cleanup,
       onOutput: this.scope.onOutput,
     });
   }

@@ -9,7 +9,10 @@ import assert from "node:assert/strict";
 import type { RunRecord } from "../../src/state/runs.ts";
 import type { FleetNode, FleetWorld } from "../fixtures/fleet.ts";
 import { createConfigFleet } from "../fixtures/config_fleet.ts";
-import { cli, exclusive, ROOT, runArgs } from "../fixtures/helpers.ts";
+import { join } from "node:path";
+import { cli, eventually, exclusive, exists, ROOT, runArgs } from "../fixtures/helpers.ts";
+import { health } from "./fleet_helpers.ts";
+import { watchCli } from "./watch_cli.ts";
 
 /** A fleet on v1.1.0 with a key and a config repository holding an encrypted production env. */
 async function world(): Promise<FleetWorld> {
@@ -86,6 +89,34 @@ Deno.test(
           assert.match(r.stderr, /changes made: 1 Re-encrypt every environment with a new key/);
           const restart = record.steps.find((s) => s.kind === "restart")!;
           assert.equal(restart.status, "success", JSON.stringify(restart));
+        },
+      );
+
+      await t.step(
+        "SIGINT while a node is stopped for its restart: it is started again",
+        async () => {
+          // web-1's stop ends, then lingers: the interrupt lands between its stop and its start.
+          const stopped = join(w.dir, "web-1-stopped");
+          const config = await Deno.readTextFile(w.config);
+          const web1 = config.indexOf("  web-1:");
+          const block = config.slice(web1).replace(
+            /stop: ("(?:[^"\\]|\\.)*")/,
+            (_, stop) =>
+              `stop: ${JSON.stringify(`${JSON.parse(stop)}; touch '${stopped}'; sleep 2`)}`,
+          );
+          await Deno.writeTextFile(w.config, config.slice(0, web1) + block);
+          try {
+            const run = watchCli(runArgs(ROOT, w, "config-change", "production", "--yes"));
+            await eventually(() => exists(stopped), 120_000);
+            run.child.kill("SIGINT");
+            const result = await run.result;
+            assert.equal(result.code, 130, result.stderr);
+            assert.deepEqual(await health(w.nodes[0]), { status: 200, version: "v1.1.0" });
+            assert.deepEqual(await health(w.nodes[1]), { status: 200, version: "v1.1.0" });
+            assert.match(result.stderr, /web-1: \w+; release v1\.1\.0; healthy; lock free/);
+          } finally {
+            await Deno.writeTextFile(w.config, config);
+          }
         },
       );
     } finally {
