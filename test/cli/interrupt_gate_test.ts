@@ -11,7 +11,9 @@ import {
   cli,
   eventually,
   exists,
+  interruptCli,
   listDir,
+  runArgs,
   spawnCli,
   tempWorld,
 } from "../fixtures/helpers.ts";
@@ -72,23 +74,9 @@ Deno.test("SIGINT during the approval gate leaves nothing behind and exits 130",
   const made = await cli(["identity:keygen", "--name", "op@example.com"], { env });
   assert.equal(made.code, 0, made.stderr);
   const { child, result } = spawnCli(
-    [
-      "run",
-      "fix",
-      "v1.2.0",
-      "--emergency",
-      "checkout returns 500",
-      "--yes",
-      "--root",
-      root,
-      "--config",
-      world.config,
-      "--state-dir",
-      world.stateDir,
-    ],
+    runArgs(root, world, "fix", "v1.2.0", "--emergency", "checkout returns 500", "--yes"),
     { env },
   );
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
   try {
     const waiting = await eventually(() => held.length > 0, 20_000);
     if (!waiting) console.log(await result);
@@ -96,13 +84,7 @@ Deno.test("SIGINT during the approval gate leaves nothing behind and exits 130",
     // The local shell was started ahead of the run, before the gate.
     const shell = await eventually(async () => (await listDir(tmp)).length > 0, 10_000);
     assert.ok(shell, "the local shell was not started ahead of the run");
-    child.kill("SIGINT");
-    const finished = await Promise.race([
-      result,
-      new Promise<undefined>((resolve) => watchdog = setTimeout(() => resolve(undefined), 20_000)),
-    ]);
-    if (!finished) child.kill("SIGKILL");
-    assert.ok(finished, "run did not exit within 20 s of SIGINT");
+    const finished = await interruptCli({ child, result });
     assert.equal(finished.code, 130, finished.stderr);
     assert.equal(await exists(join(world.markers, "fix")), false, "the step ran");
     // The connection the gate opened is let go, then nothing of the run may remain.
@@ -112,7 +94,6 @@ Deno.test("SIGINT during the approval gate leaves nothing behind and exits 130",
     const left = await eventually(async () => (await processesWith(`TMPDIR=${tmp}`)).length === 0);
     assert.ok(left, `processes left: ${await processesWith(`TMPDIR=${tmp}`)}`);
   } finally {
-    clearTimeout(watchdog);
     for (const conn of held) {
       try {
         conn.close();

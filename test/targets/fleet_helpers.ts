@@ -11,6 +11,8 @@
 import { join } from "node:path";
 import { ROOT, runArgs } from "../fixtures/helpers.ts";
 import type { FleetNode, FleetWorld } from "../fixtures/fleet.ts";
+import { startSshNodes } from "../fixtures/sshd.ts";
+import { SshTarget } from "../../src/targets/ssh.ts";
 
 /** The node's health endpoint: its status and the version it reports (0 when down). */
 export async function health(node: FleetNode): Promise<{ status: number; version?: string }> {
@@ -37,3 +39,34 @@ export function deployArgs(world: FleetWorld, version: string, ...extra: string[
 
 /** web-2's health check of v1.2.0 has started: switched, not verified. */
 export const WEB2_HEALTH = /\[web-2\].*Application health endpoint returns 200/;
+
+/**
+ * Runs `body` with an SSH target on one fresh sshd node (`web-1`), then closes the target and
+ * stops the node.
+ */
+export async function withSshTarget(
+  prefix: string,
+  body: (target: SshTarget) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const fleet = await startSshNodes(dir, 1);
+  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
+  const target = new SshTarget({
+    name: "web-1",
+    host: "127.0.0.1",
+    port: fleet.nodes[0].port,
+    user: fleet.user,
+    identity: fleet.identity,
+  }, {
+    settings: { hostKeys: "strict", knownHosts: fleet.knownHosts, connectTimeout: 5 },
+    controlDir,
+  });
+  try {
+    await body(target);
+  } finally {
+    await target.close();
+    await fleet.stop();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(controlDir, { recursive: true }).catch(() => {});
+  }
+}

@@ -5,11 +5,9 @@
  * left holding its output does not hold up the end of the run (the target's close).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { SshTarget } from "../../src/targets/ssh.ts";
 import type { Target } from "../../src/targets/target.ts";
-import { startSshNodes } from "../fixtures/sshd.ts";
+import { withSshTarget } from "./fleet_helpers.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,25 +61,5 @@ Deno.test("late output of a step's leftovers: local shell", async (t) => {
 });
 
 Deno.test("late output of a step's leftovers: a node over SSH", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "late-output-" });
-  const fleet = await startSshNodes(dir, 1);
-  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
-  const target = new SshTarget({
-    name: "web-1",
-    host: "127.0.0.1",
-    port: fleet.nodes[0].port,
-    user: fleet.user,
-    identity: fleet.identity,
-  }, {
-    settings: { hostKeys: "strict", knownHosts: fleet.knownHosts, connectTimeout: 5 },
-    controlDir,
-  });
-  try {
-    await leftoversPrintLate(target);
-  } finally {
-    await target.close();
-    await fleet.stop();
-    await Deno.remove(join(dir), { recursive: true });
-    await Deno.remove(controlDir, { recursive: true }).catch(() => {});
-  }
+  await withSshTarget("late-output-", leftoversPrintLate);
 });

@@ -9,9 +9,8 @@ import { executeStep } from "../../src/runbook/execute.ts";
 import { stepRecord } from "../../src/runbook/record.ts";
 import type { ResolvedStep } from "../../src/runbook/resolve.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
-import { SshTarget } from "../../src/targets/ssh.ts";
 import { OUTPUT_LIMIT, type Target } from "../../src/targets/target.ts";
-import { startSshNodes } from "../fixtures/sshd.ts";
+import { withSshTarget } from "./fleet_helpers.ts";
 
 const PAST = 51_424;
 // OUTPUT_LIMIT + PAST bytes on stdout, 10 on stderr.
@@ -37,31 +36,10 @@ Deno.test("a local step's output past the limit is counted", async () => {
 });
 
 Deno.test("an SSH step's output past the limit is counted, streamed or with input", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "output-cut-" });
-  const fleet = await startSshNodes(dir, 1);
-  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
-  const target = new SshTarget(
-    {
-      name: "web-1",
-      host: "127.0.0.1",
-      port: fleet.nodes[0].port,
-      user: fleet.user,
-      identity: fleet.identity,
-    },
-    {
-      settings: { hostKeys: "strict", knownHosts: fleet.knownHosts, connectTimeout: 5 },
-      controlDir,
-    },
-  );
-  try {
+  await withSshTarget("output-cut-", async (target) => {
     await expectCut(target);
     await expectCut(target, new TextEncoder().encode("input\n"));
-  } finally {
-    await target.close();
-    await fleet.stop();
-    await Deno.remove(controlDir, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a step's record says how much of its output its hash does not cover", async () => {

@@ -6,26 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SshTarget, stopOrphanScript } from "../../src/targets/ssh.ts";
+import { stopOrphanScript } from "../../src/targets/ssh.ts";
 import { killScript } from "../../src/targets/ssh_command.ts";
 import { alive, eventually } from "../fixtures/helpers.ts";
-import { startSshNodes } from "../fixtures/sshd.ts";
+import { withSshTarget } from "./fleet_helpers.ts";
 
 Deno.test("a stop that lands after its step ended leaves the next step alone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "step-stop-" });
-  const fleet = await startSshNodes(dir, 1);
-  const controlDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "ctl-" });
-  const target = new SshTarget({
-    name: "web-1",
-    host: "127.0.0.1",
-    port: fleet.nodes[0].port,
-    user: fleet.user,
-    identity: fleet.identity,
-  }, {
-    settings: { hostKeys: "strict", knownHosts: fleet.knownHosts, connectTimeout: 5 },
-    controlDir,
-  });
-  try {
+  await withSshTarget("step-stop-", async (target) => {
     for (let i = 0; i < 5; i++) {
       // Aborted as it prints, the step ends of itself before the stop's ssh has reached the node.
       const abort = new AbortController();
@@ -42,12 +29,7 @@ Deno.test("a stop that lands after its step ended leaves the next step alone", a
     setTimeout(() => abort.abort(), 300);
     const stopped = await target.exec({ script: "sleep 30", signal: abort.signal });
     assert.deepEqual([stopped.aborted, stopped.code !== 0], [true, true]);
-  } finally {
-    await target.close();
-    await fleet.stop();
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(controlDir, { recursive: true }).catch(() => {});
-  }
+  });
 });
 
 /** A `sleep 30` leading a process group of its own (setsid execs it in place). */
