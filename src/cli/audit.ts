@@ -28,7 +28,6 @@ import {
   writeCheckpoint,
 } from "../audit/mod.ts";
 import { verifyExportedLines } from "../audit/received.ts";
-import { InputError } from "../errors.ts";
 
 /** Entries that record how a run went, step by step, rather than what it changed. */
 const RUN_DETAIL = new Set(["run", "step"]);
@@ -103,24 +102,15 @@ export function registerAuditCommands(program: Command): void {
             "--checkpoint checks the local log; it cannot go with --stdin",
           );
         }
-        let r;
-        try {
-          const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
-          r = o.stdin
-            ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
-            : await verifyAuditLog(resolveStateDir(o), {
-              pubkeyFile: o.pubkey,
-              checkpointFiles: o.checkpoint,
-              witness: witnessSettings(config),
-            });
-        } catch (error) {
-          // Bad input is exit 2 with its line on stderr; with --json, stdout says it too, so a
-          // program reading the JSON never gets nothing.
-          if (o.json && error instanceof InputError) {
-            print(JSON.stringify({ ok: false, error: error.message }));
-          }
-          throw error;
-        }
+        // Bad input throws: exit 2, and with --json said on stdout too (cli/errors.ts).
+        const config = o.witness && !o.stdin ? await optionalConfig(o.config) : undefined;
+        const r = o.stdin
+          ? await verifyExportedLines(await new Response(Deno.stdin.readable).bytes(), o.pubkey)
+          : await verifyAuditLog(resolveStateDir(o), {
+            pubkeyFile: o.pubkey,
+            checkpointFiles: o.checkpoint,
+            witness: witnessSettings(config),
+          });
         Deno.exitCode = r.ok ? 0 : 1;
         if (o.json) return print(JSON.stringify(r));
         if (!r.ok) {

@@ -87,8 +87,8 @@ export async function main(args: string[]): Promise<number> {
       return Number(Deno.exitCode ?? 0);
     } catch (error) {
       // The mapping prints YAML positions: its module loads only when there is an error to map.
-      const { exitCodeFor } = await import("./errors.ts");
-      return exitCodeFor(error);
+      const { exitCodeFor, wantsJson } = await import("./errors.ts");
+      return exitCodeFor(error, { json: wantsJson(args) });
     }
   });
 }

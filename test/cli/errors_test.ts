@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { FailureError, InputError, ProtocolError, UsageError } from "../../src/errors.ts";
-import { printError } from "../../src/cli/errors.ts";
+import { printError, wantsJson } from "../../src/cli/errors.ts";
+import { cli, fixture, runArgs, tempWorld } from "../fixtures/helpers.ts";
 import { main } from "../../src/cli/main.ts";
 import { ParameterError } from "../../src/runbook/params.ts";
 import { TemplateError } from "../../src/template.ts";
@@ -105,4 +106,37 @@ Deno.test("main maps an expected error to its exit code, in process", async () =
     console.error = original;
   }
   assert.match(printed.join("\n"), /error: -p version is given twice/);
+});
+
+Deno.test("with --json, bad input is said on stdout too, for every command", async () => {
+  const world = await tempWorld();
+  try {
+    const cases: string[][] = [
+      runArgs(fixture("projects", "flow"), world, "no-such-runbook", "--json"),
+      ["plan", "deploy", "-p", "version=v1.0.0", "-p", "version=v2.0.0", "--json"],
+      ["runs", "--json", "--no-such-option"], // commander's own refusal
+      ["audit:verify", "--state-dir", world.stateDir, "--pubkey", "/nonexistent.pem", "--json"],
+    ];
+    for (const args of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /error: /);
+      const said = JSON.parse(r.stdout);
+      assert.equal(said.ok, false);
+      assert.equal(said.exit_code, 2);
+      assert.ok(said.error && r.stderr.includes(said.error), `${said.error} / ${r.stderr}`);
+      // Without --json, stdout stays the command's own: nothing.
+      const plain = await cli(args.filter((arg) => arg !== "--json"));
+      assert.equal(plain.code, 2);
+      assert.equal(plain.stdout, "");
+    }
+  } finally {
+    await world.cleanup();
+  }
+});
+
+Deno.test("--json counts among the options only, not after --", () => {
+  assert.equal(wantsJson(["runs", "--json"]), true);
+  assert.equal(wantsJson(["run", "deploy", "--", "--json"]), false);
+  assert.equal(wantsJson(["run", "deploy"]), false);
 });
