@@ -50,6 +50,9 @@ export function putFileScript(options: PutFileOptions = {}): string {
   lines.push(
     'tmp="$dir/.$(basename -- "$DEST").protocol-tmp.$$"',
     `trap 'rm -f -- "$tmp"' EXIT`,
+    // A stop (TERM, INT, HUP) becomes an exit, which removes the partial file: dash runs no
+    // EXIT trap when a signal ends it, and half a secret would stay beside the file.
+    "trap 'exit 143' TERM INT HUP",
     'cat > "$tmp"',
     // Input cut short (the connection dropped, the step was stopped) is never put in place.
     'got=$(wc -c < "$tmp")',

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { putFile, putFileScript } from "../../src/targets/files.ts";
 import { LocalTarget } from "../../src/targets/local.ts";
+import { eventually } from "../fixtures/helpers.ts";
 
 Deno.test("putFile writes the bytes whole, with the mode asked for", async () => {
   const dir = await Deno.makeTempDir({ prefix: "put-file-" });
@@ -41,6 +42,34 @@ Deno.test("input cut short is refused: the old file stays, no temporary file is 
     const out = await child.output();
     assert.notEqual(out.code, 0);
     assert.match(new TextDecoder().decode(out.stderr), /received 5 of 12 bytes/);
+    assert.equal(await Deno.readTextFile(dest), "OLD=1\n");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["app.env"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a put stopped mid-upload (TERM) leaves no temporary file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "put-file-" });
+  try {
+    const dest = join(dir, "app.env");
+    await Deno.writeTextFile(dest, "OLD=1\n");
+    // The node's /bin/sh (dash on Debian) with half a secret received, then the step's process
+    // group is stopped, as a timeout or Ctrl-C does (setsid: the script leads its own group).
+    const child = new Deno.Command("setsid", {
+      args: ["/bin/sh", "-c", putFileScript()],
+      env: { DEST: dest, SIZE: "24" },
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("DB_PASSWORD="));
+    const partial = () => [...Deno.readDirSync(dir)].some((e) => e.name.includes("protocol-tmp"));
+    assert.ok(await eventually(partial), "the upload never started");
+    Deno.kill(-child.pid, "SIGTERM");
+    assert.notEqual((await child.status).code, 0);
+    await writer.close().catch(() => {});
     assert.equal(await Deno.readTextFile(dest), "OLD=1\n");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["app.env"]);
   } finally {
