@@ -32,10 +32,24 @@ Deno.test("a stop that lands after its step ended leaves the next step alone", a
   });
 });
 
-/** A `sleep 30` leading a process group of its own (setsid execs it in place). */
-function groupLeader(): Deno.ChildProcess {
-  return new Deno.Command("setsid", { args: ["sleep", "30"], stdout: "null", stderr: "null" })
+/**
+ * A `sleep 30` leading a process group of its own (setsid execs it in place), returned once its
+ * group exists: spawn returns before `setsid` has run, and a kill of a group not made yet
+ * reaches nothing (the test failed so on a loaded machine).
+ */
+async function groupLeader(): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("setsid", {
+    args: ["sleep", "30"],
+    stdout: "null",
+    stderr: "null",
+  })
     .spawn();
+  const leads = async () => {
+    const stat = await Deno.readTextFile(`/proc/${child.pid}/stat`).catch(() => "");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === child.pid;
+  };
+  assert.ok(await eventually(leads), "setsid made no group");
+  return child;
 }
 
 async function runIn(shell: string, script: string): Promise<void> {
@@ -48,7 +62,7 @@ Deno.test("the kill scripts stop a step's group under dash and bash", async (t) 
     await t.step(shell, async () => {
       const dir = await Deno.makeTempDir({ prefix: "kill-script-" });
       const pidFile = join(dir, "step.pid");
-      const step = groupLeader();
+      const step = await groupLeader();
       try {
         await Deno.writeTextFile(pidFile, `${step.pid} 3\n`);
         await runIn(shell, killScript(pidFile, "TERM", 2));
@@ -56,7 +70,7 @@ Deno.test("the kill scripts stop a step's group under dash and bash", async (t) 
         await runIn(shell, killScript(pidFile, "TERM", 3));
         assert.ok(await eventually(async () => !await alive(step.pid)), "step 3 not stopped");
 
-        const orphan = groupLeader();
+        const orphan = await groupLeader();
         await Deno.writeTextFile(pidFile, `${orphan.pid} 9\n`);
         await runIn(shell, stopOrphanScript(pidFile));
         assert.ok(await eventually(async () => !await alive(orphan.pid)), "orphan not stopped");
