@@ -186,7 +186,9 @@ export const STEP_PID_FILE = "step.pid";
  * exit code on a stdout marker line and ends stderr with a marker line, through the relays, after
  * the step's last byte. A step that leaves processes running in its process group (`cmd &`) says
  * `left` after its exit code: they may still print into the relays, which the next step replaces
- * first. `wait`'s own stderr goes nowhere: bash reports a step killed by a signal there
+ * first. So does a step after which a relay is gone (a step that killed the `cat`s): its markers
+ * then go straight to the shell's own stdout and stderr, as a write into a pipe nobody reads
+ * would end the shell. `wait`'s own stderr goes nowhere: bash reports a step killed by a signal there
  * ("Terminated"), which is not the step's output. `dirWord` is the shell's private directory,
  * a quoted shell word.
  *
@@ -209,8 +211,12 @@ export function stepFunction(
     "  __protocol_pid=$!",
     `  wait $__protocol_pid 2>/dev/null; __protocol_status=$?; : > ${dirWord}/${STEP_PID_FILE}`,
     "  kill -0 -$__protocol_pid 2>/dev/null && __protocol_left=' left'",
-    `  printf '\\n%s %s%s\\n' ${marker} "$__protocol_status" "$__protocol_left" >&7`,
-    `  printf '\\n%s\\n' ${marker} >&8`,
+    "  __protocol_out=7 __protocol_err=8",
+    "  for __protocol_p in $__protocol_relay; do",
+    "    kill -0 $__protocol_p 2>/dev/null || __protocol_out=1 __protocol_err=2 __protocol_left=' left'",
+    "  done",
+    `  printf '\\n%s %s%s\\n' ${marker} "$__protocol_status" "$__protocol_left" >&$__protocol_out`,
+    `  printf '\\n%s\\n' ${marker} >&$__protocol_err`,
     "}",
   ];
 }

@@ -36,6 +36,12 @@ async function leftoversPrintLate(target: Target & { close(): Promise<void> }) {
   const fifth = await target.exec({ script: "echo five" });
   assert.deepEqual([fifth.stdout, fifth.stderr], ["five\n", ""]);
 
+  // A step that kills the shell's relays (`killall cat`, say) fails no later step.
+  const killer = await target.exec({ script: "kill $(pgrep -P $PPID -x cat)" });
+  assert.equal(killer.code, 0, killer.stderr);
+  const after = await target.exec({ script: "echo after; echo err >&2" });
+  assert.deepEqual([after.code, after.stdout, after.stderr], [0, "after\n", "err\n"]);
+
   // Left holding the step's output for 60 s, it must not hold the close up that long.
   await target.exec({ script: "(sleep 60; echo never) &" });
   let watchdog: ReturnType<typeof setTimeout> | undefined;
