@@ -15,6 +15,7 @@
  */
 import { Command } from "commander";
 import { COMMANDS } from "./commands.ts";
+import { guardConsole } from "./terminal_text.ts";
 
 /**
  * The command `args` asks for (`help NAME` asks for NAME), when it is a known one.
@@ -77,6 +78,7 @@ export async function buildProgram(args: readonly string[] = []): Promise<Comman
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  guardConsole(); // what a node or a file put in a line cannot drive the operator's terminal
   const program = await buildProgram(args);
   // Whatever the command, the audit logs it wrote end sealed (key evolved, checkpoint published).
   // Two small modules (a watch of appends), loaded beside the command's own.

@@ -53,3 +53,39 @@ function visible(text: string): string {
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
+
+/** Which console methods write to which stream. */
+const CONSOLE_STREAMS = [
+  ["log", Deno.stdout],
+  ["info", Deno.stdout],
+  ["debug", Deno.stdout],
+  ["warn", Deno.stderr],
+  ["error", Deno.stderr],
+] as const;
+
+let guarded = false;
+
+/**
+ * Makes the console show control characters as escapes ({@link terminalText}) while it writes
+ * to a terminal: the one guard for every line a command prints there, whatever it quotes — a
+ * node's log lines (`docker:logs`), release records and status read from nodes, a check's
+ * error. Pipes and files get their bytes as they are (JSON escapes controls itself). Installed
+ * once, by `main`; later calls do nothing.
+ *
+ * @example
+ * ```ts
+ * import { guardConsole } from "./terminal_text.ts";
+ * guardConsole();
+ * console.log("web-1: \x1b]52;c;aGk=\x07"); // on a terminal: web-1: \x1b]52;c;aGk=\x07
+ * ```
+ */
+export function guardConsole(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const [method, stream] of CONSOLE_STREAMS) {
+    if (!stream.isTerminal()) continue;
+    const write = console[method];
+    console[method] = (...args: unknown[]) =>
+      write(...args.map((arg) => typeof arg === "string" ? terminalText(arg) : arg));
+  }
+}

@@ -91,3 +91,39 @@ Deno.test("a node's control characters reach the terminal as visible escapes", a
     await world.cleanup();
   }
 });
+
+Deno.test("every command's lines reach a terminal with a node's controls as escapes", async () => {
+  // docker:logs prints what the app logged on the node: text anyone who reaches the app can
+  // put there (a request path with escapes in it), not the run's progress printer.
+  const world = await tempWorld({ prefix: "terminal-logs-" });
+  try {
+    const printf = HOSTILE.join("").replaceAll("\x1b", "\\033").replaceAll("\x07", "\\007")
+      .replaceAll("\u202e", "\\342\\200\\256");
+    const config = await Deno.readTextFile(world.config);
+    await Deno.writeTextFile(world.config, config + `  logs: 'printf "${printf}GET /\\n"'\n`);
+    await Deno.mkdir(join(world.dir, "app", "current"), { recursive: true });
+    const argv = [
+      Deno.execPath(),
+      ...["run", "-A", "--quiet", "--config", DENO_CONFIG, MAIN],
+      ...["docker:logs", "--config", world.config],
+    ];
+    const inPipe = await cli(argv.slice(7));
+    assert.equal(inPipe.code, 0, inPipe.stderr);
+    assert.deepEqual(found(inPipe.stdout), HOSTILE, "a pipe gets the bytes as logged");
+    const output = await new Deno.Command("script", {
+      args: ["-qfec", `stty cols 160 rows 40; exec ${shellJoin(argv)}`, "/dev/null"],
+      env: cleanEnv(),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const screen = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, screen);
+    assert.deepEqual(found(screen), []);
+    assert.match(screen, /\\x1b\]52;c;cm0gLXJmIH4=\\x07/);
+    assert.match(screen, /GET \//);
+  } finally {
+    await world.cleanup();
+  }
+});
