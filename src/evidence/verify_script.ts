@@ -53,6 +53,7 @@ caller=$(pwd)
 cd "$(dirname "$0")"
 pack=$(pwd)
 all=$(mktemp); trap 'rm -f "$all"' EXIT
+trap 'exit 143' TERM INT HUP # a stop is an exit, which cleans up (dash runs no EXIT trap on a signal)
 cat ${files} > "$all"
 fail=0
 prev=""

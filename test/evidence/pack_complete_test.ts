@@ -6,7 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, fixture, ROOT, runArgs, tempWorld, today } from "../fixtures/helpers.ts";
+import {
+  cli,
+  eventually,
+  exists,
+  fixture,
+  listDir,
+  ROOT,
+  runArgs,
+  tempWorld,
+  today,
+} from "../fixtures/helpers.ts";
 
 const APPROVAL = fixture("projects", "approval");
 
@@ -57,6 +67,32 @@ Deno.test("a change dropped from a pack's population fails its verify", async (t
         assert.equal(bad.code, 1, bad.said);
       },
     );
+
+    await t.step("a verify stopped mid-way (dash) leaves no temporary file", async () => {
+      // dash runs no EXIT trap when a signal ends it: the script turns a stop into an exit.
+      const tmp = join(world.dir, "verify-tmp"), bin = join(world.dir, "verify-bin");
+      await Deno.mkdir(tmp);
+      await Deno.mkdir(bin);
+      const started = join(world.dir, "hashing");
+      await Deno.writeTextFile(
+        join(bin, "sha256sum"),
+        `#!/bin/sh\n: > ${started}\nexec sleep 30\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      const verify = new Deno.Command("setsid", {
+        args: ["dash", join(out, "verify")],
+        env: { PATH: `${bin}:${Deno.env.get("PATH")}`, TMPDIR: tmp },
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      assert.ok(await eventually(() => exists(started)), "verify never reached its hashing");
+      assert.equal((await listDir(tmp)).length, 1, "its copy of the log exists meanwhile");
+      Deno.kill(-verify.pid, "SIGTERM");
+      await verify.status;
+      assert.deepEqual(await listDir(tmp), [], "verify left its copy of the log behind");
+    });
 
     await t.step("one change removed from population.csv, .json and claims.txt", async () => {
       const claims = (await Deno.readTextFile(join(out, "claims.txt"))).trimEnd().split("\n");

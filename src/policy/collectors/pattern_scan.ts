@@ -153,6 +153,9 @@ function grepScan(
     "jobs=$(nproc 2>/dev/null || echo 2)",
     'out=$(mktemp -d "${TMPDIR:-/tmp}/protocol-scan.XXXXXX") || exit 2',
     "trap 'rm -rf \"$out\"' EXIT",
+    // A stop (TERM, INT, HUP) becomes an exit, which removes the directory: dash runs no EXIT
+    // trap when a signal ends it.
+    "trap 'exit 143' TERM INT HUP",
     `${find} -print0 | xargs -0 -r -P "$jobs" -n 2048 ` +
     `sh -c 'exec grep -EnIHZ "$@" > "$0/$$"' "$out" ${patterns} --`,
     "status=$?",
