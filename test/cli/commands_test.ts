@@ -73,9 +73,10 @@ async function staticClosure(file: string): Promise<{ local: string[]; npm: stri
   return { local: [...local].map((s) => s.replace(src, "")).sort(), npm: [...npm].sort() };
 }
 
-Deno.test("commands: start-up loads the registry and commander, no command module", async () => {
+Deno.test("commands: start-up loads the registry, the console guard and commander, no command module", async () => {
   const { local, npm } = await staticClosure(MAIN);
-  assert.deepEqual(local, ["cli/commands.ts", "cli/main.ts"]);
+  // terminal_text.ts: the console guard every command's output passes (no imports of its own).
+  assert.deepEqual(local, ["cli/commands.ts", "cli/main.ts", "cli/terminal_text.ts"]);
   assert.deepEqual(npm, ["npm:commander"]);
 });
 
