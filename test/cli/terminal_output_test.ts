@@ -22,6 +22,23 @@ const HOSTILE = [
 /** Everything of HOSTILE found in `text`. */
 const found = (text: string) => HOSTILE.filter((sequence) => text.includes(sequence));
 
+/** Runs the CLI with `args` in a pseudo-terminal (`script`); what the terminal showed. */
+async function inTerminal(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; screen: string }> {
+  const argv = [Deno.execPath(), "run", "-A", "--quiet", "--config", DENO_CONFIG, MAIN, ...args];
+  const output = await new Deno.Command("script", {
+    args: ["-qfec", `stty cols 160 rows 40; exec ${shellJoin(argv)}`, "/dev/null"],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: output.code, screen: new TextDecoder().decode(output.stdout) };
+}
+
 Deno.test("a node's control characters reach the terminal as visible escapes", async (t) => {
   const world = await tempWorld({ prefix: "terminal-output-" });
   const root = join(world.dir, "project");
@@ -59,28 +76,10 @@ Deno.test("a node's control characters reach the terminal as visible escapes", a
     });
 
     await t.step("in a terminal, colours on: only the tool's own colours", async () => {
-      const argv = [
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--quiet",
-        "--config",
-        DENO_CONFIG,
-        MAIN,
-        ...args,
-      ];
       const env = cleanEnv({ MARKER_DIR: world.markers });
       delete env.NO_COLOR;
-      const output = await new Deno.Command("script", {
-        args: ["-qfec", `stty cols 160 rows 40; exec ${shellJoin(argv)}`, "/dev/null"],
-        env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const screen = new TextDecoder().decode(output.stdout);
-      assert.equal(output.code, 1, screen);
+      const { code, screen } = await inTerminal(args, env);
+      assert.equal(code, 1, screen);
       assert.ok(screen.includes("\x1b[31m"), `no colour: the terminal was not one:\n${screen}`);
       assert.deepEqual(found(screen), []);
       // The pty ends lines with \r\n; no other \r gets through.
@@ -102,24 +101,12 @@ Deno.test("every command's lines reach a terminal with a node's controls as esca
     const config = await Deno.readTextFile(world.config);
     await Deno.writeTextFile(world.config, config + `  logs: 'printf "${printf}GET /\\n"'\n`);
     await Deno.mkdir(join(world.dir, "app", "current"), { recursive: true });
-    const argv = [
-      Deno.execPath(),
-      ...["run", "-A", "--quiet", "--config", DENO_CONFIG, MAIN],
-      ...["docker:logs", "--config", world.config],
-    ];
-    const inPipe = await cli(argv.slice(7));
+    const args = ["docker:logs", "--config", world.config];
+    const inPipe = await cli(args);
     assert.equal(inPipe.code, 0, inPipe.stderr);
     assert.deepEqual(found(inPipe.stdout), HOSTILE, "a pipe gets the bytes as logged");
-    const output = await new Deno.Command("script", {
-      args: ["-qfec", `stty cols 160 rows 40; exec ${shellJoin(argv)}`, "/dev/null"],
-      env: cleanEnv(),
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const screen = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 0, screen);
+    const { code, screen } = await inTerminal(args, cleanEnv());
+    assert.equal(code, 0, screen);
     assert.deepEqual(found(screen), []);
     assert.match(screen, /\\x1b\]52;c;cm0gLXJmIH4=\\x07/);
     assert.match(screen, /GET \//);

@@ -20,6 +20,16 @@ import {
 
 const APPROVAL = fixture("projects", "approval");
 
+/** `evidence:pack` of today's `hello` runs in `stateDir`, written to `out`. */
+function packToday(stateDir: string, out: string) {
+  return cli([
+    "evidence:pack",
+    `${today()}..${today()}`,
+    ...["--out", out, "--runbooks", "hello", "--state-dir", stateDir],
+    ...["--root", APPROVAL],
+  ]);
+}
+
 async function verifyPack(out: string, env: Record<string, string> = {}) {
   const result = await new Deno.Command("sh", {
     args: [join(out, "verify")],
@@ -39,12 +49,7 @@ Deno.test("a change dropped from a pack's population fails its verify", async (t
       assert.equal(ran.code, 0, ran.stderr);
     }
     const out = join(world.dir, "pack");
-    const packed = await cli([
-      "evidence:pack",
-      `${today()}..${today()}`,
-      ...["--out", out, "--runbooks", "hello", "--state-dir", world.stateDir],
-      ...["--root", APPROVAL],
-    ]);
+    const packed = await packToday(world.stateDir, out);
     assert.equal(packed.code, 0, packed.stderr);
 
     await t.step("the untouched pack verifies, its population drawn again", async () => {
@@ -131,12 +136,7 @@ Deno.test("a pack of a log that does not verify is written, and fails loudly", a
     lines[1] = lines[1].replace('"status":"', '"status":"x');
     await Deno.writeTextFile(log, lines.join("\n"));
     const out = join(world.dir, "pack");
-    const packed = await cli([
-      "evidence:pack",
-      `${today()}..${today()}`,
-      ...["--out", out, "--runbooks", "hello", "--state-dir", world.stateDir],
-      ...["--root", APPROVAL],
-    ]);
+    const packed = await packToday(world.stateDir, out);
     assert.equal(packed.code, 1, packed.stdout + packed.stderr);
     assert.match(packed.stderr, /the audit log does NOT verify: \S*deployments\.log:2: edited/);
     assert.match(await Deno.readTextFile(join(out, "index.html")), /Audit log does NOT verify/);
