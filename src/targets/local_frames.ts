@@ -21,7 +21,7 @@
  * @module
  */
 import { shellQuote } from "../shell/quote.ts";
-import { JOB_CONTROL_PROBE, relayFunction, stepFunction } from "./ssh_command.ts";
+import { shellSetup } from "./ssh_command.ts";
 
 /** The programs the long-lived shell starts with, by absolute path (see `local_shell.ts`). */
 export interface LocalShellPrograms {
@@ -68,16 +68,8 @@ export function localShellArgv(programs: LocalShellPrograms, jobControl = true):
  * ```
  */
 export function frameLocalStart(marker: string, dir: string): string {
-  const dirWord = shellQuote(dir);
   return [
-    JOB_CONTROL_PROBE,
-    'if [ "$__protocol_jobs" = jobs ]; then',
-    ...stepFunction(marker, "", dirWord),
-    "else",
-    ...stepFunction(marker, "setsid ", dirWord),
-    "fi",
-    ...relayFunction(marker, dirWord),
-    "__protocol_relays || exit 1",
+    ...shellSetup(marker, shellQuote(dir)),
     `printf '\\n%s ready %s\\n' ${marker} "$__protocol_jobs"; printf '\\n%s\\n' ${marker} >&2`,
     "",
   ].join("\n");

@@ -290,23 +290,39 @@ export function frameStep(step: RemoteStep, pidFile: string, tag?: number): stri
 }
 
 /**
- * The first block a session sends: turns job control on where it can, makes its private remote
- * directory, defines `__protocol_step` (see {@link stepFunction}) for the shell it found and
- * `__protocol_relays` (see {@link relayFunction}), starts the relays, and says
- * `ready <jobs|setsid> <dir>`.
+ * What every long-lived shell runs first, a node's (see {@link frameHello}) as the run's local
+ * one: turns job control on where the shell has it, defines `__protocol_step` (see
+ * {@link stepFunction}) for the way it gives a step its process group, and `__protocol_relays`
+ * (see {@link relayFunction}), and starts the relays. `dirWord` is the shell's private
+ * directory, a quoted shell word.
+ *
+ * @example
+ * ```ts
+ * import { shellSetup } from "./ssh_command.ts";
+ * shellSetup("__m", '"$__protocol_dir"').at(-1); // "__protocol_relays || exit 1"
+ * ```
  */
-export function frameHello(marker: string): string {
-  const dir = '"$__protocol_dir"';
+export function shellSetup(marker: string, dirWord: string): string[] {
   return [
     JOB_CONTROL_PROBE,
-    `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
-    `if [ "$__protocol_jobs" = jobs ]; then`,
-    ...stepFunction(marker, "", dir),
+    'if [ "$__protocol_jobs" = jobs ]; then',
+    ...stepFunction(marker, "", dirWord),
     "else",
-    ...stepFunction(marker, "setsid ", dir),
+    ...stepFunction(marker, "setsid ", dirWord),
     "fi",
-    ...relayFunction(marker, dir),
+    ...relayFunction(marker, dirWord),
     "__protocol_relays || exit 1",
+  ];
+}
+
+/**
+ * The first block a session sends: makes its private remote directory, sets the shell up (see
+ * {@link shellSetup}), and says `ready <jobs|setsid> <dir>`.
+ */
+export function frameHello(marker: string): string {
+  return [
+    `__protocol_dir=$(mktemp -d "\${TMPDIR:-/tmp}/protocol.XXXXXX") || exit 1`,
+    ...shellSetup(marker, '"$__protocol_dir"'),
     `printf '\\n%s ready %s %s\\n' ${marker} "$__protocol_jobs" "$__protocol_dir"`,
     `printf '\\n%s\\n' ${marker} >&2`,
     "",
