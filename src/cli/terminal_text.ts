@@ -15,14 +15,11 @@
  * ```
  * @module
  */
+import { UNSAFE } from "../source/printable.ts";
 
 /** The tool's own colours: reset, bold, dim, red, green, yellow (`\x1b[Nm`). */
 // deno-lint-ignore no-control-regex
 const OWN_COLOUR = /\x1b\[(?:0|1|2|31|32|33)m/g;
-
-/** C0 controls but tab and newline, DEL, C1 controls, bidi embeddings, overrides, isolates. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * `text` with every control character but tab and newline written as an escape (`\r`,
@@ -45,7 +42,7 @@ export function terminalText(text: string): string {
 }
 
 function visible(text: string): string {
-  return text.replace(CONTROL, (c) => {
+  return text.replace(UNSAFE, (c) => {
     if (c === "\r") return "\\r";
     const code = c.charCodeAt(0);
     return code < 0x100

@@ -13,9 +13,19 @@
  * @module
  */
 
-// C0 controls but tab and newline, DEL, the C1 range, and the bidi overrides that reorder text.
+/**
+ * What must not reach a terminal raw: C0 controls but tab and newline, DEL, the C1 range, and
+ * the bidi embeddings, overrides and isolates that reorder text. The one list, for messages
+ * here and for what the CLI prints (`cli/terminal_text.ts`).
+ *
+ * @example
+ * ```ts
+ * import { UNSAFE } from "./printable.ts";
+ * "a\x1b[2Jb".replace(UNSAFE, "?"); // "a?[2Jb"
+ * ```
+ */
 // deno-lint-ignore no-control-regex
-const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+export const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * `text` with every unsafe character escaped.

@@ -75,8 +75,14 @@ async function staticClosure(file: string): Promise<{ local: string[]; npm: stri
 
 Deno.test("commands: start-up loads the registry, the console guard and commander, no command module", async () => {
   const { local, npm } = await staticClosure(MAIN);
-  // terminal_text.ts: the console guard every command's output passes (no imports of its own).
-  assert.deepEqual(local, ["cli/commands.ts", "cli/main.ts", "cli/terminal_text.ts"]);
+  // terminal_text.ts: the console guard every command's output passes, with the one list of
+  // characters unsafe on a terminal (source/printable.ts); neither imports anything more.
+  assert.deepEqual(local, [
+    "cli/commands.ts",
+    "cli/main.ts",
+    "cli/terminal_text.ts",
+    "source/printable.ts",
+  ]);
   assert.deepEqual(npm, ["npm:commander"]);
 });
 
